@@ -1,0 +1,104 @@
+"""Users, teams and the role each user plays in each team."""
+
+from __future__ import annotations
+
+import datetime
+
+import pghistory
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    SDR = "sdr", "SDR"
+    AE = "ae", "AE"
+    MANAGER = "manager", "Manager"
+    REVOPS = "revops", "RevOps admin"
+    MARKETING = "marketing", "Marketing"
+
+
+class User(AbstractUser):
+    """A person who signs in. Roles come from memberships, never from this row."""
+
+    out_of_office_from = models.DateField(null=True, blank=True)
+    out_of_office_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def short_name(self) -> str:
+        return self.first_name or self.username
+
+    def is_out_of_office(self, on: datetime.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        start, end = self.out_of_office_from, self.out_of_office_until
+        return bool(start and start <= on and (end is None or on <= end))
+
+    # Role lookups are cached per instance: a request asks them many times.
+    def memberships_cached(self) -> list[Membership]:
+        if not hasattr(self, "_memberships"):
+            self._memberships = list(self.memberships.select_related("team"))
+        return self._memberships
+
+    def team_ids(self, *roles: str) -> set[int]:
+        """Ids of teams where this user holds any of `roles` (any role when none given)."""
+        return {m.team_id for m in self.memberships_cached() if not roles or m.role in roles}
+
+    def has_role(self, *roles: str) -> bool:
+        return any(m.role in roles for m in self.memberships_cached())
+
+    @property
+    def is_admin(self) -> bool:
+        """RevOps admins and superusers see and change everything."""
+        return self.is_superuser or self.has_role(Role.REVOPS)
+
+    @property
+    def primary_role(self) -> str | None:
+        order = [Role.MANAGER, Role.AE, Role.SDR, Role.MARKETING, Role.REVOPS]
+        held = {m.role for m in self.memberships_cached()}
+        return next((r for r in order if r in held), None)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    default_ae = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Suggested AE when an SDR of this team hands off a lead.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def members(self, *roles: str) -> models.QuerySet[User]:
+        qs = User.objects.filter(memberships__team=self, is_active=True)
+        if roles:
+            qs = qs.filter(memberships__role__in=roles)
+        return qs.distinct()
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team", "role"], name="membership_unique_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} in {self.team}"

@@ -1,0 +1,102 @@
+"""Who may see and change which leads and accounts. Views, API and admin all ask here.
+
+- RevOps admins (and superusers) see and change everything.
+- Managers see and change their team's leads.
+- SDRs see their own leads and their team's unassigned pool.
+- AEs see the leads handed to them and the leads they own.
+- Marketing sees their team's leads, read-only.
+Anything else is a 404, so another team's lead does not even appear to exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from accounts.models import Role
+
+from .models import Account, Lead
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+NOTHING = Q(pk__in=[])
+
+
+def visible_leads_filter(user: User) -> Q:
+    if not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.is_admin:
+        return Q()
+    q = NOTHING
+    if teams := user.team_ids(Role.MANAGER, Role.MARKETING):
+        q |= Q(team_id__in=teams)
+    if teams := user.team_ids(Role.SDR):
+        q |= Q(owner=user) | Q(owner__isnull=True, team_id__in=teams)
+    if user.has_role(Role.AE):
+        q |= Q(owner=user) | Q(ae=user)
+    return q
+
+
+def can_change_lead(user: User, lead: Lead) -> bool:
+    """Write access: admins, the team's managers, the owner, the AE it was handed to, and SDRs
+    of the team on pool leads (so they can claim them). Marketing is read-only."""
+    if user.is_admin or lead.team_id in user.team_ids(Role.MANAGER):
+        return True
+    if lead.owner_id == user.pk or lead.ae_id == user.pk:
+        return True
+    return lead.owner_id is None and lead.team_id in user.team_ids(Role.SDR)
+
+
+def access_lead(user: User, lead_id: int | str, *, for_write: bool = False, queryset=None) -> Lead:
+    """The lead if `user` may see it (404 otherwise); PermissionDenied if they may only read it."""
+    qs = queryset if queryset is not None else Lead.objects.select_related("account", "owner", "ae", "team")
+    try:
+        lead = qs.visible_to(user).get(pk=int(lead_id))
+    except (Lead.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such lead.")
+    if for_write and not can_change_lead(user, lead):
+        raise PermissionDenied("You can read this lead but not change it.")
+    return lead
+
+
+def visible_accounts(user: User):
+    """Accounts of the user's teams; admins see all."""
+    qs = Account.objects.all()
+    if user.is_admin:
+        return qs
+    return qs.filter(team_id__in=user.team_ids())
+
+
+def can_change_account(user: User, account: Account) -> bool:
+    if user.is_admin:
+        return True
+    if account.owner_id == user.pk:
+        return True
+    return account.team_id in user.team_ids(Role.MANAGER, Role.SDR, Role.AE)
+
+
+def access_account(user: User, account_id: int | str, *, for_write: bool = False) -> Account:
+    try:
+        account = visible_accounts(user).get(pk=int(account_id))
+    except (Account.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such account.")
+    if for_write and not can_change_account(user, account):
+        raise PermissionDenied("You can read this account but not change it.")
+    return account
+
+
+def assignable_owners(user: User, team_id: int):
+    """Who a lead of `team_id` may be assigned to: the team's SDRs, AEs and managers."""
+    from accounts.models import User as UserModel
+
+    return UserModel.objects.filter(
+        is_active=True, memberships__team_id=team_id, memberships__role__in=[Role.SDR, Role.AE, Role.MANAGER]
+    ).distinct()
+
+
+def can_create_in_team(user: User, team_id: int) -> bool:
+    return user.is_admin or team_id in user.team_ids(Role.MANAGER, Role.SDR, Role.AE, Role.MARKETING)

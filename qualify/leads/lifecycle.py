@@ -1,0 +1,181 @@
+"""The lead lifecycle: the only code that changes a lead's stage.
+
+Every transition is guarded by ALLOWED, done under a row lock, and appended to StageChange, so
+views, API, admin actions and tasks all obey the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from qualify.errors import DomainError
+
+from .models import DisqualifyReason, Lead, ReasonAction, Stage, StageChange
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+S = Stage
+ALLOWED: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.MQL, S.WORKING, S.NURTURE, S.DISQUALIFIED}),
+    S.MQL: frozenset({S.WORKING, S.NURTURE, S.DISQUALIFIED}),
+    S.WORKING: frozenset({S.HANDED_OFF, S.NURTURE, S.DISQUALIFIED}),
+    # A rejected handoff goes back to WORKING (the SDR) or out through a side exit.
+    S.HANDED_OFF: frozenset({S.ACCEPTED, S.WORKING, S.NURTURE, S.DISQUALIFIED}),
+    S.ACCEPTED: frozenset({S.OPPORTUNITY, S.LOST, S.NURTURE, S.DISQUALIFIED}),
+    S.OPPORTUNITY: frozenset({S.WON, S.LOST, S.NURTURE, S.DISQUALIFIED}),
+    S.WON: frozenset(),
+    # Closed-lost deals can be recycled into nurture for a later cycle.
+    S.LOST: frozenset({S.NURTURE}),
+    S.NURTURE: frozenset({S.NEW, S.MQL, S.WORKING, S.DISQUALIFIED}),
+    S.DISQUALIFIED: frozenset({S.NEW, S.NURTURE}),
+}
+
+# Stages an SDR may pick from the queue's inline "move" menu; the rest happen through their own
+# verbs (hand off, accept, reject, nurture, disqualify) because they need more than a click.
+MANUAL_STAGES = frozenset({S.NEW, S.MQL, S.WORKING, S.OPPORTUNITY, S.WON, S.LOST})
+
+
+def allowed_next(stage: str) -> list[str]:
+    """Stages reachable from `stage`, in lifecycle order."""
+    return [s for s in Stage.values if s in ALLOWED[stage]]
+
+
+def manual_next(stage: str) -> list[str]:
+    return [s for s in allowed_next(stage) if s in MANUAL_STAGES]
+
+
+def move_stage(
+    lead: Lead,
+    *,
+    to: str,
+    by: User | None,
+    why: str = "",
+    reason: DisqualifyReason | None = None,
+    recycle_on: datetime.date | None = None,
+    expect: str | None = None,
+    **changes: object,
+) -> Lead:
+    """Move `lead` to stage `to`, or raise DomainError and change nothing.
+
+    Locks the row, re-checks the stage (another user may have moved it), writes the lead and one
+    StageChange row. `expect` makes the move conditional on the stage the caller saw; `changes`
+    are extra lead fields set in the same write (e.g. owner on accept). Costs 3 queries.
+    """
+    if to not in Stage.values:
+        raise DomainError(f"'{to}' is not a stage.", field="stage")
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        if expect is not None and current.stage != expect:
+            raise DomainError(
+                f"This lead is now {current.get_stage_display()}; someone else changed it first.", field="stage"
+            )
+        if to not in ALLOWED[current.stage]:
+            raise DomainError(
+                f"A lead cannot move from {current.get_stage_display()} to {Stage(to).label}.", field="stage"
+            )
+        if to == S.NURTURE and recycle_on is None:
+            raise DomainError("Nurture needs a recycle date.", field="recycle_on")
+        if to == S.NURTURE and recycle_on <= timezone.localdate():
+            raise DomainError("The recycle date must be in the future.", field="recycle_on")
+        if to == S.DISQUALIFIED and reason is None:
+            raise DomainError("Disqualifying needs a reason.", field="reason")
+        now = timezone.now()
+        from_stage = current.stage
+        current.stage = to
+        current.stage_changed_at = now
+        current.recycle_on = recycle_on if to == S.NURTURE else None
+        if to in (S.NURTURE, S.DISQUALIFIED) or reason is not None:
+            current.disqualify_reason = reason
+        elif to in (S.NEW, S.MQL, S.ACCEPTED, S.OPPORTUNITY, S.WON):
+            current.disqualify_reason = None
+        for field, value in changes.items():
+            setattr(current, field, value)
+        current.save()
+        StageChange.objects.create(
+            lead=current, from_stage=from_stage, to_stage=to, by=by, at=now, why=why, reason=reason
+        )
+    _refresh(lead, current)
+    return lead
+
+
+def _refresh(stale: Lead, fresh: Lead) -> None:
+    """Copy the committed state onto the caller's instance so it never shows the old stage."""
+    for field in Lead._meta.concrete_fields:
+        setattr(stale, field.attname, getattr(fresh, field.attname))
+
+
+def check_reason(reason: DisqualifyReason | None, note: str) -> DisqualifyReason:
+    """Reasons must be active, and a reason that demands a note gets one of its minimum length."""
+    if reason is None:
+        raise DomainError("Choose a reason.", field="reason")
+    if not reason.active:
+        raise DomainError(f"'{reason}' is retired; choose another reason.", field="reason")
+    note = (note or "").strip()
+    if reason.note_required and len(note) < max(reason.min_note_length, 1):
+        raise DomainError(
+            f"'{reason}' needs a note of at least {max(reason.min_note_length, 1)} characters.", field="note"
+        )
+    return reason
+
+
+def nurture(
+    lead: Lead, *, reason: DisqualifyReason, note: str, by: User | None, recycle_on: datetime.date | None = None
+) -> Lead:
+    """Park a lead in Nurture until `recycle_on` (default: the reason's recycle delay)."""
+    check_reason(reason, note)
+    recycle_on = recycle_on or timezone.localdate() + datetime.timedelta(days=reason.recycle_days or 1)
+    return move_stage(lead, to=S.NURTURE, by=by, why=note.strip(), reason=reason, recycle_on=recycle_on)
+
+
+def disqualify(lead: Lead, *, reason: DisqualifyReason, note: str, by: User | None) -> Lead:
+    """Close a lead out of the funnel with a reason."""
+    check_reason(reason, note)
+    return move_stage(lead, to=S.DISQUALIFIED, by=by, why=note.strip(), reason=reason)
+
+
+def apply_reason(lead: Lead, *, reason: DisqualifyReason, note: str, by: User | None, **changes: object) -> Lead:
+    """Send a lead where `reason` says: back to the SDR, to nurture, or out. Used by rejections."""
+    check_reason(reason, note)
+    if reason.action == ReasonAction.BACK_TO_SDR:
+        return move_stage(lead, to=S.WORKING, by=by, why=note.strip(), reason=reason, **changes)
+    if reason.action == ReasonAction.NURTURE:
+        recycle_on = timezone.localdate() + datetime.timedelta(days=reason.recycle_days or 1)
+        return move_stage(lead, to=S.NURTURE, by=by, why=note.strip(), reason=reason, recycle_on=recycle_on, **changes)
+    return move_stage(lead, to=S.DISQUALIFIED, by=by, why=note.strip(), reason=reason, **changes)
+
+
+def recycle_due(*, today: datetime.date | None = None, batch: int = 500) -> int:
+    """Bring nurtured leads whose recycle date has come back to the SDR queue (stage Working).
+
+    Claims rows with SKIP LOCKED so overlapping runs never recycle a lead twice; a lead whose
+    date is pushed out meanwhile is simply not due any more. Returns how many were recycled.
+    """
+    today = today or timezone.localdate()
+    done = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Lead.objects.select_for_update(skip_locked=True)
+                .filter(stage=S.NURTURE, recycle_on__lte=today)
+                .order_by("recycle_on", "id")[:batch]
+            )
+            if not due:
+                return done
+            now = timezone.now()
+            history = [
+                StageChange(
+                    lead=lead, from_stage=S.NURTURE, to_stage=S.WORKING, by=None, at=now,
+                    why=f"Recycle date {lead.recycle_on:%Y-%m-%d} reached", reason=lead.disqualify_reason,
+                )
+                for lead in due
+            ]
+            Lead.objects.filter(pk__in=[lead.pk for lead in due]).update(
+                stage=S.WORKING, stage_changed_at=now, recycle_on=None, updated_at=now
+            )
+            StageChange.objects.bulk_create(history)
+            done += len(due)

@@ -1,0 +1,340 @@
+"""Accounts, leads, the signals observed about them and the history of their stages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class Stage(models.TextChoices):
+    NEW = "new", "New"
+    MQL = "mql", "MQL"
+    WORKING = "working", "Working"
+    HANDED_OFF = "handed_off", "Handed off"
+    ACCEPTED = "accepted", "Accepted"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    NURTURE = "nurture", "Nurture"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+# The stages an SDR works from their queue; the partial indexes below serve exactly these.
+SDR_STAGES = (Stage.NEW, Stage.MQL, Stage.WORKING)
+OPEN_STAGES = (*SDR_STAGES, Stage.HANDED_OFF, Stage.ACCEPTED, Stage.OPPORTUNITY)
+
+
+class Segment(models.TextChoices):
+    SMB = "smb", "SMB"
+    MID_MARKET = "mid_market", "Mid-market"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class RevenueBand(models.TextChoices):
+    UNDER_1M = "lt1m", "< $1M"
+    M1_10 = "1m_10m", "$1M–10M"
+    M10_50 = "10m_50m", "$10M–50M"
+    M50_250 = "50m_250m", "$50M–250M"
+    M250_1B = "250m_1b", "$250M–1B"
+    OVER_1B = "gt1b", "> $1B"
+
+
+class Source(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+    PARTNER = "partner", "Partner"
+    PRODUCT_LED = "product_led", "Product-led"
+    EVENT = "event", "Event"
+
+
+class Seniority(models.TextChoices):
+    C_LEVEL = "c_level", "C-level"
+    VP = "vp", "VP"
+    DIRECTOR = "director", "Director"
+    MANAGER = "manager", "Manager"
+    INDIVIDUAL = "individual", "Individual contributor"
+    STUDENT = "student", "Student"
+    UNKNOWN = "", "Unknown"
+
+
+class Persona(models.TextChoices):
+    ECONOMIC_BUYER = "economic_buyer", "Economic buyer"
+    CHAMPION = "champion", "Champion"
+    TECHNICAL_EVALUATOR = "technical_evaluator", "Technical evaluator"
+    END_USER = "end_user", "End user"
+    INFLUENCER = "influencer", "Influencer"
+    UNKNOWN = "", "Unknown"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Account(models.Model):
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=200, blank=True, default="")
+    industry = models.CharField(max_length=100, blank=True, default="")
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    revenue_band = models.CharField(max_length=16, choices=RevenueBand.choices, blank=True, default="")
+    country = models.CharField(max_length=2, blank=True, default="", help_text="ISO 3166 alpha-2")
+    region = models.CharField(max_length=32, blank=True, default="", help_text="e.g. NA, EMEA, APAC, LATAM")
+    segment = models.CharField(max_length=16, choices=Segment.choices, blank=True, default="")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="accounts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+        help_text="Account owner for account-based routing.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # Domains identify companies on import and event ingestion; blank means unknown.
+            models.UniqueConstraint(fields=["domain"], condition=~Q(domain=""), name="account_domain_unique"),
+        ]
+        indexes = [models.Index(fields=["team", "name"], name="account_team_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadQuerySet(models.QuerySet["Lead"]):
+    def visible_to(self, user: User) -> LeadQuerySet:
+        from .access import visible_leads_filter
+
+        return self.filter(visible_leads_filter(user))
+
+
+# Score and touch-time changes are high-volume and have their own history (score snapshots, touches).
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude=["score", "last_touch_at", "updated_at"])),
+)
+class Lead(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    title = models.CharField(max_length=200, blank=True, default="")
+    seniority = models.CharField(max_length=16, choices=Seniority.choices, blank=True, default="")
+    department = models.CharField(max_length=64, blank=True, default="")
+    persona = models.CharField(max_length=32, choices=Persona.choices, blank=True, default="")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.INBOUND)
+    campaign = models.CharField(max_length=200, blank=True, default="")
+    partner_name = models.CharField(max_length=200, blank=True, default="", help_text="Partner-sourced leads only.")
+    partner_contact = models.CharField(max_length=200, blank=True, default="")
+    external_id = models.CharField(max_length=100, blank=True, default="", help_text="Id in the system this lead came from.")
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="leads")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="leads")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+    )
+    ae = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ae_leads",
+        help_text="The AE this lead was handed to.",
+    )
+
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NEW)
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+    recycle_on = models.DateField(null=True, blank=True, help_text="When a nurtured lead returns to the queue.")
+    disqualify_reason = models.ForeignKey(
+        "leads.DisqualifyReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.IntegerField(default=0, help_text="Current qualification score; the queue ranks by it.")
+    last_touch_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "external_id"], condition=~Q(external_id=""), name="lead_external_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage="nurture") | Q(recycle_on__isnull=False), name="lead_nurture_has_recycle_date"
+            ),
+        ]
+        indexes = [
+            # SDR "My queue": WHERE owner_id=? AND stage IN (new, mql, working) ORDER BY score DESC, id DESC.
+            models.Index(
+                "owner",
+                models.F("score").desc(),
+                models.F("id").desc(),
+                name="lead_owner_queue",
+                condition=Q(stage__in=SDR_STAGES),
+            ),
+            # Team pool: unassigned leads of a team in SDR stages, same ordering.
+            models.Index(
+                "team",
+                models.F("score").desc(),
+                models.F("id").desc(),
+                name="lead_team_pool",
+                condition=Q(stage__in=SDR_STAGES, owner__isnull=True),
+            ),
+            # Manager and AE views: a team's leads by stage, and an AE's leads.
+            models.Index(fields=["team", "stage"], name="lead_team_stage"),
+            models.Index(fields=["ae", "stage"], name="lead_ae_stage", condition=Q(ae__isnull=False)),
+            # Nurture recycle sweep: WHERE stage='nurture' AND recycle_on <= today.
+            models.Index(fields=["recycle_on"], name="lead_recycle_due", condition=Q(stage="nurture")),
+            models.Index(fields=["email"], name="lead_email", condition=~Q(email="")),
+            models.Index(fields=["account"], name="lead_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class EventType(models.TextChoices):
+    PAGE_VIEW = "page_view", "Page view"
+    EMAIL_OPEN = "email_open", "Email open"
+    EMAIL_CLICK = "email_click", "Email click"
+    EMAIL_REPLY = "email_reply", "Email reply"
+    FORM_FILL = "form_fill", "Form fill"
+    WEBINAR_REGISTERED = "webinar_registered", "Webinar registered"
+    WEBINAR_ATTENDED = "webinar_attended", "Webinar attended"
+    DEMO_REQUEST = "demo_request", "Demo request"
+    PRODUCT_USAGE = "product_usage", "Product usage"
+    INTENT_SURGE = "intent_surge", "Intent surge"
+
+
+class Event(models.Model):
+    """A behavioural signal. Immutable: a trigger refuses updates and deletes."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=32, choices=EventType.choices)
+    properties = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    client_id = models.CharField(max_length=100, blank=True, default="", help_text="Sender's id; retries dedupe on it.")
+
+    class Meta:
+        indexes = [models.Index(fields=["lead", "-occurred_at"], name="event_lead_time")]
+        constraints = [
+            models.UniqueConstraint(fields=["client_id"], condition=~Q(client_id=""), name="event_client_id_unique"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="event_append_only", operation=pgtrigger.Update),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class TouchKind(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    LINKEDIN = "linkedin", "LinkedIn"
+    OTHER = "other", "Other"
+
+
+class TouchOutcome(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    VOICEMAIL = "voicemail", "Left voicemail"
+    NO_ANSWER = "no_answer", "No answer"
+    SENT = "sent", "Sent"
+    REPLIED = "replied", "Replied"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    WRONG_CONTACT = "wrong_contact", "Wrong contact"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Touch(models.Model):
+    """A rep's call, email or meeting with a lead, and how it went."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="touches")
+    kind = models.CharField(max_length=16, choices=TouchKind.choices)
+    outcome = models.CharField(max_length=16, choices=TouchOutcome.choices)
+    note = models.TextField(blank=True, default="")
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["lead", "-occurred_at"], name="touch_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_outcome_display()}"
+
+
+class ReasonAction(models.TextChoices):
+    BACK_TO_SDR = "back_to_sdr", "Back to the SDR's queue"
+    NURTURE = "nurture", "Nurture, recycle later"
+    CLOSE = "close", "Disqualify (closed)"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class DisqualifyReason(models.Model):
+    """Why a lead was rejected, nurtured or disqualified, and where that sends it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True, default="")
+    action = models.CharField(max_length=16, choices=ReasonAction.choices)
+    recycle_days = models.PositiveIntegerField(default=90, help_text="Default recycle delay when nurturing.")
+    note_required = models.BooleanField(default=True)
+    min_note_length = models.PositiveIntegerField(default=10, help_text="Shortest acceptable note.")
+    dimension = models.CharField(
+        max_length=64, blank=True, default="", help_text="Framework dimension it relates to, e.g. 'Budget'."
+    )
+    active = models.BooleanField(default=True, help_text="Retired reasons stay on history but cannot be chosen.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageChange(models.Model):
+    """One row per stage transition; append-only, so funnels are queries over history."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True, default="")
+    to_stage = models.CharField(max_length=16, choices=Stage.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Empty when the system moved it (a task or a rule).",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    why = models.TextField(blank=True, default="")
+    reason = models.ForeignKey(DisqualifyReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-at"], name="stagechange_lead_time"),
+            # Funnel and velocity queries: transitions into a stage over a date range.
+            models.Index(fields=["to_stage", "at"], name="stagechange_to_at"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="stagechange_append_only", operation=pgtrigger.Update),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '∅'} → {self.to_stage}"
