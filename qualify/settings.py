@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "accounts",
     "qualify.leads",
+    "qualify.frameworks",
+    "qualify.handoff",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +121,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "qualify.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Qualify API",
@@ -129,6 +132,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "qualify.leads.models.Stage"},
 }
 
 # Celery. With no CELERY_BROKER_URL, development uses kombu's filesystem transport under var/,

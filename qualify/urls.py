@@ -3,4 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("qualify.api.urls")),
+    path("", include("accounts.urls")),
+    path("", include("qualify.leads.urls")),
+    path("", include("qualify.frameworks.urls")),
+    path("", include("qualify.handoff.urls")),
 ]

@@ -208,6 +208,12 @@ class Lead(models.Model):
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
 
+    def manual_next(self) -> list[tuple[str, str]]:
+        """Stages a rep can pick from the inline menu (see lifecycle.MANUAL_STAGES)."""
+        from .lifecycle import manual_next
+
+        return [(s, Stage(s).label) for s in manual_next(self.stage)]
+
 
 class EventType(models.TextChoices):
     PAGE_VIEW = "page_view", "Page view"
@@ -323,7 +329,9 @@ class StageChange(models.Model):
     )
     at = models.DateTimeField(default=timezone.now)
     why = models.TextField(blank=True, default="")
-    reason = models.ForeignKey(DisqualifyReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.ForeignKey(
+        DisqualifyReason, null=True, blank=True, on_delete=models.PROTECT, related_name="stage_changes"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -1,0 +1,23 @@
+"""The REST API: each concept registers its own viewsets; the schema and docs live here."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from qualify.frameworks.api import register as register_frameworks
+from qualify.handoff.api import register as register_handoff
+from qualify.leads.api import register as register_leads
+
+router = DefaultRouter()
+register_leads(router)
+register_frameworks(router)
+register_handoff(router)
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]

@@ -1,0 +1,3 @@
+"""Handoff models."""
+
+from django.db import models  # noqa: F401

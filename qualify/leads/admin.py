@@ -1,0 +1,116 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from qualify.errors import DomainError
+
+from .assignment import assign
+from .models import Account, DisqualifyReason, Event, Lead, StageChange, Touch
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "domain", "industry", "employee_count", "segment", "region", "team", "owner"]
+    list_filter = ["segment", "region", "team", "industry", "revenue_band"]
+    search_fields = ["name", "domain"]
+    autocomplete_fields = ["owner", "team"]
+    list_select_related = ["team", "owner"]
+    show_full_result_count = False
+
+
+class StageChangeInline(admin.TabularInline):
+    model = StageChange
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_stage", "to_stage", "by", "reason", "why"]
+    readonly_fields = fields
+    ordering = ["-at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TouchInline(admin.TabularInline):
+    model = Touch
+    extra = 0
+    fields = ["occurred_at", "kind", "outcome", "author", "note"]
+    readonly_fields = ["author"]
+    ordering = ["-occurred_at"]
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "account", "team", "owner", "stage", "score", "source", "created_at"]
+    list_filter = ["stage", "source", "team", "account__segment", "seniority", "persona"]
+    search_fields = ["first_name", "last_name", "email", "account__name", "external_id"]
+    autocomplete_fields = ["account", "owner", "ae"]
+    list_select_related = ["account", "team", "owner"]
+    readonly_fields = ["stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score", "last_touch_at", "created_at", "updated_at"]
+    # Counting a million rows on every changelist page costs more than the page; show "Show all".
+    show_full_result_count = False
+    inlines = [StageChangeInline, TouchInline]
+    actions = ["return_to_pool"]
+    fieldsets = [
+        (None, {"fields": ["first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona"]}),
+        ("Ownership", {"fields": ["account", "team", "owner", "ae"]}),
+        ("Source", {"fields": ["source", "campaign", "partner_name", "partner_contact", "external_id"]}),
+        ("Lifecycle (changed through the workflow, not here)", {"fields": readonly_fields}),
+    ]
+
+    @admin.action(description="Return selected leads to their team's pool")
+    def return_to_pool(self, request, queryset):
+        for lead in queryset.select_related("team"):
+            try:
+                assign(lead, owner=None, by=request.user)
+            except DomainError as e:
+                self.message_user(request, f"{lead}: {e.message}", messages.ERROR)
+        self.message_user(request, "Returned to the pool.")
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """Events are immutable signals; admin can look, never edit."""
+
+    list_display = ["type", "lead", "occurred_at", "received_at", "client_id"]
+    list_filter = ["type"]
+    search_fields = ["client_id", "lead__email"]
+    raw_id_fields = ["lead"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Touch)
+class TouchAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "lead", "author", "kind", "outcome"]
+    list_filter = ["kind", "outcome"]
+    search_fields = ["lead__email", "lead__last_name", "note"]
+    autocomplete_fields = ["lead", "author"]
+    list_select_related = ["lead", "author"]
+    show_full_result_count = False
+
+
+@admin.register(DisqualifyReason)
+class DisqualifyReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "action", "recycle_days", "note_required", "min_note_length", "dimension", "active", "position", "uses"]
+    list_editable = ["active", "position"]
+    list_filter = ["action", "active"]
+    search_fields = ["name", "description"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _uses=Count("stage_changes")
+        )
+
+    @admin.display(description="Used", ordering="_uses")
+    def uses(self, obj) -> int:
+        return obj._uses
+
+    def has_delete_permission(self, request, obj=None):
+        """Reasons in use can only be retired (unticked "active"), never deleted."""
+        if obj is None:
+            return super().has_delete_permission(request)
+        in_use = StageChange.objects.filter(reason=obj).exists() or Lead.objects.filter(disqualify_reason=obj).exists()
+        return not in_use and super().has_delete_permission(request, obj)
+
+

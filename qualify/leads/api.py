@@ -1,0 +1,259 @@
+"""REST endpoints for accounts and leads: the same access rules and verbs as the pages."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Team
+from qualify.api.pagination import IdCursor, ScoreCursor
+
+from . import lifecycle
+from .access import (
+    access_account,
+    access_lead,
+    assignable_owners,
+    can_create_in_team,
+    visible_accounts,
+)
+from .assignment import assign
+from .filters import LeadFilter
+from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
+from .touches import log_touch
+
+# --- serializers -------------------------------------------------------------------------------
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = [
+            "id", "name", "domain", "industry", "employee_count", "revenue_band", "country", "region",
+            "segment", "team", "owner", "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+
+    def validate_domain(self, value: str) -> str:
+        value = value.strip().lower()
+        clash = Account.objects.filter(domain=value).exclude(pk=getattr(self.instance, "pk", None))
+        if value and clash.exists():
+            raise serializers.ValidationError("An account with this domain already exists.")
+        return value
+
+    def validate_team(self, team: Team) -> Team:
+        user = self.context["request"].user
+        if not can_create_in_team(user, team.pk):
+            raise serializers.ValidationError("You are not a member of this team.")
+        return team
+
+    def validate(self, attrs):
+        owner, team = attrs.get("owner"), attrs.get("team") or getattr(self.instance, "team", None)
+        if owner and team and not assignable_owners(owner, team.pk).filter(pk=owner.pk).exists():
+            raise serializers.ValidationError({"owner": [f"{owner} is not a rep on {team}."]})
+        return attrs
+
+
+class AccountSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["id", "name", "domain", "industry", "segment", "region"]
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    account_detail = AccountSummarySerializer(source="account", read_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id", "first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona",
+            "source", "campaign", "partner_name", "partner_contact", "external_id", "account", "account_detail",
+            "team", "owner", "ae", "stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score",
+            "last_touch_at", "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "id", "ae", "stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score", "last_touch_at",
+            "created_at", "updated_at",
+        ]
+        extra_kwargs = {"team": {"required": False}}
+        # external_id uniqueness per team is checked in validate() with a readable message.
+        validators: list = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            # Only accounts the caller can see can be referenced; others look like they don't exist.
+            fields["account"].queryset = visible_accounts(request.user)
+        return fields
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        account = attrs.get("account") or getattr(self.instance, "account", None)
+        team = attrs.get("team") or getattr(self.instance, "team", None) or (account.team if account else None)
+        if self.instance is None:
+            attrs["team"] = team
+            if team is None or not can_create_in_team(user, team.pk):
+                raise serializers.ValidationError({"team": ["You cannot create leads in this team."]})
+        elif "team" in attrs and attrs["team"] != self.instance.team and not user.is_admin:
+            raise serializers.ValidationError({"team": ["Only an admin can move a lead to another team."]})
+        if account and team and account.team_id != team.pk:
+            raise serializers.ValidationError({"account": ["This account belongs to another team."]})
+        owner = attrs.get("owner")
+        if owner and team and not assignable_owners(user, team.pk).filter(pk=owner.pk).exists():
+            raise serializers.ValidationError({"owner": [f"{owner} is not a rep on {team}."]})
+        external_id = attrs.get("external_id")
+        if external_id and team:
+            clash = Lead.objects.filter(team=team, external_id=external_id).exclude(pk=getattr(self.instance, "pk", None))
+            if clash.exists():
+                raise serializers.ValidationError({"external_id": ["A lead with this external id already exists."]})
+        return attrs
+
+    def update(self, instance: Lead, validated_data):
+        owner_given = "owner" in validated_data
+        owner = validated_data.pop("owner", None)
+        with transaction.atomic():
+            instance = super().update(instance, validated_data)
+            if owner_given and owner != instance.owner:
+                assign(instance, owner=owner, by=self.context["request"].user)
+        return instance
+
+
+class MoveSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Stage.choices)
+    expect = serializers.ChoiceField(choices=Stage.choices, required=False, help_text="Refuse if the stage changed meanwhile.")
+    why = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.PrimaryKeyRelatedField(queryset=DisqualifyReason.objects.all())
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    recycle_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class TouchSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=TouchKind.choices)
+    outcome = serializers.ChoiceField(choices=TouchOutcome.choices)
+
+    class Meta:
+        model = Touch
+        fields = ["id", "kind", "outcome", "note", "occurred_at", "author"]
+        read_only_fields = ["id", "author"]
+        extra_kwargs = {"occurred_at": {"required": False}}
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StageChange
+        fields = ["id", "from_stage", "to_stage", "by", "at", "why", "reason"]
+
+
+class ReasonOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DisqualifyReason
+        fields = ["id", "name", "description", "action", "recycle_days", "note_required", "min_note_length", "dimension", "active"]
+
+
+# --- viewsets ----------------------------------------------------------------------------------
+
+
+class AccountViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = AccountSerializer
+    pagination_class = IdCursor
+    filterset_fields = ["team", "segment", "region", "industry", "domain", "owner"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Account.objects.none()
+        return visible_accounts(self.request.user)
+
+    def get_object(self):
+        return access_account(self.request.user, self.kwargs["pk"], for_write=self.request.method not in ("GET", "HEAD", "OPTIONS"))
+
+
+class LeadViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = LeadSerializer
+    pagination_class = ScoreCursor
+    filterset_class = LeadFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Lead.objects.none()
+        return Lead.objects.visible_to(self.request.user).select_related("account")
+
+    def get_object(self) -> Lead:
+        write = self.request.method not in ("GET", "HEAD", "OPTIONS")
+        return access_lead(self.request.user, self.kwargs["pk"], for_write=write)
+
+    @extend_schema(request=MoveSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk=None) -> Response:
+        """Move the lead to another stage; illegal moves are a 400 and change nothing."""
+        lead = self.get_object()
+        s = MoveSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        to = s.validated_data["to"]
+        if to not in lifecycle.MANUAL_STAGES:
+            raise ValidationError({"to": [f"Use the dedicated endpoint to move a lead to {Stage(to).label}."]})
+        lifecycle.move_stage(lead, to=to, by=request.user, why=s.validated_data["why"], expect=s.validated_data.get("expect"))
+        return Response(LeadSerializer(lead, context={"request": request}).data)
+
+    @extend_schema(request=ReasonSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def nurture(self, request: Request, pk=None) -> Response:
+        lead = self.get_object()
+        s = ReasonSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        lifecycle.nurture(lead, reason=d["reason"], note=d["note"], by=request.user, recycle_on=d["recycle_on"])
+        return Response(LeadSerializer(lead, context={"request": request}).data)
+
+    @extend_schema(request=ReasonSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def disqualify(self, request: Request, pk=None) -> Response:
+        lead = self.get_object()
+        s = ReasonSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        lifecycle.disqualify(lead, reason=s.validated_data["reason"], note=s.validated_data["note"], by=request.user)
+        return Response(LeadSerializer(lead, context={"request": request}).data)
+
+    @extend_schema(request=TouchSerializer, responses=TouchSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def touches(self, request: Request, pk=None) -> Response:
+        """GET the lead's touches, newest first; POST logs one."""
+        if request.method == "GET":
+            lead = access_lead(request.user, pk)
+            return Response(TouchSerializer(lead.touches.order_by("-occurred_at")[:200], many=True).data)
+        lead = self.get_object()
+        s = TouchSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        touch = log_touch(lead, by=request.user, **s.validated_data)
+        return Response(TouchSerializer(touch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=StageChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk=None) -> Response:
+        """The lead's stage history, newest first."""
+        lead = access_lead(request.user, pk)
+        return Response(StageChangeSerializer(lead.stage_changes.all()[:500], many=True).data)
+
+
+class DisqualifyReasonViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ReasonOutSerializer
+    pagination_class = None
+    queryset = DisqualifyReason.objects.all()
+
+
+def register(router) -> None:
+    router.register(r"accounts", AccountViewSet, basename="account")
+    router.register(r"leads", LeadViewSet, basename="lead")
+    router.register(r"disqualify-reasons", DisqualifyReasonViewSet, basename="disqualify-reason")
+

@@ -1,0 +1,38 @@
+"""Changing who owns a lead. Routing rules (later) decide *whom*; this writes it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from accounts.models import Role
+from qualify.errors import DomainError
+
+from .models import Lead
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def claim(lead: Lead, *, by: User) -> Lead:
+    """An SDR takes an unassigned lead from their team's pool; the first claim wins."""
+    if lead.team_id not in by.team_ids(Role.SDR, Role.MANAGER) and not by.is_admin:
+        raise DomainError("Only the team's SDRs can claim its pool leads.")
+    with transaction.atomic():
+        # Conditional update: two SDRs clicking "claim" at once cannot both win.
+        won = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=by)
+        if won != 1:
+            raise DomainError("Someone else claimed this lead first.")
+    lead.refresh_from_db()
+    return lead
+
+
+def assign(lead: Lead, *, owner: User | None, by: User | None) -> Lead:
+    """Give a lead to `owner` (None returns it to the team pool). Owner must be on the lead's team."""
+    if owner is not None and lead.team_id not in owner.team_ids(Role.SDR, Role.AE, Role.MANAGER):
+        raise DomainError(f"{owner} is not a rep on {lead.team}.", field="owner")
+    with transaction.atomic():
+        Lead.objects.filter(pk=lead.pk).update(owner=owner)
+    lead.refresh_from_db()
+    return lead

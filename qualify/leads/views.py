@@ -1,0 +1,166 @@
+"""SDR queue and lead page. Thin views: access helper, domain function, response."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from qualify.errors import DomainError
+
+from . import lifecycle
+from .access import access_lead, can_change_lead
+from .assignment import claim as claim_lead
+from .forms import MoveForm, ReasonForm, TouchForm
+from .models import Lead, Segment, Source, Stage
+from .queue import QueuePage, load_queue, queue_scopes
+from .timeline import timeline_for
+from .touches import log_touch
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """My queue: the leads to work, ranked by score, keyset-paginated so deep pages stay fast."""
+    page: QueuePage = load_queue(request.user, request.GET)
+    context = {
+        "page": page,
+        "scopes": queue_scopes(request.user),
+        "stages": Stage.choices,
+        "sources": Source.choices,
+        "segments": Segment.choices,
+        "touch_form": TouchForm(),
+    }
+    if request.htmx and request.GET.get("after"):
+        return render(request, "leads/queue.html#more-rows", context)
+    if request.htmx and request.htmx.target == "queue-results":
+        return render(request, "leads/queue.html#results", context)
+    return render(request, "leads/queue.html", context)
+
+
+@login_required
+def detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = access_lead(request.user, lead_id)
+    return render(request, "leads/detail.html", _detail_context(request, lead))
+
+
+def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
+    context = {
+        "lead": lead,
+        "can_change": can_change_lead(request.user, lead),
+        "timeline": timeline_for(lead),
+        "touch_form": TouchForm(),
+        "nurture_form": ReasonForm(kind="nurture"),
+        "disqualify_form": ReasonForm(kind="disqualify"),
+        "next_stages": [(s, Stage(s).label) for s in lifecycle.manual_next(lead.stage)],
+        "is_pool": lead.owner_id is None and lead.team_id in request.user.team_ids(Role.SDR, Role.MANAGER),
+    }
+    context.update(_panels(request, lead))
+    context.update(extra)
+    return context
+
+
+def _panels(request: HttpRequest, lead: Lead) -> dict:
+    """Context for panels other concepts contribute to the lead page."""
+    from qualify.frameworks.views import answers_panel_context
+
+    return answers_panel_context(lead, request.user)
+
+
+def _row_response(request: HttpRequest, lead: Lead, *, error: str = "", flash: str = "") -> HttpResponse:
+    """htmx: re-render the queue row in place. Otherwise: back to where the user came from."""
+    if request.htmx:
+        lead = access_lead(request.user, lead.pk)
+        response = render(
+            request,
+            "leads/queue.html#row",
+            {"lead": lead, "row_error": error, "row_flash": flash, "touch_form": TouchForm()},
+        )
+        return response
+    if error:
+        messages.error(request, error)
+    elif flash:
+        messages.success(request, flash)
+    return HttpResponseRedirect(request.POST.get("next") or reverse("leads:detail", args=[lead.pk]))
+
+
+@login_required
+@require_POST
+def touch(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = access_lead(request.user, lead_id, for_write=True)
+    form = TouchForm(request.POST)
+    if not form.is_valid():
+        return _row_response(request, lead, error="Pick a kind and an outcome for the touch.")
+    try:
+        t = log_touch(lead, by=request.user, **form.cleaned_data)
+    except DomainError as e:
+        return _row_response(request, lead, error=e.message)
+    return _row_response(request, lead, flash=f"Logged: {t}")
+
+
+@login_required
+@require_POST
+def move(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = access_lead(request.user, lead_id, for_write=True)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _row_response(request, lead, error="Choose a stage.")
+    to = form.cleaned_data["to"]
+    try:
+        if to not in lifecycle.MANUAL_STAGES:
+            raise DomainError(f"Use the {Stage(to).label if to in Stage.values else to} action for that.")
+        lifecycle.move_stage(lead, to=to, by=request.user, expect=form.cleaned_data["expect"] or None)
+    except DomainError as e:
+        return _row_response(request, lead, error=e.message)
+    return _row_response(request, lead, flash=f"Moved to {lead.get_stage_display()}")
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = access_lead(request.user, lead_id, for_write=True)
+    try:
+        claim_lead(lead, by=request.user)
+    except DomainError as e:
+        return _row_response(request, lead, error=e.message)
+    return _row_response(request, lead, flash="Claimed: it's yours now")
+
+
+def _reason_action(request: HttpRequest, lead_id: int, kind: str) -> HttpResponse:
+    lead = access_lead(request.user, lead_id, for_write=True)
+    form = ReasonForm(request.POST, kind=kind)
+    try:
+        if not form.is_valid():
+            raise DomainError(" ".join(e for errs in form.errors.values() for e in errs))
+        data = form.cleaned_data
+        if kind == "nurture":
+            lifecycle.nurture(lead, reason=data["reason"], note=data["note"], by=request.user, recycle_on=data.get("recycle_on"))
+        else:
+            lifecycle.disqualify(lead, reason=data["reason"], note=data["note"], by=request.user)
+    except DomainError as e:
+        if request.htmx:
+            context = _detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
+            return render(request, "leads/detail.html#actions", context)
+        messages.error(request, e.message)
+        return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))
+    messages.success(request, f"{lead.full_name} moved to {lead.get_stage_display()}.")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("leads:detail", args=[lead.pk])
+        return response
+    return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))
+
+
+@login_required
+@require_POST
+def nurture(request: HttpRequest, lead_id: int) -> HttpResponse:
+    return _reason_action(request, lead_id, "nurture")
+
+
+@login_required
+@require_POST
+def disqualify(request: HttpRequest, lead_id: int) -> HttpResponse:
+    return _reason_action(request, lead_id, "disqualify")

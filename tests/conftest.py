@@ -1,0 +1,91 @@
+"""The cast every test can use, named so tests read like sentences.
+
+Team North: alice (SDR), bob (SDR, alice's teammate), erin (AE), maria (manager), mark (marketing).
+Team South: charlie (SDR, the outsider), sam (AE).
+rita is the RevOps admin and sees everything.
+"""
+
+import pytest
+
+from accounts.models import Role
+from tests.factories import LeadFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+@pytest.fixture
+def north(db):
+    return TeamFactory(name="North")
+
+
+@pytest.fixture
+def south(db):
+    return TeamFactory(name="South")
+
+
+@pytest.fixture
+def alice(north):
+    return UserFactory.with_role(Role.SDR, north, username="alice", first_name="Alice", last_name="Adams")
+
+
+@pytest.fixture
+def bob(north):
+    return UserFactory.with_role(Role.SDR, north, username="bob", first_name="Bob", last_name="Brown")
+
+
+@pytest.fixture
+def erin(north):
+    return UserFactory.with_role(Role.AE, north, username="erin", first_name="Erin", last_name="Evans")
+
+
+@pytest.fixture
+def maria(north):
+    return UserFactory.with_role(Role.MANAGER, north, username="maria", first_name="Maria", last_name="Moreno")
+
+
+@pytest.fixture
+def mark(north):
+    return UserFactory.with_role(Role.MARKETING, north, username="mark", first_name="Mark", last_name="Miller")
+
+
+@pytest.fixture
+def charlie(south):
+    return UserFactory.with_role(Role.SDR, south, username="charlie", first_name="Charlie", last_name="Chen")
+
+
+@pytest.fixture
+def sam(south):
+    return UserFactory.with_role(Role.AE, south, username="sam", first_name="Sam", last_name="Scott")
+
+
+@pytest.fixture
+def rita(north):
+    return UserFactory.with_role(Role.REVOPS, north, username="rita", first_name="Rita", last_name="Ross", is_staff=True)
+
+
+@pytest.fixture
+def alices_lead(alice, north):
+    return LeadFactory(team=north, owner=alice, first_name="Dana", last_name="Diaz", email="dana@acme.example")
+
+
+@pytest.fixture
+def pool_lead(north):
+    return LeadFactory(team=north, owner=None, first_name="Paul", last_name="Pool")
+
+
+@pytest.fixture
+def south_lead(charlie, south):
+    return LeadFactory(team=south, owner=charlie, first_name="Sofia", last_name="South")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client

@@ -1,0 +1,147 @@
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from qualify.leads.models import Account, Lead, Stage, Touch
+from tests.factories import AccountFactory, LeadFactory
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def as_user(api, user):
+    api.force_authenticate(user)
+    return api
+
+
+def test_api_requires_authentication(api, alices_lead):
+    assert api.get("/api/leads/").status_code in (401, 403)
+
+
+def test_token_authentication(api, alice, alices_lead):
+    token = Token.objects.create(user=alice)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.get("/api/leads/")
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [alices_lead.pk]
+
+
+def test_list_is_scoped_and_filterable(api, alice, north, south_lead, alices_lead, pool_lead):
+    LeadFactory(team=north, owner=alice, stage=Stage.MQL, first_name="Mqlla")
+    data = as_user(api, alice).get("/api/leads/", {"stage": "mql"}).json()
+    assert [r["first_name"] for r in data["results"]] == ["Mqlla"]
+    ids = {r["id"] for r in api.get("/api/leads/").json()["results"]}
+    assert south_lead.pk not in ids and {alices_lead.pk, pool_lead.pk} <= ids
+
+
+def test_outsider_gets_404(api, charlie, alices_lead):
+    as_user(api, charlie)
+    assert api.get(f"/api/leads/{alices_lead.pk}/").status_code == 404
+    assert api.patch(f"/api/leads/{alices_lead.pk}/", {"title": "CEO"}).status_code == 404
+
+
+def test_marketing_cannot_update(api, mark, alices_lead):
+    response = as_user(api, mark).patch(f"/api/leads/{alices_lead.pk}/", {"title": "CEO"}, format="json")
+    assert response.status_code == 403
+    assert Lead.objects.get(pk=alices_lead.pk).title != "CEO"
+
+
+def test_create_lead(api, alice, north):
+    account = AccountFactory(team=north)
+    response = as_user(api, alice).post(
+        "/api/leads/",
+        {"first_name": "Nina", "last_name": "New", "email": "nina@x.example", "account": account.pk, "owner": alice.pk},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    lead = Lead.objects.get(pk=response.json()["id"])
+    assert (lead.team, lead.owner, lead.stage) == (north, alice, Stage.NEW)
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"last_name": "NoFirst"}, "first_name"),
+        ({"first_name": "X", "email": "not-an-email"}, "email"),
+        ({"first_name": "X", "source": "carrier-pigeon"}, "source"),
+        ({"first_name": "X", "stage": "won"}, None),  # read-only: ignored, lead starts New
+    ],
+)
+def test_create_with_bad_input_is_400_and_writes_nothing(api, alice, north, payload, field):
+    account = AccountFactory(team=north)
+    before = Lead.objects.count()
+    response = as_user(api, alice).post("/api/leads/", {"account": account.pk, **payload}, format="json")
+    if field is None:
+        assert response.status_code == 201 and response.json()["stage"] == "new"
+        return
+    assert response.status_code == 400
+    assert field in response.json()
+    assert Lead.objects.count() == before
+
+
+def test_create_in_another_teams_account_is_refused(api, alice, south):
+    foreign = AccountFactory(team=south)
+    response = as_user(api, alice).post("/api/leads/", {"first_name": "X", "account": foreign.pk}, format="json")
+    assert response.status_code == 400 and "account" in response.json()
+    assert not Lead.objects.exists()
+
+
+def test_owner_must_be_on_the_team(api, alice, charlie, north):
+    account = AccountFactory(team=north)
+    response = as_user(api, alice).post(
+        "/api/leads/", {"first_name": "X", "account": account.pk, "owner": charlie.pk}, format="json"
+    )
+    assert response.status_code == 400 and "owner" in response.json()
+
+
+def test_move_through_api_and_illegal_move_400(api, alice, alices_lead):
+    as_user(api, alice)
+    assert api.post(f"/api/leads/{alices_lead.pk}/move/", {"to": "mql"}, format="json").status_code == 200
+    response = api.post(f"/api/leads/{alices_lead.pk}/move/", {"to": "won"}, format="json")
+    assert response.status_code == 400
+    assert "cannot move" in response.json()["stage"][0]
+    assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.MQL
+
+
+def test_disqualify_through_api_requires_note(api, alice, alices_lead):
+    from qualify.leads.models import DisqualifyReason
+
+    reason = DisqualifyReason.objects.get(name="No ICP fit")
+    as_user(api, alice)
+    response = api.post(f"/api/leads/{alices_lead.pk}/disqualify/", {"reason": reason.pk}, format="json")
+    assert response.status_code == 400 and "note" in response.json()
+    response = api.post(
+        f"/api/leads/{alices_lead.pk}/disqualify/", {"reason": reason.pk, "note": "Two-person agency, no fit"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["stage"] == "disqualified"
+
+
+def test_log_touch_through_api(api, alice, alices_lead):
+    as_user(api, alice)
+    response = api.post(f"/api/leads/{alices_lead.pk}/touches/", {"kind": "call", "outcome": "connected"}, format="json")
+    assert response.status_code == 201
+    assert api.post(f"/api/leads/{alices_lead.pk}/touches/", {"kind": "fax"}, format="json").status_code == 400
+    assert Touch.objects.filter(lead=alices_lead).count() == 1
+    assert len(api.get(f"/api/leads/{alices_lead.pk}/touches/").json()) == 1
+
+
+def test_accounts_scoped_and_domain_unique(api, alice, north, south):
+    mine, theirs = AccountFactory(team=north, domain="acme.example"), AccountFactory(team=south)
+    as_user(api, alice)
+    ids = {a["id"] for a in api.get("/api/accounts/").json()["results"]}
+    assert mine.pk in ids and theirs.pk not in ids
+    assert api.get(f"/api/accounts/{theirs.pk}/").status_code == 404
+    response = api.post("/api/accounts/", {"name": "Dup", "domain": "ACME.example", "team": north.pk}, format="json")
+    assert response.status_code == 400 and "domain" in response.json()
+    response = api.post("/api/accounts/", {"name": "Other", "team": south.pk}, format="json")
+    assert response.status_code == 400 and "team" in response.json()
+    assert Account.objects.count() == 2
+
+
+def test_openapi_schema_is_valid(api, alice, tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert as_user(api, alice).get("/api/schema/").status_code == 200
+    assert api.get("/api/docs/").status_code == 200

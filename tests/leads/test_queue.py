@@ -1,0 +1,184 @@
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from qualify.leads.models import Lead, Segment, Source, Stage, Touch
+from tests.conftest import login
+from tests.factories import AccountFactory, LeadFactory
+
+QUEUE = "/queue/"
+
+
+def test_queue_requires_login(client):
+    response = client.get(QUEUE)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_sdr_sees_own_open_leads_ranked_by_score(client, alice, bob, north, alices_lead):
+    hot = LeadFactory(team=north, owner=alice, score=90, first_name="Hot")
+    LeadFactory(team=north, owner=bob, first_name="Bobs")
+    LeadFactory(team=north, owner=alice, stage=Stage.WON, first_name="Closed")
+    body = login(client, alice).get(QUEUE).content.decode()
+    assert "Hot" in body and "Dana" in body
+    assert "Bobs" not in body and "Closed" not in body
+    assert body.index("Hot") < body.index("Dana")
+
+
+def test_pool_scope_shows_unassigned_team_leads(client, alice, pool_lead, south):
+    LeadFactory(team=south, owner=None, first_name="Southpool")
+    body = login(client, alice).get(QUEUE, {"scope": "pool"}).content.decode()
+    assert "Paul Pool" in body
+    assert "Southpool" not in body
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"stage": "mql"}, {"Mia"}),
+        ({"source": "partner"}, {"Pat"}),
+        ({"segment": "enterprise"}, {"Eve"}),
+        ({"q": "globex"}, {"Eve"}),
+        ({"q": "pat@"}, {"Pat"}),
+        ({"q": "Mia Moss"}, {"Mia"}),
+    ],
+)
+def test_queue_filters(client, alice, north, params, expected):
+    big = AccountFactory(team=north, name="Globex", segment=Segment.ENTERPRISE)
+    LeadFactory(team=north, owner=alice, first_name="Mia", last_name="Moss", stage=Stage.MQL)
+    LeadFactory(team=north, owner=alice, first_name="Pat", email="pat@initech.example", source=Source.PARTNER)
+    LeadFactory(team=north, owner=alice, first_name="Eve", account=big)
+    body = login(client, alice).get(QUEUE, params).content.decode()
+    shown = {name for name in ("Mia", "Pat", "Eve") if f">{name} " in body}
+    assert shown == expected
+
+
+def test_keyset_pages_cover_everything_once(client, alice, north):
+    for i in range(25):
+        LeadFactory(team=north, owner=alice, score=i % 7, first_name=f"L{i:02d}")
+    login(client, alice)
+    seen, after = [], ""
+    while True:
+        response = client.get(QUEUE, {"per": 10, "after": after}, HTTP_HX_REQUEST="true" if after else None)
+        page = response.context["page"]
+        seen += [lead.pk for lead in page.leads]
+        if not page.next_after:
+            break
+        after = page.next_after
+    assert len(seen) == 25 == len(set(seen))
+
+
+def test_queue_query_count_does_not_grow_with_page_size(client, alice, north):
+    for i in range(60):
+        LeadFactory(team=north, owner=alice, score=i)
+    login(client, alice)
+    counts = []
+    for per in (5, 50):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(QUEUE, {"per": per}).status_code == 200
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 5  # session, user, memberships, rows (+ savepoint noise)
+
+
+def test_logging_a_touch_inline_rerenders_the_row(client, alice, alices_lead):
+    response = login(client, alice).post(
+        reverse("leads:touch", args=[alices_lead.pk]),
+        {"kind": "call", "outcome": "voicemail", "note": "Left a message"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'id="lead-{alices_lead.pk}"' in body and "Logged: Call: Left voicemail" in body
+    assert "<html" not in body
+    alices_lead.refresh_from_db()
+    assert alices_lead.stage == Stage.WORKING
+    assert Touch.objects.get(lead=alices_lead).note == "Left a message"
+
+
+def test_touch_without_javascript_redirects_back(client, alice, alices_lead):
+    response = login(client, alice).post(
+        reverse("leads:touch", args=[alices_lead.pk]), {"kind": "email", "outcome": "sent", "next": "/queue/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/queue/"
+
+
+def test_touch_with_bad_input_changes_nothing(client, alice, alices_lead):
+    response = login(client, alice).post(
+        reverse("leads:touch", args=[alices_lead.pk]), {"kind": "pigeon", "outcome": "sent"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Pick a kind and an outcome" in response.content.decode()
+    assert not Touch.objects.exists()
+
+
+def test_outsider_cannot_touch_or_see_lead(client, charlie, alices_lead):
+    login(client, charlie)
+    assert client.get(reverse("leads:detail", args=[alices_lead.pk])).status_code == 404
+    response = client.post(reverse("leads:touch", args=[alices_lead.pk]), {"kind": "call", "outcome": "connected"})
+    assert response.status_code == 404
+    assert not Touch.objects.exists()
+
+
+def test_marketing_reads_but_cannot_touch(client, mark, alices_lead):
+    login(client, mark)
+    assert client.get(reverse("leads:detail", args=[alices_lead.pk])).status_code == 200
+    response = client.post(reverse("leads:touch", args=[alices_lead.pk]), {"kind": "call", "outcome": "connected"})
+    assert response.status_code == 403
+    assert not Touch.objects.exists()
+
+
+def test_inline_move_to_allowed_stage(client, alice, alices_lead):
+    response = login(client, alice).post(
+        reverse("leads:move", args=[alices_lead.pk]), {"to": "mql", "expect": "new"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Moved to MQL" in response.content.decode()
+    assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.MQL
+
+
+def test_inline_illegal_move_shows_error_and_changes_nothing(client, alice, alices_lead):
+    response = login(client, alice).post(
+        reverse("leads:move", args=[alices_lead.pk]), {"to": "won", "expect": "new"}, HTTP_HX_REQUEST="true"
+    )
+    assert "cannot move from New to Won" in response.content.decode()
+    assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.NEW
+
+
+def test_claiming_a_pool_lead(client, alice, bob, pool_lead):
+    login(client, alice).post(reverse("leads:claim", args=[pool_lead.pk]), HTTP_HX_REQUEST="true")
+    pool_lead.refresh_from_db()
+    assert pool_lead.owner == alice
+    response = login(Client(), bob).post(reverse("leads:claim", args=[pool_lead.pk]))
+    assert response.status_code == 404  # no longer in bob's pool
+    assert Lead.objects.get(pk=pool_lead.pk).owner == alice
+
+
+def test_posts_need_a_csrf_token(alice, alices_lead):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(reverse("leads:touch", args=[alices_lead.pk]), {"kind": "call", "outcome": "connected"})
+    assert response.status_code == 403
+    assert not Touch.objects.exists()
+
+
+def test_lead_page_shows_account_and_timeline(client, alice, alices_lead):
+    from qualify.leads.touches import log_touch
+    from tests.factories import EventFactory
+
+    EventFactory(lead=alices_lead, type="demo_request", properties={})
+    log_touch(alices_lead, by=alice, kind="meeting", outcome="meeting_booked", note="Discovery booked for Tue")
+    body = login(client, alice).get(reverse("leads:detail", args=[alices_lead.pk])).content.decode()
+    assert alices_lead.account.name in body
+    assert "Demo request" in body and "Discovery booked for Tue" in body and "Working" in body
+
+
+def test_disqualify_from_lead_page_needs_a_reason_note(client, alice, alices_lead):
+    from qualify.leads.models import DisqualifyReason
+
+    other = DisqualifyReason.objects.get(name="Other")
+    response = login(client, alice).post(
+        reverse("leads:disqualify", args=[alices_lead.pk]), {"reason": other.pk, "note": "short"}, HTTP_HX_REQUEST="true"
+    )
+    assert "at least 40 characters" in response.content.decode()
+    assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.NEW
