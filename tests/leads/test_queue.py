@@ -61,13 +61,21 @@ def test_keyset_pages_cover_everything_once(client, alice, north):
     login(client, alice)
     seen, after = [], ""
     while True:
-        response = client.get(QUEUE, {"per": 10, "after": after}, HTTP_HX_REQUEST="true" if after else None)
+        response = client.get(QUEUE, {"per": 10, "after": after})
         page = response.context["page"]
         seen += [lead.pk for lead in page.leads]
         if not page.next_after:
             break
         after = page.next_after
     assert len(seen) == 25 == len(set(seen))
+
+
+def test_load_more_returns_only_the_next_rows(client, alice, north):
+    leads = [LeadFactory(team=north, owner=alice, score=i) for i in range(3)]
+    body = login(client, alice).get(QUEUE, {"per": 1, "after": f"2:{leads[2].pk}"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in body and "<thead" not in body
+    assert f'id="lead-{leads[1].pk}"' in body and f'id="lead-{leads[2].pk}"' not in body
+    assert 'id="load-more"' in body
 
 
 def test_queue_query_count_does_not_grow_with_page_size(client, alice, north):
