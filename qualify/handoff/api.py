@@ -1,2 +1,91 @@
+"""Handoffs through the API: the same hand_off / accept / reject as the pages."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import User
+from qualify.api.pagination import IdCursor
+from qualify.leads.access import access_lead
+from qualify.leads.models import DisqualifyReason
+
+from .access import access_handoff, visible_handoffs
+from .models import Handoff
+from .workflow import accept, hand_off, reject
+
+
+class HandoffSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Handoff
+        fields = [
+            "id", "lead", "team", "from_user", "to_user", "created_at", "next_step", "note", "packet", "source",
+            "status", "decided_at", "decided_by", "reason", "decision_note",
+        ]
+        read_only_fields = fields
+
+
+class HandOffInput(serializers.Serializer):
+    lead = serializers.IntegerField()
+    to_user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    next_step = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AcceptInput(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RejectInput(serializers.Serializer):
+    reason = serializers.PrimaryKeyRelatedField(queryset=DisqualifyReason.objects.all())
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = HandoffSerializer
+    pagination_class = IdCursor
+    filterset_fields = ["status", "to_user", "from_user", "lead", "team"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Handoff.objects.none()
+        return visible_handoffs(self.request.user)
+
+    def get_object(self) -> Handoff:
+        return access_handoff(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(request=HandOffInput, responses={201: HandoffSerializer})
+    def create(self, request):
+        """Hand a lead off to an AE. 400 lists the missing required criteria, if any."""
+        s = HandOffInput(data=request.data)
+        s.is_valid(raise_exception=True)
+        lead = access_lead(request.user, s.validated_data["lead"], for_write=True)
+        handoff = hand_off(
+            lead, to=s.validated_data["to_user"], by=request.user,
+            next_step=s.validated_data["next_step"], note=s.validated_data["note"],
+        )
+        return Response(HandoffSerializer(handoff).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AcceptInput, responses=HandoffSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        s = AcceptInput(data=request.data)
+        s.is_valid(raise_exception=True)
+        handoff = accept(self.get_object(), by=request.user, note=s.validated_data["note"])
+        return Response(HandoffSerializer(handoff).data)
+
+    @extend_schema(request=RejectInput, responses=HandoffSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        s = RejectInput(data=request.data)
+        s.is_valid(raise_exception=True)
+        handoff = reject(self.get_object(), by=request.user, reason=s.validated_data["reason"], note=s.validated_data["note"])
+        return Response(HandoffSerializer(handoff).data)
+
+
 def register(router) -> None:
-    """Add this app's viewsets to the API router."""
+    router.register(r"handoffs", HandoffViewSet, basename="handoff")
+
+

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "handoff"
+urlpatterns = [
+    path("handoffs/", views.inbox, name="inbox"),
+    path("handoffs/feedback/", views.feedback, name="feedback"),
+    path("handoffs/<int:handoff_id>/", views.detail, name="detail"),
+    path("handoffs/<int:handoff_id>/accept/", views.accept_view, name="accept"),
+    path("handoffs/<int:handoff_id>/reject/", views.reject_view, name="reject"),
+    path("leads/<int:lead_id>/hand-off/", views.hand_off_view, name="hand_off"),
+]

@@ -66,8 +66,9 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
 def _panels(request: HttpRequest, lead: Lead) -> dict:
     """Context for panels other concepts contribute to the lead page."""
     from qualify.frameworks.views import answers_panel_context
+    from qualify.handoff.views import lead_handoff_context
 
-    return answers_panel_context(lead, request.user)
+    return {**answers_panel_context(lead, request.user), **lead_handoff_context(lead, request.user)}
 
 
 def _row_response(request: HttpRequest, lead: Lead, *, error: str = "", flash: str = "") -> HttpResponse:

@@ -1,0 +1,169 @@
+"""Hand off from the lead page; the AE's Handoffs inbox; accept and reject; feedback report."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+from qualify.errors import DomainError
+from qualify.leads.access import access_lead
+from qualify.leads.models import DisqualifyReason
+
+from . import feedback as fb
+from .access import access_handoff, visible_handoffs
+from .models import Handoff, HandoffStatus
+from .workflow import accept, can_decide, hand_off, reject
+
+
+def lead_handoff_context(lead, user) -> dict:
+    """What the lead page needs to show the hand-off form or the pending handoff."""
+    pending = lead.handoffs.filter(status=HandoffStatus.PENDING).select_related("to_user").first()
+    aes = list(User.objects.filter(is_active=True, memberships__team_id=lead.team_id, memberships__role=Role.AE).distinct())
+    return {
+        "pending_handoff": pending,
+        "can_decide_pending": bool(pending and can_decide(user, pending)),
+        "handoff_aes": aes,
+        "default_ae_id": lead.team.default_ae_id,
+        "reasons": DisqualifyReason.objects.filter(active=True),
+    }
+
+
+@login_required
+@require_POST
+def hand_off_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = access_lead(request.user, lead_id, for_write=True)
+    to = User.objects.filter(pk=request.POST.get("to_user") or 0).first()
+    try:
+        if to is None:
+            raise DomainError("Choose the AE to hand this lead to.", field="to_user")
+        hand_off(lead, to=to, by=request.user, next_step=request.POST.get("next_step", ""), note=request.POST.get("note", ""))
+    except DomainError as e:
+        messages.error(request, e.message)
+        return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]) + "#handoff")
+    messages.success(request, f"Handed off to {to}. They'll accept or reject it from their Handoffs page.")
+    return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))
+
+
+def _scope(request: HttpRequest):
+    user = request.user
+    qs = visible_handoffs(user).select_related("lead__account", "from_user", "to_user")
+    if request.GET.get("scope") == "team" and (user.is_admin or user.has_role(Role.MANAGER)):
+        return qs, "team"
+    if user.has_role(Role.AE) or not (user.is_admin or user.has_role(Role.MANAGER)):
+        return qs.filter(to_user=user), "mine"
+    return qs, "team"
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Pending packets, oldest first, with how long each has waited."""
+    qs, scope = _scope(request)
+    pending = list(qs.filter(status=HandoffStatus.PENDING).order_by("created_at", "id")[:200])
+    recent = list(qs.exclude(status=HandoffStatus.PENDING).select_related("reason").order_by("-decided_at")[:20])
+    return render(
+        request,
+        "handoff/inbox.html",
+        {"pending": pending, "recent": recent, "scope": scope, "reasons": DisqualifyReason.objects.filter(active=True),
+         "can_see_team": request.user.is_admin or request.user.has_role(Role.MANAGER)},
+    )
+
+
+@login_required
+def detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = access_handoff(request.user, handoff_id)
+    return render(
+        request,
+        "handoff/detail.html",
+        {"h": handoff, "can_decide": handoff.is_pending and can_decide(request.user, handoff),
+         "reasons": DisqualifyReason.objects.filter(active=True)},
+    )
+
+
+def _decided(request: HttpRequest, handoff: Handoff, error: str = "") -> HttpResponse:
+    if request.htmx:
+        return render(
+            request, "handoff/inbox.html#packet",
+            {"h": handoff, "error": error, "reasons": DisqualifyReason.objects.filter(active=True),
+             "can_decide": handoff.is_pending and can_decide(request.user, handoff)},
+        )
+    if error:
+        messages.error(request, error)
+    return HttpResponseRedirect(request.POST.get("next") or reverse("handoff:inbox"))
+
+
+@login_required
+@require_POST
+def accept_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = access_handoff(request.user, handoff_id)
+    try:
+        accept(handoff, by=request.user, note=request.POST.get("note", ""))
+    except DomainError as e:
+        handoff.refresh_from_db()
+        return _decided(request, handoff, e.message)
+    messages.success(request, f"Accepted {handoff.lead}: it's yours now.")
+    return _decided(request, handoff)
+
+
+@login_required
+@require_POST
+def reject_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = access_handoff(request.user, handoff_id)
+    reason = DisqualifyReason.objects.filter(pk=request.POST.get("reason") or 0).first()
+    try:
+        reject(handoff, by=request.user, reason=reason, note=request.POST.get("note", ""))
+    except DomainError as e:
+        handoff.refresh_from_db()
+        return _decided(request, handoff, e.message)
+    messages.success(request, f"Rejected {handoff.lead} ({reason}).")
+    return _decided(request, handoff)
+
+
+def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+@login_required
+def feedback(request: HttpRequest) -> HttpResponse:
+    """Acceptance by SDR and source, rejection reasons by source, for a date range; CSV too."""
+    user = request.user
+    if not (user.is_admin or user.has_role(Role.MANAGER, Role.MARKETING)):
+        raise PermissionDenied("Handoff feedback is for managers, marketing and RevOps.")
+    today = timezone.localdate()
+    end = _parse_date(request.GET.get("end"), today)
+    start = _parse_date(request.GET.get("start"), end - datetime.timedelta(days=90))
+    qs = Handoff.objects.all() if user.is_admin else Handoff.objects.filter(team_id__in=user.team_ids(Role.MANAGER, Role.MARKETING))
+    tables = {
+        "by_sdr": fb.acceptance_by_sdr(qs, start, end),
+        "by_source": fb.acceptance_by_source(qs, start, end),
+        "reasons": fb.rejection_reasons_by_source(qs, start, end),
+    }
+    export = request.GET.get("export")
+    if export in tables:
+        return _csv(export, tables[export], start, end)
+    return render(request, "handoff/feedback.html", {"start": start, "end": end, **tables})
+
+
+def _csv(name: str, rows: list, start, end) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="handoff-{name}-{start}-{end}.csv"'
+    w = csv.writer(response)
+    if name == "reasons":
+        w.writerow(["source", "reason", "rejections", "share_of_source_pct"])
+        w.writerows([r.source, r.reason, r.count, r.share] for r in rows)
+    else:
+        w.writerow(["sdr" if name == "by_sdr" else "source", "handed_off", "accepted", "rejected", "pending", "acceptance_rate_pct"])
+        w.writerows([r.label, r.handed_off, r.accepted, r.rejected, r.pending, r.acceptance_rate] for r in rows)
+    return response

@@ -1,0 +1,120 @@
+"""hand_off, accept and reject: the only code that creates or decides a handoff.
+
+Each runs in one transaction: lock, check the current state, write, and record the lead's stage
+change through the lifecycle, so pages, API and admin get the same rules and the same errors.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from qualify.errors import DomainError
+from qualify.frameworks.completeness import completeness
+from qualify.leads import lifecycle
+from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage
+
+from .models import Handoff, HandoffStatus
+from .packet import build_packet
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+MIN_NEXT_STEP = 10
+
+
+def eligible_aes(lead: Lead):
+    """AEs of the lead's team who are active, out-of-office ones last."""
+    from accounts.models import User
+
+    return User.objects.filter(is_active=True, memberships__team_id=lead.team_id, memberships__role=Role.AE).distinct()
+
+
+def hand_off(lead: Lead, *, to: User, by: User, next_step: str, note: str = "") -> Handoff:
+    """Offer a worked lead to an AE with a frozen packet of evidence.
+
+    Refused, changing nothing, while required criteria are unanswered (the error lists them),
+    when the lead is not being worked, or when it already waits for an AE.
+    """
+    next_step = (next_step or "").strip()
+    if lead.stage != Stage.WORKING:
+        raise DomainError(f"Only leads being worked can be handed off; this one is {lead.get_stage_display()}.")
+    progress = completeness(lead)
+    if progress.missing_required:
+        missing = [str(m) for m in progress.missing_required]
+        raise DomainError("Answer the required criteria before handing off: " + "; ".join(missing) + ".", details=missing)
+    if not eligible_aes(lead).filter(pk=to.pk).exists():
+        raise DomainError(f"{to} is not an AE on {lead.team}.", field="to_user")
+    if len(next_step) < MIN_NEXT_STEP:
+        raise DomainError(f"Write the next step (at least {MIN_NEXT_STEP} characters), e.g. 'Demo Tue 10am with CFO'.", field="next_step")
+    try:
+        with transaction.atomic():
+            lifecycle.move_stage(lead, to=Stage.HANDED_OFF, by=by, why=next_step, expect=Stage.WORKING, ae=to)
+            return Handoff.objects.create(
+                lead=lead, team_id=lead.team_id, from_user=by, to_user=to, next_step=next_step, note=note.strip(),
+                packet=build_packet(lead, progress), source=lead.source,
+            )
+    except IntegrityError:
+        # Another request handed it off between our check and our insert (a double click).
+        raise DomainError("This lead is already waiting for an AE.")
+
+
+def can_decide(user: User, handoff: Handoff) -> bool:
+    """The receiving AE decides; the team's managers and admins may decide for them."""
+    return user.pk == handoff.to_user_id or user.is_admin or handoff.team_id in user.team_ids(Role.MANAGER)
+
+
+def _claim(handoff: Handoff, by: User) -> Handoff:
+    """Lock the handoff and make sure it is still waiting: the second of two deciders stops here."""
+    current = Handoff.objects.select_for_update().get(pk=handoff.pk)
+    if not can_decide(by, current):
+        raise DomainError("Only the receiving AE or the team's manager can decide this handoff.")
+    if current.status != HandoffStatus.PENDING:
+        raise DomainError(
+            f"This handoff was already {current.get_status_display().lower()} by {current.decided_by} "
+            f"at {timezone.localtime(current.decided_at):%Y-%m-%d %H:%M}."
+        )
+    return current
+
+
+def accept(handoff: Handoff, *, by: User, note: str = "") -> Handoff:
+    """The AE takes the lead: it becomes Accepted (SAL/SQL) and the AE owns it."""
+    with transaction.atomic():
+        current = _claim(handoff, by)
+        lead = Lead.objects.get(pk=current.lead_id)
+        lifecycle.move_stage(
+            lead, to=Stage.ACCEPTED, by=by, why=note.strip() or "Handoff accepted", expect=Stage.HANDED_OFF,
+            owner_id=current.to_user_id, ae_id=current.to_user_id,
+        )
+        current.status = HandoffStatus.ACCEPTED
+        current.decided_at, current.decided_by, current.decision_note = timezone.now(), by, note.strip()
+        current.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    _copy(handoff, current)
+    return handoff
+
+
+def reject(handoff: Handoff, *, by: User, reason: DisqualifyReason | None, note: str) -> Handoff:
+    """The AE turns it down with a reason and a note; the reason decides where the lead goes."""
+    reason = lifecycle.check_reason(reason, note)
+    with transaction.atomic():
+        current = _claim(handoff, by)
+        lead = Lead.objects.get(pk=current.lead_id)
+        # Back to the SDR keeps the SDR as owner; other exits leave ownership as it was.
+        changes: dict = {"ae_id": None, "expect": Stage.HANDED_OFF}
+        if reason.action == ReasonAction.BACK_TO_SDR:
+            changes["owner_id"] = current.from_user_id
+        lifecycle.apply_reason(lead, reason=reason, note=note, by=by, **changes)
+        current.status = HandoffStatus.REJECTED
+        current.decided_at, current.decided_by = timezone.now(), by
+        current.reason, current.decision_note = reason, note.strip()
+        current.save(update_fields=["status", "decided_at", "decided_by", "reason", "decision_note"])
+    _copy(handoff, current)
+    return handoff
+
+
+def _copy(stale: Handoff, fresh: Handoff) -> None:
+    for f in Handoff._meta.concrete_fields:
+        setattr(stale, f.attname, getattr(fresh, f.attname))
