@@ -40,6 +40,11 @@ INSTALLED_APPS = [
     "qualify.leads",
     "qualify.frameworks",
     "qualify.handoff",
+    "qualify.scoring",
+    "qualify.sla",
+    "qualify.routing",
+    "qualify.reviews",
+    "qualify.analytics",
 ]
 
 MIDDLEWARE = [
@@ -133,7 +138,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "qualify.leads.models.Stage"},
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "qualify.leads.models.Stage",
+        "SegmentEnum": "qualify.leads.models.Segment",
+        "HandoffStatusEnum": "qualify.handoff.models.HandoffStatus",
+        "AnswerStatusEnum": "qualify.frameworks.models.AnswerStatus",
+    },
 }
 
 # Celery. With no CELERY_BROKER_URL, development uses kombu's filesystem transport under var/,

@@ -8,4 +8,9 @@ urlpatterns = [
     path("", include("qualify.leads.urls")),
     path("", include("qualify.frameworks.urls")),
     path("", include("qualify.handoff.urls")),
+    path("", include("qualify.scoring.urls")),
+    path("", include("qualify.sla.urls")),
+    path("", include("qualify.routing.urls")),
+    path("", include("qualify.reviews.urls")),
+    path("", include("qualify.analytics.urls")),
 ]

@@ -8,11 +8,21 @@ from rest_framework.routers import DefaultRouter
 from qualify.frameworks.api import register as register_frameworks
 from qualify.handoff.api import register as register_handoff
 from qualify.leads.api import register as register_leads
+from qualify.reviews.api import register as register_reviews
+from qualify.routing.api import register as register_routing
+from qualify.scoring.api import register as register_scoring
+from qualify.sla.api import register as register_sla
+from qualify.analytics.api import register as register_analytics
 
 router = DefaultRouter()
 register_leads(router)
 register_frameworks(router)
 register_handoff(router)
+register_scoring(router)
+register_sla(router)
+register_routing(router)
+register_reviews(router)
+register_analytics(router)
 
 urlpatterns = [
     path("", include(router.urls)),

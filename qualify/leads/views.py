@@ -17,6 +17,7 @@ from .access import access_lead, can_change_lead
 from .assignment import claim as claim_lead
 from .forms import MoveForm, ReasonForm, TouchForm
 from .models import Lead, Segment, Source, Stage
+from .panels import decorate_queue_rows, lead_page_context
 from .queue import QueuePage, load_queue, queue_scopes
 from .timeline import timeline_for
 from .touches import log_touch
@@ -26,6 +27,7 @@ from .touches import log_touch
 def queue(request: HttpRequest) -> HttpResponse:
     """My queue: the leads to work, ranked by score, keyset-paginated so deep pages stay fast."""
     page: QueuePage = load_queue(request.user, request.GET)
+    decorate_queue_rows(page.leads, request.user)
     context = {
         "page": page,
         "scopes": queue_scopes(request.user),
@@ -65,16 +67,14 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
 
 def _panels(request: HttpRequest, lead: Lead) -> dict:
     """Context for panels other concepts contribute to the lead page."""
-    from qualify.frameworks.views import answers_panel_context
-    from qualify.handoff.views import lead_handoff_context
-
-    return {**answers_panel_context(lead, request.user), **lead_handoff_context(lead, request.user)}
+    return lead_page_context(lead, request.user)
 
 
 def _row_response(request: HttpRequest, lead: Lead, *, error: str = "", flash: str = "") -> HttpResponse:
     """htmx: re-render the queue row in place. Otherwise: back to where the user came from."""
     if request.htmx:
         lead = access_lead(request.user, lead.pk)
+        decorate_queue_rows([lead], request.user)
         response = render(
             request,
             "leads/queue.html#row",

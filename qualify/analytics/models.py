@@ -1,0 +1,3 @@
+"""Analytics models."""
+
+from django.db import models  # noqa: F401

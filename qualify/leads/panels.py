@@ -1,0 +1,40 @@
+"""Extension points where other concepts contribute to the lead page and the queue rows.
+
+Each concept adds one dotted path to a list below instead of editing the lead views:
+- LEAD_PAGE_CONTEXT: `f(lead, user) -> dict` merged into the lead page context; its template
+  is included from templates/leads/detail.html.
+- QUEUE_ROW_DECORATORS: `f(leads, user) -> None` that attaches attributes to a page of leads
+  in a fixed number of queries (never one per row), for badges and hover details in the queue.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    from .models import Lead
+
+LEAD_PAGE_CONTEXT: list[str] = [
+    "qualify.frameworks.views.answers_panel_context",
+    "qualify.handoff.views.lead_handoff_context",
+]
+
+QUEUE_ROW_DECORATORS: list[str] = []
+
+
+def lead_page_context(lead: Lead, user: User) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    for path in LEAD_PAGE_CONTEXT:
+        context.update(import_string(path)(lead, user))
+    return context
+
+
+def decorate_queue_rows(leads: list[Lead], user: User) -> None:
+    if not leads:
+        return
+    for path in QUEUE_ROW_DECORATORS:
+        import_string(path)(leads, user)

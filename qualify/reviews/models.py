@@ -1,0 +1,3 @@
+"""Reviews models."""
+
+from django.db import models  # noqa: F401

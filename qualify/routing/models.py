@@ -1,0 +1,3 @@
+"""Routing models."""
+
+from django.db import models  # noqa: F401

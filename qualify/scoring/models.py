@@ -1,0 +1,3 @@
+"""Scoring models."""
+
+from django.db import models  # noqa: F401

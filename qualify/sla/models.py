@@ -1,0 +1,3 @@
+"""Sla models."""
+
+from django.db import models  # noqa: F401
