@@ -1,0 +1,150 @@
+import pytest
+from rest_framework.test import APIClient
+
+from qualify.frameworks.answers import record_answer
+from qualify.frameworks.models import Answer
+
+EVIDENCE = "CFO confirmed the budget line on the 3 May call."
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def as_user(api, user):
+    api.force_authenticate(user)
+    return api
+
+
+def test_frameworks_are_listed_with_nested_criteria(api, alice, bant):
+    response = as_user(api, alice).get("/api/frameworks/")
+
+    assert response.status_code == 200
+    first = response.json()[0]
+    assert first["slug"] == "bant"
+    assert [c["dimension"] for c in first["criteria"]] == ["Need", "Budget", "Authority", "Timeline"]
+    assert first["criteria"][0]["required_for_handoff"] is True
+
+
+def test_frameworks_filter_by_active(api, alice, bant):
+    response = as_user(api, alice).get("/api/frameworks/", {"active": "true"})
+
+    assert [f["slug"] for f in response.json()] == ["bant"]
+
+
+def test_framework_detail(api, mark, bant):
+    response = as_user(api, mark).get(f"/api/frameworks/{bant.pk}/")
+
+    assert response.status_code == 200
+    assert response.json()["is_default"] is True
+
+
+def test_anonymous_cannot_read_frameworks(api, db):
+    assert api.get("/api/frameworks/").status_code in (401, 403)
+
+
+def test_owner_creates_an_answer(api, alice, alices_lead, bant_criteria):
+    response = as_user(api, alice).post(
+        "/api/answers/",
+        {"lead": alices_lead.pk, "criterion": bant_criteria["budget"].pk, "status": "confirmed", "evidence": EVIDENCE},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "confirmed"
+    assert body["criterion_version"] == 1
+    assert body["is_stale"] is False
+    assert (body["author"], body["author_name"]) == (alice.pk, "Alice Adams")
+    assert Answer.objects.get().author == alice
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"status": "confirmed", "evidence": ""}, "evidence"),
+        ({"status": "sure"}, "status"),
+        ({}, "status"),
+        ({"status": "unknown", "criterion": 0}, "criterion"),
+        ({"status": "unknown", "criterion": "x"}, "criterion"),
+    ],
+)
+def test_bad_input_is_400_with_the_field_and_writes_nothing(api, alice, alices_lead, bant_criteria, payload, field):
+    data = {"lead": alices_lead.pk, "criterion": bant_criteria["budget"].pk, **payload}
+
+    response = as_user(api, alice).post("/api/answers/", data, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert isinstance(response.json()[field], list)
+    assert not Answer.objects.exists()
+
+
+def test_outsider_gets_404_on_create(api, charlie, alices_lead, bant_criteria):
+    response = as_user(api, charlie).post(
+        "/api/answers/",
+        {"lead": alices_lead.pk, "criterion": bant_criteria["need"].pk, "status": "unknown"},
+        format="json",
+    )
+
+    assert response.status_code == 404
+    assert not Answer.objects.exists()
+
+
+def test_outsider_gets_404_even_with_bad_input(api, charlie, alices_lead, bant_criteria):
+    response = as_user(api, charlie).post(
+        "/api/answers/", {"lead": alices_lead.pk, "criterion": bant_criteria["need"].pk}, format="json"
+    )
+
+    assert response.status_code == 404
+
+
+def test_marketing_gets_403_on_create(api, mark, alices_lead, bant_criteria):
+    response = as_user(api, mark).post(
+        "/api/answers/",
+        {"lead": alices_lead.pk, "criterion": bant_criteria["need"].pk, "status": "unknown"},
+        format="json",
+    )
+
+    assert response.status_code == 403
+    assert not Answer.objects.exists()
+
+
+def test_list_is_filtered_by_lead_and_visibility(api, alice, charlie, alices_lead, south_lead, bant_criteria):
+    mine = record_answer(alices_lead, criterion=bant_criteria["need"], by=alice, status="unknown")
+    record_answer(south_lead, criterion=bant_criteria["need"], by=charlie, status="unknown")
+
+    response = as_user(api, alice).get("/api/answers/", {"lead": alices_lead.pk})
+    assert response.status_code == 200
+    assert [a["id"] for a in response.json()["results"]] == [mine.pk]
+
+    everything_alice_sees = as_user(api, alice).get("/api/answers/").json()["results"]
+    assert [a["id"] for a in everything_alice_sees] == [mine.pk]
+
+    assert as_user(api, charlie).get("/api/answers/", {"lead": alices_lead.pk}).json()["results"] == []
+    assert as_user(api, charlie).get(f"/api/answers/{mine.pk}/").status_code == 404
+
+
+def test_list_query_count_is_fixed(api, alice, alices_lead, bant_criteria, django_assert_num_queries):
+    for criterion in bant_criteria.values():
+        record_answer(alices_lead, criterion=criterion, by=alice, status="unknown")
+    as_user(api, alice)
+
+    # memberships (visibility), then one page of answers with criterion and author joined.
+    with django_assert_num_queries(2):
+        response = api.get("/api/answers/", {"lead": alices_lead.pk})
+    assert len(response.json()["results"]) == 4
+
+
+def test_completeness_endpoint(api, alice, mark, charlie, alices_lead, bant_criteria):
+    record_answer(alices_lead, criterion=bant_criteria["budget"], by=alice, status="confirmed", evidence=EVIDENCE)
+
+    response = as_user(api, mark).get("/api/answers/completeness/", {"lead": alices_lead.pk})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["percent"] == 25
+    assert body["missing_required"] == ["Need: not answered yet", "Authority: not answered yet", "Timeline: not answered yet"]
+    assert [i["dimension"] for i in body["items"]] == ["Need", "Budget", "Authority", "Timeline"]
+    assert as_user(api, charlie).get("/api/answers/completeness/", {"lead": alices_lead.pk}).status_code == 404
