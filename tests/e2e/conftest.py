@@ -1,0 +1,168 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against pytest-django's live_server.
+
+Every test under tests/e2e is marked `browser` (deselect with `-m "not browser"`) and runs as a
+transactional test: the live server answers from another thread, so the test's data must be
+committed for it to see it.
+
+Browser. `playwright install` cannot download here, so we launch the system Chromium:
+$QUALIFY_BROWSER, else /usr/bin/chromium (`apt-get install chromium`). Without one, the whole
+directory is skipped with that reason rather than failing.
+
+Data-migration rows. Transactional tests end with a `flush` that empties every table, so the rows
+data migrations ship (the disqualify reasons, the BANT/MEDDIC/... frameworks, the recycle beat
+entry) are gone for any transactional test that runs after the first one. Checked both ways:
+without help the second e2e test finds no "No authority" reason and no BANT framework (see
+test_login.py::test_data_migration_rows_survive_earlier_transactional_tests, which runs twice;
+with a plain `django_db(transaction=True)` its second run saw 0 reasons and 0 frameworks).
+We use pytest-django's serialized rollback: every e2e test gets
+`django_db(transaction=True, serialized_rollback=True)`, so pytest-django serializes the
+migrated test database once at creation, and each e2e test reloads those rows before it starts,
+whatever ran before it (measured: about 0.2 s of setup per test on this 2-core machine). Re-running the
+migration functions in a fixture would also work but only for the migrations someone remembers
+to list. Note for other transactional tests (live_server, transactional_db) in this suite: the
+flush after an e2e test leaves the tables empty too; they need `serialized_rollback=True` if they
+read migration rows. Plain `db` tests run before all transactional ones (pytest-django orders
+them so, also under pytest-randomly), so they are not affected.
+
+Async. Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls
+from a thread with a running loop; DJANGO_ALLOW_ASYNC_UNSAFE lifts that for these tests
+(playwright-pytest#29). The environment variable is process-wide, so it is set only when this
+directory is collected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+HERE = Path(__file__).parent.resolve()
+PASSWORD = "pw"
+TIMEOUT_MS = 10_000
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_executable() -> str | None:
+    """$QUALIFY_BROWSER, else /usr/bin/chromium, if it exists and is executable."""
+    return shutil.which(os.environ.get("QUALIFY_BROWSER") or "/usr/bin/chromium")
+
+
+def _in_this_directory(item: pytest.Item) -> bool:
+    return HERE in Path(str(item.path)).resolve().parents
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Hooks in a conftest see the whole session's items: touch only ours.
+    executable = chromium_executable()
+    skip = pytest.mark.skip(
+        reason=f"no Chromium at {os.environ.get('QUALIFY_BROWSER') or '/usr/bin/chromium'}: "
+        "apt-get install chromium, or set QUALIFY_BROWSER to a Chromium executable"
+    )
+    for item in items:
+        if not _in_this_directory(item):
+            continue
+        item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("django_db") is None:
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+        if executable is None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright's launch options plus the system Chromium, headless, quiet."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_executable(),
+        "headless": browser_type_launch_args.get("headless", True),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page with bounded waits: a broken page fails in seconds, not minutes."""
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _expect_timeout():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def e2e_cast(transactional_db):
+    """The cast of tests/conftest.py, committed so the live server sees it; password "pw".
+
+    North: alice, bob (SDRs), erin (AE, the team's default AE), maria (manager), mark (marketing).
+    South: charlie (SDR), sam (AE, South's default). rita: RevOps admin, staff.
+    """
+    from accounts.models import Role
+    from tests.factories import TeamFactory, UserFactory
+
+    north, south = TeamFactory(name="North"), TeamFactory(name="South")
+    people = {
+        "alice": (Role.SDR, north, "Alice", "Adams", {}),
+        "bob": (Role.SDR, north, "Bob", "Brown", {}),
+        "erin": (Role.AE, north, "Erin", "Evans", {}),
+        "maria": (Role.MANAGER, north, "Maria", "Moreno", {}),
+        "mark": (Role.MARKETING, north, "Mark", "Miller", {}),
+        "charlie": (Role.SDR, south, "Charlie", "Chen", {}),
+        "sam": (Role.AE, south, "Sam", "Scott", {}),
+        "rita": (Role.REVOPS, north, "Rita", "Ross", {"is_staff": True}),
+    }
+    cast = SimpleNamespace(north=north, south=south)
+    for username, (role, team, first, last, extra) in people.items():
+        user = UserFactory.with_role(role, team, username=username, first_name=first, last_name=last, password=PASSWORD, **extra)
+        setattr(cast, username, user)
+    north.default_ae = cast.erin
+    north.save(update_fields=["default_ae"])
+    south.default_ae = cast.sam
+    south.save(update_fields=["default_ae"])
+    return cast
+
+
+def login_as(page, live_server, username: str, password: str = PASSWORD):
+    """Sign in through the real login form and wait until the signed-in page has loaded."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    return page
+
+
+@pytest.fixture
+def page_for(new_context, live_server):
+    """A second (third...) person in their own browser context: `erin = page_for("erin")`."""
+
+    def open_as(username: str):
+        other = new_context().new_page()
+        other.set_default_timeout(TIMEOUT_MS)
+        return login_as(other, live_server, username)
+
+    return open_as
+
+
+def url_path(page) -> str:
+    """The path of the page's current URL, for assertions like `url_path(page) == "/queue/"`."""
+    return re.sub(r"^https?://[^/]+", "", page.url).split("?")[0]
