@@ -201,8 +201,8 @@ class LeadViewSet(
         s = MoveSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         to = s.validated_data["to"]
-        if to not in lifecycle.MANUAL_STAGES:
-            raise ValidationError({"to": [f"Use the dedicated endpoint to move a lead to {Stage(to).label}."]})
+        if to not in lifecycle.manual_next(lead.stage) and to in lifecycle.ALLOWED[lead.stage]:
+            raise ValidationError({"to": [f"Use the dedicated endpoint to move this lead to {Stage(to).label}."]})
         lifecycle.move_stage(lead, to=to, by=request.user, why=s.validated_data["why"], expect=s.validated_data.get("expect"))
         return Response(LeadSerializer(lead, context={"request": request}).data)
 

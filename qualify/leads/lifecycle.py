@@ -46,7 +46,15 @@ def allowed_next(stage: str) -> list[str]:
 
 
 def manual_next(stage: str) -> list[str]:
+    """A handed-off lead waits for the AE: only accept or reject (with a reason) moves it on."""
+    if stage == S.HANDED_OFF:
+        return []
     return [s for s in allowed_next(stage) if s in MANUAL_STAGES]
+
+
+def _refuse_if_waiting_for_ae(lead: Lead) -> None:
+    if lead.stage == S.HANDED_OFF:
+        raise DomainError("This lead is waiting for an AE, who accepts or rejects it with a reason.")
 
 
 def move_stage(
@@ -127,6 +135,7 @@ def nurture(
     lead: Lead, *, reason: DisqualifyReason, note: str, by: User | None, recycle_on: datetime.date | None = None
 ) -> Lead:
     """Park a lead in Nurture until `recycle_on` (default: the reason's recycle delay)."""
+    _refuse_if_waiting_for_ae(lead)
     check_reason(reason, note)
     recycle_on = recycle_on or timezone.localdate() + datetime.timedelta(days=reason.recycle_days or 1)
     return move_stage(lead, to=S.NURTURE, by=by, why=note.strip(), reason=reason, recycle_on=recycle_on)
@@ -134,6 +143,7 @@ def nurture(
 
 def disqualify(lead: Lead, *, reason: DisqualifyReason, note: str, by: User | None) -> Lead:
     """Close a lead out of the funnel with a reason."""
+    _refuse_if_waiting_for_ae(lead)
     check_reason(reason, note)
     return move_stage(lead, to=S.DISQUALIFIED, by=by, why=note.strip(), reason=reason)
 

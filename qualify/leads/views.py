@@ -111,7 +111,7 @@ def move(request: HttpRequest, lead_id: int) -> HttpResponse:
         return _row_response(request, lead, error="Choose a stage.")
     to = form.cleaned_data["to"]
     try:
-        if to not in lifecycle.MANUAL_STAGES:
+        if to not in lifecycle.manual_next(lead.stage) and to in lifecycle.ALLOWED[lead.stage]:
             raise DomainError(f"Use the {Stage(to).label if to in Stage.values else to} action for that.")
         lifecycle.move_stage(lead, to=to, by=request.user, expect=form.cleaned_data["expect"] or None)
     except DomainError as e:

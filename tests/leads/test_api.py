@@ -145,3 +145,10 @@ def test_openapi_schema_is_valid(api, alice, tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     assert as_user(api, alice).get("/api/schema/").status_code == 200
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_api_cannot_move_a_handed_off_lead_back_without_a_rejection(api, alice, north):
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.HANDED_OFF)
+    response = as_user(api, alice).post(f"/api/leads/{lead.pk}/move/", {"to": "working"}, format="json")
+    assert response.status_code == 400 and "dedicated endpoint" in response.json()["to"][0]
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.HANDED_OFF

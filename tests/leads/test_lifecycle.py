@@ -153,3 +153,13 @@ def test_lead_changes_are_audited_with_the_actor(alices_lead, alice):
     rows = list(alices_lead.history.order_by("pgh_id"))
     assert rows[-1].stage == Stage.WORKING
     assert rows[-1].pgh_context.metadata["user"] == alice.pk
+
+
+def test_handed_off_lead_cannot_be_nurtured_or_disqualified_around_the_ae(alice, north):
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.HANDED_OFF)
+    with pytest.raises(DomainError, match="waiting for an AE"):
+        lifecycle.disqualify(lead, reason=_reason("close"), note="Not a fit after all, sorry", by=alice)
+    with pytest.raises(DomainError, match="waiting for an AE"):
+        lifecycle.nurture(lead, reason=_reason("nurture"), note="Maybe later this year", by=alice)
+    assert lifecycle.manual_next(Stage.HANDED_OFF) == []
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.HANDED_OFF
