@@ -68,8 +68,20 @@ def _parse_after(value: str) -> tuple[int, int] | None:
         return None
 
 
+def _without_blanks(params: QueryDict) -> QueryDict:
+    """Drop empty values: the filter form submits every select, "Any ..." as `stage=`, which means
+    "no filter" here, not an invalid choice (that emptied the list) or a stage list (that skipped
+    the open-stages default)."""
+    clean = QueryDict(mutable=True)
+    for key in params:
+        if values := [v for v in params.getlist(key) if v.strip()]:
+            clean.setlist(key, values)
+    return clean
+
+
 def load_queue(user: User, params: QueryDict) -> QueuePage:
     """One SQL query for the rows (account joined), whatever the page depth or data size."""
+    params = _without_blanks(params)
     scopes = queue_scopes(user)
     scope = params.get("scope") or default_scope(user)
     if scope not in scopes:

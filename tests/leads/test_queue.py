@@ -55,6 +55,18 @@ def test_queue_filters(client, alice, north, params, expected):
     assert shown == expected
 
 
+def test_queue_reads_the_filter_forms_empty_selects_as_any(client, alice, north):
+    """The page's filter form (htmx) submits every field; "Any stage" arrives as `stage=`."""
+    LeadFactory(team=north, owner=alice, first_name="Mia", last_name="Moss", stage=Stage.MQL)
+    LeadFactory(team=north, owner=alice, first_name="Pat", stage=Stage.NEW)
+    LeadFactory(team=north, owner=alice, first_name="Nell", stage=Stage.NURTURE)
+    login(client, alice)
+    form = {"scope": "mine", "q": "", "stage": "", "source": "", "segment": ""}
+    names = lambda response: {lead.first_name for lead in response.context["page"].leads}  # noqa: E731
+    assert names(client.get(QUEUE, form)) == {"Mia", "Pat"}
+    assert names(client.get(QUEUE, {**form, "stage": "mql"})) == {"Mia"}
+
+
 def test_keyset_pages_cover_everything_once(client, alice, north):
     for i in range(25):
         LeadFactory(team=north, owner=alice, score=i % 7, first_name=f"L{i:02d}")
