@@ -59,6 +59,14 @@ def test_inbox_lists_pending_oldest_first_with_wait(client, alice, erin, qualifi
     assert "waiting 5h" in body
 
 
+def test_inbox_offers_accept_and_reject_to_those_who_decide(client, alice, erin, maria, qualified_lead):
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
+    for decider, params in ((erin, {}), (maria, {"scope": "team"})):
+        body = login(client, decider).get(reverse("handoff:inbox"), params).content.decode()
+        assert f'action="{reverse("handoff:accept", args=[h.pk])}"' in body
+        assert f'action="{reverse("handoff:reject", args=[h.pk])}"' in body
+
+
 def test_reject_from_inbox_requires_reason_and_note(client, alice, erin, qualified_lead):
     h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
     login(client, erin)
