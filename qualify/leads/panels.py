@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 LEAD_PAGE_CONTEXT: list[str] = [
     "qualify.frameworks.views.answers_panel_context",
     "qualify.handoff.views.lead_handoff_context",
+    "qualify.reviews.views.lead_requalify_context",
 ]
 
 QUEUE_ROW_DECORATORS: list[str] = []

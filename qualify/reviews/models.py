@@ -1,3 +1,347 @@
-"""Reviews models."""
+"""Manager review queues, follow-up tasks, and re-qualification of leads and opportunities.
 
-from django.db import models  # noqa: F401
+Reviews: a ReviewPlan (admin-edited) says which team, how often, which population and how many;
+beat builds one ReviewQueue per plan and period from a recorded random sample (seed + population),
+and the reviewer gives each ReviewItem a verdict against the plan's checklist of red flags.
+
+Re-qualification: RequalTrigger rows (admin-edited) say when a lead goes back to Nurture or an
+opportunity is flagged; every firing is a Requalification row with its reason. Opportunities have
+sub-stages (OpportunityStage); entering a checkpoint sub-stage asks the owner to re-confirm.
+
+Both produce FollowUpTasks, the owner's to-do list.
+"""
+
+from __future__ import annotations
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from qualify.leads.models import Source
+
+
+class Cadence(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+
+
+class Population(models.TextChoices):
+    ACCEPTED_RECENT = "accepted_recent", "Leads accepted (SQL) in the last N days"
+    OPEN_OPPORTUNITIES = "open_opportunities", "Open opportunities"
+    CLOSED_LAST_MONTH = "closed_last_month", "Deals won and lost last month (N of each)"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class RedFlag(models.Model):
+    """A sign of a "fake qualified" lead that a reviewer ticks when they see it."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True, default="")
+    active = models.BooleanField(default=True, help_text="Retired flags stay on past reviews but are no longer offered.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class ReviewPlan(models.Model):
+    name = models.CharField(max_length=120)
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="review_plans")
+    cadence = models.CharField(max_length=16, choices=Cadence.choices, default=Cadence.WEEKLY)
+    population = models.CharField(max_length=32, choices=Population.choices, default=Population.ACCEPTED_RECENT)
+    lookback_days = models.PositiveIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="For 'accepted in the last N days': N.",
+    )
+    sample_size = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text="Items per queue (for won/lost: this many of each).",
+    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_plans")
+    red_flags = models.ManyToManyField(RedFlag, blank=True, related_name="plans", help_text="The checklist.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sample_size__gte=1), name="reviewplan_sample_size_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.team})"
+
+    def clean(self) -> None:
+        from accounts.models import Role
+
+        if self.reviewer_id and self.team_id:
+            reviewer = self.reviewer
+            if not (reviewer.is_admin or self.team_id in reviewer.team_ids(Role.MANAGER)):
+                raise ValidationError({"reviewer": "The reviewer must be a manager of the team or a RevOps admin."})
+
+
+class ReviewQueue(models.Model):
+    """One period's sample for one plan. The seed and the population are recorded so anyone can
+    re-draw the sample later and get the same items (see sampling.explain)."""
+
+    plan = models.ForeignKey(ReviewPlan, on_delete=models.PROTECT, related_name="queues")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_queues")
+    period_start = models.DateField(help_text="First day of the week or month this queue covers.")
+    population_kind = models.CharField(max_length=32, choices=Population.choices)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField()
+    sample_size = models.PositiveIntegerField()
+    seed = models.BigIntegerField()
+    # {stratum: [lead ids ascending]}; stratum "" when the population is not split (won/lost otherwise).
+    population = models.JSONField(default=dict)
+    population_size = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            # The beat task may run many times per period (and twice at once): one queue per period.
+            models.UniqueConstraint(fields=["plan", "period_start"], name="reviewqueue_one_per_plan_period"),
+        ]
+        indexes = [
+            # Reviews page: a team's queues, newest first.
+            models.Index(fields=["team", "-period_start"], name="reviewqueue_team_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.name} · {self.period_start:%Y-%m-%d}"
+
+
+class Verdict(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed qualified"
+    FALSE_SQL = "false_sql", "False SQL"
+    NEEDS_FOLLOW_UP = "needs_follow_up", "Needs follow-up"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class ReviewItem(models.Model):
+    queue = models.ForeignKey(ReviewQueue, on_delete=models.CASCADE, related_name="items")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="review_items")
+    position = models.PositiveIntegerField()
+    stratum = models.CharField(max_length=16, blank=True, default="", help_text="won / lost for closed-deal reviews.")
+    # Frozen when sampled: who qualified it and where it came from, for false-SQL rates by rep and source.
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The SDR who qualified (handed off) the lead, else its owner when sampled.",
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, blank=True, default="")
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True, default="")
+    flags = models.ManyToManyField(RedFlag, blank=True, related_name="+")
+    note = models.TextField(blank=True, default="")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["queue", "position"]
+        constraints = [
+            # Never the same lead twice in one queue.
+            models.UniqueConstraint(fields=["queue", "lead"], name="reviewitem_once_per_queue"),
+            models.UniqueConstraint(fields=["queue", "position"], name="reviewitem_position_unique"),
+            models.CheckConstraint(
+                condition=Q(verdict="") | Q(reviewed_at__isnull=False), name="reviewitem_verdict_has_time"
+            ),
+        ]
+        indexes = [
+            # False-SQL rate: verdicts given in a date range, by rep and source.
+            models.Index(fields=["reviewed_at"], name="reviewitem_reviewed_at", condition=~Q(verdict="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.lead}"
+
+    @property
+    def is_reviewed(self) -> bool:
+        return bool(self.verdict)
+
+
+class TaskKind(models.TextChoices):
+    REVIEW_FOLLOW_UP = "review_follow_up", "Review follow-up"
+    REQUALIFY = "requalify", "Re-qualify"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class FollowUpTask(models.Model):
+    """Something the lead's owner must do by a date: a reviewer's follow-up or a re-qualification."""
+
+    kind = models.CharField(max_length=24, choices=TaskKind.choices)
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="follow_up_tasks")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_up_tasks")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Empty when a rule created it.",
+    )
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True, default="")
+    due_on = models.DateField()
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_note = models.TextField(blank=True, default="")
+    review_item = models.OneToOneField(
+        ReviewItem, null=True, blank=True, on_delete=models.CASCADE, related_name="follow_up"
+    )
+    requalification = models.OneToOneField(
+        "reviews.Requalification", null=True, blank=True, on_delete=models.CASCADE, related_name="task"
+    )
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [
+            # Tasks page and nav count: WHERE assignee_id=? AND status='open' ORDER BY due_on.
+            models.Index(fields=["assignee", "due_on"], name="followup_assignee_open", condition=Q(status="open")),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()
+
+
+# --- re-qualification ----------------------------------------------------------------------------
+
+
+class TriggerKind(models.TextChoices):
+    MQL_DECAY = "mql_decay", "MQL score decayed, no touch for N days → Nurture"
+    OPPORTUNITY_INACTIVE = "opportunity_inactive", "Opportunity without activity for N days → flag"
+    CHECKPOINT_STAGE = "checkpoint_stage", "Opportunity enters a checkpoint sub-stage → re-confirm answers"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class RequalTrigger(models.Model):
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=24, choices=TriggerKind.choices)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Leave empty for every team. A team's own trigger of a kind wins over the catch-all.",
+    )
+    days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1)], help_text="N: days without a touch / without activity."
+    )
+    score_threshold = models.IntegerField(
+        null=True, blank=True,
+        help_text="MQL decay: below this score. Empty: the scoring model's MQL threshold (50 without one).",
+    )
+    task_due_days = models.PositiveIntegerField(default=3, help_text="The owner's task is due this many days later.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "team__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "team"], condition=Q(active=True), name="requaltrigger_one_active_per_kind_team",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class OpportunityStage(models.Model):
+    """A sub-stage of an opportunity (Discovery, Demo, Pricing, Security/legal review...)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    checkpoint = models.BooleanField(
+        default=False, help_text="Entering it asks the owner to re-confirm the framework answers."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadOpportunityStage(models.Model):
+    """The current sub-stage of an opportunity (one row per lead; history in OpportunityStageChange)."""
+
+    lead = models.OneToOneField("leads.Lead", primary_key=True, on_delete=models.CASCADE, related_name="opportunity_stage")
+    stage = models.ForeignKey(OpportunityStage, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.stage}"
+
+
+class OpportunityStageChange(models.Model):
+    """Append-only history of sub-stage moves."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="opportunity_stage_changes")
+    from_stage = models.ForeignKey(OpportunityStage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(OpportunityStage, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["lead", "-at"], name="oppstagechange_lead_time")]
+        triggers = [pgtrigger.Protect(name="oppstagechange_append_only", operation=pgtrigger.Update)]
+
+
+class RequalStatus(models.TextChoices):
+    APPLIED = "applied", "Applied (moved to Nurture)"
+    OPEN = "open", "Waiting for the owner"
+    RESOLVED = "resolved", "Re-confirmed"
+
+
+class Requalification(models.Model):
+    """One firing of a trigger on one lead, with the reason in words."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="requalifications")
+    trigger = models.ForeignKey(RequalTrigger, null=True, blank=True, on_delete=models.SET_NULL, related_name="firings")
+    kind = models.CharField(max_length=24, choices=TriggerKind.choices)
+    reason = models.TextField()
+    status = models.CharField(max_length=16, choices=RequalStatus.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True, default="")
+    checkpoint = models.ForeignKey(OpportunityStage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Sweeps run daily and may overlap: at most one open request per lead and kind.
+            models.UniqueConstraint(fields=["lead", "kind"], condition=Q(status="open"), name="requal_one_open_per_lead_kind"),
+        ]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="requal_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason}"

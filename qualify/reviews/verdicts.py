@@ -1,0 +1,117 @@
+"""Verdicts on review items and the follow-up tasks they create: the only code that writes them."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from qualify.errors import DomainError
+
+from .access import can_close_task, can_review
+from .models import FollowUpTask, RedFlag, ReviewItem, ReviewQueue, TaskKind, TaskStatus, Verdict
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+MIN_NOTE = 10
+MAX_DUE_DAYS = 90
+
+
+def record_verdict(
+    item: ReviewItem,
+    *,
+    by: User,
+    verdict: str,
+    flags: Iterable[RedFlag] = (),
+    note: str = "",
+    follow_up: str = "",
+    due_on: datetime.date | None = None,
+) -> ReviewItem:
+    """Give (or revise) the verdict on one review item, or raise DomainError and change nothing.
+
+    False SQL and Needs follow-up need a note saying why. Needs follow-up also needs what the owner
+    must do and a due date; it opens (or updates) the owner's FollowUpTask. Revising a verdict away
+    from Needs follow-up cancels the open task. When the last item gets its verdict the queue is
+    completed. Costs about 8 queries.
+    """
+    note, follow_up = (note or "").strip(), (follow_up or "").strip()
+    flags = list(flags)
+    if verdict not in Verdict.values:
+        raise DomainError("Choose a verdict: confirmed, false SQL or needs follow-up.", field="verdict")
+    if verdict != Verdict.CONFIRMED and len(note) < MIN_NOTE:
+        raise DomainError(
+            f"Say why in a note of at least {MIN_NOTE} characters; the rep reads it.", field="note"
+        )
+    today = timezone.localdate()
+    if verdict == Verdict.NEEDS_FOLLOW_UP:
+        if len(follow_up) < MIN_NOTE:
+            raise DomainError(f"Write what the owner must do (at least {MIN_NOTE} characters).", field="follow_up")
+        if due_on is None:
+            raise DomainError("Give the follow-up a due date.", field="due_on")
+        if not today <= due_on <= today + datetime.timedelta(days=MAX_DUE_DAYS):
+            raise DomainError(f"The due date must be between today and {MAX_DUE_DAYS} days from now.", field="due_on")
+    with transaction.atomic():
+        current = ReviewItem.objects.select_for_update().select_related("queue", "lead").get(pk=item.pk)
+        if not can_review(by, current.queue):
+            raise DomainError("Only the queue's reviewer or the team's manager can give verdicts.")
+        allowed = set(current.queue.plan.red_flags.values_list("pk", flat=True))
+        if stray := [f for f in flags if f.pk not in allowed]:
+            raise DomainError(f"'{stray[0]}' is not on this plan's checklist.", field="flags")
+        assignee_id = current.lead.owner_id or current.rep_id
+        if verdict == Verdict.NEEDS_FOLLOW_UP and assignee_id is None:
+            raise DomainError("This lead has no owner to follow up; assign it first.", field="verdict")
+        now = timezone.now()
+        current.verdict, current.note = verdict, note
+        current.reviewed_by, current.reviewed_at = by, now
+        current.save(update_fields=["verdict", "note", "reviewed_by", "reviewed_at"])
+        current.flags.set(flags)
+        _sync_task(current, by=by, follow_up=follow_up, due_on=due_on, assignee_id=assignee_id, now=now)
+        # Complete the queue once nothing is left; the condition makes a racing second call a no-op.
+        if not current.queue.items.filter(verdict="").exists():
+            ReviewQueue.objects.filter(pk=current.queue_id, completed_at__isnull=True).update(completed_at=now)
+    for f in ReviewItem._meta.concrete_fields:
+        setattr(item, f.attname, getattr(current, f.attname))
+    return item
+
+
+def _sync_task(item: ReviewItem, *, by: User, follow_up: str, due_on, assignee_id, now) -> None:
+    task = FollowUpTask.objects.select_for_update().filter(review_item=item).first()
+    if item.verdict == Verdict.NEEDS_FOLLOW_UP:
+        title = f"Review follow-up: {item.lead.full_name}"
+        if task is None:
+            FollowUpTask.objects.create(
+                kind=TaskKind.REVIEW_FOLLOW_UP, lead=item.lead, assignee_id=assignee_id, created_by=by,
+                title=title, detail=follow_up, due_on=due_on, review_item=item,
+            )
+            return
+        task.detail, task.due_on, task.status = follow_up, due_on, TaskStatus.OPEN
+        task.closed_at, task.closed_by, task.closing_note = None, None, ""
+        task.save(update_fields=["detail", "due_on", "status", "closed_at", "closed_by", "closing_note"])
+    elif task is not None and task.status == TaskStatus.OPEN:
+        task.status, task.closed_at, task.closed_by = TaskStatus.CANCELLED, now, by
+        task.closing_note = f"Verdict changed to {item.get_verdict_display()}."
+        task.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
+
+
+def complete_task(task: FollowUpTask, *, by: User, note: str = "") -> FollowUpTask:
+    """Mark an open task done. Only the assignee, the team's managers and admins may."""
+    with transaction.atomic():
+        current = FollowUpTask.objects.select_for_update().select_related("lead").get(pk=task.pk)
+        if not can_close_task(by, current):
+            raise DomainError("Only the assignee or the team's manager can close this task.")
+        if current.status != TaskStatus.OPEN:
+            raise DomainError(f"This task is already {current.get_status_display().lower()}.")
+        current.status, current.closed_at, current.closed_by = TaskStatus.DONE, timezone.now(), by
+        current.closing_note = (note or "").strip()
+        current.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
+        if current.requalification_id:
+            from .requalify import resolve
+
+            resolve(current.requalification, by=by, note=current.closing_note or "Task done", from_task=True)
+    for f in FollowUpTask._meta.concrete_fields:
+        setattr(task, f.attname, getattr(current, f.attname))
+    return task
