@@ -1,0 +1,149 @@
+"""An SDR works her queue in a real browser: ranking, htmx filters, the lead page, inline touches,
+"Load more", and another team's lead by URL."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from qualify.leads.models import Lead, Stage, Touch
+from tests.e2e.conftest import login_as, url_path
+from tests.factories import AccountFactory, EventFactory, LeadFactory, TouchFactory
+
+ROW_NAMES = "#queue-rows tr.lead-row a.lead-name"
+
+
+@pytest.fixture
+def alices_leads(e2e_cast):
+    """Three open leads of alice's with distinct scores, plus leads her queue must not show."""
+    north = e2e_cast.north
+    acme = AccountFactory(team=north, name="Acme Robotics", industry="Manufacturing", employee_count=1200, region="EMEA")
+    leads = {
+        "dana": LeadFactory(team=north, owner=e2e_cast.alice, account=acme, first_name="Dana", last_name="Diaz",
+                            stage=Stage.WORKING, score=90),
+        "omar": LeadFactory(team=north, owner=e2e_cast.alice, first_name="Omar", last_name="Ortiz", stage=Stage.NEW, score=70),
+        "nina": LeadFactory(team=north, owner=e2e_cast.alice, first_name="Nina", last_name="Novak", stage=Stage.MQL, score=40),
+    }
+    # Not in alice's queue: bob's lead, a nurtured one, and the South team's lead.
+    LeadFactory(team=north, owner=e2e_cast.bob, first_name="Bea", last_name="Bobson", score=99)
+    LeadFactory(team=north, owner=e2e_cast.alice, first_name="Nora", last_name="Nurture", stage=Stage.NURTURE, score=95)
+    leads["south"] = LeadFactory(team=e2e_cast.south, owner=e2e_cast.charlie, first_name="Sofia", last_name="South", score=80)
+    return leads
+
+
+def set_marker(page):
+    """A full page load resets window state; htmx swaps keep it. Check with marker_survived()."""
+    page.evaluate("window.__marker = 1")
+
+
+def marker_survived(page) -> bool:
+    return page.evaluate("window.__marker === 1")
+
+
+def test_my_queue_lists_only_my_open_leads_ranked_by_score(page, live_server, alices_leads):
+    login_as(page, live_server, "alice")
+
+    expect(page.get_by_role("heading", name="My queue")).to_be_visible()
+    assert page.locator(ROW_NAMES).all_inner_texts() == ["Dana Diaz", "Omar Ortiz", "Nina Novak"]
+    scores = page.locator("#queue-rows tr.lead-row td.num").all_inner_texts()
+    assert [s.strip() for s in scores] == ["90", "70", "40"]
+
+
+def test_stage_filter_and_search_update_the_results_in_place(page, live_server, alices_leads):
+    login_as(page, live_server, "alice")
+    set_marker(page)
+
+    page.get_by_label("Stage", exact=True).select_option(label="MQL")
+    expect(page.locator(ROW_NAMES)).to_have_text(["Nina Novak"])
+    expect(page).to_have_url(re.compile(r"stage=mql"))  # hx-push-url: the filtered view is linkable
+
+    page.get_by_label("Stage", exact=True).select_option(value="")
+    expect(page.locator(ROW_NAMES)).to_have_count(3)
+
+    page.get_by_label("Search").press_sequentially("ortiz")
+    expect(page.locator(ROW_NAMES)).to_have_text(["Omar Ortiz"])
+    expect(page).to_have_url(re.compile(r"q=ortiz"))
+
+    page.get_by_label("Search").fill("")
+    page.get_by_label("Search").press_sequentially("nobody-called-this")
+    expect(page.locator("#queue-rows")).to_contain_text("Nothing to work here. Try clearing the filters.")
+
+    assert marker_survived(page), "a filter reloaded the whole page instead of swapping the results"
+
+
+def test_a_filtered_url_opened_directly_shows_the_filtered_list(page, live_server, alices_leads):
+    login_as(page, live_server, "alice")
+    page.goto(f"{live_server.url}/queue/?stage=new")
+
+    expect(page.locator(ROW_NAMES)).to_have_text(["Omar Ortiz"])
+    expect(page.get_by_label("Stage", exact=True)).to_have_value("new")
+
+
+def test_clicking_a_lead_opens_its_page_with_account_and_timeline(page, live_server, e2e_cast, alices_leads):
+    dana = alices_leads["dana"]
+    EventFactory(lead=dana, type="page_view", properties={"page_category": "pricing"})
+    TouchFactory(lead=dana, author=e2e_cast.alice, kind="email", outcome="replied", note="Asked for a call next week")
+    login_as(page, live_server, "alice")
+
+    page.get_by_role("link", name="Dana Diaz").click()
+
+    assert url_path(page) == f"/leads/{dana.pk}/"
+    expect(page.get_by_role("heading", name=re.compile("Dana Diaz"))).to_be_visible()
+    account = page.locator("section.card", has=page.get_by_role("heading", name="Account", exact=True))
+    expect(account).to_contain_text("Acme Robotics")
+    expect(account).to_contain_text("Manufacturing")
+    expect(account).to_contain_text("1,200")
+    timeline = page.locator("ol.timeline")
+    expect(timeline).to_contain_text("Page view · pricing")
+    expect(timeline).to_contain_text("Email — Replied")
+    expect(timeline).to_contain_text("Asked for a call next week")
+
+
+def test_logging_a_touch_from_the_queue_updates_the_row_in_place(page, live_server, e2e_cast, alices_leads):
+    omar = alices_leads["omar"]
+    login_as(page, live_server, "alice")
+    set_marker(page)
+    row = page.locator(f"#lead-{omar.pk}")
+    expect(row.locator(".badge")).to_have_text("New")
+
+    row.get_by_text("Log touch").click()
+    row.get_by_label("Kind").select_option(label="Call")
+    row.get_by_label("Outcome").select_option(label="Connected")
+    row.get_by_label("Note").fill("Intro call, wants pricing")
+    row.get_by_role("button", name="Save").click()
+
+    row = page.locator(f"#lead-{omar.pk}")
+    expect(row.get_by_role("status")).to_contain_text("Logged:")
+    expect(row.locator(".badge")).to_have_text("Working")
+    expect(row).not_to_contain_text("never")  # last touch is now set
+    assert marker_survived(page), "logging a touch reloaded the page"
+    assert page.locator(ROW_NAMES).count() == 3  # the other rows are untouched
+
+    touch = Touch.objects.get(lead=omar)
+    assert (touch.kind, touch.outcome, touch.note, touch.author) == ("call", "connected", "Intro call, wants pricing", e2e_cast.alice)
+    assert Lead.objects.get(pk=omar.pk).stage == Stage.WORKING
+
+
+def test_load_more_appends_the_next_page_of_rows(page, live_server, e2e_cast):
+    LeadFactory.create_batch(55, team=e2e_cast.north, owner=e2e_cast.alice, score=50)
+    login_as(page, live_server, "alice")
+    set_marker(page)
+    expect(page.locator(ROW_NAMES)).to_have_count(50)
+
+    page.get_by_role("link", name="Load more").click()
+
+    expect(page.locator(ROW_NAMES)).to_have_count(55)
+    expect(page.get_by_role("link", name="Load more")).to_have_count(0)
+    ids = page.locator("#queue-rows tr.lead-row").evaluate_all("rows => rows.map(r => r.id)")
+    assert len(set(ids)) == 55, "a lead appeared twice across pages"
+    assert marker_survived(page)
+
+
+def test_an_sdr_opening_another_teams_lead_by_url_gets_a_404(page, live_server, alices_leads):
+    login_as(page, live_server, "alice")
+
+    response = page.goto(f"{live_server.url}/leads/{alices_leads['south'].pk}/")
+
+    assert response.status == 404
+    expect(page.get_by_text("Sofia")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Not Found")).to_be_visible()
