@@ -118,7 +118,15 @@ class LeadQuerySet(models.QuerySet["Lead"]):
 # Score and touch-time changes are high-volume and have their own history (score snapshots, touches).
 @pghistory.track(
     pghistory.InsertEvent(),
-    pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude=["score", "last_touch_at", "updated_at"])),
+    pghistory.UpdateEvent(
+        condition=pghistory.AnyChange(
+            exclude=[
+                "score", "last_touch_at", "updated_at", "score_version", "score_fit", "score_engagement",
+                "score_engagement_at", "score_half_life_days", "score_engagement_cap", "score_cap", "fit_grade",
+                "score_watermark", "score_computed_at",
+            ]
+        )
+    ),
 )
 class Lead(models.Model):
     first_name = models.CharField(max_length=100)
@@ -156,6 +164,21 @@ class Lead(models.Model):
         "leads.DisqualifyReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     score = models.IntegerField(default=0, help_text="Current qualification score; the queue ranks by it.")
+    # Scoring state (qualify/scoring): the score *now* is a closed-form function of these columns
+    # (qualify.scoring.ranking), so decay needs no rewrites and the queue can sort by it exactly.
+    score_version = models.ForeignKey(
+        "scoring.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The model version that produced the stored score.",
+    )
+    score_fit = models.FloatField(default=0)
+    score_engagement = models.FloatField(default=0, help_text="Engagement points as of score_engagement_at.")
+    score_engagement_at = models.DateTimeField(null=True, blank=True)
+    score_half_life_days = models.FloatField(default=0)
+    score_engagement_cap = models.FloatField(null=True, blank=True)
+    score_cap = models.FloatField(null=True, blank=True)
+    fit_grade = models.CharField(max_length=1, blank=True, default="")
+    score_watermark = models.BigIntegerField(default=0, help_text="Highest event id counted in the stored score.")
+    score_computed_at = models.DateTimeField(null=True, blank=True)
     last_touch_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -208,6 +231,19 @@ class Lead(models.Model):
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
 
+    @property
+    def score_now(self) -> int:
+        """The score at this moment, decay included (qualify.scoring.ranking.score_now)."""
+        from qualify.scoring.ranking import score_now
+
+        return score_now(self)
+
+    def score_explanation(self) -> list[dict]:
+        """Each rule behind the score and its points now (used by the handoff packet)."""
+        from qualify.scoring.explain import explanation_items
+
+        return explanation_items(self)
+
     def manual_next(self) -> list[tuple[str, str]]:
         """Stages a rep can pick from the inline menu (see lifecycle.MANUAL_STAGES)."""
         from .lifecycle import manual_next
@@ -239,7 +275,11 @@ class Event(models.Model):
     client_id = models.CharField(max_length=100, blank=True, default="", help_text="Sender's id; retries dedupe on it.")
 
     class Meta:
-        indexes = [models.Index(fields=["lead", "-occurred_at"], name="event_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="event_lead_time"),
+            # Incremental scoring: WHERE lead_id = ANY(?) AND id > lead.score_watermark (new events only).
+            models.Index(fields=["lead", "id"], name="event_lead_id"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["client_id"], condition=~Q(client_id=""), name="event_client_id_unique"),
         ]

@@ -1,0 +1,129 @@
+"""Publishing a model and the full recompute it starts.
+
+publish() freezes the draft into a new ModelVersion, makes it the model's current version and
+queues a ScoreRun. From that moment the incremental path scores any lead it touches with the new
+version; the run walks every lead in id batches so the rest follow. A lead's row is rewritten in
+one statement with every column from one version, so no lead ever shows a half-applied model: it
+shows the old version's complete score until its batch commits, then the new one's.
+
+A batch's writes and the run's `cursor`/`done` advance commit together, so a worker that crashes
+or restarts resumes from the last committed batch; a redelivered task that finds the cursor
+already moved simply continues from there (never re-adding to `done`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from qualify.errors import DomainError
+from qualify.leads.models import Lead
+
+from . import scores
+from .models import ModelVersion, RunState, ScoreRun, ScoringModel
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+log = logging.getLogger(__name__)
+
+# A task runs batches for at most this long, then re-queues itself: well inside the Celery time
+# limit and the broker's visibility timeout, and lets other tasks interleave.
+SLICE_SECONDS = 30
+
+
+def publish(model: ScoringModel, *, by: User | None, note: str = "", start_run: bool = True) -> ModelVersion:
+    """Publish `model`'s draft as its next version and queue a full recompute. Raises DomainError
+    (changing nothing) when the draft cannot score: no rules, or a second default."""
+    with transaction.atomic():
+        model = ScoringModel.objects.select_for_update().get(pk=model.pk)
+        if not model.active:
+            raise DomainError("Activate the model before publishing it.")
+        if not model.rules.filter(active=True).exists():
+            raise DomainError("A model needs at least one active rule.")
+        if model.is_default and model.conditions.exists():
+            raise DomainError("The default model catches every lead other models do not; remove its segment conditions.")
+        if not model.is_default and not model.conditions.exists():
+            raise DomainError("A segment model needs at least one condition (or make it the default).")
+        number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = ModelVersion.objects.create(
+            model=model, number=number, spec=model.to_spec_json(number), note=note, published_by=by
+        )
+        version.as_spec()  # fail now, not in a worker, if the frozen spec does not parse
+        model.current_version = version
+        model.save(update_fields=["current_version", "updated_at"])
+        if start_run:
+            run = start_recompute(version, by=by)
+            transaction.on_commit(lambda: _enqueue(run.pk))
+    return version
+
+
+def _enqueue(run_id: int) -> None:
+    from .tasks import run_recompute
+
+    run_recompute.delay(run_id)
+
+
+def start_recompute(version: ModelVersion, *, by: User | None = None, batch_size: int = 5000) -> ScoreRun:
+    """Create the run row. A run rescores every lead with all live versions, so older active runs
+    are superseded rather than left to repeat the same work."""
+    ScoreRun.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]).update(
+        state=RunState.SUPERSEDED, finished_at=timezone.now()
+    )
+    stats = Lead.objects.aggregate(total=Count("id"), max_id=Max("id"))
+    return ScoreRun.objects.create(
+        version=version, total=stats["total"] or 0, max_id=stats["max_id"] or 0, batch_size=batch_size, created_by=by
+    )
+
+
+def run_batches(run_id: int, *, seconds: float | None = SLICE_SECONDS, now: datetime.datetime | None = None) -> bool:
+    """Process batches of `run_id` for up to `seconds` (None: to the end). Returns True when the
+    run is finished (or no longer active), False when more batches remain."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while True:
+        with transaction.atomic():
+            run = ScoreRun.objects.select_for_update().filter(pk=run_id).first()
+            if run is None or run.state not in (RunState.QUEUED, RunState.RUNNING):
+                return True
+            if run.state == RunState.QUEUED:
+                run.state, run.started_at = RunState.RUNNING, timezone.now()
+            ids = list(
+                Lead.objects.filter(pk__gt=run.cursor, pk__lte=run.max_id).order_by("pk").values_list("pk", flat=True)[
+                    : run.batch_size
+                ]
+            )
+            if not ids:
+                run.state, run.finished_at = RunState.DONE, timezone.now()
+                run.save()
+                log.info("Score run %s done: %s leads, %s MQLs", run.pk, run.done, run.mqls)
+                return True
+            written, mqls = scores.recompute_ids(ids, scores.live_specs(), now=now)
+            run.cursor = ids[-1]
+            run.done = min(run.total, run.done + len(ids)) if run.total else run.done + len(ids)
+            run.changed += written
+            run.mqls += mqls
+            run.save()
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+
+
+def recompute_all(*, by: User | None = None, now: datetime.datetime | None = None) -> ScoreRun | None:
+    """Synchronously rescore every lead with the live versions (demo seeding, management command).
+    Returns the finished run, or None if no model is published."""
+    model = ScoringModel.objects.filter(active=True, current_version__isnull=False).order_by("-is_default").first()
+    if model is None:
+        return None
+    run = start_recompute(model.current_version, by=by)
+    run_batches(run.pk, seconds=None, now=now)
+    run.refresh_from_db()
+    return run
+
+
+def active_run() -> ScoreRun | None:
+    return ScoreRun.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]).select_related("version").first()

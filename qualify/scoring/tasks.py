@@ -1,0 +1,37 @@
+"""Celery tasks for scoring. They take ids, are idempotent and safe to redeliver."""
+
+from __future__ import annotations
+
+import pghistory
+from celery import shared_task
+
+
+@shared_task(name="scoring.score_leads", acks_late=True)
+def score_leads(lead_ids: list[int]) -> int:
+    """Update the scores of leads that received events (or changed fit fields). Idempotent: the
+    watermark makes a second run see no new events and rewrite the same values."""
+    from .scores import score_leads as run
+
+    with pghistory.context(source="task:scoring.score_leads"):
+        return len(run(lead_ids))
+
+
+@shared_task(name="scoring.run_recompute", acks_late=True)
+def run_recompute(run_id: int) -> bool:
+    """Process a slice of a full recompute, then re-queue the rest. A redelivered message resumes
+    from the run's committed cursor."""
+    from .runs import run_batches
+
+    with pghistory.context(source="task:scoring.run_recompute"):
+        finished = run_batches(run_id)
+    if not finished:
+        run_recompute.delay(run_id)
+    return finished
+
+
+@shared_task(name="scoring.daily_snapshot")
+def daily_snapshot() -> int:
+    """Beat: one snapshot per open scored lead per day (a second run the same day adds nothing)."""
+    from .history import snapshot_daily
+
+    return snapshot_daily()
