@@ -22,9 +22,10 @@ LEAD_PAGE_CONTEXT: list[str] = [
     "qualify.frameworks.views.answers_panel_context",
     "qualify.handoff.views.lead_handoff_context",
     "qualify.reviews.views.lead_requalify_context",
+    "qualify.scoring.views.lead_score_context",
 ]
 
-QUEUE_ROW_DECORATORS: list[str] = []
+QUEUE_ROW_DECORATORS: list[str] = ["qualify.scoring.views.decorate_queue_scores"]
 
 
 def lead_page_context(lead: Lead, user: User) -> dict[str, Any]:

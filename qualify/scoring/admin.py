@@ -1,0 +1,181 @@
+"""RevOps edits scoring here: models with their segment conditions, groups and rules (a draft until
+published), versions (read-only), recompute runs with live progress, and score history."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from qualify.errors import DomainError
+
+from . import runs
+from .models import ModelVersion, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition
+
+
+class SegmentConditionInline(admin.TabularInline):
+    model = SegmentCondition
+    extra = 0
+    verbose_name_plural = "Segment: all of these must hold (none on the default model)"
+
+
+class RuleGroupInline(admin.TabularInline):
+    model = RuleGroup
+    extra = 0
+    fields = ["name", "kind", "cap", "window_days", "position"]
+
+
+class RuleInline(admin.TabularInline):
+    model = Rule
+    extra = 0
+    fields = ["group", "label", "points", "field", "event_type", "prop", "op", "value", "cap", "hard_trigger", "active", "position"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only this model's groups (the draft being edited); a new model has none until saved.
+        if db_field.name == "group":
+            model_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = RuleGroup.objects.filter(model_id=model_id) if model_id else RuleGroup.objects.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ScoringModel)
+class ScoringModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_default", "priority", "active", "mql_threshold", "half_life_days", "rule_count",
+                    "published", "draft_state", "updated_at"]
+    list_filter = ["active", "is_default"]
+    search_fields = ["name", "description", "rules__label"]
+    inlines = [SegmentConditionInline, RuleGroupInline, RuleInline]
+    actions = ["publish_selected"]
+    readonly_fields = ["published", "draft_state"]
+    change_form_template = "admin/scoring/scoringmodel/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["name", "description", "priority", "is_default", "active", "published", "draft_state"]}),
+        ("Threshold and decay", {"fields": ["mql_threshold", "half_life_days"]}),
+        ("Caps", {"fields": ["fit_cap", "engagement_cap", "total_cap"]}),
+        ("Fit grades", {"fields": ["grade_a", "grade_b", "grade_c"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("current_version").annotate(
+            n_rules=Count("rules", filter=Q(rules__active=True), distinct=True)
+        ).distinct()
+
+    @admin.display(description="Rules", ordering="n_rules")
+    def rule_count(self, obj: ScoringModel) -> int:
+        return getattr(obj, "n_rules", obj.rules.filter(active=True).count())
+
+    @admin.display(description="Published version")
+    def published(self, obj: ScoringModel) -> str:
+        v = obj.current_version
+        return f"v{v.number} ({v.published_at:%Y-%m-%d %H:%M})" if v else "never"
+
+    @admin.display(description="Draft")
+    def draft_state(self, obj: ScoringModel) -> str:
+        if not obj.pk:
+            return "new"
+        if not obj.current_version:
+            return "unpublished"
+        draft = obj.to_spec_json(obj.current_version.number)
+        return "same as published" if draft == obj.current_version.spec else "changed — publish to apply"
+
+    @admin.action(description="Publish (new version) and recompute scores")
+    def publish_selected(self, request: HttpRequest, queryset) -> None:
+        for model in queryset:
+            self._publish(request, model)
+
+    def _publish(self, request: HttpRequest, model: ScoringModel) -> None:
+        try:
+            version = runs.publish(model, by=request.user)
+        except DomainError as exc:
+            self.message_user(request, f"{model}: {exc.message}", messages.ERROR)
+            return
+        run = version.runs.order_by("-id").first()
+        url = reverse("admin:scoring_scorerun_change", args=[run.pk]) if run else ""
+        self.message_user(
+            request,
+            format_html('{} published as v{}; <a href="{}">recompute progress</a>.', model, version.number, url),
+            messages.SUCCESS,
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:object_id>/publish/", self.admin_site.admin_view(self.publish_view), name="scoring_scoringmodel_publish"),
+            *super().get_urls(),
+        ]
+
+    def publish_view(self, request: HttpRequest, object_id: int):
+        if request.method != "POST" or not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:scoring_scoringmodel_change", args=[object_id]))
+        model = ScoringModel.objects.get(pk=object_id)
+        self._publish(request, model)
+        return HttpResponseRedirect(reverse("admin:scoring_scoringmodel_change", args=[object_id]))
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "model", "number", "published_at", "published_by", "note"]
+    list_filter = ["model"]
+    search_fields = ["model__name", "note"]
+    readonly_fields = ["model", "number", "spec", "published_at", "published_by"]
+    list_select_related = ["model", "published_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScoreRun)
+class ScoreRunAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "state", "progress", "changed", "mqls", "created_at", "started_at", "finished_at", "created_by"]
+    list_filter = ["state", "version__model"]
+    search_fields = ["version__model__name"]
+    list_select_related = ["version", "created_by"]
+    readonly_fields = ["version", "state", "progress_bar", "total", "done", "changed", "mqls", "cursor", "max_id",
+                       "batch_size", "error", "created_at", "started_at", "finished_at", "created_by"]
+    fields = readonly_fields
+    actions = ["resume"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Progress")
+    def progress(self, obj: ScoreRun) -> str:
+        return format_html('<progress max="100" value="{}"></progress> {}%', obj.percent, obj.percent)
+
+    @admin.display(description="Progress")
+    def progress_bar(self, obj: ScoreRun) -> str:
+        from django.template.loader import render_to_string
+
+        return format_html("{}", render_to_string("scoring/run_progress.html", {"run": obj}))
+
+    @admin.action(description="Resume (re-queue) selected runs")
+    def resume(self, request, queryset):
+        from .tasks import run_recompute
+
+        for run in queryset.filter(state__in=["queued", "running"]):
+            run_recompute.delay(run.pk)
+        self.message_user(request, "Re-queued; a run continues from its last committed batch.")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "title": "Recompute run"}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(ScoreSnapshot)
+class ScoreSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["lead", "kind", "stage", "score", "fit", "engagement", "grade", "version", "at"]
+    list_filter = ["kind", "grade", "stage", "version"]
+    search_fields = ["lead__first_name", "lead__last_name", "lead__email"]
+    list_select_related = ["lead", "version"]
+    raw_id_fields = ["lead"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,226 @@
+"""Event ingestion: the one write path for behavioural events (API, imports, tests).
+
+A batch of up to 1,000 items is validated item by item; bad items get their own errors and the
+good ones still land. Each item names its lead by id, external id or email (optionally narrowed by
+the account's domain) among the leads the poster can see, so another team's lead is "not found".
+Each carries a client id: the partial unique constraint on Event.client_id plus ON CONFLICT DO
+NOTHING make a retried request a no-op for the items that already landed.
+
+Cost for a full batch: 3 lookup queries, 1 lock, 1 INSERT … SELECT FROM unnest(…) RETURNING, and
+one Celery message for the scoring of all the leads it touched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from qualify.leads.models import EventType, Lead
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+MAX_BATCH = 1000
+MAX_PROPERTIES_BYTES = 4096
+FUTURE_SKEW = datetime.timedelta(minutes=5)
+EVENT_TYPES = frozenset(EventType.values)
+
+
+class BatchError(ValueError):
+    """The request as a whole is unusable (not a list, too many items)."""
+
+
+@dataclass
+class Item:
+    index: int
+    client_id: str = ""
+    type: str = ""
+    occurred_at: datetime.datetime | None = None
+    properties: dict = field(default_factory=dict)
+    lead_id: int | None = None
+    external_id: str = ""
+    email: str = ""
+    domain: str = ""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    status: str = ""
+    event_id: int | None = None
+
+    def fail(self, key: str, message: str) -> None:
+        self.errors.setdefault(key, []).append(message)
+
+    def result(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "client_id": self.client_id, "status": self.status}
+        if self.event_id:
+            out["id"] = self.event_id
+        if self.lead_id and self.status != "error":
+            out["lead"] = self.lead_id
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+def _parse(index: int, raw: Any, now: datetime.datetime) -> Item:
+    item = Item(index)
+    if not isinstance(raw, dict):
+        item.fail("non_field_errors", "Each event must be an object.")
+        return item
+    client_id = raw.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip():
+        item.fail("client_id", "A client id is required, so retries never count twice.")
+    elif len(client_id) > 100:
+        item.fail("client_id", "At most 100 characters.")
+    else:
+        item.client_id = client_id.strip()
+    etype = raw.get("type")
+    if etype not in EVENT_TYPES:
+        item.fail("type", f"Unknown event type {etype!r}; one of: {', '.join(sorted(EVENT_TYPES))}.")
+    else:
+        item.type = etype
+    occurred = raw.get("occurred_at")
+    moment = parse_datetime(occurred) if isinstance(occurred, str) else None
+    if moment is None:
+        item.fail("occurred_at", "An ISO 8601 date-time is required.")
+    else:
+        if timezone.is_naive(moment):
+            item.fail("occurred_at", "Give a time zone (e.g. a trailing Z).")
+        elif moment > now + FUTURE_SKEW:
+            item.fail("occurred_at", "This is in the future.")
+        else:
+            item.occurred_at = moment
+    props = raw.get("properties", {})
+    if props is None:
+        props = {}
+    if not isinstance(props, dict):
+        item.fail("properties", "Properties must be an object.")
+    elif len(json.dumps(props)) > MAX_PROPERTIES_BYTES:
+        item.fail("properties", f"At most {MAX_PROPERTIES_BYTES} bytes of properties.")
+    else:
+        item.properties = props
+    lead = raw.get("lead_id", raw.get("lead"))
+    if lead is not None:
+        if isinstance(lead, bool) or not isinstance(lead, (int, str)) or not str(lead).isdigit():
+            item.fail("lead_id", "A lead id is a positive integer.")
+        else:
+            item.lead_id = int(lead)
+    for key, attr in (("external_id", "external_id"), ("email", "email"), ("account_domain", "domain")):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            item.fail(key, "Must be a string.")
+        elif value:
+            setattr(item, attr, value.strip() if attr == "external_id" else value.strip().lower())
+    if item.lead_id is None and not item.external_id and not item.email:
+        item.fail("lead", "Identify the lead by lead_id, external_id or email.")
+    return item
+
+
+def _resolve(user: User, items: list[Item]) -> None:
+    """Set item.lead_id among the leads `user` can see, or add a per-item 'not found' error."""
+    visible = Lead.objects.visible_to(user)
+    want_ids = {i.lead_id for i in items if i.lead_id is not None}
+    found_ids = set(visible.filter(pk__in=want_ids).values_list("pk", flat=True)) if want_ids else set()
+    by_ext: dict[str, list[tuple[int, str]]] = {}
+    exts = {i.external_id for i in items if i.lead_id is None and i.external_id}
+    if exts:
+        for pk, ext, domain in visible.filter(external_id__in=exts).values_list("pk", "external_id", "account__domain"):
+            by_ext.setdefault(ext, []).append((pk, (domain or "").lower()))
+    by_email: dict[str, list[tuple[int, str]]] = {}
+    emails = {i.email for i in items if i.lead_id is None and not i.external_id and i.email}
+    if emails:
+        for pk, email, domain in visible.filter(email__in=emails).values_list(
+            "pk", "email", "account__domain"
+        ):
+            by_email.setdefault(email.lower(), []).append((pk, (domain or "").lower()))
+    for item in items:
+        if item.errors:
+            continue
+        if item.lead_id is not None:
+            if item.lead_id not in found_ids:
+                item.fail("lead", "Lead not found.")
+            continue
+        key, table = (item.external_id, by_ext) if item.external_id else (item.email, by_email)
+        candidates = table.get(key if item.external_id else key.lower(), [])
+        if item.domain:
+            candidates = [c for c in candidates if c[1] == item.domain]
+        if not candidates:
+            item.fail("lead", "Lead not found.")
+        elif len(candidates) > 1:
+            item.fail("lead", f"{len(candidates)} leads match; add account_domain to say which.")
+        else:
+            item.lead_id = candidates[0][0]
+
+
+def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """Validate, resolve and store a batch; queue scoring for the leads that got new events.
+    Raises BatchError for an unusable request (nothing stored)."""
+    if isinstance(payload, dict) and "events" in payload:
+        payload = payload["events"]
+    if not isinstance(payload, list):
+        raise BatchError("Send a list of events (or {\"events\": [...]}).")
+    if len(payload) > MAX_BATCH:
+        raise BatchError(f"At most {MAX_BATCH} events per request; this one has {len(payload)}.")
+    now = now or timezone.now()
+    items = [_parse(i, raw, now) for i, raw in enumerate(payload)]
+    _resolve(user, items)
+    seen: set[str] = set()
+    good: list[Item] = []
+    for item in items:
+        if item.errors:
+            item.status = "error"
+        elif item.client_id in seen:
+            item.status = "duplicate"  # the same id twice in one request counts once
+        else:
+            seen.add(item.client_id)
+            good.append(item)
+    touched: list[int] = []
+    if good:
+        lead_ids = sorted({i.lead_id for i in good})
+        with transaction.atomic(), connection.cursor() as cur:
+            # FOR SHARE before the INSERT allocates ids: see qualify/scoring/scores.py, "Locking protocol".
+            cur.execute("SELECT id FROM leads_lead WHERE id = ANY(%s) ORDER BY id FOR SHARE", [lead_ids])
+            good.sort(key=lambda i: (i.lead_id, i.index))
+            cur.execute(
+                """INSERT INTO leads_event (lead_id, type, properties, occurred_at, received_at, client_id)
+                   SELECT v.lead_id, v.type, v.props::jsonb, v.occurred_at, %s, v.client_id
+                   FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[])
+                        AS v(lead_id, type, props, occurred_at, client_id)
+                   ON CONFLICT (client_id) WHERE client_id <> '' DO NOTHING
+                   RETURNING id, client_id, lead_id""",
+                [
+                    now,
+                    [i.lead_id for i in good],
+                    [i.type for i in good],
+                    [json.dumps(i.properties) for i in good],
+                    [i.occurred_at for i in good],
+                    [i.client_id for i in good],
+                ],
+            )
+            created = {client_id: (pk, lead_id) for pk, client_id, lead_id in cur.fetchall()}
+            touched = sorted({lead_id for _, lead_id in created.values()})
+            if touched:
+                transaction.on_commit(lambda: _enqueue(touched))
+        for item in good:
+            if item.client_id in created:
+                item.status, item.event_id = "created", created[item.client_id][0]
+            else:
+                item.status = "duplicate"
+    counts = {"created": 0, "duplicate": 0, "error": 0}
+    for item in items:
+        counts[item.status] += 1
+    return {
+        "created": counts["created"],
+        "duplicates": counts["duplicate"],
+        "errors": counts["error"],
+        "results": [item.result() for item in items],
+    }
+
+
+def _enqueue(lead_ids: list[int]) -> None:
+    from .tasks import score_leads
+
+    score_leads.delay(lead_ids)
