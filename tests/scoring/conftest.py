@@ -1,6 +1,7 @@
 """Scoring test helpers: the shipped default model, events at fixed times, frozen 'now'."""
 
 import datetime
+import importlib
 
 import pytest
 
@@ -18,8 +19,17 @@ def _fresh_spec_cache():
     _spec_cache.clear()
 
 
-@pytest.fixture
-def default_model(db):
+@pytest.fixture(autouse=True)
+def default_model(request):
+    """The shipped default model (migration 0002). A transactional test elsewhere may have flushed
+    the tables, so recreate it the same way when it is missing."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return None
+    if not ScoringModel.objects.filter(is_default=True).exists():
+        from django.apps import apps
+
+        importlib.import_module("qualify.scoring.migrations.0002_default_model").create_default(apps, None)
     return ScoringModel.objects.get(is_default=True)
 
 
