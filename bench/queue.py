@@ -1,0 +1,187 @@
+"""The SDR queue at scale: server time and query count of GET /queue/, against Django admin's
+changelist for the same leads, measured in the same run.
+
+Every request goes through the real stack in-process (django.test.Client: middleware, session,
+view, template), so a figure is what a worker spends on the request minus the network. Cases:
+the longest SDR queue first and deep (95 % down, through the keyset cursor), a filtered page, the
+team pool first and deep, a manager's whole-team view first and deep, page sizes 10 and 200, and
+the admin changelist (100 rows a page, OFFSET pagination) first, deep and searched as baseline.
+Target: p95 at most 50 ms at 1,000,000 leads, and a query count that stays the same whatever the
+page size, depth or data volume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count
+from django.test import Client
+
+from accounts.models import User
+from qualify.leads.models import OPEN_STAGES, SDR_STAGES, Lead
+
+from . import common, dataset
+
+NAME = "queue"
+DESCRIPTION = "SDR queue (/queue/) server time and query count vs Django admin's Lead changelist"
+TARGET_MS = 50.0
+DEEP = 0.95  # how far down a queue the deep page starts
+ADMIN_DEEP = 0.9  # how far down the admin changelist the deep page is
+SEARCH_WORD = "Robotics"  # an account-name word (1 account in 20)
+ADMIN_SEARCH_REPS = 10  # each admin search scans the whole table; 50 of them would add minutes
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-explain", action="store_true", help="queue: skip the EXPLAIN ANALYZE summaries")
+
+
+def _rows(response) -> int:
+    return response.content.count(b'class="lead-row"')
+
+
+def _ok(min_rows: int = 1):
+    def check(response) -> None:
+        if response.status_code != 200:
+            raise RuntimeError(f"{response.request['PATH_INFO']}?{response.request['QUERY_STRING']} "
+                               f"answered {response.status_code}")
+        if min_rows and _rows(response) < min_rows and b"result_list" not in response.content:
+            raise RuntimeError(f"{response.request['QUERY_STRING']}: expected at least {min_rows} rows")
+    return check
+
+
+def _cursor(qs, fraction: float) -> tuple[str, int, int]:
+    """The keyset cursor ("score:id") of the row `fraction` of the way down `qs`, in queue order."""
+    total = qs.count()
+    position = min(int(total * fraction), max(total - 2, 0))
+    score, pk = qs.order_by("-score", "-id").values_list("score", "id")[position]
+    return f"{score}:{pk}", position, total
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _main_query(case: common.Case) -> str | None:
+    """The statement that reads the page of leads (the other ones are session, user, memberships)."""
+    candidates = [s for s in case.sql if 'FROM "leads_lead"' in s and "LIMIT" in s]
+    return candidates[-1] if candidates else None
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
+    team = ds.team(0)
+    per_owner = (
+        Lead.objects.filter(team=team, owner__isnull=False, stage__in=SDR_STAGES)
+        .values("owner").annotate(n=Count("id")).order_by("-n", "owner")
+    )
+    counts = list(per_owner)
+    sdr = User.objects.get(pk=counts[0]["owner"])
+    smallest_sdr = User.objects.get(pk=counts[-1]["owner"])
+    manager, admin = ds.manager(team), ds.admin()
+
+    mine_after, mine_pos, mine_total = _cursor(Lead.objects.filter(owner=sdr, stage__in=SDR_STAGES), DEEP)
+    pool_after, pool_pos, pool_total = _cursor(
+        Lead.objects.filter(team=team, owner__isnull=True, stage__in=SDR_STAGES), DEEP
+    )
+    team_after, team_pos, team_total = _cursor(Lead.objects.filter(team=team, stage__in=OPEN_STAGES), DEEP)
+    admin_pages = math.ceil(ds.leads / 100)
+    admin_deep = max(1, int(admin_pages * ADMIN_DEEP))
+
+    result = common.new_result(NAME, DESCRIPTION, {
+        "leads": ds.leads,
+        "accounts": ds.accounts,
+        "reps": args.reps,
+        "warmup": args.warmup,
+        "sdr_queue": mine_total,
+        "sdr_deep_row": mine_pos,
+        "pool": pool_total,
+        "pool_deep_row": pool_pos,
+        "team_open": team_total,
+        "team_deep_row": team_pos,
+        "admin_deep_page": admin_deep,
+        "queue_page": "50 rows",
+        "admin_page": "100 rows",
+        "data_set": "reused" if ds.reused else f"loaded in {ds.load_seconds} s",
+    })
+
+    sdr_c, mgr_c, admin_c = _client(sdr), _client(manager), _client(admin)
+    q = lambda **p: "/queue/?" + urlencode(p)  # noqa: E731
+    A_FIRST, A_DEEP = "admin: first page", f"admin: deep page (p={admin_deep:,})"
+    A_SEARCH = f"admin: stage=mql, q={SEARCH_WORD.lower()} ({min(args.reps, ADMIN_SEARCH_REPS)} reps)"
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    plan: list[tuple[str, Client, str, dict, str | None, int]] = [
+        # name, client, url, extra headers, baseline, min rows on the page
+        ("queue mine: first page", sdr_c, q(), {}, A_FIRST, 1),
+        ("queue mine: deep page", sdr_c, q(after=mine_after), {}, A_DEEP, 1),
+        ("queue mine: deep, htmx load-more", sdr_c, q(scope="mine", after=mine_after), htmx, A_DEEP, 1),
+        (f"queue mine: stage=mql, q={SEARCH_WORD.lower()}", sdr_c, q(stage="mql", q=SEARCH_WORD.lower()), {}, A_SEARCH, 1),
+        ("queue pool: first page", sdr_c, q(scope="pool"), {}, A_FIRST, 1),
+        ("queue pool: deep page", sdr_c, q(scope="pool", after=pool_after), {}, A_DEEP, 1),
+        ("queue team (manager): first page", mgr_c, q(scope="team"), {}, A_FIRST, 1),
+        ("queue team (manager): deep page", mgr_c, q(scope="team", after=team_after), {}, A_DEEP, 1),
+        ("queue mine: per=10", sdr_c, q(per=10), {}, A_FIRST, 1),
+        ("queue mine: per=200", sdr_c, q(per=200), {}, A_FIRST, 1),
+    ]
+    admin_plan = [
+        (A_FIRST, admin_c, "/admin/leads/lead/", args.reps, args.warmup),
+        (A_DEEP, admin_c, f"/admin/leads/lead/?p={admin_deep}", args.reps, args.warmup),
+        (A_SEARCH, admin_c, "/admin/leads/lead/?" + urlencode({"stage__exact": "mql", "q": SEARCH_WORD.lower()}),
+         min(args.reps, ADMIN_SEARCH_REPS), 1),
+    ]
+
+    cases: list[common.Case] = []
+    for name, client, url, headers, baseline, min_rows in plan:
+        print(f"  measuring {name} ...", flush=True)
+        cases.append(common.measure(
+            name, lambda c=client, u=url, h=headers: c.get(u, **h), reps=args.reps, warmup=args.warmup,
+            check=_ok(min_rows), baseline=baseline,
+            # The target is for the default page; per=10/200 are there to show the query count.
+            target_ms=None if "per=" in url else TARGET_MS,
+        ))
+    for name, client, url, reps, warmup in admin_plan:
+        print(f"  measuring {name} ...", flush=True)
+        cases.append(common.measure(name, lambda c=client, u=url: c.get(u), reps=reps, warmup=warmup, check=_ok(0)))
+    result["cases"] = [c.as_dict() for c in cases]
+    by_name = {c.name: c for c in cases}
+
+    # Query counts: the same for every page size, depth and queue length.
+    first = by_name["queue mine: first page"].queries
+    common.check(result, "queries independent of page size",
+                 by_name["queue mine: per=10"].queries == by_name["queue mine: per=200"].queries == first,
+                 f"per=10: {by_name['queue mine: per=10'].queries}, per=50: {first}, "
+                 f"per=200: {by_name['queue mine: per=200'].queries}")
+    pairs = [("mine", "queue mine: first page", "queue mine: deep page"),
+             ("pool", "queue pool: first page", "queue pool: deep page"),
+             ("team", "queue team (manager): first page", "queue team (manager): deep page")]
+    common.check(result, "queries independent of depth",
+                 all(by_name[a].queries == by_name[b].queries for _, a, b in pairs),
+                 ", ".join(f"{s}: {by_name[a].queries} first / {by_name[b].queries} deep" for s, a, b in pairs))
+    small_c = _client(smallest_sdr)
+    small = common.measure("smallest queue", lambda: small_c.get(q()), reps=1, warmup=1, check=_ok(0))
+    common.check(result, "queries independent of data volume", small.queries == first,
+                 f"SDR with the shortest queue ({counts[-1]['n']:,} leads): {small.queries}; "
+                 f"with the longest ({counts[0]['n']:,}): {first}")
+    over = [c for c in cases if c.target_ms is not None and c.p95_ms > c.target_ms]
+    common.check(result, f"queue p95 <= {TARGET_MS:g} ms at {ds.leads:,} leads", not over,
+                 "all queue cases within target" if not over else
+                 "over: " + ", ".join(f"{c.name} ({c.p95_ms:.1f} ms)" for c in over))
+
+    if not args.no_explain:
+        explained = [c for c in cases if c.name.startswith("queue") and "per=" not in c.name] + \
+                    [by_name[A_FIRST], by_name[A_DEEP]]
+        for case in explained:
+            sql = _main_query(case)
+            if not sql:
+                continue
+            ex = common.explain(sql)
+            result["sections"].append({
+                "title": f"EXPLAIN (ANALYZE, BUFFERS) {case.name}: execution {ex['execution_ms']:.2f} ms, "
+                         f"planning {ex['planning_ms']:.2f} ms",
+                "lines": ex["plan"],
+            })
+    return result
