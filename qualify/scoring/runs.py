@@ -82,7 +82,9 @@ def start_recompute(version: ModelVersion, *, by: User | None = None, batch_size
     )
 
 
-def run_batches(run_id: int, *, seconds: float | None = SLICE_SECONDS, now: datetime.datetime | None = None) -> bool:
+def run_batches(
+    run_id: int, *, seconds: float | None = SLICE_SECONDS, now: datetime.datetime | None = None, promote: bool = True
+) -> bool:
     """Process batches of `run_id` for up to `seconds` (None: to the end). Returns True when the
     run is finished (or no longer active), False when more batches remain."""
     deadline = None if seconds is None else time.monotonic() + seconds
@@ -103,7 +105,7 @@ def run_batches(run_id: int, *, seconds: float | None = SLICE_SECONDS, now: date
                 run.save()
                 log.info("Score run %s done: %s leads, %s MQLs", run.pk, run.done, run.mqls)
                 return True
-            written, mqls = scores.recompute_ids(ids, scores.live_specs(), now=now)
+            written, mqls = scores.recompute_ids(ids, scores.live_specs(), now=now, promote=promote)
             run.cursor = ids[-1]
             run.done = min(run.total, run.done + len(ids)) if run.total else run.done + len(ids)
             run.changed += written
