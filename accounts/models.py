@@ -94,6 +94,10 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Most open leads (New, MQL, Working) routing gives this person. Blank: no personal cap.",
+    )
 
     class Meta:
         constraints = [

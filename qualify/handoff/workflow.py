@@ -16,6 +16,7 @@ from qualify.errors import DomainError
 from qualify.frameworks.completeness import completeness
 from qualify.leads import lifecycle
 from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage
+from qualify.sla.clocks import start_handoff_clock, stop_handoff_clock
 
 from .models import Handoff, HandoffStatus
 from .packet import build_packet
@@ -53,10 +54,12 @@ def hand_off(lead: Lead, *, to: User, by: User, next_step: str, note: str = "") 
     try:
         with transaction.atomic():
             lifecycle.move_stage(lead, to=Stage.HANDED_OFF, by=by, why=next_step, expect=Stage.WORKING, ae=to)
-            return Handoff.objects.create(
+            handoff = Handoff.objects.create(
                 lead=lead, team_id=lead.team_id, from_user=by, to_user=to, next_step=next_step, note=note.strip(),
                 packet=build_packet(lead, progress), source=lead.source,
             )
+            start_handoff_clock(handoff)
+            return handoff
     except IntegrityError:
         # Another request handed it off between our check and our insert (a double click).
         raise DomainError("This lead is already waiting for an AE.")
@@ -92,6 +95,7 @@ def accept(handoff: Handoff, *, by: User, note: str = "") -> Handoff:
         current.status = HandoffStatus.ACCEPTED
         current.decided_at, current.decided_by, current.decision_note = timezone.now(), by, note.strip()
         current.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+        stop_handoff_clock(current, by=by, note="Handoff accepted", at=current.decided_at)
     _copy(handoff, current)
     return handoff
 
@@ -111,6 +115,7 @@ def reject(handoff: Handoff, *, by: User, reason: DisqualifyReason | None, note:
         current.decided_at, current.decided_by = timezone.now(), by
         current.reason, current.decision_note = reason, note.strip()
         current.save(update_fields=["status", "decided_at", "decided_by", "reason", "decision_note"])
+        stop_handoff_clock(current, by=by, note=f"Handoff rejected: {reason}", at=current.decided_at)
     _copy(handoff, current)
     return handoff
 

@@ -24,15 +24,29 @@ def claim(lead: Lead, *, by: User) -> Lead:
         won = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=by)
         if won != 1:
             raise DomainError("Someone else claimed this lead first.")
+        _owner_changed(lead, None, by, by=by, why="Claimed from the team pool")
     lead.refresh_from_db()
     return lead
 
 
-def assign(lead: Lead, *, owner: User | None, by: User | None) -> Lead:
-    """Give a lead to `owner` (None returns it to the team pool). Owner must be on the lead's team."""
+def assign(lead: Lead, *, owner: User | None, by: User | None, rule=None, why: str = "") -> Lead:
+    """Give a lead to `owner` (None returns it to the team pool). Owner must be on the lead's team.
+
+    The one write path for owners: routing (qualify.routing) decides *whom* and passes its `rule`;
+    every change is recorded with who, which rule and why, and SLA clocks follow the owner.
+    """
     if owner is not None and lead.team_id not in owner.team_ids(Role.SDR, Role.AE, Role.MANAGER):
         raise DomainError(f"{owner} is not a rep on {lead.team}.", field="owner")
     with transaction.atomic():
+        previous = Lead.objects.select_for_update().filter(pk=lead.pk).values_list("owner_id", flat=True).first()
         Lead.objects.filter(pk=lead.pk).update(owner=owner)
+        if previous != (owner.pk if owner else None):
+            _owner_changed(lead, previous, owner, by=by, rule=rule, why=why)
     lead.refresh_from_db()
     return lead
+
+
+def _owner_changed(lead: Lead, previous_id: int | None, owner: User | None, *, by: User | None, rule=None, why: str = "") -> None:
+    from qualify.routing.history import ownership_changed
+
+    ownership_changed(lead, previous_id, owner.pk if owner else None, by=by, rule=rule, why=why)

@@ -7,6 +7,7 @@ views, API, admin actions and tasks all obey the same rules.
 from __future__ import annotations
 
 import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -107,8 +108,16 @@ def move_stage(
         StageChange.objects.create(
             lead=current, from_stage=from_stage, to_stage=to, by=by, at=now, why=why, reason=reason
         )
+        # SLA clocks and routing react after commit, in their own transaction (qualify.sla.clocks).
+        transaction.on_commit(partial(_stage_changed, current.pk, from_stage, to, by.pk if by else None))
     _refresh(lead, current)
     return lead
+
+
+def _stage_changed(lead_id: int, from_stage: str, to_stage: str, by_id: int | None) -> None:
+    from qualify.sla.clocks import stage_changed
+
+    stage_changed(lead_id, from_stage, to_stage, by_id)
 
 
 def _refresh(stale: Lead, fresh: Lead) -> None:
@@ -159,6 +168,12 @@ def apply_reason(lead: Lead, *, reason: DisqualifyReason, note: str, by: User | 
     return move_stage(lead, to=S.DISQUALIFIED, by=by, why=note.strip(), reason=reason, **changes)
 
 
+def _recycled(lead_ids: list[int]) -> None:
+    from qualify.sla.clocks import leads_recycled
+
+    leads_recycled(lead_ids)
+
+
 def recycle_due(*, today: datetime.date | None = None, batch: int = 500) -> int:
     """Bring nurtured leads whose recycle date has come back to the SDR queue (stage Working).
 
@@ -188,4 +203,5 @@ def recycle_due(*, today: datetime.date | None = None, batch: int = 500) -> int:
                 stage=S.WORKING, stage_changed_at=now, recycle_on=None, updated_at=now
             )
             StageChange.objects.bulk_create(history)
+            transaction.on_commit(partial(_recycled, [lead.pk for lead in due]))
             done += len(due)

@@ -25,6 +25,8 @@ def log_touch(
     A first touch on a New or MQL lead means the SDR is working it, so it moves to Working
     through the lifecycle (recorded in the stage history).
     """
+    from qualify.sla.clocks import stop_touch_clocks
+
     from .lifecycle import move_stage
 
     if kind not in TouchKind.values:
@@ -41,6 +43,7 @@ def log_touch(
             updated_at=timezone.now(),
         )
         lead.refresh_from_db(fields=["last_touch_at", "updated_at"])
+        stop_touch_clocks(lead.pk, at=occurred_at, by=by, note=f"Touch: {touch}")
         if lead.stage in (Stage.NEW, Stage.MQL):
             move_stage(lead, to=Stage.WORKING, by=by, why=f"First touch: {touch}", expect=lead.stage)
     return touch

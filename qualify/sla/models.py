@@ -1,3 +1,459 @@
-"""Sla models."""
+"""Business calendars, SLA policies with escalation ladders, the clocks they start, and the
+escalations and notifications those clocks produce."""
 
-from django.db import models  # noqa: F401
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from functools import lru_cache
+
+import holidays
+import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from qualify.leads.models import Segment, Source
+
+from .calendar import MINUTES_PER_DAY, WEEKDAYS, Calendar
+
+GRADE_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+@lru_cache(maxsize=1)
+def holiday_countries() -> dict[str, list[str]]:
+    return holidays.list_supported_countries()
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(f"'{value}' is not a time zone name, e.g. America/New_York or Europe/Paris.")
+
+
+# --- calendars ---------------------------------------------------------------------------------
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class BusinessCalendar(models.Model):
+    """Working hours in a time zone, minus public holidays of a country and custom closed dates."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    country = models.CharField(
+        max_length=3, blank=True, default="", help_text="Public holidays of this country (ISO code, e.g. US, GB, DE)."
+    )
+    subdivision = models.CharField(
+        max_length=10, blank=True, default="", help_text="State or region for regional holidays, e.g. NY or ENG."
+    )
+    is_default = models.BooleanField(default=False, help_text="Used by teams that have no calendar of their own.")
+    # Bumped whenever hours or closed dates change (admin save_related), so cached specs expire.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="sla_one_default_calendar"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.subdivision and not self.country:
+            raise ValidationError({"subdivision": "Choose the country first."})
+        if self.country:
+            countries = holiday_countries()
+            if self.country not in countries:
+                raise ValidationError({"country": f"No public holiday calendar for '{self.country}'."})
+            if self.subdivision and self.subdivision not in countries[self.country]:
+                raise ValidationError(
+                    {"subdivision": f"'{self.subdivision}' is not a subdivision of {self.country}: "
+                     + ", ".join(countries[self.country][:30])}
+                )
+
+    def spec(self) -> Calendar:
+        """The pure calendar for deadline math; cached per process until the row changes."""
+        return _spec(self.pk, self.updated_at)
+
+
+@lru_cache(maxsize=256)
+def _spec(calendar_id: int, version: datetime.datetime) -> Calendar:
+    cal = BusinessCalendar.objects.get(pk=calendar_id)
+    rows = [
+        (h.weekday, h.start.hour * 60 + h.start.minute, h.end_minute)
+        for h in WorkingHours.objects.filter(calendar_id=calendar_id)
+    ]
+    custom = frozenset(CalendarHoliday.objects.filter(calendar_id=calendar_id).values_list("date", flat=True))
+    public = holidays.country_holidays(cal.country, subdiv=cal.subdivision or None) if cal.country else None
+
+    def is_closed(day: datetime.date) -> bool:
+        return day in custom or (public is not None and day in public)
+
+    return Calendar.build(cal.time_zone, rows, is_closed=is_closed)
+
+
+class WorkingHours(models.Model):
+    """One working interval of one weekday, in the calendar's local time. Several per day allowed."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=list(enumerate(WEEKDAYS)))
+    start = models.TimeField()
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")) | Q(end=datetime.time(0, 0)), name="sla_hours_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="sla_hours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{WEEKDAYS[self.weekday]} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    @property
+    def end_minute(self) -> int:
+        minutes = self.end.hour * 60 + self.end.minute
+        return minutes or MINUTES_PER_DAY
+
+    def clean(self) -> None:
+        if self.start is not None and self.end is not None and self.end != datetime.time(0) and self.end <= self.start:
+            raise ValidationError(
+                {"end": "End must be after start (use 00:00 for midnight; split overnight shifts at midnight)."}
+            )
+
+
+class CalendarHoliday(models.Model):
+    """A custom closed date (company holiday) on top of the country's public holidays."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="closed_dates")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="sla_holiday_unique_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
+
+
+class TeamCalendar(models.Model):
+    """Which calendar a team's SLAs count in; teams without one use the default calendar."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, primary_key=True, related_name="sla_calendar")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="team_links")
+
+    def __str__(self) -> str:
+        return f"{self.team} uses {self.calendar}"
+
+
+# --- policies ----------------------------------------------------------------------------------
+
+
+class ClockKind(models.TextChoices):
+    MQL_FIRST_TOUCH = "mql_first_touch", "MQL assigned → first touch"
+    HANDOFF_DECISION = "handoff_decision", "Handoff created → accepted or rejected"
+    RECYCLED_TOUCH = "recycled_touch", "Recycled lead → touched again"
+
+
+TOUCH_KINDS = (ClockKind.MQL_FIRST_TOUCH, ClockKind.RECYCLED_TOUCH)
+
+
+class OnReassign(models.TextChoices):
+    KEEP = "keep", "Keep the running clock"
+    RESTART = "restart", "Restart the clock for the new owner"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class SlaPolicy(models.Model):
+    """Which clock to start for which leads, its target in business time, and what happens late.
+
+    For each kind of clock, active policies are tried by position; the first whose conditions
+    all match wins, and the kind's default policy catches the rest.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=24, choices=ClockKind.choices)
+    position = models.PositiveIntegerField(default=100, help_text="Lower positions are tried first.")
+    active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False, help_text="Catches leads no other policy of this kind matches.")
+
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             help_text="Blank: any team.")
+    segment = models.CharField(max_length=16, choices=Segment.choices, blank=True, default="", help_text="Blank: any.")
+    source = models.CharField(max_length=16, choices=Source.choices, blank=True, default="", help_text="Blank: any.")
+    grade = models.CharField(
+        max_length=1, choices=GRADE_CHOICES, blank=True, default="",
+        help_text="Fit grade from scoring. Blank: any. Leads without a grade match only 'any'.",
+    )
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="policies",
+        help_text="Blank: the lead's team calendar, else the default calendar.",
+    )
+    target_minutes = models.PositiveIntegerField(help_text="Target in business minutes (60 = one business hour).")
+    warn_at_percent = models.PositiveSmallIntegerField(
+        default=75, help_text="Warn the owner when this share of the target has elapsed."
+    )
+    on_reassign = models.CharField(max_length=8, choices=OnReassign.choices, default=OnReassign.KEEP)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "is_default", "position", "id"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(is_default=True, active=True), name="sla_policy_one_default_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_default=False) | Q(team__isnull=True, segment="", source="", grade=""),
+                name="sla_policy_default_has_no_conditions",
+            ),
+            models.CheckConstraint(condition=Q(target_minutes__gt=0), name="sla_policy_target_positive"),
+            models.CheckConstraint(
+                condition=Q(warn_at_percent__gte=1, warn_at_percent__lte=99), name="sla_policy_warn_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.is_default and (self.team_id or self.segment or self.source or self.grade):
+            raise ValidationError("A default policy catches every lead: leave team, segment, source and grade blank.")
+
+    def matches(self, *, team_id: int | None, segment: str, source: str, grade: str) -> bool:
+        """Blank conditions match anything; a set grade never matches a lead without a grade."""
+        return (
+            (self.team_id is None or self.team_id == team_id)
+            and (not self.segment or self.segment == segment)
+            and (not self.source or self.source == source)
+            and (not self.grade or self.grade == grade)
+        )
+
+    @property
+    def target(self) -> datetime.timedelta:
+        return datetime.timedelta(minutes=self.target_minutes)
+
+
+class EscalationAction(models.TextChoices):
+    NOTIFY = "notify", "Notify the owner and the team's managers"
+    NOTIFY_MANAGERS = "notify_managers", "Notify the team's managers"
+    REASSIGN = "reassign", "Reassign through routing"
+    RETURN_TO_POOL = "return_to_pool", "Return the lead to the team's pool"
+
+
+OWNERSHIP_ACTIONS = (EscalationAction.REASSIGN, EscalationAction.RETURN_TO_POOL)
+
+
+class EscalationStep(models.Model):
+    """One rung of a policy's ladder: `action`, `after_minutes` business minutes past the due time."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="steps")
+    after_minutes = models.PositiveIntegerField(default=0, help_text="Business minutes after the breach; 0 = at breach.")
+    action = models.CharField(max_length=16, choices=EscalationAction.choices)
+
+    class Meta:
+        ordering = ["after_minutes", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "after_minutes", "action"], name="sla_step_unique"),
+        ]
+
+    def __str__(self) -> str:
+        when = "at breach" if not self.after_minutes else f"{self.after_minutes} business min after breach"
+        return f"{self.get_action_display()} {when}"
+
+    def clean(self) -> None:
+        if self.action in OWNERSHIP_ACTIONS and self.policy_id and self.policy.kind == ClockKind.HANDOFF_DECISION:
+            raise ValidationError(
+                {"action": "A handoff waits for its AE's decision: handoff policies can notify, not reassign."}
+            )
+
+
+# --- clocks ------------------------------------------------------------------------------------
+
+
+class ClockStatus(models.TextChoices):
+    OPEN = "open", "Running"
+    MET = "met", "Met"
+    LATE = "late", "Met late"
+    CANCELLED = "cancelled", "No longer applies"
+
+
+class StepKind(models.TextChoices):
+    WARNING = "warning", "Warning"
+    BREACH = "breach", "Breach"
+    NOTIFY = "notify", "Notified owner and managers"
+    NOTIFY_MANAGERS = "notify_managers", "Notified managers"
+    REASSIGN = "reassign", "Reassigned"
+    RETURN_TO_POOL = "return_to_pool", "Returned to pool"
+
+
+class Clock(models.Model):
+    """One SLA clock on one lead: started by an event, stopped by the right action.
+
+    The whole schedule is computed when the clock starts (`plan`: warning, breach, then each rung
+    of the ladder at its business-time instant), so the sweep never needs calendar math: it only
+    takes clocks whose `next_action_at` has come, through the sla_clock_due index.
+    """
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="sla_clocks")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="clocks")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="clocks")
+    kind = models.CharField(max_length=24, choices=ClockKind.choices)
+    handoff = models.ForeignKey("handoff.Handoff", null=True, blank=True, on_delete=models.CASCADE, related_name="sla_clocks")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sla_clocks",
+        help_text="Who must act: the SDR for touch clocks, the AE for handoff clocks.",
+    )
+    started_at = models.DateTimeField()
+    warn_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    # [[kind, iso instant], ...]; index = step number. 0 warning, 1 breach, 2.. the ladder.
+    plan = models.JSONField(default=list)
+    next_step = models.PositiveSmallIntegerField(default=0)
+    next_action_at = models.DateTimeField(null=True, blank=True)
+
+    status = models.CharField(max_length=10, choices=ClockStatus.choices, default=ClockStatus.OPEN)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_note = models.CharField(max_length=200, blank=True, default="", help_text="What stopped it.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # One running clock of each kind per lead: a double start cannot create a second one.
+            models.UniqueConstraint(fields=["lead", "kind"], condition=Q(status="open"), name="sla_clock_one_open_per_kind"),
+        ]
+        indexes = [
+            # The sweep: WHERE status='open' AND next_action_at <= now ORDER BY next_action_at LIMIT n.
+            # Clocks with nothing left to do (NULL) or already stopped are not in it, so the sweep's
+            # cost does not grow with them.
+            models.Index(
+                fields=["next_action_at"], name="sla_clock_due",
+                condition=Q(status="open", next_action_at__isnull=False),
+            ),
+            # Queue badges and the lead page: a lead's clocks, newest first.
+            models.Index(fields=["lead", "-started_at"], name="sla_clock_lead"),
+            # The queue's "breached" filter: EXISTS(open breached clock of this lead).
+            models.Index(fields=["lead"], name="sla_clock_open_breached", condition=Q(status="open", breached_at__isnull=False)),
+            # Manager breach page: a team's breached clocks, latest first.
+            models.Index(fields=["team", "-breached_at"], name="sla_clock_team_breached", condition=Q(breached_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.lead_id} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ClockStatus.OPEN
+
+    @property
+    def is_breached(self) -> bool:
+        return self.breached_at is not None or (self.is_open and self.due_at <= timezone.now())
+
+    @property
+    def is_warning(self) -> bool:
+        return self.is_open and not self.is_breached and self.warn_at <= timezone.now()
+
+    @property
+    def remaining(self) -> datetime.timedelta:
+        return self.due_at - timezone.now()
+
+    @property
+    def overdue(self) -> datetime.timedelta:
+        return timezone.now() - self.due_at
+
+    def steps(self) -> list[tuple[str, datetime.datetime]]:
+        return [(kind, datetime.datetime.fromisoformat(at)) for kind, at in self.plan]
+
+
+class Escalation(models.Model):
+    """A warning, breach or escalation step that happened, once per (clock, step)."""
+
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="escalations")
+    step = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              help_text="The clock's owner when the step ran.")
+    scheduled_at = models.DateTimeField()
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            # Once-only: the sweep inserts with ON CONFLICT DO NOTHING and acts only on rows it inserted.
+            models.UniqueConstraint(fields=["clock", "step"], name="sla_escalation_once"),
+        ]
+        indexes = [
+            # Manager page: a team's escalations, latest first.
+            models.Index(fields=["team", "-at"], name="sla_escalation_team_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (step {self.step}) on clock {self.clock_id}"
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breach"
+    SLA_ESCALATION = "sla_escalation", "SLA escalation"
+    ASSIGNED = "assigned", "Lead assigned"
+
+
+class EmailState(models.TextChoices):
+    NONE = "none", "No email"
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+
+
+class Notification(models.Model):
+    """An in-app message to one user, optionally also sent by email (outbox: `email_state`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, default="")
+    url = models.CharField(max_length=300, blank=True, default="")
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    clock = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_state = models.CharField(max_length=8, choices=EmailState.choices, default=EmailState.NONE)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Notifications page: a user's notifications, newest first (keyset on created_at, id).
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_time"),
+            # The navigation badge: COUNT(*) WHERE user_id=? AND read_at IS NULL.
+            models.Index(fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)),
+            # The email outbox: WHERE email_state='pending' ORDER BY id.
+            models.Index(fields=["id"], name="notification_email_outbox", condition=Q(email_state="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -1,0 +1,256 @@
+"""Routing: the first matching rule picks a rep; the write goes through leads.assignment.assign.
+
+`route` gathers facts for each matching rule (team members, out-of-office, open-lead counts,
+caps), asks the pure chooser in choose.py, and assigns. Rotations (round robin, least loaded)
+lock their rule's cursor row FOR UPDATE before counting, so concurrent routings of one rule take
+turns and each sees the previous one's assignment: fair under concurrency, at the price of
+serialising routings *of the same rule* (a few milliseconds each).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+
+from accounts.models import Membership, Role, User
+from qualify.leads.assignment import assign
+from qualify.leads.models import SDR_STAGES, Lead
+
+from . import choose
+from .history import record
+from .models import AccountOwned, Method, RoundRobinCursor, RoutingRule
+
+# Roles that may own a lead of a team (leads.assignment.assign checks the same).
+OWNER_ROLES = (Role.SDR, Role.AE, Role.MANAGER)
+
+
+@dataclass
+class RouteResult:
+    owner_id: int | None
+    rule: RoutingRule | None
+    why: str
+    changed: bool
+
+
+def rule_matches(rule: RoutingRule, lead: Lead) -> bool:
+    """Every set condition holds (blank = any). Pure: needs lead.account loaded."""
+    account = lead.account
+    return (
+        (rule.team_id is None or rule.team_id == lead.team_id)
+        and (not rule.segment or rule.segment == account.segment)
+        and (not rule.region or rule.region.strip().lower() == account.region.strip().lower())
+        and (not rule.industry or rule.industry.strip().lower() == account.industry.strip().lower())
+        and (not rule.source or rule.source == lead.source)
+        and (not rule.account_owned or (rule.account_owned == AccountOwned.YES) == (account.owner_id is not None))
+    )
+
+
+def active_rules() -> list[RoutingRule]:
+    """Two queries: the rules in order, and the member ids of those that limit their rotation."""
+    return list(
+        RoutingRule.objects.filter(active=True)
+        .select_related("user")
+        .prefetch_related(Prefetch("members", queryset=User.objects.only("id")))
+        .order_by("position", "id")
+    )
+
+
+def _away(start: datetime.date | None, end: datetime.date | None, today: datetime.date) -> bool:
+    # Same rule as User.is_out_of_office, on values from one query.
+    return bool(start and start <= today and (end is None or today <= end))
+
+
+def candidates(rule: RoutingRule, lead: Lead, *, today: datetime.date, exclude: frozenset[int] = frozenset()) -> list[choose.Candidate]:
+    """Who the rule may pick, with their availability. Two queries (members, open-lead counts)."""
+    if rule.method == Method.USER:
+        wanted: list[int] | None = [rule.user_id]
+    elif rule.method == Method.ACCOUNT_OWNER:
+        wanted = [lead.account.owner_id] if lead.account.owner_id else []
+    else:
+        wanted = None
+    if wanted is not None:
+        wanted = [u for u in wanted if u not in exclude]
+        if not wanted:
+            return []
+        rows = Membership.objects.filter(team_id=lead.team_id, role__in=OWNER_ROLES, user_id__in=wanted)
+    else:
+        rows = Membership.objects.filter(team_id=lead.team_id, role=rule.role).exclude(user_id__in=exclude)
+        member_ids = [m.pk for m in rule.members.all()]
+        if member_ids:
+            rows = rows.filter(user_id__in=member_ids)
+    people: dict[int, dict] = {}
+    for row in rows.filter(user__is_active=True).values(
+        "user_id", "capacity", "role", "user__out_of_office_from", "user__out_of_office_until"
+    ):
+        person = people.setdefault(row["user_id"], {"caps": [], **row})
+        # A personal cap counts on the membership routing picks from (the rule's role for rotations).
+        if row["capacity"] is not None and (wanted is not None or row["role"] == rule.role):
+            person["caps"].append(row["capacity"])
+    ids = list(people)
+    loads = dict(
+        Lead.objects.filter(owner_id__in=ids, stage__in=SDR_STAGES)
+        .values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n")
+    ) if ids else {}
+    found = []
+    for user_id, p in people.items():
+        caps = [c for c in (*p["caps"], rule.capacity) if c is not None]
+        found.append(
+            choose.Candidate(
+                user_id=user_id, load=loads.get(user_id, 0), cap=min(caps) if caps else None,
+                away=_away(p["user__out_of_office_from"], p["user__out_of_office_until"], today),
+            )
+        )
+    for user_id in wanted or []:
+        if user_id not in people:
+            found.append(choose.Candidate(user_id=user_id, on_team=False))
+    return found
+
+
+def _lock_cursor(rule: RoutingRule) -> RoundRobinCursor:
+    RoundRobinCursor.objects.get_or_create(rule=rule)
+    return RoundRobinCursor.objects.select_for_update().get(rule=rule)
+
+
+def _pick(rule: RoutingRule, found: list[choose.Candidate], cursor: RoundRobinCursor | None) -> int | None:
+    last = cursor.last_user_id if cursor else None
+    if rule.method == Method.ROUND_ROBIN:
+        return choose.round_robin(found, last)
+    if rule.method == Method.LEAST_LOADED:
+        return choose.least_loaded(found, last)
+    return choose.single(found[0] if found else None)
+
+
+def _nobody(rule: RoutingRule, found: list[choose.Candidate]) -> str:
+    if not found:
+        return f"{rule.name}: nobody to pick"
+    names = dict(User.objects.filter(pk__in=[c.user_id for c in found]).values_list("pk", "username"))
+    reasons = ", ".join(f"{names.get(c.user_id, c.user_id)} {c.why_not()}" for c in found[:5])
+    return f"{rule.name}: skipped ({reasons})"
+
+
+def route(
+    lead: Lead,
+    *,
+    by: User | None = None,
+    why: str = "",
+    exclude: frozenset[int] = frozenset(),
+    override_only: bool = False,
+    fallback_to_pool: bool = True,
+) -> RouteResult:
+    """Give `lead` to the rep the first matching rule picks, or to the team pool.
+
+    `exclude`: reps not to pick (the current owner, when an escalation reassigns). `override_only`:
+    consider only rules that may re-route an owned lead. With `fallback_to_pool=False` a lead no
+    rule places keeps its owner. Every outcome, the pool included, is recorded in Assignment.
+    Costs ~10 queries.
+    """
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("account").get(pk=lead.pk)
+        today = timezone.localdate()
+        notes: list[str] = []
+        for rule in active_rules():
+            if override_only and not rule.override_owner:
+                continue
+            if not rule_matches(rule, lead):
+                continue
+            cursor = _lock_cursor(rule) if rule.method in (Method.ROUND_ROBIN, Method.LEAST_LOADED) else None
+            found = candidates(rule, lead, today=today, exclude=exclude)
+            picked = _pick(rule, found, cursor)
+            if picked is None:
+                notes.append(_nobody(rule, found))
+                continue
+            if cursor is not None:
+                RoundRobinCursor.objects.filter(pk=cursor.pk).update(last_user_id=picked, turns=cursor.turns + 1)
+            reason = _why(why, notes, f"rule '{rule.name}' ({rule.get_method_display().lower()})")
+            return _give(lead, picked, rule=rule, by=by, why=reason)
+        if not fallback_to_pool:
+            return RouteResult(lead.owner_id, None, _why(why, notes, "no other rep available"), False)
+        return _give(lead, None, rule=None, by=by, why=_why(why, notes, "no rule placed it: team pool"))
+
+
+def _why(why: str, notes: list[str], outcome: str) -> str:
+    return "; ".join(p for p in (why, *notes, outcome) if p)[:300]
+
+
+def _give(lead: Lead, owner_id: int | None, *, rule: RoutingRule | None, by: User | None, why: str) -> RouteResult:
+    previous = lead.owner_id
+    if owner_id == previous:
+        # Nothing changes, but the routing decision is still on record.
+        record(lead.pk, previous, owner_id, by=by, rule=rule, why=why)
+        return RouteResult(owner_id, rule, why, False)
+    owner = User.objects.get(pk=owner_id) if owner_id else None
+    assign(lead, owner=owner, by=by, rule=rule, why=why)
+    return RouteResult(owner_id, rule, why, True)
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+
+def route_new_mql(lead: Lead) -> bool:
+    """A lead just became an MQL: route it if it has no owner, or if a rule overrides owners.
+    Returns whether the owner changed (the assignment then started the SLA clock)."""
+    if lead.owner_id is None:
+        return route(lead, why="New MQL").changed
+    return route(lead, why="New MQL", override_only=True, fallback_to_pool=False).changed
+
+
+def escalate_reassign(lead: Lead, *, why: str) -> str:
+    """SLA escalation: route to someone other than the current owner; keep the owner if nobody else
+    is available (a later rung returns the lead to the pool). Returns what happened."""
+    previous = lead.owner
+    result = route(lead, why=why, exclude=frozenset({lead.owner_id}) if lead.owner_id else frozenset(),
+                   fallback_to_pool=False)
+    if not result.changed:
+        return f"No other rep available; stays with {previous or 'the pool'}"
+    new = User.objects.get(pk=result.owner_id) if result.owner_id else None
+    return f"Reassigned from {previous or 'the pool'} to {new or 'the pool'} by {result.rule or 'routing'}"
+
+
+def return_to_pool(lead: Lead, *, why: str, by: User | None = None) -> str:
+    previous = lead.owner
+    if previous is None:
+        return "Already in the team pool"
+    assign(lead, owner=None, by=by, why=why)
+    return f"Returned to the {lead.team} pool (was {previous})"
+
+
+def can_reassign(user: User, lead: Lead) -> bool:
+    """Managers of the lead's team and RevOps admins reassign; reps claim or hand off instead."""
+    return user.is_admin or lead.team_id in user.team_ids(Role.MANAGER)
+
+
+def reassign(lead: Lead, *, by: User, mode: str, to: User | None = None, why: str = "") -> RouteResult:
+    """A manager's reassignment (page, API and admin call this). `mode`: 'user' gives it to `to`,
+    'route' runs the rules (skipping the current owner), 'pool' returns it to the team pool.
+    The caller checks can_reassign; bad input raises DomainError and changes nothing."""
+    from qualify.errors import DomainError
+
+    why = (why or "").strip()[:200]
+    if mode == "user":
+        if to is None:
+            raise DomainError("Choose who gets the lead.", field="to")
+        if to.pk == lead.owner_id:
+            raise DomainError(f"{to} already owns this lead.", field="to")
+        assign(lead, owner=to, by=by, why=why or f"Reassigned by {by}")
+        return RouteResult(to.pk, None, why, True)
+    if mode == "pool":
+        if lead.owner_id is None:
+            raise DomainError("This lead is already in the team pool.")
+        assign(lead, owner=None, by=by, why=why or f"Returned to the pool by {by}")
+        return RouteResult(None, None, why, True)
+    if mode == "route":
+        exclude = frozenset({lead.owner_id}) if lead.owner_id else frozenset()
+        return route(lead, by=by, why=why or f"Re-routed by {by}", exclude=exclude)
+    raise DomainError(f"'{mode}' is not a way to reassign: use user, route or pool.", field="mode")
+
+
+def eligible_owners(lead: Lead):
+    """People a manager may give the lead to: the team's active SDRs, AEs and managers."""
+    return User.objects.filter(
+        is_active=True, memberships__team_id=lead.team_id, memberships__role__in=OWNER_ROLES
+    ).distinct().order_by("first_name", "username")
+

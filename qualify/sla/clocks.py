@@ -1,0 +1,244 @@
+"""Starting, stopping and re-owning SLA clocks: the only code that writes Clock rows (besides the
+sweep, which only advances them).
+
+Hooks call in here from the lead lifecycle (stage changes, recycling), touches, handoffs and
+assignment. A clock's whole schedule (warning, due, each escalation rung) is computed at start
+in business time, so nothing later needs the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from qualify.leads.models import SDR_STAGES, Lead, Stage
+
+from .calendar import Calendar, add_business_time
+from .models import (
+    BusinessCalendar,
+    Clock,
+    ClockKind,
+    ClockStatus,
+    OnReassign,
+    SlaPolicy,
+    StepKind,
+    TeamCalendar,
+    TOUCH_KINDS,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from qualify.handoff.models import Handoff
+
+
+# --- choosing a policy and a calendar ----------------------------------------------------------
+
+
+def lead_grade(lead: Lead) -> str:
+    """The lead's fit grade from scoring ('' when it has none yet)."""
+    return getattr(lead, "fit_grade", "") or ""
+
+
+def choose_policy(policies: Iterable[SlaPolicy], *, team_id: int | None, segment: str, source: str, grade: str) -> SlaPolicy | None:
+    """First matching non-default policy by position, else the default. Pure: policies are given."""
+    ordered = sorted(policies, key=lambda p: (p.is_default, p.position, p.pk or 0))
+    for policy in ordered:
+        if policy.active and (policy.is_default or policy.matches(team_id=team_id, segment=segment, source=source, grade=grade)):
+            return policy
+    return None
+
+
+def policy_for(lead: Lead, kind: str) -> SlaPolicy | None:
+    """One query: the active policies of `kind`; the account must be loaded (segment)."""
+    policies = SlaPolicy.objects.filter(kind=kind, active=True).prefetch_related("steps")
+    return choose_policy(
+        policies, team_id=lead.team_id, segment=lead.account.segment, source=lead.source, grade=lead_grade(lead)
+    )
+
+
+def calendar_for(team_id: int, policy: SlaPolicy) -> BusinessCalendar:
+    """The policy's own calendar, else the team's, else the default one. One query."""
+    if policy.calendar_id:
+        return policy.calendar
+    link = TeamCalendar.objects.filter(team_id=team_id).select_related("calendar").first()
+    if link is not None:
+        return link.calendar
+    default = BusinessCalendar.objects.filter(is_default=True).first()
+    if default is None:
+        raise BusinessCalendar.DoesNotExist("No default business calendar: create one in admin and tick 'is default'.")
+    return default
+
+
+def build_plan(
+    policy: SlaPolicy, cal: Calendar, started_at: datetime.datetime
+) -> tuple[datetime.datetime, datetime.datetime, list[list[str]]]:
+    """(warn_at, due_at, plan) for a clock starting at `started_at`. Pure but for policy.steps.
+
+    Step 0 warns, step 1 records the breach, each later step is a ladder rung at its
+    business-time offset from the due time. Costs one calendar walk per step.
+    """
+    due = add_business_time(cal, started_at, policy.target)
+    warn = add_business_time(cal, started_at, policy.target * policy.warn_at_percent / 100)
+    plan = [[StepKind.WARNING.value, warn.isoformat()], [StepKind.BREACH.value, due.isoformat()]]
+    for step in sorted(policy.steps.all(), key=lambda s: (s.after_minutes, s.pk or 0)):
+        at = add_business_time(cal, due, datetime.timedelta(minutes=step.after_minutes))
+        plan.append([step.action, at.isoformat()])
+    return warn, due, plan
+
+
+# --- starting ----------------------------------------------------------------------------------
+
+
+def start_clock(
+    lead: Lead,
+    kind: str,
+    *,
+    owner_id: int | None,
+    handoff: Handoff | None = None,
+    at: datetime.datetime | None = None,
+) -> Clock | None:
+    """Start a `kind` clock on `lead` unless one is already running; None when no policy applies.
+
+    A concurrent start of the same kind loses on the sla_clock_one_open_per_kind constraint and
+    returns the running clock instead. Costs about four queries (policies, calendar, insert).
+    """
+    policy = policy_for(lead, kind)
+    if policy is None:
+        return None
+    calendar = calendar_for(lead.team_id, policy)
+    started = at or timezone.now()
+    warn, due, plan = build_plan(policy, calendar.spec(), started)
+    clock = Clock(
+        lead_id=lead.pk, team_id=lead.team_id, policy=policy, calendar=calendar, kind=kind, handoff=handoff,
+        owner_id=owner_id, started_at=started, warn_at=warn, due_at=due, plan=plan,
+        next_step=0, next_action_at=warn,
+    )
+    try:
+        with transaction.atomic():
+            clock.save()
+    except IntegrityError:
+        return Clock.objects.filter(lead_id=lead.pk, kind=kind, status=ClockStatus.OPEN).first()
+    return clock
+
+
+def _lead(lead_or_id: Lead | int) -> Lead:
+    if isinstance(lead_or_id, Lead):
+        return lead_or_id
+    return Lead.objects.select_related("account").get(pk=lead_or_id)
+
+
+def start_touch_clock(lead: Lead, kind: str) -> Clock | None:
+    """A touch clock is owned by the lead's current owner (None while it sits in the pool)."""
+    return start_clock(lead, kind, owner_id=lead.owner_id)
+
+
+def start_handoff_clock(handoff: Handoff) -> Clock | None:
+    """Called by hand_off in its transaction: the AE's accept-or-reject clock."""
+    lead = Lead.objects.select_related("account").get(pk=handoff.lead_id)
+    return start_clock(lead, ClockKind.HANDOFF_DECISION, owner_id=handoff.to_user_id, handoff=handoff, at=handoff.created_at)
+
+
+# --- stopping ----------------------------------------------------------------------------------
+
+
+def _close(qs, *, at: datetime.datetime, by_id: int | None, note: str) -> int:
+    """Stop open clocks in one UPDATE: met when `at` is on time, late otherwise."""
+    return qs.filter(status=ClockStatus.OPEN).update(
+        status=Case(When(due_at__gte=at, then=Value(ClockStatus.MET)), default=Value(ClockStatus.LATE)),
+        closed_at=at, closed_by_id=by_id, closed_note=note[:200], next_action_at=None,
+    )
+
+
+def stop_touch_clocks(lead_id: int, *, at: datetime.datetime, by: User | None, note: str) -> int:
+    """A logged touch stops the lead's running touch clocks that started before it. One query.
+
+    A touch dated before a clock started (logged late for an earlier call) does not stop it.
+    """
+    qs = Clock.objects.filter(lead_id=lead_id, kind__in=TOUCH_KINDS, started_at__lte=at)
+    return _close(qs, at=at, by_id=by.pk if by else None, note=note)
+
+
+def stop_handoff_clock(handoff: Handoff, *, by: User | None, note: str, at: datetime.datetime | None = None) -> int:
+    """The AE's accept or reject stops the handoff's clock. One query."""
+    qs = Clock.objects.filter(handoff_id=handoff.pk, kind=ClockKind.HANDOFF_DECISION)
+    return _close(qs, at=at or timezone.now(), by_id=by.pk if by else None, note=note)
+
+
+def cancel_clocks(lead_id: int, kinds: Iterable[str], *, note: str, by_id: int | None = None) -> int:
+    """The SLA no longer applies (the lead left the stage it measures); not counted as met or missed."""
+    return Clock.objects.filter(lead_id=lead_id, kind__in=list(kinds), status=ClockStatus.OPEN).update(
+        status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=by_id, closed_note=note[:200],
+        next_action_at=None,
+    )
+
+
+# --- hooks -------------------------------------------------------------------------------------
+
+
+def owner_changed(lead_id: int, old_owner_id: int | None, new_owner_id: int | None, *, by_id: int | None = None) -> None:
+    """Called by assignment in its transaction after the owner changed.
+
+    Running touch clocks follow their policy: `keep` hands the clock to the new owner, `restart`
+    cancels it and starts a fresh one for them (returning a lead to the pool always keeps it). A
+    lead in MQL that gets its first owner starts its first-touch clock.
+    """
+    if old_owner_id == new_owner_id:
+        return
+    running = list(
+        Clock.objects.select_for_update().select_related("policy")
+        .filter(lead_id=lead_id, kind__in=TOUCH_KINDS, status=ClockStatus.OPEN)
+    )
+    lead = None
+    for clock in running:
+        if clock.policy.on_reassign == OnReassign.RESTART and new_owner_id is not None:
+            Clock.objects.filter(pk=clock.pk).update(
+                status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=by_id,
+                closed_note="Restarted: the lead was reassigned", next_action_at=None,
+            )
+            lead = lead or _lead(lead_id)
+            start_clock(lead, clock.kind, owner_id=new_owner_id)
+        else:
+            Clock.objects.filter(pk=clock.pk).update(owner_id=new_owner_id)
+    if not running and new_owner_id is not None:
+        lead = lead or _lead(lead_id)
+        if lead.stage == Stage.MQL:
+            start_clock(lead, ClockKind.MQL_FIRST_TOUCH, owner_id=new_owner_id)
+
+
+def stage_changed(lead_id: int, from_stage: str, to_stage: str, by_id: int | None) -> None:
+    """After a stage change commits (lifecycle's on_commit): start, cancel, route.
+
+    - into MQL: route it when it has no owner (routing's assignment starts the clock) or when a
+      rule says so; otherwise start the first-touch clock for its owner;
+    - out of Nurture into an SDR stage: a recycled lead, start the touch-again clock;
+    - out of the SDR stages: its touch clocks no longer apply.
+    """
+    from qualify.routing.engine import route_new_mql
+
+    with transaction.atomic():
+        lead = Lead.objects.select_related("account").filter(pk=lead_id).first()
+        if lead is None or lead.stage != to_stage:
+            return  # gone, or moved on again since: the later change has its own hook
+        if to_stage not in SDR_STAGES:
+            cancel_clocks(lead_id, TOUCH_KINDS, note=f"Lead moved to {Stage(to_stage).label}", by_id=by_id)
+            return
+        if from_stage == Stage.NURTURE:
+            start_touch_clock(lead, ClockKind.RECYCLED_TOUCH)
+        if to_stage == Stage.MQL:
+            routed = route_new_mql(lead)
+            if not routed and lead.owner_id and from_stage != Stage.NURTURE:
+                start_touch_clock(lead, ClockKind.MQL_FIRST_TOUCH)
+
+
+def leads_recycled(lead_ids: list[int]) -> int:
+    """After the bulk recycle sweep commits: a touch-again clock for each lead still in Working."""
+    started = 0
+    for lead in Lead.objects.select_related("account").filter(pk__in=lead_ids, stage=Stage.WORKING):
+        with transaction.atomic():
+            started += start_touch_clock(lead, ClockKind.RECYCLED_TOUCH) is not None
+    return started

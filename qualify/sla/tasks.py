@@ -1,0 +1,34 @@
+"""SLA enforcement run by Celery beat (the 'SLA sweep' periodic task, editable in admin)."""
+
+from __future__ import annotations
+
+import logging
+
+import pghistory
+from celery import shared_task
+
+from .notify import send_pending_emails
+from .sweep import sweep as run_sweep
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="sla.sweep")
+def sweep() -> str:
+    """Act on warnings, breaches and escalations due now, then send queued emails.
+
+    Idempotent and safe to overlap: due clocks are claimed with SKIP LOCKED and each step is
+    recorded once (UNIQUE(clock, step)); a run killed mid-batch is rolled back and redone.
+    """
+    with pghistory.context(source="task:sla.sweep"):
+        result = run_sweep()
+    sent = send_pending_emails()
+    if result.steps or sent:
+        log.info("SLA sweep: %s; %d emails sent", result, sent)
+    return f"{result}; {sent} emails"
+
+
+@shared_task(name="sla.send_emails")
+def send_emails() -> int:
+    """Send queued notification emails now (the sweep also does this every minute)."""
+    return send_pending_emails()

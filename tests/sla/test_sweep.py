@@ -1,0 +1,234 @@
+"""The sweep: warnings, breaches and the escalation ladder, each acted on exactly once."""
+
+import datetime
+
+import pytest
+from django.core import mail
+
+from qualify.leads.models import Lead
+from qualify.leads.touches import log_touch
+from qualify.routing.models import Assignment, Method, RoutingRule
+from qualify.sla import sweep as sweep_module
+from qualify.sla.models import Clock, ClockStatus, EmailState, Escalation, Notification, StepKind
+from qualify.sla.notify import send_pending_emails
+from qualify.sla.sweep import sweep
+from qualify.sla.tasks import sweep as sweep_task
+from tests.factories import LeadFactory
+
+from .conftest import at
+
+
+def steps(clock):
+    return list(Escalation.objects.filter(clock=clock).order_by("step").values_list("step", "kind"))
+
+
+def notes_for(user):
+    return list(Notification.objects.filter(user=user).order_by("id").values_list("kind", flat=True))
+
+
+@pytest.fixture
+def mql_clock(frozen, alices_lead, make_mql, maria):
+    make_mql(alices_lead)
+    return Clock.objects.get(lead=alices_lead)
+
+
+def test_nothing_due_does_nothing(mql_clock):
+    result = sweep()
+    assert (result.clocks, result.steps) == (0, 0)
+    assert not Escalation.objects.exists()
+
+
+def test_warning_notifies_the_owner_only(frozen, mql_clock, alice, maria):
+    frozen.move_to(at(2025, 3, 4, 10, 45))
+    result = sweep()
+    assert (result.clocks, result.steps, result.by_kind["warning"]) == (1, 1, 1)
+    assert steps(mql_clock) == [(0, StepKind.WARNING)]
+    assert notes_for(alice) == ["sla_warning"] and notes_for(maria) == []
+    mql_clock.refresh_from_db()
+    assert (mql_clock.next_step, mql_clock.next_action_at, mql_clock.breached_at) == (1, at(2025, 3, 4, 11), None)
+
+
+def test_breach_records_it_and_notifies_owner_and_manager(frozen, mql_clock, alice, maria):
+    frozen.move_to(at(2025, 3, 4, 11, 0))
+    sweep()
+    assert steps(mql_clock) == [(0, "warning"), (1, "breach"), (2, "notify")]
+    mql_clock.refresh_from_db()
+    assert mql_clock.breached_at == at(2025, 3, 4, 11, 0)
+    assert mql_clock.status == ClockStatus.OPEN  # still waiting for the touch
+    assert notes_for(alice) == ["sla_warning", "sla_breach"]
+    assert notes_for(maria) == ["sla_breach"]
+    breach_note = Notification.objects.get(user=maria)
+    assert "Dana Diaz" in breach_note.title and "was due Tue 04 Mar 11:00 UTC" in breach_note.title
+    assert breach_note.url == f"/leads/{mql_clock.lead_id}/"
+    assert Escalation.objects.get(clock=mql_clock, step=2).detail == "Notified Alice, Maria"
+
+
+def test_each_step_happens_once_however_often_the_sweep_runs(frozen, mql_clock):
+    frozen.move_to(at(2025, 3, 4, 11, 5))
+    first = sweep()
+    again = sweep()
+    assert first.steps == 3 and again.steps == 0
+    assert Escalation.objects.count() == 3
+    assert Notification.objects.count() == 3  # warning to alice, breach to alice and maria
+
+
+def test_a_touch_before_the_due_time_prevents_the_breach(frozen, mql_clock, alice):
+    frozen.move_to(at(2025, 3, 4, 10, 50))
+    sweep()
+    log_touch(mql_clock.lead, by=alice, kind="call", outcome="connected")
+    frozen.move_to(at(2025, 3, 4, 18, 0))
+    assert sweep().steps == 0
+    assert steps(mql_clock) == [(0, "warning")]
+
+
+def test_escalation_reassigns_through_routing_then_returns_to_pool(frozen, mql_clock, alice, bob, maria, north):
+    RoutingRule.objects.create(name="North SDRs", team=north, method=Method.ROUND_ROBIN)
+    frozen.move_to(at(2025, 3, 4, 12, 0))  # one business hour past due
+    sweep()
+    lead = Lead.objects.get(pk=mql_clock.lead_id)
+    assert lead.owner == bob
+    reassigned = Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN)
+    assert reassigned.detail == "Reassigned from Alice Adams to Bob Brown by North SDRs"
+    a = Assignment.objects.filter(lead=lead).latest("id")
+    assert (a.from_user, a.to_user, a.rule_name, a.by) == (alice, bob, "North SDRs", None)
+    assert a.why.startswith("SLA escalation: first touch overdue")
+    mql_clock.refresh_from_db()
+    assert mql_clock.owner == bob  # the default policy keeps the clock
+    assert "assigned" in notes_for(bob)
+
+    frozen.move_to(at(2025, 3, 4, 15, 0))
+    sweep()
+    lead.refresh_from_db()
+    assert lead.owner is None
+    assert Escalation.objects.get(clock=mql_clock, kind=StepKind.RETURN_TO_POOL).detail == "Returned to the North pool (was Bob Brown)"
+    mql_clock.refresh_from_db()
+    assert mql_clock.next_action_at is None  # ladder finished; the clock still waits for a touch
+
+
+def test_reassign_with_nobody_else_available_keeps_the_owner(frozen, mql_clock, alice):
+    frozen.move_to(at(2025, 3, 4, 12, 0))
+    sweep()
+    assert Lead.objects.get(pk=mql_clock.lead_id).owner == alice
+    assert Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN).detail == "No other rep available; stays with Alice Adams"
+
+
+def test_a_sweep_that_was_down_for_hours_changes_ownership_once(frozen, mql_clock, bob, north):
+    RoutingRule.objects.create(name="North SDRs", team=north, method=Method.ROUND_ROBIN)
+    frozen.move_to(at(2025, 3, 5, 9, 0))  # every step is overdue
+    result = sweep()
+    assert result.steps == 5
+    assert Lead.objects.get(pk=mql_clock.lead_id).owner is None  # straight to the pool
+    assert Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN).detail == "Superseded by a later step in the same sweep."
+    assert not Assignment.objects.filter(lead_id=mql_clock.lead_id, to_user=bob).exists()
+
+
+def test_failure_mid_batch_rolls_back_and_the_next_sweep_redoes_it(frozen, mql_clock, monkeypatch):
+    frozen.move_to(at(2025, 3, 4, 11, 0))
+    real = sweep_module.notify.save_all
+
+    def boom(notes):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(sweep_module.notify, "save_all", boom)
+    with pytest.raises(RuntimeError):
+        sweep()
+    assert not Escalation.objects.exists() and not Notification.objects.exists()
+    assert Clock.objects.get(pk=mql_clock.pk).next_step == 0
+
+    monkeypatch.setattr(sweep_module.notify, "save_all", real)
+    assert sweep().steps == 3
+    assert Notification.objects.count() == 3
+
+
+def test_steps_already_recorded_are_not_acted_on_again(frozen, mql_clock):
+    """The UNIQUE(clock, step) guard: even if a clock's cursor were stale, no second notification."""
+    frozen.move_to(at(2025, 3, 4, 11, 0))
+    sweep()
+    Clock.objects.filter(pk=mql_clock.pk).update(next_step=0, next_action_at=at(2025, 3, 4, 10, 45), breached_at=None)
+    result = sweep()
+    assert result.clocks == 1 and result.steps == 0
+    assert Notification.objects.count() == 3
+    mql_clock.refresh_from_db()
+    assert (mql_clock.next_step, mql_clock.breached_at) == (3, at(2025, 3, 4, 11))  # cursor repaired
+
+
+def test_sweep_query_count_does_not_grow_with_clocks_not_due(frozen, alice, north, make_mql, django_assert_num_queries):
+    due = LeadFactory(team=north, owner=alice)
+    make_mql(due)
+    frozen.move_to(at(2025, 3, 4, 12, 0))
+    for _ in range(30):
+        make_mql(LeadFactory(team=north, owner=alice))  # started later: not due
+    frozen.move_to(at(2025, 3, 4, 10, 45))
+    Clock.objects.exclude(lead=due).update(next_action_at=at(2025, 3, 6, 9))
+    # savepoint, claim, insert escalations, advance, notifications, release (a warning needs no managers)
+    with django_assert_num_queries(6):
+        result = sweep()
+    assert result.clocks == 1
+
+
+def test_handoff_breach_notifies_the_ae_and_manager_but_never_reassigns(frozen, erin, maria, alice, north):
+    from qualify.handoff.workflow import hand_off
+    from qualify.leads.models import Stage
+    from tests.handoff.conftest import qualify_fully
+
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)
+    qualify_fully(lead, alice)
+    hand_off(lead, to=erin, by=alice, next_step="Demo Tuesday 10:00 with the CFO")
+    frozen.move_to(at(2025, 3, 5, 10, 0))  # 4 business hours later (Tue 14:00 due) + 4 more
+    sweep()
+    clock = Clock.objects.get(lead=lead)
+    assert [k for _, k in steps(clock)] == ["warning", "breach", "notify", "notify_managers"]
+    assert notes_for(erin) == ["sla_warning", "sla_breach"]
+    assert notes_for(maria) == ["sla_breach", "sla_escalation"]
+    assert Lead.objects.get(pk=lead.pk).ae == erin
+
+
+def test_breach_without_an_owner_still_notifies_managers(frozen, pool_lead, maria, bob, make_mql):
+    from qualify.leads.assignment import assign, claim
+
+    make_mql(pool_lead)
+    claim(pool_lead, by=bob)
+    assign(pool_lead, owner=None, by=maria)
+    frozen.move_to(at(2025, 3, 4, 11, 0))
+    sweep()
+    # Nobody owns it, so the team's managers hear about the warning too.
+    assert notes_for(maria) == ["sla_warning", "sla_breach"]
+    assert notes_for(bob) == []
+
+
+def test_sweep_task_sends_breach_emails_but_not_warnings(frozen, mql_clock, alice, maria, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    frozen.move_to(at(2025, 3, 4, 11, 0))
+    summary = sweep_task()
+    assert summary.startswith("1 clocks, 3 steps")
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "maria@example.com"]
+    assert mail.outbox[0].subject.startswith("[Qualify] SLA breached: Dana Diaz")
+    assert f"/leads/{mql_clock.lead_id}/" in mail.outbox[0].body
+    assert Notification.objects.filter(email_state=EmailState.PENDING).count() == 0
+    assert send_pending_emails() == 0  # nothing sent twice
+
+
+def test_email_failure_keeps_them_queued(frozen, mql_clock, settings, monkeypatch):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    frozen.move_to(at(2025, 3, 4, 11, 0))
+    sweep()
+
+    def down(self, messages):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", down)
+    assert send_pending_emails() == 0
+    assert Notification.objects.filter(email_state=EmailState.PENDING).count() == 2
+    monkeypatch.undo()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_pending_emails() == 2
+
+
+def test_beat_entry_is_shipped(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="sla.sweep")
+    assert (task.interval.every, task.interval.period, task.enabled) == (1, "minutes", True)
+
+
+__all__ = ["datetime"]
