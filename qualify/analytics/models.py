@@ -1,3 +1,201 @@
-"""Analytics models."""
+"""Reporting tables derived from the stage history, and CSV import jobs.
 
-from django.db import models  # noqa: F401
+LeadFact has one row per lead: its dimensions and the first time it reached each funnel stage,
+computed from StageChange (a lead "reached MQL" if it ever had a StageChange to mql or a later
+funnel stage), plus its time spent in each stage. FunnelRollup sums LeadFact per cohort day,
+team and one dimension; HandoffRollup sums handoffs per day. Dashboards read the rollups, so a
+page costs a few index range scans over thousands of rows instead of aggregating millions of
+stage changes (see bench/analytics.py). They are derived data: `rollups.refresh()` rebuilds them
+(incrementally every few minutes from beat, fully every night), never edited by hand.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+# Funnel stages in order, and the columns each one's time-in-stage fills.
+STAGE_TIME_STAGES = ("new", "mql", "working", "handed_off", "accepted", "opportunity")
+
+
+class LeadFact(models.Model):
+    lead_id = models.BigIntegerField(primary_key=True)
+    team_id = models.BigIntegerField()
+    created_at = models.DateTimeField()
+    cohort_day = models.DateField(help_text="created_at as a local date.")
+    source = models.CharField(max_length=16, blank=True, default="")
+    segment = models.CharField(max_length=16, blank=True, default="")
+    persona = models.CharField(max_length=32, blank=True, default="")
+    campaign = models.CharField(max_length=200, blank=True, default="")
+    sdr_id = models.BigIntegerField(null=True, help_text="Who handed it off, else who worked it, else its owner.")
+    ae_id = models.BigIntegerField(null=True, help_text="Its AE, else who accepted it.")
+    stage = models.CharField(max_length=16)
+    mql_at = models.DateTimeField(null=True)
+    handed_off_at = models.DateTimeField(null=True)
+    accepted_at = models.DateTimeField(null=True)
+    opportunity_at = models.DateTimeField(null=True)
+    won_at = models.DateTimeField(null=True)
+    lost_at = models.DateTimeField(null=True)
+    first_response_at = models.DateTimeField(null=True, help_text="First touch at or after mql_at.")
+    # Seconds spent in each stage over the stays that ended (null: never left it).
+    t_new = models.FloatField(null=True)
+    t_mql = models.FloatField(null=True)
+    t_working = models.FloatField(null=True)
+    t_handed_off = models.FloatField(null=True)
+    t_accepted = models.FloatField(null=True)
+    t_opportunity = models.FloatField(null=True)
+
+    class Meta:
+        managed = True
+        indexes = [
+            # Incremental refresh: which (team, day) cells a set of leads belongs to; drill-downs.
+            models.Index(fields=["team_id", "cohort_day"], name="leadfact_team_day"),
+            # Median days to close: won leads of a cohort range.
+            models.Index(fields=["team_id", "cohort_day"], name="leadfact_won_team_day", condition=Q(won_at__isnull=False)),
+        ]
+
+
+class FunnelRollup(models.Model):
+    """LeadFact summed per (cohort day, team, dimension, key). dim "all" has key ""."""
+
+    day = models.DateField()
+    team_id = models.BigIntegerField()
+    dim = models.CharField(max_length=16)
+    key = models.CharField(max_length=200, blank=True, default="")
+    leads = models.IntegerField(default=0)
+    mql = models.IntegerField(default=0)
+    handed_off = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    opportunity = models.IntegerField(default=0)
+    won = models.IntegerField(default=0)
+    lost = models.IntegerField(default=0)
+    cycle_sum = models.FloatField(default=0, help_text="Seconds from created to won, summed over won leads.")
+    speed_n = models.IntegerField(default=0, help_text="MQLs with a first response.")
+    speed_sum = models.FloatField(default=0)
+    speed_5m = models.IntegerField(default=0)
+    speed_1h = models.IntegerField(default=0)
+    speed_1d = models.IntegerField(default=0)
+    t_new_n = models.IntegerField(default=0)
+    t_new_sum = models.FloatField(default=0)
+    t_mql_n = models.IntegerField(default=0)
+    t_mql_sum = models.FloatField(default=0)
+    t_working_n = models.IntegerField(default=0)
+    t_working_sum = models.FloatField(default=0)
+    t_handed_off_n = models.IntegerField(default=0)
+    t_handed_off_sum = models.FloatField(default=0)
+    t_accepted_n = models.IntegerField(default=0)
+    t_accepted_sum = models.FloatField(default=0)
+    t_opportunity_n = models.IntegerField(default=0)
+    t_opportunity_sum = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dim", "team_id", "day", "key"], name="funnelrollup_cell_unique"),
+        ]
+        # The unique index (dim, team_id, day, key) serves every dashboard query:
+        # WHERE dim=? AND team_id = ANY(?) AND day BETWEEN ? AND ? GROUP BY key.
+        indexes = [
+            # Incremental refresh: DELETE the (team, day) cells whose leads changed.
+            models.Index(fields=["team_id", "day"], name="funnelrollup_team_day"),
+        ]
+
+
+class HandoffRollup(models.Model):
+    """Handoffs per (created day, team, SDR, source, segment, status, reason)."""
+
+    day = models.DateField()
+    team_id = models.BigIntegerField()
+    sdr_id = models.BigIntegerField()
+    source = models.CharField(max_length=16, blank=True, default="")
+    segment = models.CharField(max_length=16, blank=True, default="")
+    status = models.CharField(max_length=16)
+    reason_id = models.BigIntegerField(null=True)
+    n = models.IntegerField()
+    wait_sum = models.FloatField(default=0, help_text="Seconds from handoff to decision, decided ones.")
+
+    class Meta:
+        indexes = [
+            # Handoff dashboards: WHERE team_id = ANY(?) AND day BETWEEN ? AND ?.
+            models.Index(fields=["team_id", "day"], name="handoffrollup_team_day"),
+        ]
+
+
+class RefreshState(models.Model):
+    """One row: how far the rollups have read, so the next refresh only redoes what changed."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    stagechange_id = models.BigIntegerField(default=0)
+    touch_id = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True)
+    full_at = models.DateTimeField(null=True)
+    last_leads = models.IntegerField(default=0, help_text="Leads recomputed by the last refresh.")
+    last_seconds = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="refreshstate_singleton")]
+
+
+# --- CSV import -----------------------------------------------------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    LEADS = "leads", "Leads (and their accounts)"
+    ACCOUNTS = "accounts", "Accounts"
+    OUTCOMES = "outcomes", "Outcomes (won / lost) of existing leads"
+
+
+class ImportMode(models.TextChoices):
+    ALL_OR_NOTHING = "all_or_nothing", "All or nothing: import only if every row is good"
+    GOOD_ROWS = "good_rows", "Import the good rows, skip the bad ones"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    REFUSED = "refused", "Refused: bad rows, nothing imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One CSV upload: its mapping, a dry run or a real import, progress, and every bad row."""
+
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255, blank=True, default="")
+    # Kept in the database so a worker on another machine can read it.
+    content = models.BinaryField()
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, help_text="CSV column → field.")
+    dry_run = models.BooleanField(default=True)
+    mode = models.CharField(max_length=16, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    total_rows = models.IntegerField(default=0)
+    processed_rows = models.IntegerField(default=0)
+    good_rows = models.IntegerField(default=0)
+    bad_rows = models.IntegerField(default=0)
+    errors = models.JSONField(default=list, help_text="[{row, column, message}] for the first bad rows.")
+    warnings = models.JSONField(default=list)
+    created = models.JSONField(default=dict, help_text="What the import wrote, e.g. {'leads': 10}.")
+    message = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.processed_rows / self.total_rows) if self.total_rows else (100 if self.is_finished else 0)

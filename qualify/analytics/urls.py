@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "analytics"
-urlpatterns: list = []
+urlpatterns = [
+    path("metrics/", views.funnel, name="funnel"),
+    path("metrics/velocity/", views.velocity, name="velocity"),
+    path("metrics/handoffs/", views.handoffs, name="handoffs"),
+    path("metrics/quality/", views.quality, name="quality"),
+    path("metrics/refresh/", views.refresh_now, name="refresh"),
+]

@@ -1,0 +1,117 @@
+"""Chart geometry for server-rendered SVG: plain functions of plain numbers.
+
+Templates in templates/analytics/charts/ draw what these return, so charts need no JavaScript and
+no CDN, print well, and tests can assert on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WIDTH = 640
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    text: str
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def x2(self) -> float:
+        return self.x + self.w
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+
+@dataclass
+class Chart:
+    title: str
+    width: int
+    height: int
+    bars: list[Bar]
+    line: str = ""  # polyline points, for Pareto cumulative share or a rate line
+    dots: list[tuple[float, float, str]] = field(default_factory=list)
+    axis: list[tuple[float, str]] = field(default_factory=list)  # (x or y, label) ticks
+    label_width: int = 0
+    plot_top: float = 0
+    plot_bottom: float = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.bars
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:,.1f}"
+
+
+def hbars(title: str, rows: list[tuple[str, float, str]], *, label_width: int = 170, row_h: int = 22,
+          max_value: float | None = None) -> Chart:
+    """Horizontal bars, one per (label, value, text), scaled to the largest value (or max_value)."""
+    top = max([max_value or 0] + [v for _, v, _ in rows]) or 1
+    span = WIDTH - label_width - 70
+    bars = [
+        Bar(label, value, text, label_width, i * row_h + 4, max(span * value / top, 0.5 if value else 0), row_h - 7)
+        for i, (label, value, text) in enumerate(rows)
+    ]
+    return Chart(title, WIDTH, len(rows) * row_h + 8, bars, label_width=label_width)
+
+
+def funnel(title: str, steps: list[tuple[str, int]]) -> Chart:
+    """Centred bars narrowing step by step; each says its count and conversion from the step above."""
+    row_h, label_w = 34, 110
+    top = max([n for _, n in steps] + [1])
+    span = WIDTH - label_w - 10
+    bars, prev = [], None
+    for i, (label, n) in enumerate(steps):
+        w = max(span * n / top, 2 if n else 0)
+        conv = f" · {100 * n / prev:.1f}% of previous" if prev else ""
+        bars.append(Bar(label, n, f"{n:,}{conv}", label_w + (span - w) / 2, i * row_h + 4, w, row_h - 8))
+        prev = n or None
+    return Chart(title, WIDTH, len(steps) * row_h + 8, bars, label_width=label_w)
+
+
+def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | None] | None = None,
+            rate_label: str = "%") -> Chart:
+    """Vertical columns (e.g. leads per month) with an optional rate line on a 0-100 % scale."""
+    height, top_pad, bottom_pad, left = 220, 16, 34, 44
+    plot_h = height - top_pad - bottom_pad
+    n = max(len(cols), 1)
+    slot = (WIDTH - left - 10) / n
+    vmax = max([v for _, v in cols] + [1])
+    bars = []
+    for i, (label, v) in enumerate(cols):
+        h = plot_h * v / vmax
+        bars.append(Bar(label, v, _fmt(v), left + i * slot + slot * 0.15, top_pad + plot_h - h, slot * 0.7, h))
+    chart = Chart(title, WIDTH, height, bars, plot_top=top_pad, plot_bottom=top_pad + plot_h, label_width=left)
+    chart.axis = [(top_pad + plot_h * (1 - k / 4), _fmt(vmax * k / 4)) for k in range(5)]
+    if rate:
+        rmax = max([r for r in rate if r is not None] + [1])
+        points = [
+            (left + i * slot + slot / 2, top_pad + plot_h * (1 - r / rmax), f"{r:.1f}{rate_label}")
+            for i, r in enumerate(rate) if r is not None
+        ]
+        chart.line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
+        chart.dots = points
+    return chart
+
+
+def pareto_chart(title: str, bars_in: list[tuple[str, int, float]]) -> Chart:
+    """Pareto: counts sorted descending as columns, cumulative share (0-100 %) as a line."""
+    chart = columns(title, [(label, n) for label, n, _ in bars_in])
+    if bars_in:
+        plot_h = chart.plot_bottom - chart.plot_top
+        points = [
+            (b.x + b.w / 2, chart.plot_top + plot_h * (1 - cum / 100), f"{cum:.0f}%")
+            for b, (_, _, cum) in zip(chart.bars, bars_in)
+        ]
+        chart.line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
+        chart.dots = points
+    return chart
