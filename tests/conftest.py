@@ -89,3 +89,13 @@ def south_lead(charlie, south):
 def login(client, user):
     client.force_login(user)
     return client
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the rows data migrations ship (disqualify reasons,
+    default frameworks, scoring model, beat entries): the flush that ends a transactional test
+    would otherwise leave them empty for whatever runs next."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}), append=False)
