@@ -152,6 +152,7 @@ class ImportMode(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded: check the mapping"
     PENDING = "pending", "Waiting"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
@@ -173,7 +174,8 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict, help_text="CSV column → field.")
     dry_run = models.BooleanField(default=True)
     mode = models.CharField(max_length=16, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
-    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    defaults = models.JSONField(default=dict, blank=True, help_text="Values for fields the file leaves empty, e.g. {'source': 'inbound'}.")
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
     total_rows = models.IntegerField(default=0)
     processed_rows = models.IntegerField(default=0)
     good_rows = models.IntegerField(default=0)
@@ -184,6 +186,7 @@ class ImportJob(models.Model):
     message = models.TextField(blank=True, default="")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True, help_text="Set once rows were written; the job cannot run again.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -195,6 +198,10 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
 
     @property
     def percent(self) -> int:

@@ -1,0 +1,97 @@
+"""CSV import pages: upload, check the mapping, dry run or import, watch progress (htmx polling)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, Team
+from qualify.errors import DomainError
+from qualify.leads.models import Source, Stage
+
+from .importer import FIELDS, KIND_FIELDS, create_job, start
+from .models import ImportJob, ImportKind, ImportMode
+
+
+def import_teams(user) -> list[Team]:
+    """Teams the user may import into: managers and marketing their teams, admins all."""
+    if user.is_admin:
+        return list(Team.objects.order_by("name"))
+    ids = user.team_ids(Role.MANAGER, Role.MARKETING)
+    if not ids:
+        raise PermissionDenied("CSV import is for managers, marketing and RevOps.")
+    return list(Team.objects.filter(pk__in=ids).order_by("name"))
+
+
+def visible_jobs(user):
+    if user.is_admin:
+        return ImportJob.objects.all()
+    return ImportJob.objects.filter(Q(created_by=user) | Q(team_id__in=user.team_ids(Role.MANAGER)))
+
+
+def access_job(user, job_id) -> ImportJob:
+    import_teams(user)
+    try:
+        return visible_jobs(user).select_related("team", "created_by").get(pk=int(job_id))
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such import.")
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    teams = import_teams(request.user)
+    error = ""
+    if request.method == "POST":
+        team = next((t for t in teams if str(t.pk) == request.POST.get("team")), None)
+        upload_file = request.FILES.get("file")
+        try:
+            if team is None:
+                raise DomainError("Choose a team you can import into.", field="team")
+            if upload_file is None:
+                raise DomainError("Choose a CSV file.", field="file")
+            defaults = {"source": request.POST.get("default_source", ""), "stage": request.POST.get("default_stage", "")}
+            job = create_job(kind=request.POST.get("kind", ""), team=team, by=request.user, content=upload_file.read(),
+                             filename=upload_file.name, defaults=defaults)
+        except DomainError as e:
+            error = e.message
+        else:
+            return HttpResponseRedirect(reverse("analytics:import_job", args=[job.pk]))
+    jobs = list(visible_jobs(request.user).select_related("team", "created_by").defer("content")[:20])
+    return render(request, "analytics/import_upload.html", {
+        "teams": teams, "kinds": ImportKind.choices, "jobs": jobs, "error": error, "sources": Source.choices,
+        "stages": Stage.choices,
+    })
+
+
+def _job_context(job: ImportJob, **extra) -> dict:
+    fields = [(name, FIELDS[name][0]) for name in KIND_FIELDS[job.kind]]
+    return {"job": job, "fields": fields, "modes": ImportMode.choices, "errors": job.errors[:200],
+            "more_errors": max(len(job.errors) - 200, 0), **extra}
+
+
+@login_required
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = access_job(request.user, job_id)
+    if request.htmx and request.GET.get("poll"):
+        return render(request, "analytics/import_job.html#status", _job_context(job))
+    return render(request, "analytics/import_job.html", _job_context(job))
+
+
+@login_required
+@require_POST
+def job_run(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = access_job(request.user, job_id)
+    if job.created_by_id != request.user.pk and not request.user.is_admin:
+        raise PermissionDenied("Only the person who uploaded the file can run it.")
+    mapping = {column: request.POST.get(f"map-{i}", "") for i, column in enumerate(job.header)}
+    try:
+        start(job, dry_run=request.POST.get("action") != "import", mode=request.POST.get("mode", ""), mapping=mapping)
+    except DomainError as e:
+        messages.error(request, e.message)
+    return HttpResponseRedirect(reverse("analytics:import_job", args=[job.pk]))

@@ -1,0 +1,111 @@
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from qualify.analytics.models import ImportJob, ImportStatus
+from qualify.leads.models import Lead
+from tests.conftest import login
+
+CSV = b"First Name,Email Address,Company,Lead Source,Lead Status\nAda,ada@x.example,X,Web,New\nBo,bad-email,X,Web,New\n"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def upload(client, team, content=CSV, kind="leads"):
+    return client.post("/imports/", {"kind": kind, "team": team.pk, "file": SimpleUploadedFile("leads.csv", content)})
+
+
+@pytest.mark.parametrize("who", ["alice", "erin"])
+def test_sdrs_and_aes_cannot_import(client, north, who, request):
+    login(client, request.getfixturevalue(who))
+    assert client.get("/imports/").status_code == 403
+    assert upload(client, north).status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_marketing_uploads_and_sees_the_proposed_mapping(client, north, mark):
+    r = upload(login(client, mark), north)
+    job = ImportJob.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/imports/{job.pk}/"
+    assert job.mapping == {"First Name": "first_name", "Email Address": "email", "Company": "company",
+                           "Lead Source": "source", "Lead Status": "stage"}
+    html = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Dry run (write nothing)" in html and "Email Address" in html
+
+
+def test_cannot_import_into_another_team(client, south, mark):
+    r = upload(login(client, mark), south)
+    assert r.status_code == 200 and "Choose a team you can import into" in r.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_dry_run_then_import_good_rows_through_the_page(client, north, maria):
+    login(client, maria)
+    upload(client, north)
+    job = ImportJob.objects.get()
+    mapping = {f"map-{i}": f for i, f in enumerate(["first_name", "email", "company", "source", "stage"])}
+    client.post(f"/imports/{job.pk}/run/", {**mapping, "action": "dry_run", "mode": "all_or_nothing"})
+    job.refresh_from_db()
+    assert (job.status, job.dry_run, job.bad_rows) == (ImportStatus.DONE, True, 1)
+    html = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "&#x27;bad-email&#x27; is not an email address" in html
+    client.post(f"/imports/{job.pk}/run/", {**mapping, "action": "import", "mode": "all_or_nothing"})
+    job.refresh_from_db()
+    assert job.status == ImportStatus.REFUSED and not Lead.objects.exists()
+    client.post(f"/imports/{job.pk}/run/", {**mapping, "action": "import", "mode": "good_rows"})
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and list(Lead.objects.values_list("first_name", flat=True)) == ["Ada"]
+
+
+def test_job_page_polls_while_running(client, north, maria):
+    login(client, maria)
+    upload(client, north)
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, processed_rows=1)
+    html = client.get(f"/imports/{job.pk}/?poll=1", **HTMX).content.decode()
+    assert 'hx-trigger="every 1s"' in html and "1 of 2 rows checked" in html and "<html" not in html
+
+
+def test_other_peoples_jobs_are_404(client, north, south, maria, charlie):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    login(client, maria)
+    upload(client, north)
+    job = ImportJob.objects.get()
+    sven = UserFactory.with_role(Role.MANAGER, south, username="sven")
+    login(client, sven)
+    assert client.get(f"/imports/{job.pk}/").status_code == 404
+    assert client.post(f"/imports/{job.pk}/run/", {"action": "import"}).status_code == 404
+
+
+def test_api_import_and_poll(client, north, maria):
+    login(client, maria)
+    r = client.post("/api/imports/", {"kind": "leads", "team": north.pk, "file": SimpleUploadedFile("l.csv", CSV),
+                                      "dry_run": "false", "mode": "good_rows", "defaults": json.dumps({"source": "event"})})
+    assert r.status_code == 202, r.content
+    body = r.json()
+    assert body["status"] == "done" and body["good_rows"] == 1 and body["bad_rows"] == 1
+    assert body["errors"][0]["line"] == 3
+    assert client.get(f"/api/imports/{body['id']}/").json()["created"]["leads"] == 1
+
+
+def test_api_refuses_bad_input_and_sdrs(client, north, maria, alice):
+    login(client, maria)
+    r = client.post("/api/imports/", {"kind": "leads", "team": north.pk, "file": SimpleUploadedFile("l.csv", CSV),
+                                      "mapping": "{not json"})
+    assert r.status_code == 400 and "mapping" in r.json()
+    login(client, alice)
+    assert client.post("/api/imports/", {"kind": "leads", "team": north.pk,
+                                         "file": SimpleUploadedFile("l.csv", CSV)}).status_code == 403
+    assert not Lead.objects.exists()
+
+
+def test_api_metrics_table(client, refreshed, maria, alice):
+    login(client, maria)
+    body = client.get("/api/metrics/funnel/?start=2026-01-01&end=2026-02-28&dim=source").json()
+    assert body["columns"][:3] == ["source", "leads", "mql"]
+    assert body["rows"][0][:3] == ["All leads", 5, 4]
+    assert client.get("/api/metrics/nope/").status_code == 404
+    login(client, alice)
+    assert client.get("/api/metrics/funnel/").status_code == 403
