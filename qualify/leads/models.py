@@ -123,7 +123,7 @@ class LeadQuerySet(models.QuerySet["Lead"]):
             exclude=[
                 "score", "last_touch_at", "updated_at", "score_version", "score_fit", "score_engagement",
                 "score_engagement_at", "score_half_life_days", "score_engagement_cap", "score_cap", "fit_grade",
-                "score_watermark", "score_computed_at",
+                "score_watermark", "score_computed_at", "score_changes_at",
             ]
         )
     ),
@@ -179,6 +179,9 @@ class Lead(models.Model):
     fit_grade = models.CharField(max_length=1, blank=True, default="")
     score_watermark = models.BigIntegerField(default=0, help_text="Highest event id counted in the stored score.")
     score_computed_at = models.DateTimeField(null=True, blank=True)
+    score_changes_at = models.DateTimeField(
+        null=True, blank=True, help_text="When decay next changes the displayed score (scoring refreshes `score` then)."
+    )
     last_touch_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -218,6 +221,8 @@ class Lead(models.Model):
             models.Index(fields=["recycle_on"], name="lead_recycle_due", condition=Q(stage="nurture")),
             models.Index(fields=["email"], name="lead_email", condition=~Q(email="")),
             models.Index(fields=["account"], name="lead_account"),
+            # Decay refresh (scoring.refresh_due): WHERE score_changes_at <= now() ORDER BY score_changes_at.
+            models.Index(fields=["score_changes_at"], name="lead_score_due", condition=Q(score_changes_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -1,27 +1,24 @@
 """The SDR queue query: scope, filters, ranking and keyset pagination.
 
-Ordering is (score now DESC, id DESC), the decayed score evaluated at query time over the
-scope's rows (qualify/scoring/ranking.py says why no stored column can give that order), and pages
-continue from the last row seen ("after=score:id:as_of"), so page 1,000 costs what page 1 costs; the partial indexes lead_owner_queue and lead_team_pool
-serve the two common scopes. No COUNT(*): an exact total over a million rows costs more than the
+Ordering is (score DESC, id DESC), where `score` is the displayed score *now*: scoring rewrites
+it at the moment decay changes its integer value (qualify/scoring/decay.py), and the first query
+below applies any change that fell due since the last sweep. Pages continue from the last row seen
+("after=score:id"), so page 1,000 costs what page 1 costs; the partial indexes lead_owner_queue and
+lead_team_pool serve the two common scopes. No COUNT(*): an exact total over a million rows costs more than the
 page itself.
 """
 
 from __future__ import annotations
 
-import datetime
-import math
-
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
-from django.utils import timezone
 from django.http import QueryDict
 
 from accounts.models import Role
 
-from qualify.scoring.ranking import score_now_expression
+from qualify.scoring.decay import refresh_due
 
 from .filters import LeadFilter
 from .models import SDR_STAGES, OPEN_STAGES, Lead
@@ -67,18 +64,11 @@ class QueuePage:
         return params.urlencode()
 
 
-def _parse_after(value: str) -> tuple[float, int, datetime.datetime | None] | None:
-    """'score:id' or 'score:id:as_of' (epoch seconds: the moment the walk's scores are taken at)."""
+def _parse_after(value: str) -> tuple[int, int] | None:
     try:
-        parts = value.split(":")
-        as_of = None
-        if len(parts) == 3:
-            as_of = datetime.datetime.fromtimestamp(float(parts[2]), tz=datetime.timezone.utc)
-        elif len(parts) != 2:
-            return None
-        score = float(parts[0])
-        return (score, int(parts[1]), as_of) if math.isfinite(score) else None
-    except (ValueError, AttributeError, OverflowError, OSError):
+        score, pk = value.split(":")
+        return int(score), int(pk)
+    except (ValueError, AttributeError):
         return None
 
 
@@ -94,7 +84,9 @@ def _without_blanks(params: QueryDict) -> QueryDict:
 
 
 def load_queue(user: User, params: QueryDict) -> QueuePage:
-    """One SQL query for the rows (account joined), whatever the page depth or data size."""
+    """One SQL query for the rows (account joined), whatever the page depth or data size, after
+    one UPDATE that brings decayed scores due by now up to date (usually none)."""
+    refresh_due()
     params = _without_blanks(params)
     scopes = queue_scopes(user)
     scope = params.get("scope") or default_scope(user)
@@ -112,22 +104,17 @@ def load_queue(user: User, params: QueryDict) -> QueuePage:
     if not params.getlist("stage"):
         # SDRs work New/MQL/Working; AEs and managers see the whole open funnel by default.
         qs = qs.filter(stage__in=SDR_STAGES if scope in ("mine", "pool") and not user.has_role(Role.AE) else OPEN_STAGES)
-    # Rank by the score *now* (decay included, see qualify/scoring/ranking.py), taken at one moment
-    # for the whole walk so pages neither skip nor repeat rows as scores decay between requests.
-    after = _parse_after(params.get("after", ""))
-    as_of = (after[2] if after else None) or timezone.now()
-    qs = qs.annotate(rank=score_now_expression(as_of))
-    if after:
-        score, pk, _ = after
-        qs = qs.filter(Q(rank__lt=score) | Q(rank=score, id__lt=pk))
+    if after := _parse_after(params.get("after", "")):
+        score, pk = after
+        qs = qs.filter(Q(score__lt=score) | Q(score=score, id__lt=pk))
     try:
         size = max(1, min(int(params.get("per", PAGE_SIZE)), MAX_PAGE_SIZE))
     except ValueError:
         size = PAGE_SIZE
-    rows = list(qs.select_related("account", "owner").order_by("-rank", "-id")[: size + 1])
+    rows = list(qs.select_related("account", "owner").order_by("-score", "-id")[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
-    next_after = f"{rows[-1].rank!r}:{rows[-1].pk}:{as_of.timestamp()!r}" if has_more else None
+    next_after = f"{rows[-1].score}:{rows[-1].pk}" if has_more else None
     clean = params.copy()
     clean.pop("after", None)
     clean["scope"] = scope

@@ -219,12 +219,13 @@ def _write(updates: list[tuple], now: datetime.datetime) -> None:
             """UPDATE leads_lead l SET score_version_id = v.version, score_fit = v.fit, score_engagement = v.eng,
                    score_engagement_at = %s, score_half_life_days = v.hl, score_engagement_cap = v.ecap,
                    score_cap = v.cap, fit_grade = v.grade, score_watermark = v.wm, score = v.score,
+                   score_changes_at = scoring_next_change(v.fit, v.eng, %s, v.hl, v.ecap, v.cap, %s),
                    score_computed_at = %s
                FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
                            %s::float8[], %s::text[], %s::bigint[], %s::int[])
                     AS v(id, version, fit, eng, hl, ecap, cap, grade, wm, score)
                WHERE l.id = v.id""",
-            [now, now, cols["id"], cols["version"], cols["fit"], cols["eng"], cols["hl"], cols["ecap"], cols["cap"],
+            [now, now, now, now, cols["id"], cols["version"], cols["fit"], cols["eng"], cols["hl"], cols["ecap"], cols["cap"],
              cols["grade"], cols["wm"], cols["score"]],
         )
 

@@ -242,6 +242,9 @@ def update_sql(spec: ModelSpec) -> str:
         fit_grade = {grade_sql(spec)},
         score_watermark = s.wm,
         score = floor({value} + 0.5)::int,
+        score_changes_at = scoring_next_change(s.fit, s.e, %(at)s, {lit(float(spec.half_life_days))},
+            {lit(None if spec.engagement_cap is None else float(spec.engagement_cap))}::float8,
+            {lit(None if spec.total_cap is None else float(spec.total_cap))}::float8, %(at)s),
         score_computed_at = %(at)s
     FROM s WHERE l.id = s.id
     RETURNING l.id, {value} AS value, s.fired, l.stage"""

@@ -35,3 +35,11 @@ def daily_snapshot() -> int:
     from .history import snapshot_daily
 
     return snapshot_daily()
+
+
+@shared_task(name="scoring.refresh_decayed")
+def refresh_decayed() -> int:
+    """Beat, every minute: rewrite the stored score of leads whose displayed value decay changed."""
+    from .decay import refresh_all_due
+
+    return refresh_all_due()

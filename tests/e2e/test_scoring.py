@@ -10,6 +10,7 @@ from qualify.scoring.ingest import ingest_events
 from qualify.scoring.tasks import score_leads
 from tests.e2e.conftest import login_as
 from tests.factories import LeadFactory
+from tests.scoring.conftest import ensure_default_model
 
 
 @pytest.fixture
@@ -17,6 +18,7 @@ def fresh_mql(e2e_cast, monkeypatch):
     """Marketing posts a pricing visit and a demo request; the scoring task (run here as the
     worker would) makes the lead an MQL."""
     monkeypatch.setattr("qualify.scoring.ingest._enqueue", lambda ids: None)
+    ensure_default_model()
     lead = LeadFactory(team=e2e_cast.north, owner=e2e_cast.alice, first_name="Hana", last_name="Hot",
                        seniority=Seniority.VP, persona=Persona.CHAMPION, stage=Stage.NEW)
     now = timezone.now().isoformat()

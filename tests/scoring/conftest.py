@@ -26,9 +26,14 @@ def default_model(request):
     uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
     if not uses_db:
         return None
-    if not ScoringModel.objects.filter(is_default=True).exists():
+    return ensure_default_model()
+
+
+def ensure_default_model() -> ScoringModel:
+    if not ScoringModel.objects.filter(is_default=True, current_version__isnull=False).exists():
         from django.apps import apps
 
+        ScoringModel.objects.filter(is_default=True).update(is_default=False, active=False)
         importlib.import_module("qualify.scoring.migrations.0002_default_model").create_default(apps, None)
     return ScoringModel.objects.get(is_default=True)
 

@@ -150,3 +150,40 @@ def test_admin_pages_render_for_revops(client, rita):
     response = client.post(f"/admin/scoring/scoringmodel/{model.pk}/publish/")
     assert response.status_code == 302
     assert model.versions.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_stored_score_changes_exactly_when_the_displayed_value_does(north, alice):
+    from qualify.scoring.decay import refresh_due
+
+    with time_machine.travel(NOW, tick=False):
+        lead = LeadFactory(team=north, owner=alice)
+        for i in range(3):
+            event(lead, "webinar_attended", days_ago=0.1 + i / 10)
+        scores.score_leads([lead.pk], promote=False)
+    from qualify.scoring.ranking import score_now
+
+    lead.refresh_from_db()
+    shown, due = lead.score, lead.score_changes_at
+    assert shown == score_now(lead, NOW) and due is not None and due > NOW
+    before, after = due - datetime.timedelta(seconds=2), due + datetime.timedelta(seconds=2)
+    assert score_now(lead, before) == shown and score_now(lead, after) == shown - 1
+    assert refresh_due(now=before) == 0  # nothing due yet: no write
+    assert refresh_due(now=after) == 1
+    lead.refresh_from_db()
+    assert lead.score == shown - 1 and lead.score_changes_at > after
+
+
+@pytest.mark.django_db
+def test_the_queue_applies_changes_due_since_the_last_sweep_before_reading(client, alice, north):
+    with time_machine.travel(NOW, tick=False):
+        a = LeadFactory(team=north, owner=alice, first_name="Fading", stage="working")
+        b = LeadFactory(team=north, owner=alice, first_name="Level", stage="working")
+        for i in range(2):
+            event(a, "webinar_attended", days_ago=0.1 + i / 10)
+        event(b, "webinar_attended", days_ago=0.1)
+        scores.score_leads([a.pk, b.pk], promote=False)
+    with time_machine.travel(NOW + datetime.timedelta(days=60), tick=False):
+        response = login(client, alice).get(QUEUE)
+        shown = {lead.first_name: lead.score for lead in response.context["page"].leads}
+        assert shown == {l.first_name: l.score_now for l in Lead.objects.filter(pk__in=[a.pk, b.pk])}
