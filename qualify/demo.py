@@ -1,8 +1,14 @@
-"""Realistic, deterministic demo data: teams, users, accounts, leads, stage history, events, touches.
+"""Realistic, deterministic demo data: teams, users, accounts, leads, stage history, events, touches,
+qualification answers and handoffs.
 
 `seed()` builds everything in memory from one `random.Random(seed)` (plus seeded Faker instances),
 then writes it with `bulk_create` in a single transaction. The same seed always produces the same
-companies, people, stages and histories; only absolute times move with "now".
+companies, people, stages, histories, answers and handoffs; only absolute times (and the dates
+written in notes, like a next step's "Thu 14 Mar") move with "now".
+
+Answers and handoffs follow the rules of the app: a lead was handed off only once every required
+criterion of its framework was answered, each handoff carries the packet `build_packet` froze at
+that moment, and every accept or rejection matches the stage change the lifecycle wrote for it.
 
 The cast is fixed so docs and browser demos can name people (password `demo` for everyone):
 North America: alice, bob (SDRs), erin, ethan (AEs), maria (manager), mark (marketing).
@@ -29,6 +35,11 @@ from django.utils import timezone
 from faker import Faker
 
 from accounts.models import Membership, Role, Team, User
+from qualify.frameworks.completeness import completeness
+from qualify.frameworks.models import CLAIM_STATUSES, Answer, AnswerStatus, AnswerType, Criterion, Framework
+from qualify.frameworks.selection import active_frameworks, choose_framework
+from qualify.handoff.models import Handoff, HandoffStatus
+from qualify.handoff.packet import build_packet
 from qualify.leads.models import (
     Account,
     DisqualifyReason,
@@ -74,6 +85,7 @@ DEFAULT_AE = {NA: "erin", EMEA: "sam"}
 DEMO_USERNAMES = tuple(row[0] for row in CAST)
 # People act in working hours (Mon-Fri 08:00-18:00) of their team's time zone.
 TEAM_TZ = {NA: zoneinfo.ZoneInfo("America/New_York"), EMEA: zoneinfo.ZoneInfo("Europe/London")}
+TZ_LABEL = {NA: "ET", EMEA: "UK time"}
 
 # ---------------------------------------------------------------------------------------------
 # Firmographics
@@ -244,7 +256,9 @@ PERSONAL_DOMAINS = ("gmail.com", "gmail.com", "outlook.com", "yahoo.com")
 # ---------------------------------------------------------------------------------------------
 
 STAGE_WEIGHTS = {
-    Stage.NEW: 16, Stage.MQL: 12, Stage.WORKING: 22, Stage.HANDED_OFF: 6, Stage.ACCEPTED: 5,
+    # Handed off is a short wait (an AE decides within a day or two), so few leads sit there at once:
+    # about 25 of 2000, which gives erin ~10 packets in her inbox.
+    Stage.NEW: 16, Stage.MQL: 12, Stage.WORKING: 22, Stage.HANDED_OFF: 1.25, Stage.ACCEPTED: 5,
     Stage.OPPORTUNITY: 7, Stage.WON: 4, Stage.LOST: 5, Stage.NURTURE: 12, Stage.DISQUALIFIED: 11,
 }
 STUDENT_STAGE_WEIGHTS = {Stage.NEW: 35, Stage.DISQUALIFIED: 55, Stage.NURTURE: 10}
@@ -255,7 +269,7 @@ EVENTS_PER_STAGE = {
 }
 # Time spent in the current stage so far, in days (log-uniform range).
 TAIL_DAYS = {
-    Stage.NEW: (0.02, 4), Stage.MQL: (0.05, 5), Stage.WORKING: (0.3, 18), Stage.HANDED_OFF: (0.05, 2.5),
+    Stage.NEW: (0.02, 4), Stage.MQL: (0.05, 5), Stage.WORKING: (0.3, 18), Stage.HANDED_OFF: (0.05, 4),
     Stage.ACCEPTED: (0.5, 10), Stage.OPPORTUNITY: (2, 40), Stage.WON: (0.5, 45), Stage.LOST: (0.5, 45),
     Stage.NURTURE: (0.5, 50), Stage.DISQUALIFIED: (0.5, 60),
 }
@@ -333,6 +347,111 @@ LOSS_NOTES = (
     "Closed lost: champion left the company.",
 )
 
+# ---------------------------------------------------------------------------------------------
+# Qualification answers
+# ---------------------------------------------------------------------------------------------
+
+C, P, U, N = AnswerStatus.CONFIRMED, AnswerStatus.PARTIAL, AnswerStatus.UNKNOWN, AnswerStatus.NEGATIVE
+# Criterion keys of the shipped frameworks, by what they ask; other criteria get generic notes.
+FAMILIES = {
+    "need": ("need", "identify-pain", "challenges", "problem-severity"),
+    "budget": ("budget", "money"),
+    "authority": ("authority", "economic-buyer", "economic-buyer-access"),
+    "timeline": ("timeline", "urgency", "compelling-event", "prioritization"),
+    "process": ("decision-process",),
+    "criteria": ("decision-criteria",),
+    "metrics": ("metrics",),
+    "champion": ("champion",),
+}
+FAMILY_OF_KEY = {key: family for family, keys in FAMILIES.items() for key in keys}
+# DisqualifyReason.dimension -> the kind of criterion that reason contradicts ("No budget" -> Budget).
+REASON_FAMILY = {
+    "budget": "budget", "authority": "authority", "timeline": "timeline", "competition": "timeline",
+    "need": "need", "fit": "need", "decision criteria": "criteria",
+}
+# {src} is where it was heard, e.g. "call, Thu 14 Mar"; {when} a date some weeks after that.
+EVIDENCE: dict[str, dict[str, tuple[str, ...]]] = {
+    "need": {
+        C: ("{first} ({title}): {pain}; about {hours} rep-hours a week lost ({src}).",
+            "{first} walked us through {pain}; {n} inbound leads a month wait over a day for a first touch ({src}).",
+            "{first} confirmed {pain}; their CRO raised it at the last QBR ({src})."),
+        P: ("{first} mentioned {pain} but couldn't put a number on it yet ({src}).",
+            "Pain heard from {first} only ({pain}); their manager hasn't confirmed it ({src})."),
+        U: ("Asked; {first} says they are 'just exploring options' ({src}).", ""),
+        N: ("{first}: the current process works fine, no appetite to change ({src}).",),
+    },
+    "budget": {
+        C: ("{buyer} confirmed ${amount}k budget approved for this fiscal year ({src}).",
+            "${amount}k line for sales tooling already approved; {first} shared the budget sheet ({src}).",
+            "{first} confirmed our ${amount}k range fits the RevOps budget; the {buyer} signs off ({src})."),
+        P: ("{first} thinks ${amount}k can come from the sales-tools budget; finance hasn't confirmed ({src}).",
+            "Budget exists for 'pipeline tooling' but isn't sized yet; {first} is checking with the {buyer} ({src})."),
+        U: ("Pricing not discussed yet; {first} deferred it to finance ({src}).", ""),
+        N: ("{first}: budget frozen until the next fiscal year ({src}).",),
+    },
+    "authority": {
+        C: ("{buyer_name} ({buyer}) signs; joined the call with {first} and confirmed how they buy ({src}).",
+            "Economic buyer: {buyer_name}, {buyer}. {first} reports to them and set up the intro ({src})."),
+        P: ("{buyer_name} ({buyer}) signs; not met yet, {first} offered an intro ({src}).",),
+        U: ("Unclear who signs; {first} was vague about approvals ({src}).", ""),
+        N: ("{first} can't sponsor or sign and has no line to the buyer ({src}).",),
+    },
+    "authority-self": {  # the lead is the economic buyer
+        C: ("{first} is the {title} and signs for tools in this range; confirmed ({src}).",
+            "{first} ({title}) owns the budget and the decision; said so directly ({src})."),
+    },
+    "timeline": {
+        C: ("Needs to be live before {when}, when {event}; confirmed by {first} ({src}).",
+            "Go-live target {when}: {event} then. {first} confirmed ({src})."),
+        P: ("{first} wants something in place by {when}, no firm reason behind the date yet ({src}).",),
+        U: ("'Sometime this year'; no date yet ({src}).", ""),
+        N: ("No project before next fiscal year, per {first} ({src}).",),
+    },
+    "process": {
+        C: ("RevOps evaluation, security review, legal, then {buyer} signature by {when}; {first} mapped it "
+            "({src}).",
+            "Steps agreed: pilot with one SDR pod, security questionnaire, procurement; decision by {when} ({src})."),
+        P: ("Security review and procurement are involved; order and dates not known yet ({src}).",),
+        U: ("'Waiting on internal alignment'; no names or dates yet ({src}).", ""),
+        N: ("No buying process for new tools this year; {first} couldn't name one ({src}).",),
+    },
+    "criteria": {
+        C: ("Must sync with {crm}, SSO via Okta and a SOC 2 report; {first} shared their scorecard ({src}).",),
+        P: ("Needs {crm} sync; security requirements not shared yet ({src}).",),
+        U: ("Evaluation criteria not discussed yet ({src}).", ""),
+        N: ("Requires on-prem deployment, which we don't offer ({src}).",),
+    },
+    "metrics": {
+        C: ("Cut speed to lead from {hours} hours to under one; {first} owns the target ({src}).",
+            "Raise MQL-to-SQL conversion from 12% to 20% this year; {first}'s team is measured on it ({src})."),
+        P: ("Wants faster speed to lead; no baseline yet ({src}).",),
+        U: ("No success metric agreed yet ({src}).", ""),
+        N: ("{first} won't commit to any measurable outcome ({src}).",),
+    },
+    "champion": {
+        C: ("Champion: {first} ({title}), owns the rollout; set up the meeting with the {buyer} ({src}).",
+            "Champion: {first}, pushed the security review forward and shared the org chart ({src})."),
+        P: ("{first} is engaged but hasn't pushed anything internally yet ({src}).",),
+        U: ("No internal sponsor yet ({src}).", ""),
+        N: ("{first} has gone quiet and no one else is sponsoring us ({src}).",),
+    },
+    "other": {
+        C: ("{first} confirmed the {dimension} question in detail ({src}).",),
+        P: ("{first} gave some detail on {dimension}; not confirmed yet ({src}).",),
+        U: ("Not covered yet ({src}).", ""),
+        N: ("{first} ruled it out ({src}).",),
+    },
+}
+COMPELLING_EVENTS = (
+    "their current vendor contract renews", "a new SDR cohort starts", "the board reviews pipeline metrics",
+    "their CRM migration cuts over", "the new CRO's 90-day plan is due",
+)
+CONVERSATIONS = (TouchOutcome.CONNECTED, TouchOutcome.REPLIED, TouchOutcome.MEETING_BOOKED)
+HEARD_ON = {TouchKind.CALL: "call", TouchKind.EMAIL: "email", TouchKind.LINKEDIN: "LinkedIn",
+            TouchKind.MEETING: "meeting", TouchKind.OTHER: "chat"}
+READY_SHARE = 0.3  # of Working leads with a conversation: every required criterion answered, ready to hand off
+MIN_READY = 3  # each SDR has at least this many, so a demo can hand one off end to end
+
 
 @dataclass
 class _Step:
@@ -342,6 +461,8 @@ class _Step:
     reason: DisqualifyReason | None = None
     at: datetime.datetime | None = None
     raw: datetime.datetime | None = None  # before moving into working hours
+    note: str = ""  # a handoff's note to the AE (the next step itself is `why`, as hand_off writes it)
+    meet_in: int = 0  # a handoff's next step is this many business days after it
 
 
 @dataclass
@@ -353,6 +474,19 @@ class _Plan:
     mql_trigger: str = ""  # "demo_request" when a demo request made it an MQL
     events: list[Event] = field(default_factory=list)
     touches: list[Touch] = field(default_factory=list)
+
+
+class _AsOf:
+    """A lead as build_packet saw it at the moment it was handed off: its events and touches up to
+    then. The seeded history already holds what came later; the real hand_off runs at that moment."""
+
+    def __init__(self, lead: Lead, when: datetime.datetime) -> None:
+        self._lead = lead
+        self.events = Event.objects.filter(lead=lead, occurred_at__lte=when)
+        self.touches = Touch.objects.filter(lead=lead, occurred_at__lte=when)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lead, name)
 
 
 def _line(stdout: IO[str], message: str = "") -> None:
@@ -380,11 +514,23 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
+def _day(day: datetime.date) -> str:
+    """How reps write a date in a note: 'Thu 14 Mar'."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def _business_days_after(day: datetime.date, n: int) -> datetime.date:
+    while n > 0:
+        day += datetime.timedelta(days=1)
+        n -= day.weekday() < 5
+    return day
+
+
 def _log_uniform(rng: random.Random, lo: float, hi: float) -> float:
     return lo * (hi / lo) ** rng.random()
 
 
-def _pick(rng: random.Random, weighted: tuple[tuple[Any, int], ...] | list[tuple[Any, int]]) -> Any:
+def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...] | list[tuple[Any, float]]) -> Any:
     items, weights = zip(*weighted, strict=True)
     return rng.choices(items, weights=weights)[0]
 
@@ -444,6 +590,8 @@ class _Generator:
         # Shifting times into working hours depends on what day "now" is; it draws from its own
         # stream so that everything else (people, stages, counts, notes) is the same on any day.
         self.time_rng = random.Random(seed * 7919 + 1)
+        # Answers are planned after everything else, from a stream of their own (see plan_answers).
+        self.qual_rng = random.Random(seed * 104729 + 3)
         self.fakers: dict[str, Faker] = {}
         for i, (_, _, _, locale, _) in enumerate(COUNTRIES.values()):
             fake = Faker(locale)
@@ -489,9 +637,12 @@ class _Generator:
         Event.objects.bulk_create(chunk, batch_size=BATCH)
         n_events += len(chunk)
         self.say(f"  {n_events} events")
+        self.configure_frameworks()
+        n_answers, n_handoffs = self.write_answers_and_handoffs(plans, self.plan_answers(plans))
         return {
             "teams": len(TEAMS), "users": len(users), "accounts": len(accounts), "leads": len(plans),
-            "stage_changes": len(changes), "touches": len(touches), "events": n_events,
+            "stage_changes": len(changes), "touches": len(touches), "events": n_events, "answers": n_answers,
+            "handoffs": n_handoffs,
         }
 
     # --- cast --------------------------------------------------------------------------------
@@ -660,12 +811,9 @@ class _Generator:
         stage = _pick(rng, list((STUDENT_STAGE_WEIGHTS if student else STAGE_WEIGHTS).items()))
         sdr = rng.choice(self.sdrs[team_name])
         ae = account.owner or (self.default_ae[team_name] if rng.random() < 0.6 else rng.choice(self.aes[team_name]))
-        steps, mql_trigger = self.path(stage, source, student)
+        steps, mql_trigger = self.path(stage, source, student, first)
         to_stages = [s.to for s in steps]
         accepted = Stage.ACCEPTED in to_stages
-        # Handed to an AE and not sent back to the SDR since (a rejection back to Working clears it).
-        handed = (Stage.HANDED_OFF in to_stages
-                  and Stage.WORKING not in to_stages[_last_index(to_stages, Stage.HANDED_OFF):])
         system_only = all(s.actor == "system" for s in steps)
         unassigned = system_only and (stage in (Stage.NEW, Stage.MQL) and rng.random() < UNASSIGNED_SHARE
                                       or stage == Stage.DISQUALIFIED)
@@ -676,12 +824,18 @@ class _Generator:
             campaign=campaign, partner_name=partner_name, partner_contact=partner_contact,
             account=account, team=account.team, stage=stage,
             owner=None if unassigned else ae if accepted else sdr,
-            ae=ae if accepted or handed else None,
+            # A rejected handoff clears the AE (workflow.reject); an accepted one makes them the owner.
+            ae=ae if accepted or stage == Stage.HANDED_OFF else None,
         )
         plan = _Plan(lead=lead, steps=steps, sdr=None if unassigned else sdr, ae=ae, mql_trigger=mql_trigger)
         self.schedule(plan)
         last = steps[-1]
         lead.created_at, lead.stage_changed_at = steps[0].at, last.at
+        tz = TEAM_TZ.get(team_name, datetime.UTC)
+        for step in steps:  # the next step's date, now that the handoff has a time
+            if step.to == Stage.HANDED_OFF:
+                meeting = _business_days_after(step.at.astimezone(tz).date(), step.meet_in)
+                step.why = step.why.format(date=_day(meeting), tz=TZ_LABEL[team_name])
         if stage == Stage.NURTURE:
             recycle = last.at.date() + datetime.timedelta(days=last.reason.recycle_days or 60)
             if recycle <= self.today:  # it would have been recycled already; the rep pushed the date out
@@ -712,7 +866,7 @@ class _Generator:
         taken.add(email)
         return email
 
-    def path(self, stage: str, source: str, student: bool) -> tuple[list[_Step], str]:
+    def path(self, stage: str, source: str, student: bool, first: str) -> tuple[list[_Step], str]:
         """An allowed route from New to `stage`, with who moved it and why."""
         rng = self.rng
         origin = {Source.INBOUND: "web form", Source.OUTBOUND: "SDR prospecting", Source.PARTNER: "partner referral",
@@ -736,7 +890,7 @@ class _Generator:
             steps.append(_Step(Stage.WORKING, "sdr", "First touch"))  # completed by plan_touches
             detour = rng.random()
             if detour < 0.07:  # handed off too early; the AE sent it back
-                steps.append(_Step(Stage.HANDED_OFF, "sdr", self.handoff_note()))
+                steps.append(self.handoff_step(first))
                 r = self.reason(ReasonAction.BACK_TO_SDR, ("Not enough discovery", "No authority"))
                 steps.append(_Step(Stage.WORKING, "ae", self.note(r), r))
             elif detour < 0.12:  # parked in nurture, then re-engaged
@@ -746,7 +900,7 @@ class _Generator:
 
         def to_handed_off() -> None:
             to_working()
-            steps.append(_Step(Stage.HANDED_OFF, "sdr", self.handoff_note()))
+            steps.append(self.handoff_step(first))
 
         def to_accepted() -> None:
             to_handed_off()
@@ -829,13 +983,26 @@ class _Generator:
             steps.append(_Step(Stage.DISQUALIFIED, actor, self.note(r), r))
         return steps, trigger
 
-    def handoff_note(self) -> str:
+    def handoff_step(self, first: str) -> _Step:
+        """The SDR's hand-off: the next step (with a `{date}` and `{tz}` filled in once the handoff has
+        a time; hand_off records it as the stage change's why) and a note for the AE."""
         rng = self.rng
-        return rng.choice((
-            f"Handed off: {rng.choice(PAINS)}; {rng.choice(NEXT_STEPS)}.",
-            f"BANT {rng.choice((3, 4))}/4 confirmed; {rng.choice(NEXT_STEPS)}.",
-            f"Pain: {rng.choice(PAINS)}. Budget owner engaged; {rng.choice(NEXT_STEPS)}.",
+        who = rng.choice(("VP of Sales", "RevOps lead", "CRO", "Head of Sales Ops", "CFO"))
+        at = rng.choice(("9:30", "10:00", "11:00", "13:30", "14:00", "15:30", "16:00"))
+        next_step = rng.choice((
+            f"Discovery call with {first} and their {who}, {{date}} {at} {{tz}}",
+            f"Demo for {first}'s team on {{date}} at {at} {{tz}}; {first} is bringing their {who}",
+            f"Pricing call with {first} and finance, {{date}} {at} {{tz}}",
+            f"Technical deep dive with their Salesforce admin, {{date}} {at} {{tz}}; {first} attends",
+            f"Intro call: {first} + {who}, booked for {{date}} {at} {{tz}}",
         ))
+        note = rng.choice((
+            f"Pain: {rng.choice(PAINS)}. {first} wants it fixed this quarter.",
+            f"{first} described {rng.choice(PAINS)} and pulled in their {who}.",
+            f"Pain: {rng.choice(PAINS)}. Budget owner engaged; {rng.choice(NEXT_STEPS)} after the call.",
+            "",
+        ))
+        return _Step(Stage.HANDED_OFF, "sdr", next_step, note=note, meet_in=rng.randint(1, 6))
 
     # --- time --------------------------------------------------------------------------------
 
@@ -1119,6 +1286,276 @@ class _Generator:
             "competitor_comparison": ("/compare/spreadsheets", "/compare/crm-add-ons"),
         }[category])
 
+    # --- qualification answers ---------------------------------------------------------------
+
+    def configure_frameworks(self) -> None:
+        """Load the active frameworks and their criteria once. On an untouched install (only the
+        default BANT active) MEDDIC is switched on for Enterprise accounts, so the demo shows a
+        second framework at work; an admin's own set-up is left as it is."""
+        if not Framework.objects.filter(active=True, is_default=False).exists():
+            meddic = Framework.objects.filter(slug="meddic", active=False, segments=[], teams__isnull=True).first()
+            if meddic is not None:
+                meddic.active, meddic.segments = True, [Segment.ENTERPRISE]
+                meddic.save(update_fields=["active", "segments"])
+                self.say("  MEDDIC now applies to Enterprise accounts (BANT to the rest)")
+        self.frameworks = active_frameworks()
+        criteria = Criterion.objects.filter(framework__in=self.frameworks, active=True).order_by("position", "id")
+        self.criteria: dict[int, list[Criterion]] = {f.pk: [] for f in self.frameworks}
+        for criterion in criteria:
+            self.criteria[criterion.framework_id].append(criterion)
+
+    def framework(self, lead: Lead) -> Framework | None:
+        return choose_framework(self.frameworks, team_id=lead.team_id, segment=lead.account.segment)
+
+    def plan_answers(self, plans: list[_Plan]) -> list[list[Answer]]:
+        """Every worked lead's answers, in time order, one list per plan.
+
+        Draws from its own random stream, after everything else is planned, and never as many times
+        as a time dictates, so the same seed gives the same answers (and the same leads, touches and
+        events as without them) whatever day it is.
+        """
+        rng = self.qual_rng
+        working = [p for p in plans if p.lead.stage == Stage.WORKING and p.sdr is not None]
+        ready: set[int] = set()
+        for i, p in enumerate(working):
+            if rng.random() < READY_SHARE and self.conversations(p, len(p.steps) - 1):
+                ready.add(i)
+        for sdr in {p.sdr.pk: p.sdr for p in working}.values():
+            mine = [i for i, p in enumerate(working) if p.sdr == sdr]
+            for i in [i for i in mine if i not in ready][: max(0, MIN_READY - sum(i in ready for i in mine))]:
+                ready.add(i)
+        ready_plans = {id(working[i]) for i in ready}
+        return [self.answers_for(p, ready=id(p) in ready_plans) for p in plans]
+
+    def conversations(self, plan: _Plan, index: int) -> list[Touch]:
+        """The SDR's touches that reached the person, while the lead was in the Working stage at `index`."""
+        steps = plan.steps
+        start, end = steps[index].at, steps[index + 1].at if index + 1 < len(steps) else self.now
+        return [t for t in plan.touches
+                if t.author == plan.sdr and t.outcome in CONVERSATIONS and start <= t.occurred_at <= end]
+
+    def answers_for(self, plan: _Plan, *, ready: bool) -> list[Answer]:
+        """The SDR qualifies while Working: every required criterion before a handoff, part of them
+        otherwise. Nurturing or disqualifying writes the answer the reason contradicts (No budget ->
+        Budget negative); an AE who rejects or closes a lead writes it too, just before."""
+        framework = self.framework(plan.lead)
+        criteria = self.criteria.get(framework.pk, []) if framework else []
+        if not criteria or plan.sdr is None:
+            return []
+        rng, steps = self.qual_rng, plan.steps
+        context = self.evidence_context(plan)
+        current: dict[int, Answer] = {}
+        out: list[Answer] = []
+
+        def write(criterion: Criterion, status: str, at: datetime.datetime, by: User, evidence: str) -> None:
+            status_type = criterion.answer_type == AnswerType.STATUS
+            value = "" if status_type else self.value_for(criterion)
+            answer = Answer(lead=plan.lead, criterion=criterion, criterion_version=criterion.version,
+                            question_text=criterion.question, status=status if status_type else "", value=value,
+                            evidence=evidence.strip(), author=by, created_at=at.replace(microsecond=0))
+            current[criterion.pk] = answer
+            out.append(answer)
+
+        for i, step in enumerate(steps):
+            nxt = steps[i + 1] if i + 1 < len(steps) else None
+            if step.actor == "ae" and step.reason is not None:
+                # The AE writes down what the rejection or close is about, minutes before it.
+                criterion = self.criterion_for(step.reason, criteria)
+                if criterion is not None and criterion.answer_type == AnswerType.STATUS:
+                    gap = (step.at - steps[i - 1].at) / 2
+                    at = step.at - min(datetime.timedelta(minutes=rng.randint(2, 25)), gap)
+                    status = U if step.reason.action == ReasonAction.BACK_TO_SDR else N
+                    write(criterion, status, at, plan.ae, step.why)
+            if step.to != Stage.WORKING:
+                continue
+            complete = nxt is None and ready or nxt is not None and nxt.to == Stage.HANDED_OFF
+            # Handed off too early: the criterion the AE will send it back for is only partly answered.
+            weak = None
+            if complete and nxt is not None and i + 2 < len(steps) and steps[i + 2].to == Stage.WORKING:
+                weak = self.criterion_for(steps[i + 2].reason, criteria)
+            redo = None  # back from the AE: the SDR answers what was missing
+            if step.actor == "ae" and step.reason is not None:
+                redo = self.criterion_for(step.reason, criteria) or rng.choice(criteria)
+            talks = self.conversations(plan, i)
+            todo = self.period_answers(criteria, current, talks=len(talks), complete=complete, weak=weak, redo=redo)
+            end = nxt.at if nxt is not None else self.now
+            for (criterion, status), (at, touch) in zip(todo, self.answer_times(plan, step.at, end, talks, len(todo)),
+                                                        strict=True):
+                family = self.family(criterion, context)
+                templates = EVIDENCE[family].get(status) or EVIDENCE["other"][status]
+                write(criterion, status, at, plan.sdr, self.evidence(rng.choice(templates), context, criterion, at,
+                                                                     touch))
+            if nxt is not None and nxt.to in (Stage.NURTURE, Stage.DISQUALIFIED) and nxt.actor == "sdr":
+                criterion = self.criterion_for(nxt.reason, criteria)
+                if criterion is not None and criterion.answer_type == AnswerType.STATUS:
+                    last = out[-1].created_at if out else step.at
+                    at = max(nxt.at - datetime.timedelta(minutes=rng.randint(2, 25)), last + (nxt.at - last) / 2)
+                    write(criterion, N, at, plan.sdr, nxt.why)
+        return out
+
+    def period_answers(self, criteria: list[Criterion], current: dict[int, Answer], *, talks: int, complete: bool,
+                       weak: Criterion | None, redo: Criterion | None) -> list[tuple[Criterion, str]]:
+        """What the SDR answers in one stretch of Working, in order: (criterion, status).
+
+        `complete`: every required criterion ends satisfied (confirmed, or partial with evidence),
+        some after an earlier unknown or partial answer. Otherwise one required criterion stays
+        open, so the lead is not ready to hand off yet.
+        """
+        rng = self.qual_rng
+        required = [c for c in criteria if c.required_for_handoff]
+        held = None
+        early: list[tuple[Criterion, str]] = []
+        final: list[tuple[Criterion, str]] = []
+        if not complete and required:
+            still_open = [c for c in required if c != redo and not self.satisfied(current.get(c.pk))]
+            held = rng.choice(still_open or required)
+            if not still_open and held.answer_type == AnswerType.STATUS:
+                final.append((held, U))  # reopened: what was confirmed before needs asking again
+        for c in criteria:
+            done = self.satisfied(current.get(c.pk))
+            roll, pick = rng.random(), rng.random()
+            if c == redo:
+                final.append((c, C))
+            elif c == weak:
+                final.append((c, P))
+            elif done:
+                continue
+            elif complete and c.required_for_handoff:
+                if c.pk not in current and roll < 0.3 and c.answer_type == AnswerType.STATUS:
+                    early.append((c, U if pick < 0.5 else P))
+                final.append((c, C if pick < 0.8 else P))
+            elif roll < min(0.85, (0.3 if c.required_for_handoff else 0.1) + 0.2 * talks):
+                status = U if c == held else C if pick < 0.55 else P if pick < 0.8 else U
+                if status == U and c.answer_type != AnswerType.STATUS:
+                    continue  # a value-type criterion has no "unknown": it is simply not answered
+                final.append((c, status))
+        return early + final
+
+    def answer_times(self, plan: _Plan, start: datetime.datetime, end: datetime.datetime, talks: list[Touch],
+                     n: int) -> list[tuple[datetime.datetime, Touch | None]]:
+        """`n` increasing moments in (start, end), each just after a conversation when there was one."""
+        rng = self.qual_rng
+        tz = TEAM_TZ.get(plan.lead.team.name, datetime.UTC)
+        limit = min(end, self.now) - datetime.timedelta(seconds=1)
+        moments = []
+        for _ in range(n):
+            if talks:
+                touch = talks[rng.randrange(len(talks))]
+                at = touch.occurred_at + datetime.timedelta(minutes=rng.uniform(2, 45))
+                if at >= limit:
+                    at = touch.occurred_at + (limit - touch.occurred_at) / 2
+                moments.append((at, touch))
+            else:
+                moments.append((self.work_moment(start, limit, tz), None))
+        return sorted(moments, key=lambda m: m[0])
+
+    def evidence_context(self, plan: _Plan) -> dict[str, Any]:
+        """The facts a lead's answers keep repeating (one budget figure, one buyer), drawn once."""
+        rng, lead = self.qual_rng, plan.lead
+        segment = lead.account.segment
+        low, high, step = {Segment.SMB: (10, 30, 5), Segment.MID_MARKET: (30, 90, 5)}.get(segment, (80, 300, 10))
+        buyer = rng.choice({Segment.SMB: ("CEO", "COO"), Segment.MID_MARKET: ("CFO", "VP of Sales", "CRO")}.get(
+            segment, ("CFO", "CRO", "SVP of Sales")))
+        fake = self.fakers[COUNTRIES[lead.account.country][3]]
+        buyer_name = f"{fake.first_name()} {fake.last_name()}"
+        is_buyer = lead.persona == Persona.ECONOMIC_BUYER and lead.seniority in (Seniority.C_LEVEL, Seniority.VP)
+        if is_buyer:
+            buyer, buyer_name = lead.title, lead.full_name
+        return {
+            "first": lead.first_name, "title": lead.title or "our contact", "pain": rng.choice(PAINS),
+            "amount": rng.randrange(low, high + 1, step), "buyer": buyer, "buyer_name": buyer_name,
+            "crm": rng.choice(("Salesforce", "HubSpot")), "hours": rng.randint(6, 40), "n": rng.randint(40, 400),
+            "event": rng.choice(COMPELLING_EVENTS), "weeks": rng.randint(4, 16), "is_buyer": is_buyer,
+            "tz": TEAM_TZ.get(lead.team.name, datetime.UTC),
+        }
+
+    def evidence(self, template: str, context: dict[str, Any], criterion: Criterion, at: datetime.datetime,
+                 touch: Touch | None) -> str:
+        day = at.astimezone(context["tz"]).date()
+        src = f"{HEARD_ON[touch.kind]}, {_day(day)}" if touch is not None else f"notes, {_day(day)}"
+        when = _day(_business_days_after(day, 5 * context["weeks"]))
+        return template.format(**context, src=src, when=when, dimension=criterion.dimension.lower())
+
+    def family(self, criterion: Criterion, context: dict[str, Any]) -> str:
+        family = FAMILY_OF_KEY.get(criterion.key, "other")
+        return "authority-self" if family == "authority" and context["is_buyer"] else family
+
+    def criterion_for(self, reason: DisqualifyReason | None, criteria: list[Criterion]) -> Criterion | None:
+        """The criterion a reason contradicts: same dimension name, else the same kind of question."""
+        dimension = (reason.dimension if reason is not None else "").strip().lower()
+        if not dimension:
+            return None
+        same = [c for c in criteria if c.dimension.lower() == dimension]
+        kind = REASON_FAMILY.get(dimension)
+        return (same or [c for c in criteria if kind and FAMILY_OF_KEY.get(c.key) == kind] or [None])[0]
+
+    def value_for(self, criterion: Criterion) -> str:
+        """An answer to a criterion that takes a value (admins' own criteria; the shipped ones take a status)."""
+        rng = self.qual_rng
+        if criterion.answer_type == AnswerType.CHOICE:
+            return rng.choice(criterion.choices)
+        if criterion.answer_type == AnswerType.NUMBER:
+            return str(rng.randint(1, 100))
+        return f"Discussed {criterion.dimension.lower()} in detail; see the call notes."
+
+    @staticmethod
+    def satisfied(answer: Answer | None) -> bool:
+        if answer is None:
+            return False
+        if answer.criterion.answer_type == AnswerType.STATUS:
+            return answer.status in CLAIM_STATUSES
+        return bool(answer.value)
+
+    # --- handoffs ----------------------------------------------------------------------------
+
+    def write_answers_and_handoffs(self, plans: list[_Plan], answers: list[list[Answer]]) -> tuple[int, int]:
+        """Insert the answers and one Handoff per hand-off in each lead's history.
+
+        Each packet is built with build_packet from completeness() as of its handoff, so answers go
+        in in phases: those before every lead's first handoff, then the first handoffs' packets,
+        then the answers up to the second handoff, and so on (a lead sent back and handed off again
+        has two). Costs 4 queries per handoff (criteria, answers, events, touches) and a few
+        bulk inserts.
+        """
+        phases: dict[int, list[Answer]] = {}
+        due: dict[int, list[tuple[_Plan, int]]] = {}
+        for plan, mine in zip(plans, answers, strict=True):
+            handed = [i for i, s in enumerate(plan.steps) if s.to == Stage.HANDED_OFF]
+            for rank, i in enumerate(handed):
+                due.setdefault(rank, []).append((plan, i))
+            for answer in mine:
+                phase = sum(plan.steps[i].at <= answer.created_at for i in handed)
+                phases.setdefault(phase, []).append(answer)
+        handoffs: list[Handoff] = []
+        for phase in range(max([*phases, *due], default=-1) + 1):
+            Answer.objects.bulk_create(phases.get(phase, []), batch_size=BATCH)
+            handoffs += [self.handoff(plan, i) for plan, i in due.get(phase, [])]
+        Handoff.objects.bulk_create(handoffs, batch_size=BATCH)
+        n_answers = sum(len(a) for a in answers)
+        pending = sum(h.status == HandoffStatus.PENDING for h in handoffs)
+        self.say(f"  {n_answers} qualification answers")
+        self.say(f"  {len(handoffs)} handoffs ({pending} waiting for an AE)")
+        return n_answers, len(handoffs)
+
+    def handoff(self, plan: _Plan, i: int) -> Handoff:
+        """The Handoff that hand_off wrote at step `i`, decided as the next step says."""
+        lead, step = plan.lead, plan.steps[i]
+        nxt = plan.steps[i + 1] if i + 1 < len(plan.steps) else None
+        framework = self.framework(lead)
+        progress = completeness(lead, framework=framework) if framework else completeness(lead)
+        handoff = Handoff(
+            lead=lead, team_id=lead.team_id, from_user=plan.sdr, to_user=plan.ae, created_at=step.at,
+            next_step=step.why, note=step.note, packet=build_packet(_AsOf(lead, step.at), progress),
+            source=lead.source,
+        )
+        if nxt is not None:
+            handoff.decided_at, handoff.decided_by, handoff.decision_note = nxt.at, plan.ae, nxt.why
+            if nxt.to == Stage.ACCEPTED:
+                handoff.status = HandoffStatus.ACCEPTED
+            else:  # back to the SDR, to nurture or out: the reason the stage change carries
+                handoff.status, handoff.reason = HandoffStatus.REJECTED, nxt.reason
+        return handoff
+
     # --- score -------------------------------------------------------------------------------
 
     EVENT_POINTS = {
@@ -1144,10 +1581,6 @@ class _Generator:
             engagement += points * 0.5 ** (age / 21)  # three-week half-life
         engagement = 58 * (1 - math.exp(-max(engagement, 0) / 45))  # saturates: no lead is all engagement
         return max(0, min(100, round(fit + engagement)))
-
-
-def _last_index(items: list[str], value: str) -> int:
-    return len(items) - 1 - items[::-1].index(value)
 
 
 def days_ago(rng: random.Random, window: int) -> float:

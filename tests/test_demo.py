@@ -1,17 +1,25 @@
-"""The demo-data generator: cast, consistent lifecycle histories, events, determinism, --if-empty."""
+"""The demo-data generator: cast, consistent lifecycle histories, events, qualification answers and
+handoffs that obey the app's rules, determinism, --if-empty."""
 
 import datetime
 import io
+import re
 from collections import Counter
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
 from qualify import demo
+from qualify.frameworks.answers import MIN_EVIDENCE_LENGTH
+from qualify.frameworks.completeness import completeness
+from qualify.frameworks.models import CLAIM_STATUSES, Answer, AnswerStatus, AnswerType, Framework
+from qualify.frameworks.selection import active_frameworks, choose_framework
+from qualify.handoff.models import Handoff, HandoffStatus
 from qualify.leads.lifecycle import ALLOWED
 from qualify.leads.models import (
     Account,
@@ -26,6 +34,9 @@ from qualify.leads.models import (
 )
 
 LEADS, ACCOUNTS, DAYS = 120, 20, 90
+HANDED_OFF_AND_BEYOND = (Stage.HANDED_OFF, Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST)
+# How notes write a date ("Thu 14 Mar"): the one thing in them that moves with "now".
+DATE = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b")
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +52,8 @@ def test_counts_are_returned_and_match_the_database(seeded):
     assert seeded["stage_changes"] == StageChange.objects.count()
     assert seeded["events"] == Event.objects.count()
     assert seeded["touches"] == Touch.objects.count()
+    assert seeded["answers"] == Answer.objects.count() > LEADS
+    assert seeded["handoffs"] == Handoff.objects.count() > 0
     # Roughly 40 events per lead; every account got at least one lead.
     assert 20 * LEADS < seeded["events"] < 60 * LEADS
     assert not Account.objects.filter(leads__isnull=True).exists()
@@ -163,15 +176,23 @@ def test_events_and_touches_are_within_the_window(seeded):
 def test_same_seed_gives_the_same_data_whatever_day_it_is(db):
     """Only absolute times move with "now": people, stages, histories, touches and events do not."""
 
+    def undated(rows):
+        return [tuple(DATE.sub("<date>", v) if isinstance(v, str) else v for v in row) for row in rows]
+
     def snapshot():
         leads = Lead.objects.order_by("email", "first_name")
         return (
             list(leads.values_list("first_name", "last_name", "email", "title", "stage", "source", "account__domain",
                                    "owner__username", "ae__username", "campaign")),
-            [list(lead.stage_changes.order_by("at", "id").values_list("to_stage", "by__username", "why"))
+            [undated(lead.stage_changes.order_by("at", "id").values_list("to_stage", "by__username", "why"))
              for lead in leads],
             [sorted(lead.touches.values_list("kind", "outcome", "note")) for lead in leads],
             [Counter(lead.events.values_list("type", flat=True)) for lead in leads],
+            [undated(lead.answers.order_by("created_at", "id").values_list(
+                "criterion__key", "status", "value", "evidence", "author__username")) for lead in leads],
+            [undated(lead.handoffs.order_by("created_at").values_list(
+                "status", "from_user__username", "to_user__username", "next_step", "note", "reason__name",
+                "decision_note", "packet__completeness")) for lead in leads],
         )
 
     class Rollback(Exception):
@@ -203,3 +224,180 @@ def test_command_if_empty_does_not_seed_twice(db):
     assert text.count("http://127.0.0.1:8000/") == 2
     for username in ("alice", "erin", "maria", "charlie", "magnus", "rita"):
         assert f"  {username} " in text
+
+
+# --- qualification answers and handoffs -------------------------------------------------------
+
+
+def _history() -> dict[int, list[StageChange]]:
+    history: dict[int, list[StageChange]] = {}
+    for change in StageChange.objects.order_by("at", "id"):
+        history.setdefault(change.lead_id, []).append(change)
+    return history
+
+
+def test_every_handed_off_lead_waits_in_its_aes_inbox_with_one_pending_packet(seeded):
+    handed = list(Lead.objects.filter(stage=Stage.HANDED_OFF))
+    assert handed
+    for lead in handed:
+        [handoff] = lead.handoffs.filter(status=HandoffStatus.PENDING)
+        assert handoff.to_user_id == lead.ae_id and handoff.from_user_id == lead.owner_id
+        assert handoff.team_id == lead.team_id and handoff.source == lead.source
+        assert handoff.decided_at is None and handoff.decided_by is None and handoff.reason is None
+        # hand_off records the next step as the stage change's why, at the same moment.
+        change = lead.stage_changes.get(to_stage=Stage.HANDED_OFF, at=lead.stage_changed_at)
+        assert (handoff.created_at, handoff.next_step, handoff.from_user_id) == (change.at, change.why, change.by_id)
+        assert DATE.search(handoff.next_step)
+        # A real packet, frozen at that moment: every required answer with evidence, nothing from later.
+        packet = handoff.packet
+        assert packet["lead"]["name"] == lead.full_name and packet["framework"]
+        required = [a for a in packet["answers"] if a["required"]]
+        assert required and all(a["status"] in CLAIM_STATUSES and len(a["evidence"]) >= 10 for a in required)
+        assert packet["signals"] and packet["touches"]
+        for item in [*packet["signals"], *packet["touches"], *[a for a in packet["answers"] if a["at"]]]:
+            assert datetime.datetime.fromisoformat(item["at"]) <= handoff.created_at
+    assert set(Handoff.objects.filter(status=HandoffStatus.PENDING).values_list("lead__stage", flat=True)) == {
+        Stage.HANDED_OFF
+    }
+
+
+def test_every_handoff_and_decision_matches_the_stage_history(seeded):
+    history = _history()
+    handoffs: dict[int, list[Handoff]] = {}
+    for handoff in Handoff.objects.order_by("created_at"):
+        handoffs.setdefault(handoff.lead_id, []).append(handoff)
+    seen = Counter()
+    for lead in Lead.objects.all():
+        changes = history[lead.pk]
+        offered = [i for i, c in enumerate(changes) if c.to_stage == Stage.HANDED_OFF]
+        mine = handoffs.get(lead.pk, [])
+        assert len(mine) == len(offered), lead
+        for i, handoff in zip(offered, mine, strict=True):
+            assert handoff.created_at == changes[i].at and handoff.next_step == changes[i].why
+            decision = changes[i + 1] if i + 1 < len(changes) else None
+            seen[handoff.status] += 1
+            if decision is None:
+                assert handoff.status == HandoffStatus.PENDING
+                continue
+            assert (handoff.decided_at, handoff.decided_by_id, handoff.decision_note) == (
+                decision.at, decision.by_id, decision.why)
+            assert handoff.to_user_id == decision.by_id  # the receiving AE decided
+            if decision.to_stage == Stage.ACCEPTED:
+                assert handoff.status == HandoffStatus.ACCEPTED and handoff.reason is None
+            else:
+                assert decision.to_stage in (Stage.WORKING, Stage.NURTURE, Stage.DISQUALIFIED)
+                assert handoff.status == HandoffStatus.REJECTED and handoff.reason_id == decision.reason_id
+        if lead.stage in (Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST):
+            [accepted] = [h for h in mine if h.status == HandoffStatus.ACCEPTED]
+            assert accepted.to_user_id == accepted.decided_by_id == lead.ae_id
+    assert seen[HandoffStatus.ACCEPTED] and seen[HandoffStatus.REJECTED] and seen[HandoffStatus.PENDING]
+
+
+def test_leads_handed_off_and_beyond_have_every_required_criterion_answered(seeded):
+    leads = Lead.objects.filter(stage__in=HANDED_OFF_AND_BEYOND).select_related("account")
+    assert leads
+    for lead in leads:
+        progress = completeness(lead)
+        assert progress.framework is not None and progress.missing_required == [], (lead, progress.missing_required)
+        for item in progress.items:
+            if item.criterion.required_for_handoff and item.criterion.answer_type == AnswerType.STATUS:
+                assert len(item.answer.evidence) >= MIN_EVIDENCE_LENGTH
+
+
+def test_answers_are_what_record_answer_writes_by_people_of_the_leads_team_at_the_right_time(seeded):
+    now = timezone.now()
+    members = set(Membership.objects.values_list("user_id", "team_id"))
+    sdrs = set(Membership.objects.filter(role=Role.SDR).values_list("user_id", flat=True))
+    frameworks = active_frameworks()
+    history = _history()
+    answers = list(Answer.objects.select_related("criterion", "lead__account"))
+    assert answers
+    for answer in answers:
+        lead, criterion = answer.lead, answer.criterion
+        assert (answer.author_id, lead.team_id) in members
+        framework = choose_framework(frameworks, team_id=lead.team_id, segment=lead.account.segment)
+        assert criterion.framework_id == framework.pk and criterion.active
+        assert answer.criterion_version == criterion.version and answer.question_text == criterion.question
+        if criterion.answer_type == AnswerType.STATUS:
+            assert answer.status in AnswerStatus.values and answer.value == ""
+        if answer.status in CLAIM_STATUSES:
+            assert len(answer.evidence) >= MIN_EVIDENCE_LENGTH
+        assert lead.created_at < answer.created_at <= now
+        changes = history[lead.pk]
+        before = [c for c in changes if c.at <= answer.created_at][-1]
+        after = next((c for c in changes if c.at > answer.created_at), None)
+        if answer.author_id in sdrs:  # the SDR qualifies while working the lead
+            assert before.to_stage == Stage.WORKING, (lead, answer)
+        else:  # the AE writes down why, just before sending it back or closing it
+            assert after is not None and after.by_id == answer.author_id and after.reason is not None
+            assert answer.evidence == after.why
+            assert before.to_stage in (Stage.HANDED_OFF, Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.LOST)
+
+
+def test_working_leads_are_partly_qualified_and_every_sdr_has_some_ready_to_hand_off(seeded):
+    ready, not_ready = Counter(), Counter()
+    for lead in Lead.objects.filter(stage=Stage.WORKING).select_related("account", "owner"):
+        (not_ready if completeness(lead).missing_required else ready)[lead.owner.username] += 1
+    assert ready["alice"] >= demo.MIN_READY
+    for sdr in {*ready, *not_ready}:
+        assert ready[sdr] >= min(demo.MIN_READY, ready[sdr] + not_ready[sdr]), sdr
+    assert sum(not_ready.values()) > 0  # the rest of the queue still has questions open
+    assert Answer.objects.filter(lead__stage=Stage.WORKING, status=AnswerStatus.UNKNOWN).exists()
+    assert Answer.objects.filter(lead__stage=Stage.WORKING, status=AnswerStatus.PARTIAL).exists()
+
+
+# Final reasons and the criteria (by key, in the shipped frameworks) they contradict.
+CONTRADICTS = {
+    "No budget": ("budget", "money"),
+    "Bad timing": ("timeline", "urgency", "compelling-event", "prioritization"),
+    "Competitor locked in": ("timeline", "urgency", "compelling-event", "prioritization"),
+    "Compliance blocker": ("decision-criteria",),
+}
+
+
+def test_nurtured_and_disqualified_leads_carry_the_answer_their_reason_contradicts(seeded):
+    history = _history()
+    leads = (Lead.objects.filter(stage__in=(Stage.NURTURE, Stage.DISQUALIFIED), answers__isnull=False,
+                                 disqualify_reason__name__in=CONTRADICTS)
+             .distinct().select_related("account", "disqualify_reason"))
+    checked = 0
+    for lead in leads:
+        progress = completeness(lead)
+        items = [i for i in progress.items if i.criterion.key in CONTRADICTS[lead.disqualify_reason.name]]
+        if not items:
+            continue  # its framework does not ask (MEDDIC has no budget question)
+        assert items[0].answer.status == AnswerStatus.NEGATIVE, lead
+        assert items[0].answer.evidence == history[lead.pk][-1].why
+        if items[0].criterion.required_for_handoff:
+            assert progress.missing_required
+        checked += 1
+    assert checked
+
+
+def test_an_aes_inbox_shows_their_pending_packets(seeded, client):
+    waiting = Counter(Handoff.objects.filter(status=HandoffStatus.PENDING).values_list("to_user__username", flat=True))
+    username, n = waiting.most_common(1)[0]
+    assert client.login(username=username, password="demo")
+    response = client.get(reverse("handoff:inbox"))
+    assert response.status_code == 200
+    expected = Handoff.objects.filter(to_user__username=username, status=HandoffStatus.PENDING)
+    assert [h.pk for h in response.context["pending"]] == list(
+        expected.order_by("created_at", "id").values_list("pk", flat=True))
+    assert response.content.decode().count('class="card packet"') == n
+
+
+def test_meddic_covers_enterprise_accounts_on_an_untouched_install(seeded):
+    meddic = Framework.objects.get(slug="meddic")
+    assert meddic.active and meddic.segments == [Segment.ENTERPRISE]
+    assert set(Framework.objects.filter(active=True).values_list("slug", flat=True)) == {"bant", "meddic"}
+
+
+def test_an_admins_own_framework_setup_is_left_alone(db):
+    champ = Framework.objects.get(slug="champ")
+    champ.active, champ.segments = True, [Segment.SMB]
+    champ.save()
+    demo.seed(leads=40, accounts=8, days=30, seed=5)
+    assert not Framework.objects.get(slug="meddic").active
+    keys = set(Answer.objects.filter(lead__account__segment=Segment.SMB).values_list("criterion__framework__slug",
+                                                                                     flat=True))
+    assert keys <= {"champ"}

@@ -7,8 +7,9 @@ from qualify import demo
 
 class Command(BaseCommand):
     help = (
-        "Create demo teams, users (password 'demo'), accounts, leads with stage history, touches and "
-        "behavioural events. Deterministic for a given --seed."
+        "Create demo teams, users (password 'demo'), accounts, leads with stage history, touches, "
+        "behavioural events, qualification answers and handoffs (pending ones in the AEs' inboxes). "
+        "Deterministic for a given --seed."
     )
 
     def add_arguments(self, parser):
