@@ -135,3 +135,17 @@ def test_a_lead_shows_the_old_version_until_its_batch_commits(north):
         runs.run_batches(run.pk, seconds=0)  # one batch, then the slice ends
     versions = list(Lead.objects.filter(pk__in=[l.pk for l in leads]).order_by("pk").values_list("score_version", flat=True))
     assert versions == [v2.pk, v2.pk, v1.pk, v1.pk]
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_recompute_scores_command_rescores_everything(north):
+    from django.core.management import call_command
+    from io import StringIO
+
+    lead = LeadFactory(team=north)
+    event(lead, "demo_request", days_ago=0.5)
+    out = StringIO()
+    call_command("recompute_scores", stdout=out)
+    lead.refresh_from_db()
+    assert "Rescored" in out.getvalue() and lead.score_version_id and lead.stage == "mql"

@@ -1,0 +1,236 @@
+"""Event ingestion through the real HTTP API under gunicorn, scored by a real Celery worker over
+Redis: sustained events per second, and the delay from a 2xx response to the lead's updated score.
+
+Setup (all on this machine, in qualify_bench_scoring, the data set of scoring_recompute): gunicorn
+(2 sync workers) on 127.0.0.1:PORT, a Celery worker (concurrency 1) on redis://127.0.0.1:6379/8,
+both with DEBUG off. Clients: CLIENTS threads, each posting batches of BATCH events (random leads,
+the realistic event mix, token auth) back to back for DURATION seconds (bounded; then they stop).
+Each request carries one probe event; a monitor polls the probe leads' `score_watermark` every
+50 ms and records when it covers the probe's event id: that is "the score is updated".
+Targets: ≥ 5,000 events/s sustained, p95 delay < 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+from . import common, dataset
+from .scoring_recompute import DB_NAME, MIX, use_own_database
+
+NAME = "scoring_ingest"
+DESCRIPTION = "Event ingestion via POST /api/events/ (gunicorn + Celery on Redis): events/s and response→score delay"
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8437
+REDIS = "redis://127.0.0.1:6379/8"
+BATCH = 1000
+TARGET_RATE = 5000
+TARGET_P95_S = 5.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--duration", type=float, default=30.0, help="scoring_ingest: seconds of load")
+    parser.add_argument("--clients", type=int, default=2, help="scoring_ingest: client threads")
+    parser.add_argument("--web-workers", type=int, default=2, help="scoring_ingest: gunicorn workers")
+    parser.add_argument("--celery-concurrency", type=int, default=1, help="scoring_ingest: Celery worker processes")
+
+
+def _env() -> dict[str, str]:
+    url = common.with_db_name(common.database_url(), DB_NAME)
+    return {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "CELERY_BROKER_URL": REDIS,
+            "DJANGO_SETTINGS_MODULE": "qualify.settings", "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
+
+
+def _wait_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/login/")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on 127.0.0.1:{port}")
+
+
+def _token() -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=_admin())[0].key
+
+
+def _admin():
+    from accounts.models import User
+
+    return User.objects.get(username=dataset.ADMIN)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import redis
+
+    from qualify.scoring.models import ScoringModel
+
+    use_own_database()
+    ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
+    default = ScoringModel.objects.get(is_default=True)
+    ScoringModel.objects.exclude(pk=default.pk).update(active=False)
+    with connection.cursor() as c:
+        c.execute("SELECT min(id), max(id), count(*) FILTER (WHERE score_version_id IS NULL) FROM leads_lead")
+        lo, hi, unscored = c.fetchone()
+    token = _token()
+    redis.Redis.from_url(REDIS).flushdb()
+    env = _env()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "qualify.wsgi:application", "-b", f"127.0.0.1:{PORT}",
+             "-w", str(args.web_workers), "--access-logfile", "/dev/null", "--error-logfile", "/tmp/scoring-ingest-gunicorn.log"],
+            cwd=ROOT, env=env,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "qualify", "worker", "-c", str(args.celery_concurrency),
+             "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle",
+             "--logfile", "/tmp/scoring-ingest-celery.log"],
+            cwd=ROOT, env=env,
+        ),
+    ]
+    try:
+        _wait_port(PORT)
+        time.sleep(3)  # let the Celery worker connect
+        return _load(args, token, lo, hi, ds, unscored)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, Any]:
+    rnd = random.Random(args.seed + 99)
+    slots = [i for i, (_, _, w) in enumerate(MIX) for _ in range(w)]
+    run_tag = f"{int(time.time())}"
+    stop = time.monotonic() + args.duration
+    lock = threading.Lock()
+    created = [0]
+    latencies: list[float] = []
+    probes: dict[int, tuple[int, float]] = {}  # event id → (lead id, response time)
+    errors: list[str] = []
+    counter = [0]
+
+    def body(probe_lead: int) -> bytes:
+        items = []
+        with lock:
+            base = counter[0]
+            counter[0] += BATCH
+        now = time.time()
+        for i in range(BATCH):
+            etype, props, _ = MIX[slots[rnd.randrange(len(slots))]]
+            lead = probe_lead if i == 0 else rnd.randint(lo, hi)
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - rnd.randrange(0, 3 * 86400)))
+            items.append({"client_id": f"bench-{run_tag}-{base + i}", "type": etype, "occurred_at": at,
+                          "lead_id": lead, "properties": props})
+        return json.dumps(items).encode()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
+        while time.monotonic() < stop:
+            probe = rnd.randint(lo, hi)
+            data = body(probe)
+            t0 = time.monotonic()
+            conn.request("POST", "/api/events/", data, headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+            t1 = time.monotonic()
+            if resp.status != 200:
+                errors.append(f"{resp.status}: {raw[:200]!r}")
+                continue
+            result = json.loads(raw)
+            first = result["results"][0]
+            with lock:
+                created[0] += result["created"]
+                latencies.append(t1 - t0)
+                if first["status"] == "created":
+                    probes[first["id"]] = (first["lead"], t1)
+
+    delays: list[float] = []
+    done_probes: set[int] = set()
+    monitoring = [True]
+
+    def monitor() -> None:
+        import psycopg
+
+        url = common.with_db_name(common.database_url(), DB_NAME)
+        with psycopg.connect(url, autocommit=True) as conn:
+            while monitoring[0]:
+                with lock:
+                    pending = {eid: v for eid, v in probes.items() if eid not in done_probes}
+                if pending:
+                    rows = conn.execute(
+                        "SELECT id, score_watermark FROM leads_lead WHERE id = ANY(%s)", [list({v[0] for v in pending.values()})]
+                    ).fetchall()
+                    now = time.monotonic()
+                    wm = dict(rows)
+                    for eid, (lead, t_resp) in pending.items():
+                        if wm.get(lead, 0) >= eid:
+                            delays.append(now - t_resp)
+                            done_probes.add(eid)
+                time.sleep(0.05)
+
+    mon = threading.Thread(target=monitor, daemon=True)
+    mon.start()
+    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    t_start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t_start
+    # Let the worker drain (bounded), then stop the monitor.
+    drain_deadline = time.monotonic() + 60
+    while time.monotonic() < drain_deadline and len(done_probes) < len(probes):
+        time.sleep(0.2)
+    drained = time.monotonic() - t_start
+    monitoring[0] = False
+    mon.join(timeout=5)
+
+    rate = created[0] / elapsed if elapsed else 0
+    result = common.new_result(NAME, DESCRIPTION, {
+        "leads": args.leads, "duration_s": round(elapsed, 1), "clients": args.clients, "batch": BATCH,
+        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "port": PORT, "broker": REDIS,
+        "events_created": created[0], "requests": len(latencies), "errors": len(errors), "probes": len(probes),
+        "probes_scored": len(done_probes), "all_scored_after_s": round(drained, 1), "unscored_leads_before": unscored,
+    })
+    if latencies:
+        result["cases"].append(common.Case(
+            name=f"POST /api/events/ ({BATCH} events)", median_ms=round(common.median(latencies) * 1000, 1),
+            p95_ms=round(common.percentile(latencies, 95) * 1000, 1), min_ms=round(min(latencies) * 1000, 1),
+            max_ms=round(max(latencies) * 1000, 1), reps=len(latencies), queries=0,
+        ).as_dict())
+    if delays:
+        result["cases"].append(common.Case(
+            name="2xx response → lead's score updated", median_ms=round(common.median(delays) * 1000, 1),
+            p95_ms=round(common.percentile(delays, 95) * 1000, 1), min_ms=round(min(delays) * 1000, 1),
+            max_ms=round(max(delays) * 1000, 1), reps=len(delays), queries=0, target_ms=TARGET_P95_S * 1000,
+        ).as_dict())
+    result["params"]["events_per_s"] = round(rate)
+    common.check(result, f"sustained ≥ {TARGET_RATE:,} events/s", rate >= TARGET_RATE, f"{rate:,.0f} events/s")
+    p95 = common.percentile(delays, 95) if delays else float("inf")
+    common.check(result, f"p95 response→score < {TARGET_P95_S:g} s", p95 < TARGET_P95_S and len(done_probes) == len(probes),
+                 f"p95 {p95:.2f} s over {len(delays)} probes ({len(probes) - len(done_probes)} not scored within 60 s of the end)")
+    common.check(result, "no failed requests", not errors, "; ".join(errors[:3]) or "none")
+    return result
