@@ -9,20 +9,23 @@ $QUALIFY_BROWSER, else /usr/bin/chromium (`apt-get install chromium`). Without o
 directory is skipped with that reason rather than failing.
 
 Data-migration rows. Transactional tests end with a `flush` that empties every table, so the rows
-data migrations ship (the disqualify reasons, the BANT/MEDDIC/... frameworks, the recycle beat
-entry) are gone for any transactional test that runs after the first one. Checked both ways:
-without help the second e2e test finds no "No authority" reason and no BANT framework (see
-test_login.py::test_data_migration_rows_survive_earlier_transactional_tests, which runs twice;
-with a plain `django_db(transaction=True)` its second run saw 0 reasons and 0 frameworks).
-We use pytest-django's serialized rollback: every e2e test gets
-`django_db(transaction=True, serialized_rollback=True)`, so pytest-django serializes the
-migrated test database once at creation, and each e2e test reloads those rows before it starts,
-whatever ran before it (measured: about 0.2 s of setup per test on this 2-core machine). Re-running the
-migration functions in a fixture would also work but only for the migrations someone remembers
-to list. Note for other transactional tests (live_server, transactional_db) in this suite: the
-flush after an e2e test leaves the tables empty too; they need `serialized_rollback=True` if they
-read migration rows. Plain `db` tests run before all transactional ones (pytest-django orders
-them so, also under pytest-randomly), so they are not affected.
+data migrations ship (disqualify reasons, the BANT/MEDDIC/... frameworks, the default scoring
+model, beat entries) are gone for every transactional test after the first one (checked: a plain
+`django_db(transaction=True)` test saw 11 reasons and 5 frameworks on its first run, 0 and 0 on
+its second). pytest-django's `serialized_rollback=True` restores them in an e2e-only run, but not
+in the full suite: Playwright's sync API leaves an asyncio loop running in the test thread, and
+Django keeps DB connections in a thread-critical asgiref Local, which then hands out *new*
+connection objects. The one pytest-django stored the snapshot on (`_test_serialized_contents`,
+made at DB creation, before Playwright started) is no longer `connections["default"]`, so nothing
+was restored and the journeys failed. So instead, `_data_migration_rows` (autouse here) re-runs
+the project's own RunPython forward functions, in migration order, each with the historical
+models of its migration (as `migrate` would), at the start of every e2e test. They are all
+idempotent (get_or_create, or "if exists: return"), so on an intact database they change nothing.
+Costs once per session building the historical model states (~1 s), then ~0.1 s per test. A new
+data migration must stay idempotent; one that is not fails here loudly (duplicate rows or an
+IntegrityError), not silently. test_login.py::test_data_migration_rows_survive_earlier_transactional_tests
+runs twice to keep this honest. Other transactional tests in the suite face the same flush and
+may use the same fixture pattern.
 
 Async. Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls
 from a thread with a running loop; DJANGO_ALLOW_ASYNC_UNSAFE lifts that for these tests
@@ -35,6 +38,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -77,7 +81,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         item.add_marker(pytest.mark.browser)
         if item.get_closest_marker("django_db") is None:
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            item.add_marker(pytest.mark.django_db(transaction=True))
         if executable is None:
             item.add_marker(skip)
 
@@ -105,6 +109,45 @@ def _expect_timeout():
     from playwright.sync_api import expect
 
     expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="session")
+def _data_migrations() -> list:
+    """(forward function, historical model state) for each RunPython operation of this project's
+    migrations (third-party apps' excluded), in the order `migrate` runs them."""
+    from django.conf import settings
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+    from django.db.migrations.state import ProjectState
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    plan, seen = [], set()
+    for leaf in sorted(loader.graph.leaf_nodes()):
+        for node in loader.graph.forwards_plan(leaf):
+            if node not in seen:
+                seen.add(node)
+                plan.append(node)
+    base = Path(settings.BASE_DIR).resolve()
+    state = ProjectState(real_apps=loader.unmigrated_apps)
+    steps = []
+    for node in plan:
+        migration = loader.graph.nodes[node]
+        ours = base in Path(sys.modules[type(migration).__module__].__file__).resolve().parents
+        for operation in migration.operations:
+            if ours and isinstance(operation, RunPython) and operation.code is not RunPython.noop:
+                steps.append((operation.code, state.clone()))
+            operation.state_forwards(migration.app_label, state)
+    return steps
+
+
+@pytest.fixture(autouse=True)
+def _data_migration_rows(_data_migrations, transactional_db):
+    """Put back what an earlier transactional test's flush removed (see the module docstring)."""
+    from django.db import connection
+
+    with connection.schema_editor() as schema_editor:
+        for forward, state in _data_migrations:
+            forward(state.apps, schema_editor)
 
 
 @pytest.fixture
