@@ -54,27 +54,23 @@ MIN_NOTE = 10
 
 
 def score_now(lead: Lead, now: datetime.datetime) -> int:
-    """The lead's score at `now`, decay included, from the scoring engine when it offers one;
-    otherwise the stored score."""
-    fn = _scoring_hook("score_now")
-    return int(fn(lead, now=now)) if fn else lead.score
+    """The lead's score at `now`, decay included (qualify.scoring's read-time formula; leads never
+    scored by a model keep their stored score)."""
+    from qualify.scoring.ranking import score_now as scoring_score_now
+
+    return scoring_score_now(lead, now)
 
 
-def mql_threshold(lead: Lead, trigger: RequalTrigger) -> int:
-    """The trigger's own threshold, else the lead's scoring model threshold, else 50."""
+def mql_threshold(lead: Lead, trigger: RequalTrigger) -> float:
+    """The trigger's own threshold, else the MQL threshold of the model version that scored the
+    lead, else 50."""
     if trigger.score_threshold is not None:
         return trigger.score_threshold
-    fn = _scoring_hook("mql_threshold_for")
-    value = fn(lead) if fn else None
-    return int(value) if value is not None else DEFAULT_MQL_THRESHOLD
+    if lead.score_version_id is not None:
+        from qualify.scoring.scores import version_spec
 
-
-def _scoring_hook(name: str):
-    try:
-        from qualify.scoring import engine  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(engine, name, None)
+        return version_spec(lead.score_version_id).mql_threshold
+    return DEFAULT_MQL_THRESHOLD
 
 
 # --- which trigger applies -----------------------------------------------------------------------
@@ -144,7 +140,7 @@ def _decay_one(lead: Lead, trigger: RequalTrigger, reason: DisqualifyReason, now
         return 0
     last = lead.last_touch_at
     why = (
-        f"Re-qualification: score {score} is below the MQL threshold {threshold} and "
+        f"Re-qualification: score {score} is below the MQL threshold {threshold:g} and "
         + (f"no touch since {timezone.localdate(last):%Y-%m-%d}" if last else "never touched")
         + f" ({trigger.days}+ days)."
     )

@@ -1,0 +1,63 @@
+import datetime
+
+from django.utils import timezone
+
+from qualify.reviews.models import FollowUpTask, TaskStatus
+from tests.conftest import login
+
+JSON = "application/json"
+
+
+def test_reviewer_lists_queues_with_progress_and_reads_the_sample(client, queue, maria):
+    login(client, maria)
+    listing = client.get("/api/review-queues/").json()["results"]
+    assert [(q["id"], q["total"], q["reviewed"]) for q in listing] == [(queue.pk, 3, 0)]
+    detail = client.get(f"/api/review-queues/{queue.pk}/").json()
+    assert detail["seed"] == 1234 and detail["population"] == queue.population and len(detail["items"]) == 3
+
+
+def test_verdict_through_the_api_opens_the_task(client, queue, maria, erin):
+    item = queue.items.get(position=1)
+    login(client, maria)
+    due = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    r = client.post(f"/api/review-items/{item.pk}/verdict/", {"verdict": "needs_follow_up", "note": "No sponsor named at all",
+                    "follow_up": "Name the sponsor and book a call", "due_on": due}, content_type=JSON)
+    assert r.status_code == 200 and r.json()["verdict"] == "needs_follow_up"
+    task = FollowUpTask.objects.get()
+    login(client, erin)
+    assert [t["id"] for t in client.get("/api/follow-up-tasks/").json()["results"]] == [task.pk]
+    done = client.post(f"/api/follow-up-tasks/{task.pk}/done/", {"note": "Called"}, content_type=JSON)
+    assert done.status_code == 200 and done.json()["status"] == TaskStatus.DONE
+
+
+def test_bad_verdict_is_a_400_and_changes_nothing(client, queue, maria):
+    item = queue.items.get(position=1)
+    login(client, maria)
+    r = client.post(f"/api/review-items/{item.pk}/verdict/", {"verdict": "false_sql", "note": ""}, content_type=JSON)
+    assert r.status_code == 400 and "note" in r.json()
+    item.refresh_from_db()
+    assert item.verdict == ""
+
+
+def test_api_access_rules(client, queue, alice, charlie, mark):
+    item = queue.items.get(position=1)
+    login(client, alice)
+    assert client.get("/api/review-queues/").status_code == 403
+    login(client, charlie)
+    assert client.get(f"/api/review-items/{item.pk}/").status_code == 404
+    login(client, mark)
+    assert client.get(f"/api/review-queues/{queue.pk}/").status_code == 200
+    assert client.post(f"/api/review-items/{item.pk}/verdict/", {"verdict": "confirmed"}, content_type=JSON).status_code == 403
+
+
+def test_plans_and_sub_stages_are_listed(client, queue, maria):
+    login(client, maria)
+    plans = client.get("/api/review-plans/").json()
+    assert plans[0]["name"] == "Weekly SQL review" and len(plans[0]["red_flags"]) == 6
+    assert [s["name"] for s in client.get("/api/opportunity-stages/").json()][:2] == ["Discovery", "Demo done"]
+
+
+def test_queue_list_query_count_is_fixed(client, queue, maria, django_assert_max_num_queries):
+    login(client, maria)
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/review-queues/").status_code == 200
