@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 WIDTH = 640
+WIDE = 1100  # columns charts span a whole card
 
 
 @dataclass
@@ -56,7 +57,7 @@ def hbars(title: str, rows: list[tuple[str, float, str]], *, label_width: int = 
           max_value: float | None = None) -> Chart:
     """Horizontal bars, one per (label, value, text), scaled to the largest value (or max_value)."""
     top = max([max_value or 0] + [v for _, v, _ in rows]) or 1
-    span = WIDTH - label_width - 70
+    span = WIDTH - label_width - 150  # room for the value text after the longest bar
     bars = [
         Bar(label, value, text, label_width, i * row_h + 4, max(span * value / top, 0.5 if value else 0), row_h - 7)
         for i, (label, value, text) in enumerate(rows)
@@ -80,17 +81,17 @@ def funnel(title: str, steps: list[tuple[str, int]]) -> Chart:
 
 def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | None] | None = None,
             rate_label: str = "%") -> Chart:
-    """Vertical columns (e.g. leads per month) with an optional rate line on a 0-100 % scale."""
-    height, top_pad, bottom_pad, left = 220, 16, 34, 44
+    """Vertical columns (e.g. leads per month) with an optional rate line scaled to its own maximum."""
+    width, height, top_pad, bottom_pad, left = WIDE, 240, 18, 30, 48
     plot_h = height - top_pad - bottom_pad
     n = max(len(cols), 1)
-    slot = (WIDTH - left - 10) / n
+    slot = (width - left - 10) / n
     vmax = max([v for _, v in cols] + [1])
     bars = []
     for i, (label, v) in enumerate(cols):
         h = plot_h * v / vmax
         bars.append(Bar(label, v, _fmt(v), left + i * slot + slot * 0.15, top_pad + plot_h - h, slot * 0.7, h))
-    chart = Chart(title, WIDTH, height, bars, plot_top=top_pad, plot_bottom=top_pad + plot_h, label_width=left)
+    chart = Chart(title, width, height, bars, plot_top=top_pad, plot_bottom=top_pad + plot_h, label_width=left)
     chart.axis = [(top_pad + plot_h * (1 - k / 4), _fmt(vmax * k / 4)) for k in range(5)]
     if rate:
         rmax = max([r for r in rate if r is not None] + [1])
