@@ -214,6 +214,15 @@ class Lead(models.Model):
                 name="lead_team_pool",
                 condition=Q(stage__in=SDR_STAGES, owner__isnull=True),
             ),
+            # Manager "Whole team" queue: WHERE team_id=? AND stage IN (open stages) ORDER BY score DESC,
+            # id DESC (without it, every page sorts the team's ~460k open leads at 1M: 0.7-1.5 s).
+            models.Index(
+                "team",
+                models.F("score").desc(),
+                models.F("id").desc(),
+                name="lead_team_open",
+                condition=Q(stage__in=OPEN_STAGES),
+            ),
             # Manager and AE views: a team's leads by stage, and an AE's leads.
             models.Index(fields=["team", "stage"], name="lead_team_stage"),
             models.Index(fields=["ae", "stage"], name="lead_ae_stage", condition=Q(ae__isnull=False)),

@@ -3,9 +3,10 @@
 Ordering is (score DESC, id DESC), where `score` is the displayed score *now*: scoring rewrites
 it at the moment decay changes its integer value (qualify/scoring/decay.py), and the first query
 below applies any change that fell due since the last sweep. Pages continue from the last row seen
-("after=score:id"), so page 1,000 costs what page 1 costs; the partial indexes lead_owner_queue and
-lead_team_pool serve the two common scopes. No COUNT(*): an exact total over a million rows costs more than the
-page itself.
+("after=score:id"), written as one row comparison `(score, id) < (s, pk)` so the index seeks
+straight to the cursor: page 1,000 costs what page 1 costs. The partial indexes lead_owner_queue,
+lead_team_pool and lead_team_open serve the three scopes; bench/queue.py measures them at
+1,000,000 leads. No COUNT(*): an exact total over a million rows costs more than the page itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import F, Func, IntegerField, Q, Value
+from django.db.models.lookups import LessThan
 from django.http import QueryDict
 
 from accounts.models import Role
@@ -64,6 +66,16 @@ class QueuePage:
         return params.urlencode()
 
 
+class _Row(Func):
+    """A SQL row constructor: `ROW(a, b) < ROW(x, y)` compares lexicographically and is a single
+    index condition on (a DESC, b DESC). The equivalent `a < x OR (a = x AND b < y)` is not: Postgres
+    reads the queue from its top and filters row by row (measured at 1M leads, cursor ~3,500 rows
+    down one SDR's queue: 92 ms against 0.7 ms)."""
+
+    function = "ROW"
+    output_field = IntegerField()
+
+
 def _parse_after(value: str) -> tuple[int, int] | None:
     try:
         score, pk = value.split(":")
@@ -92,13 +104,22 @@ def load_queue(user: User, params: QueryDict) -> QueuePage:
     scope = params.get("scope") or default_scope(user)
     if scope not in scopes:
         scope = "mine"
-    qs = Lead.objects.visible_to(user)
     if scope == "mine":
-        qs = qs.filter(Q(owner=user) | Q(ae=user)) if user.has_role(Role.AE) else qs.filter(owner=user)
+        mine = Q(owner=user) | Q(ae=user) if user.has_role(Role.AE) else Q(owner=user)
+        # For SDRs, AEs and admins "mine" lies inside what access.visible_leads_filter grants them.
+        # Restating that rule as `owner = me OR (my team's pool)` next to `owner = me` steers the
+        # planner from the lead_owner_queue index scan to a bitmap scan and sort of the whole queue
+        # on deep and filtered pages; other roles keep the rule.
+        implied = user.is_active and (user.is_admin or user.has_role(Role.SDR, Role.AE))
+        qs = (Lead.objects.all() if implied else Lead.objects.visible_to(user)).filter(mine)
     elif scope == "pool":
-        qs = qs.filter(owner__isnull=True)
+        # Only the team's SDRs and managers (and admins) get this scope (queue_scopes), and the
+        # team's pool is visible to all of them, so this filter is already the access rule.
+        qs = Lead.objects.filter(owner__isnull=True) if user.is_active else Lead.objects.none()
         if not user.is_admin:
             qs = qs.filter(team_id__in=user.team_ids(Role.SDR, Role.MANAGER))
+    else:
+        qs = Lead.objects.visible_to(user)
     filters = LeadFilter(params, queryset=qs)
     qs = filters.qs if filters.is_valid() else qs.none()
     if not params.getlist("stage"):
@@ -106,7 +127,7 @@ def load_queue(user: User, params: QueryDict) -> QueuePage:
         qs = qs.filter(stage__in=SDR_STAGES if scope in ("mine", "pool") and not user.has_role(Role.AE) else OPEN_STAGES)
     if after := _parse_after(params.get("after", "")):
         score, pk = after
-        qs = qs.filter(Q(score__lt=score) | Q(score=score, id__lt=pk))
+        qs = qs.filter(LessThan(_Row(F("score"), F("id")), _Row(Value(score), Value(pk))))
     try:
         size = max(1, min(int(params.get("per", PAGE_SIZE)), MAX_PAGE_SIZE))
     except ValueError:
