@@ -1,34 +1,24 @@
-"""The score *now*, in Python and as a SQL expression the queue can ORDER BY.
+"""The score *now*, decay included, from the columns stored at the last recompute.
 
-Design (why the queue is exactly right without rewriting leads as time passes):
   score(now) = clamp(fit + min(eng_cap, E · 2^(-(now - t0)/h)), 0, cap)
-where fit, E (engagement at t0), t0, h (the model's half-life), eng_cap and cap are stored on the
-lead at each recompute. Decay is continuous and nothing is written as time passes.
-
-Ordering by any single stored column cannot equal ordering by this value: fit does not decay and
-engagement does, so two leads (fit 50, E 10) and (fit 0, E 100) swap places as time passes. So the
-queue orders by the expression itself, evaluated at one pinned `now` for a whole page walk (the
-cursor carries it). It is a handful of float operations per row over the owner/pool-filtered rows
-that the partial queue indexes already narrow down; bench/scoring_queue.py measures it at 1M leads.
-Leads never scored by a model (score_version IS NULL, e.g. imported with a score) rank by `score`.
+with fit, E (engagement as of t0), t0, h (the model's half-life), eng_cap and cap on the lead.
+Nothing is written as time passes. The stored integer `score`, which the queue orders by through
+its partial indexes, is kept equal to this value's displayed integer by decay.py (rewritten at
+the solved moment it changes); SCORE_NOW_SQL is the same arithmetic for set-based readers (daily
+snapshots). Leads never scored by a model (score_version IS NULL) keep whatever `score` they had.
 """
 
 from __future__ import annotations
 
 import datetime
-import math
 from typing import TYPE_CHECKING
 
-from django.db.models import FloatField
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from . import engine
 
 if TYPE_CHECKING:
     from qualify.leads.models import Lead
-
-LN2 = math.log(2.0)
 
 # One expression, also used by the snapshot trigger (see migration 0003) with the same shape.
 SCORE_NOW_SQL = """
@@ -49,11 +39,6 @@ def to_us(moment: datetime.datetime) -> int:
     """Epoch microseconds, integer, exactly as the SQL path floors them."""
     delta = moment - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def score_now_expression(now: datetime.datetime) -> RawSQL:
-    """`score_now` as of `now` for an ORDER BY / filter on a Lead queryset."""
-    return RawSQL(SCORE_NOW_SQL, (now.timestamp(),), output_field=FloatField())
 
 
 def value_now(lead: Lead, now: datetime.datetime | None = None) -> float:
