@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -39,7 +40,7 @@ def worker(settings):
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": _database_url(db),
         "CELERY_BROKER_URL": REDIS,
         "DJANGO_SETTINGS_MODULE": "qualify.settings",
     }
@@ -54,6 +55,13 @@ def worker(settings):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def _database_url(db) -> str:
+    """The test database as a URL for the worker process (a socket directory as host works too)."""
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
+    auth = quote(db["USER"] or "postgres", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _send_via_redis(lead_ids):
