@@ -5,25 +5,33 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from .models import Lead, Segment, Source, Stage
+from .models import Account, Lead, Segment, Source, Stage
 
 
 def search_leads(queryset, value: str):
-    """Every word must match the name, email or company; cheap within one owner's queue."""
+    """Every word must match the name, email or company; cheap within one owner's queue.
+
+    The company test is `account_id IN (accounts whose name matches)`, not a join condition: the
+    matching accounts are found once (a hashed subplan), so Postgres can keep walking the queue
+    index in order and stop after one page, instead of hash-joining every account (bench/queue.py:
+    73 ms of SQL at 1M leads for one SDR's filtered page before, see the README's figures after)."""
     for word in value.split()[:5]:
         queryset = queryset.filter(
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(email__icontains=word)
-            | Q(account__name__icontains=word)
+            | Q(account_id__in=Account.objects.filter(name__icontains=word).values("pk"))
         )
     return queryset
 
 
 class LeadFilter(django_filters.FilterSet):
-    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
-    source = django_filters.MultipleChoiceFilter(choices=Source.choices)
-    segment = django_filters.MultipleChoiceFilter(field_name="account__segment", choices=Segment.choices)
+    # distinct=False: none of these can duplicate a lead (own columns, a forward FK), and the
+    # SELECT DISTINCT django-filter adds by default makes Postgres read and sort every match
+    # before LIMIT instead of walking the queue index for one page.
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, distinct=False)
+    source = django_filters.MultipleChoiceFilter(choices=Source.choices, distinct=False)
+    segment = django_filters.MultipleChoiceFilter(field_name="account__segment", choices=Segment.choices, distinct=False)
     q = django_filters.CharFilter(method="filter_q", label="Search name, email or company")
     owner = django_filters.NumberFilter(field_name="owner_id")
     team = django_filters.NumberFilter(field_name="team_id")

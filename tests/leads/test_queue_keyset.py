@@ -72,3 +72,20 @@ def test_inactive_user_gets_no_pool(north):
     sdr = UserFactory.with_role(Role.SDR, north, username="gone", is_active=False)
     LeadFactory(team=north, owner=None)
     assert load_queue(sdr, QueryDict("scope=pool")).leads == []
+
+
+def test_filtered_page_has_no_distinct_and_still_finds_by_company(alice, north):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import AccountFactory
+
+    robots = AccountFactory(team=north, name="Acme Robotics")
+    hit = LeadFactory(team=north, owner=alice, account=robots, stage=Stage.MQL, first_name="Ann")
+    LeadFactory(team=north, owner=alice, stage=Stage.MQL, first_name="Bo")  # another company
+    LeadFactory(team=north, owner=alice, account=robots, stage=Stage.NEW, first_name="Cy")  # other stage
+    with CaptureQueriesContext(connection) as ctx:
+        page = load_queue(alice, QueryDict("stage=mql&q=robot"))
+    assert [lead.pk for lead in page.leads] == [hit.pk]
+    lead_sql = [q["sql"] for q in ctx.captured_queries if 'FROM "leads_lead"' in q["sql"]]
+    assert lead_sql and not any("DISTINCT" in sql for sql in lead_sql)
