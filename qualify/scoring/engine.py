@@ -32,6 +32,7 @@ would need one accumulator per distinct half-life and the queue's ORDER BY would
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -98,6 +99,28 @@ def check_condition(op: str, value: str) -> None:
         raise ValueError("'contains' needs some text.")
 
 
+def matcher(op: str, expected: str):
+    """matches(op, expected, ·) with the expected value parsed once (rules test thousands of rows)."""
+    if op == "equals":
+        want = text(expected)
+        return lambda actual: text(actual) == want
+    if op == "one_of":
+        options = frozenset(parse_list(expected))
+        return lambda actual: text(actual) in options
+    if op == "contains":
+        needle = text(expected)
+        return lambda actual: needle in text(actual)
+    if op == "range":
+        lo, hi = parse_range(expected)
+
+        def in_range(actual: Any) -> bool:
+            number = as_number(actual)
+            return number is not None and (lo is None or number >= lo) and (hi is None or number <= hi)
+
+        return in_range
+    raise ValueError(op)
+
+
 def matches(op: str, expected: str, actual: Any) -> bool:
     if op == "equals":
         return text(actual) == text(expected)
@@ -155,15 +178,19 @@ class RuleSpec:
     cap: float | None = None
     hard_trigger: bool = False
 
+    @functools.cached_property
+    def _test(self):
+        return matcher(self.op, self.value)
+
     def fits(self, facts: Mapping[str, Any]) -> bool:
-        return matches(self.op, self.value, facts.get(self.field))
+        return self._test(facts.get(self.field))
 
     def catches(self, event_type: str, properties: Mapping[str, Any]) -> bool:
         if event_type != self.event_type:
             return False
         if not self.prop:
             return True
-        return matches(self.op, self.value, (properties or {}).get(self.prop))
+        return self._test((properties or {}).get(self.prop))
 
 
 @dataclass(frozen=True)
@@ -212,6 +239,15 @@ class ModelSpec:
             groups = self.group_map()
             self._by_group["eng"] = [r for r in self.rules if groups[r.group].kind == ENGAGEMENT]
         return self._by_group["eng"]
+
+    def rules_for(self, event_type: str) -> list[RuleSpec]:
+        """Engagement rules that count `event_type` (events are matched only against these)."""
+        if "by_type" not in self._by_group:
+            by_type: dict[str, list[RuleSpec]] = defaultdict(list)
+            for rule in self.engagement_rules():
+                by_type[rule.event_type].append(rule)
+            self._by_group["by_type"] = dict(by_type)
+        return self._by_group["by_type"].get(event_type, [])
 
     def covers(self, facts: Mapping[str, Any]) -> bool:
         return all(c.holds(facts) for c in self.segment)
@@ -348,11 +384,10 @@ class UnitPart:
 def window_parts(spec: ModelSpec, events: Iterable[Ev]) -> dict[tuple[int, int], dict[int, UnitPart]]:
     """Group matched occurrences by (group, window) → {rule: UnitPart}."""
     units: dict[tuple[int, int], dict[int, UnitPart]] = defaultdict(dict)
-    rules = spec.engagement_rules()
     groups = spec.group_map()
     h = spec.half_life_s
     for ev in events:
-        for rule in rules:
+        for rule in spec.rules_for(ev.type):
             if not rule.catches(ev.type, ev.properties):
                 continue
             group = groups[rule.group]
