@@ -98,7 +98,7 @@ class Dataset:
         return User.objects.get(username=ADMIN)
 
     def manager(self, team: Team) -> User:
-        return User.objects.get(memberships__team=team, memberships__role=Role.MANAGER)
+        return User.objects.get(username=f"bench_mgr_{_tag(team.name)}")
 
 
 def sizes(leads: int) -> dict[str, int]:
@@ -158,10 +158,10 @@ def load(leads: int, *, seed: int = 42, out: Callable[[str], None] = print) -> D
     with transaction.atomic():
         with connection.cursor() as c:
             c.execute("DELETE FROM bench_dataset")
-            c.execute(
-                "TRUNCATE leads_lead, leads_account, accounts_membership, accounts_team, accounts_user "
-                "RESTART IDENTITY CASCADE"
-            )
+            # Leads, accounts and everything hanging off them (events, touches, handoffs, clocks...).
+            # Users and teams stay: rows other benchmarks or data migrations keep (scoring models,
+            # SLA policies) may point at them, and TRUNCATE ... CASCADE would wipe those too.
+            c.execute("TRUNCATE leads_lead, leads_account RESTART IDENTITY CASCADE")
             # Skips user triggers (pghistory) and FK checks for this transaction only.
             c.execute("SET LOCAL session_replication_role = replica")
             c.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -199,22 +199,35 @@ def load(leads: int, *, seed: int = 42, out: Callable[[str], None] = print) -> D
     return ds
 
 
+def _tag(team_name: str) -> str:
+    return team_name.split()[-1].lower()
+
+
 def _create_people(n: dict[str, int]) -> dict:
-    """Teams, users and memberships: a few hundred rows, so plain bulk_create."""
+    """Teams, users and memberships, created when missing and reused otherwise (a few hundred
+    rows; a reload with more leads adds SDRs, one with fewer leaves the extra ones without leads)."""
     password = make_password(None)  # unusable: benchmarks log in with force_login
-    teams = Team.objects.bulk_create([Team(name=name) for name in TEAMS])
-    users = [User(username=ADMIN, is_superuser=True, is_staff=True, password=password, first_name="Bench", last_name="Admin")]
+    teams = [Team.objects.get_or_create(name=name)[0] for name in TEAMS]
+    User.objects.get_or_create(
+        username=ADMIN,
+        defaults={"is_superuser": True, "is_staff": True, "password": password, "first_name": "Bench", "last_name": "Admin"},
+    )
     plan: list[tuple[int, str, str]] = []  # (team index, role, username)
     for t, team in enumerate(teams):
-        tag = team.name.split()[-1].lower()
+        tag = _tag(team.name)
         plan.append((t, Role.MANAGER, f"bench_mgr_{tag}"))
         plan += [(t, Role.AE, f"bench_ae_{tag}_{k}") for k in range(1, n["aes_per_team"] + 1)]
         plan += [(t, Role.SDR, f"bench_sdr_{tag}_{k:03d}") for k in range(1, n["sdrs_per_team"] + 1)]
-    users += [User(username=u, password=password, first_name=u.split("_")[1].upper(), last_name=u.split("_")[-1]) for _, _, u in plan]
-    users = User.objects.bulk_create(users)
-    by_name = {u.username: u for u in users}
+    existing = {u.username: u for u in User.objects.filter(username__in=[u for _, _, u in plan])}
+    User.objects.bulk_create(
+        [User(username=u, password=password, first_name=u.split("_")[1].upper(), last_name=u.split("_")[-1])
+         for _, _, u in plan if u not in existing]
+    )
+    by_name = {u.username: u for u in User.objects.filter(username__in=[u for _, _, u in plan])}
+    have = set(Membership.objects.filter(user__in=by_name.values()).values_list("user_id", "team_id", "role"))
     Membership.objects.bulk_create(
-        [Membership(user=by_name[u], team=teams[t], role=role) for t, role, u in plan]
+        [Membership(user=by_name[u], team=teams[t], role=role) for t, role, u in plan
+         if (by_name[u].pk, teams[t].pk, role) not in have]
     )
     return {
         "teams": [team.pk for team in teams],
