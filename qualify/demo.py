@@ -570,6 +570,7 @@ def seed(
     started = time.monotonic()
     with pghistory.context(source="seed_demo"), transaction.atomic():
         counts = _Generator(leads=leads, accounts=accounts, days=days, seed=seed, stdout=stdout).run()
+    __import__("qualify.scoring.runs").scoring.runs.recompute_all(promote=False)  # real scores replace the rough ones
     if stdout is not None:
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         _line(stdout, f"Seeded in {time.monotonic() - started:.1f}s: {summary}")

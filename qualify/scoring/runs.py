@@ -115,14 +115,17 @@ def run_batches(
             return False
 
 
-def recompute_all(*, by: User | None = None, now: datetime.datetime | None = None) -> ScoreRun | None:
+def recompute_all(
+    *, by: User | None = None, now: datetime.datetime | None = None, promote: bool = True
+) -> ScoreRun | None:
     """Synchronously rescore every lead with the live versions (demo seeding, management command).
-    Returns the finished run, or None if no model is published."""
+    `promote=False` leaves stages alone (seeded histories). Returns the finished run, or None if
+    no model is published."""
     model = ScoringModel.objects.filter(active=True, current_version__isnull=False).order_by("-is_default").first()
     if model is None:
         return None
     run = start_recompute(model.current_version, by=by)
-    run_batches(run.pk, seconds=None, now=now)
+    run_batches(run.pk, seconds=None, now=now, promote=promote)
     run.refresh_from_db()
     return run
 
