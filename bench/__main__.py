@@ -20,6 +20,7 @@ from bench import common
 BENCHMARKS: list[str] = [
     "bench.queue",
     "bench.scoring_recompute",
+    "bench.analytics",
 ]
 
 

@@ -178,15 +178,15 @@ def cohorts(f: Filters) -> list[FunnelRow]:
 
 
 def median_cycle_days(f: Filters, dim: str | None = None) -> dict[str, float]:
-    """Median days from creation to won per key (or {"": median} without `dim`), straight from
-    LeadFact's won leads (a partial index covers them). One query."""
+    """Median days from creation to won per key (or {"": median} without `dim`), exact, from the
+    narrow WonDeal table. One query."""
     col = FACT_COLUMN[dim] if dim else "''"
     key = f"COALESCE({col}::text, '')" if dim in ("sdr", "ae") else col
     with connection.cursor() as c:
         c.execute(
-            f"""SELECT {key} AS k, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM won_at - created_at))
-                FROM analytics_leadfact
-                WHERE won_at IS NOT NULL AND team_id = ANY(%s) AND cohort_day BETWEEN %s AND %s
+            f"""SELECT {key} AS k, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)
+                FROM analytics_wondeal
+                WHERE team_id = ANY(%s) AND cohort_day BETWEEN %s AND %s
                 GROUP BY 1""",
             [list(f.team_ids), f.start, f.end],
         )
@@ -210,22 +210,38 @@ class Acceptance:
         return pct(self.accepted, self.accepted + self.rejected)
 
 
-def _handoffs(f: Filters):
-    return HandoffRollup.objects.filter(team_id__in=f.team_ids, day__gte=f.start, day__lte=f.end)
+@dataclass(frozen=True)
+class HandoffCell:
+    sdr: str
+    source: str
+    segment: str
+    status: str
+    reason_id: int | None
+    n: int
 
 
-def acceptance_by(f: Filters, dim: str) -> list[Acceptance]:
-    """Handoffs created in the range by SDR or source, with acceptance over decided ones."""
-    col = {"sdr": "sdr_id", "source": "source", "segment": "segment"}[dim]
+def handoff_cells(f: Filters) -> list[HandoffCell]:
+    """Handoffs created in the range, summed by SDR, source, segment, status and reason: one scan
+    of the rollup that every handoff table on the page is then computed from in Python."""
     rows = (
-        _handoffs(f).values(col).annotate(
-            handed=Sum("n"), acc=Sum("n", filter=Q(status="accepted")), rej=Sum("n", filter=Q(status="rejected")),
-            pen=Sum("n", filter=Q(status="pending")),
-        ).order_by("-handed")
+        HandoffRollup.objects.filter(team_id__in=f.team_ids, day__gte=f.start, day__lte=f.end)
+        .values_list("sdr_id", "source", "segment", "status", "reason_id").annotate(total=Sum("n")).order_by()
     )
-    keys = [str(r[col]) if r[col] is not None else "" for r in rows]
-    labels = labels_for(dim, keys)
-    return [Acceptance(k, labels[k], r["handed"] or 0, r["acc"] or 0, r["rej"] or 0, r["pen"] or 0) for k, r in zip(keys, rows)]
+    return [HandoffCell("" if sdr is None else str(sdr), source, segment, status, reason, n)
+            for sdr, source, segment, status, reason, n in rows]
+
+
+def acceptance_by(f: Filters, dim: str, cells: list[HandoffCell] | None = None) -> list[Acceptance]:
+    """Handoffs created in the range by SDR or source, with acceptance over decided ones."""
+    cells = handoff_cells(f) if cells is None else cells
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for cell in cells:
+        counts[getattr(cell, dim)][cell.status] += cell.n
+    labels = labels_for(dim, counts)
+    rows = [
+        Acceptance(k, labels[k], sum(c.values()), c["accepted"], c["rejected"], c["pending"]) for k, c in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r.handed_off, r.label))
 
 
 @dataclass
@@ -254,16 +270,17 @@ def pareto(counts: list[tuple[str, int]]) -> list[ParetoBar]:
     return bars
 
 
-def rejection_pareto(f: Filters) -> tuple[list[ParetoBar], list[Pareto]]:
-    """Rejection reasons overall and per source, each as a Pareto. Two queries."""
-    rows = list(_handoffs(f).filter(status="rejected").values("source", "reason_id").annotate(cnt=Sum("n")))
-    names = dict(DisqualifyReason.objects.filter(pk__in={r["reason_id"] for r in rows}).values_list("pk", "name"))
+def rejection_pareto(f: Filters, cells: list[HandoffCell] | None = None) -> tuple[list[ParetoBar], list[Pareto]]:
+    """Rejection reasons overall and per source, each as a Pareto. One query for the reason names."""
+    cells = handoff_cells(f) if cells is None else cells
+    rejected = [c for c in cells if c.status == "rejected"]
+    names = dict(DisqualifyReason.objects.filter(pk__in={c.reason_id for c in rejected}).values_list("pk", "name"))
     overall: dict[str, int] = defaultdict(int)
     by_source: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in rows:
-        name = names.get(r["reason_id"], "—")
-        overall[name] += r["cnt"]
-        by_source[r["source"]][name] += r["cnt"]
+    for c in rejected:
+        name = names.get(c.reason_id, "—")
+        overall[name] += c.n
+        by_source[c.source][name] += c.n
     labels = labels_for("source", by_source)
     per_source = [
         Pareto(s, labels[s], sum(c.values()), pareto(list(c.items())))
@@ -314,14 +331,16 @@ def consistency_from(rows: list[tuple[str, str, int, int]]) -> list[RepConsisten
     ]
 
 
-def consistency(f: Filters) -> list[RepConsistency]:
-    """Per SDR, acceptance vs peers on similar leads (stratum = source × segment). One query + names."""
-    rows = (
-        _handoffs(f).filter(status__in=["accepted", "rejected"]).values("sdr_id", "source", "segment")
-        .annotate(acc=Sum("n", filter=Q(status="accepted")), dec=Sum("n"))
-    )
-    data = [(str(r["sdr_id"]), f"{r['source']}|{r['segment']}", r["acc"] or 0, r["dec"] or 0) for r in rows]
-    out = consistency_from(data)
+def consistency(f: Filters, cells: list[HandoffCell] | None = None) -> list[RepConsistency]:
+    """Per SDR, acceptance vs peers on similar leads (stratum = source × segment). Names: one query."""
+    cells = handoff_cells(f) if cells is None else cells
+    grid: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for c in cells:
+        if c.status in ("accepted", "rejected"):
+            g = grid[(c.sdr, f"{c.source}|{c.segment}")]
+            g[0] += c.n if c.status == "accepted" else 0
+            g[1] += c.n
+    out = consistency_from([(rep, stratum, acc, dec) for (rep, stratum), (acc, dec) in grid.items()])
     labels = labels_for("sdr", [r.rep for r in out])
     for r in out:
         r.label = labels[r.rep]

@@ -3,7 +3,8 @@
 Everything is set-based SQL run in one transaction, so dashboards keep reading the previous
 figures (MVCC) until the new ones commit. `refresh()` is incremental: it recomputes the facts of
 leads touched since the last run (new stage changes or touches by id watermark, lead rows by
-updated_at) and the rollup cells (team, cohort day) those leads sit in. `refresh(full=True)`
+updated_at) and adds the difference between their new and old facts to the rollup cells (every
+rollup measure is a sum, so a delta applies exactly). `refresh(full=True)`
 recomputes everything; beat runs it nightly so rarely-tracked changes (an account's segment, a
 deleted lead) are picked up. Two refreshes never overlap: a transaction-level advisory lock makes
 the second one return at once.
@@ -94,41 +95,70 @@ DIMS = ("source", "segment", "persona", "campaign", "sdr_id", "ae_id")
 DIM_NAMES = {"sdr_id": "sdr", "ae_id": "ae"}
 
 
-def _rollup_sql(cell_filter: str) -> str:
+def _measures(w: str) -> list[tuple[str, str]]:
+    """Rollup columns and their aggregate over facts, each fact weighted by `w`: "1" when building
+    from the facts, "sign" (+1 new, -1 old) when applying a delta. Every measure is a sum, so
+    deltas add up exactly (floating-point sums may drift by rounding until the nightly rebuild)."""
+
+    def n(col: str) -> str:
+        return f"COALESCE(sum({w}) FILTER (WHERE {col} IS NOT NULL), 0)"
+
+    def within(interval: str) -> str:
+        return f"COALESCE(sum({w}) FILTER (WHERE first_response_at - mql_at <= interval '{interval}'), 0)"
+
+    return [
+        ("leads", f"sum({w})"), ("mql", n("mql_at")), ("handed_off", n("handed_off_at")), ("accepted", n("accepted_at")),
+        ("opportunity", n("opportunity_at")), ("won", n("won_at")), ("lost", n("lost_at")),
+        ("cycle_sum", f"COALESCE(sum({w} * extract(epoch FROM won_at - created_at)), 0)"),
+        ("speed_n", n("first_response_at")),
+        ("speed_sum", f"COALESCE(sum({w} * extract(epoch FROM first_response_at - mql_at)), 0)"),
+        ("speed_5m", within("5 minutes")), ("speed_1h", within("1 hour")), ("speed_1d", within("1 day")),
+        *[(f"t_{s}_{x}", n(f"t_{s}") if x == "n" else f"COALESCE(sum({w} * t_{s}), 0)") for s in TIMED for x in ("n", "sum")],
+    ]
+
+
+def _rollup_sql(source: str, w: str = "1", *, upsert: bool = False) -> str:
+    """INSERT the rollup rows of the facts in `source` (a table or subquery aliased f). With
+    `upsert`, rows add into existing cells instead (the incremental delta)."""
     dim_case = " ".join(f"WHEN GROUPING({d}) = 0 THEN '{DIM_NAMES.get(d, d)}'" for d in DIMS)
     key_case = " ".join(
         f"WHEN GROUPING({d}) = 0 THEN " + (f"COALESCE({d}::text, '')" if d.endswith("_id") else d) for d in DIMS
     )
-    timed_cols = ", ".join(f"t_{s}_n, t_{s}_sum" for s in TIMED)
-    timed_vals = ", ".join(f"count(t_{s}), COALESCE(sum(t_{s}), 0)" for s in TIMED)
+    measures = _measures(w)
     sets = ", ".join(["()"] + [f"({d})" for d in DIMS])
-    return f"""
-INSERT INTO analytics_funnelrollup (
-  day, team_id, dim, key, leads, mql, handed_off, accepted, opportunity, won, lost, cycle_sum,
-  speed_n, speed_sum, speed_5m, speed_1h, speed_1d, {timed_cols})
+    sql = f"""
+INSERT INTO analytics_funnelrollup (day, team_id, dim, key, {", ".join(name for name, _ in measures)})
 SELECT cohort_day, team_id, CASE {dim_case} ELSE 'all' END, CASE {key_case} ELSE '' END,
-  count(*), count(mql_at), count(handed_off_at), count(accepted_at), count(opportunity_at), count(won_at), count(lost_at),
-  COALESCE(sum(extract(epoch FROM won_at - created_at)), 0),
-  count(first_response_at), COALESCE(sum(extract(epoch FROM first_response_at - mql_at)), 0),
-  count(*) FILTER (WHERE first_response_at - mql_at <= interval '5 minutes'),
-  count(*) FILTER (WHERE first_response_at - mql_at <= interval '1 hour'),
-  count(*) FILTER (WHERE first_response_at - mql_at <= interval '1 day'),
-  {timed_vals}
-FROM analytics_leadfact
-WHERE {cell_filter}
+  {", ".join(expr for _, expr in measures)}
+FROM {source}
 GROUP BY cohort_day, team_id, GROUPING SETS ({sets})
 """
+    if upsert:
+        return sql + "ON CONFLICT (dim, team_id, day, key) DO UPDATE SET " + ", ".join(
+            f"{name} = analytics_funnelrollup.{name} + EXCLUDED.{name}" for name, _ in measures
+        )
+    # Written in the order dashboards read (dim, team, day), so their index range scans read few pages.
+    return sql + "ORDER BY 3, 2, 1"
 
 
-HANDOFF_SQL = """
+def _handoff_sql(where: str) -> str:
+    return f"""
 INSERT INTO analytics_handoffrollup (day, team_id, sdr_id, source, segment, status, reason_id, n, wait_sum)
 SELECT (h.created_at AT TIME ZONE %(tz)s)::date, h.team_id, h.from_user_id, h.source, COALESCE(a.segment, ''), h.status,
   h.reason_id, count(*), COALESCE(sum(extract(epoch FROM h.decided_at - h.created_at)) FILTER (WHERE h.decided_at IS NOT NULL), 0)
 FROM handoff_handoff h JOIN leads_lead l ON l.id = h.lead_id JOIN leads_account a ON a.id = l.account_id
+WHERE {where}
 GROUP BY 1, 2, 3, 4, 5, 6, 7
+ORDER BY 2, 1
 """
 
-CELLS = "(team_id, cohort_day) IN (SELECT * FROM unnest(%(teams)s::bigint[], %(days)s::date[]))"
+
+WON_SQL = """
+INSERT INTO analytics_wondeal (lead_id, team_id, cohort_day, source, segment, persona, campaign, sdr_id, ae_id, seconds)
+SELECT lead_id, team_id, cohort_day, source, segment, persona, campaign, sdr_id, ae_id, extract(epoch FROM won_at - created_at)
+FROM analytics_leadfact WHERE won_at IS NOT NULL AND {where}
+ORDER BY team_id, cohort_day
+"""
 
 
 @dataclass
@@ -153,6 +183,8 @@ def refresh(*, full: bool = False) -> RefreshResult:
         max_sc = c.fetchone()[0]
         c.execute("SELECT COALESCE(max(id), 0) FROM leads_touch")
         max_touch = c.fetchone()[0]
+        c.execute("SELECT COALESCE(max(id), 0) FROM handoff_handoff")
+        max_handoff = c.fetchone()[0]
         now = timezone.now()
         full = full or state.refreshed_at is None
         if full:
@@ -160,21 +192,35 @@ def refresh(*, full: bool = False) -> RefreshResult:
             c.execute(_facts_sql("TRUE"), {"tz": tz})
             leads = c.rowcount
             c.execute("DELETE FROM analytics_funnelrollup")
-            c.execute(_rollup_sql("TRUE"))
+            c.execute(_rollup_sql("analytics_leadfact f"))
+            c.execute("DELETE FROM analytics_wondeal")
+            c.execute(WON_SQL.format(where="TRUE"))
+            c.execute("DELETE FROM analytics_handoffrollup")
+            c.execute(_handoff_sql("TRUE"), {"tz": tz})
             cells = -1
         else:
             leads, cells = _incremental(c, state, tz)
-        c.execute("DELETE FROM analytics_handoffrollup")
-        c.execute(HANDOFF_SQL, {"tz": tz})
-        state.stagechange_id, state.touch_id, state.refreshed_at = max_sc, max_touch, now
+            _incremental_handoffs(c, state, tz)
+        # Fresh statistics: the planner otherwise sees the rewritten tables as empty and picks
+        # the wrong index. Costs a sample of each table (well under a second at 1M leads).
+        c.execute("ANALYZE analytics_funnelrollup, analytics_handoffrollup, analytics_wondeal" + (", analytics_leadfact" if full else ""))
+        state.stagechange_id, state.touch_id, state.handoff_id, state.refreshed_at = max_sc, max_touch, max_handoff, now
         if full:
             state.full_at = now
         state.last_leads, state.last_seconds = leads, round(time.monotonic() - started, 3)
         state.save()
+    if full and not connection.in_atomic_block:
+        # A full rebuild leaves every old row dead: reclaim them now rather than whenever autovacuum
+        # gets there, so the dashboards' scans stay dense. (Not possible inside a transaction.)
+        with connection.cursor() as c:
+            c.execute("VACUUM (ANALYZE) analytics_leadfact, analytics_funnelrollup, analytics_wondeal, analytics_handoffrollup")
     return RefreshResult(ran=True, full=full, leads=leads, cells=cells, seconds=state.last_seconds)
 
 
 def _incremental(c, state: RefreshState, tz: str) -> tuple[int, int]:
+    """Recompute the facts of the leads that changed, and apply the difference (new facts minus
+    old facts) to the rollup cells: the cost follows the number of changed leads, not the size of
+    the cohorts they belong to. Returns (leads recomputed, (team, day) cells touched)."""
     c.execute(
         """
         SELECT lead_id FROM leads_stagechange WHERE id > %(sc)s
@@ -188,23 +234,44 @@ def _incremental(c, state: RefreshState, tz: str) -> tuple[int, int]:
     if not ids:
         return 0, 0
     c.execute(
-        "SELECT DISTINCT team_id, cohort_day FROM analytics_leadfact WHERE lead_id = ANY(%(ids)s)", {"ids": ids}
+        "CREATE TEMP TABLE analytics_old_facts ON COMMIT DROP AS SELECT * FROM analytics_leadfact WHERE lead_id = ANY(%(ids)s)",
+        {"ids": ids},
     )
-    cells = set(c.fetchall())
     c.execute("DELETE FROM analytics_leadfact WHERE lead_id = ANY(%(ids)s)", {"ids": ids})
     c.execute(_facts_sql("l.id = ANY(%(ids)s)"), {"tz": tz, "ids": ids})
     leads = c.rowcount
-    c.execute(
-        "SELECT DISTINCT team_id, cohort_day FROM analytics_leadfact WHERE lead_id = ANY(%(ids)s)", {"ids": ids}
+    c.execute("DELETE FROM analytics_wondeal WHERE lead_id = ANY(%(ids)s)", {"ids": ids})
+    c.execute(WON_SQL.format(where="lead_id = ANY(%(ids)s)"), {"ids": ids})
+    delta = (
+        "(SELECT f.*, 1 AS sign FROM analytics_leadfact f WHERE f.lead_id = ANY(%(ids)s)"
+        " UNION ALL SELECT o.*, -1 AS sign FROM analytics_old_facts o) f"
     )
-    cells |= set(c.fetchall())
-    teams, days = [t for t, _ in cells], [d for _, d in cells]
+    c.execute(_rollup_sql(delta, "sign", upsert=True), {"ids": ids})
     c.execute(
-        "DELETE FROM analytics_funnelrollup WHERE (team_id, day) IN (SELECT * FROM unnest(%(teams)s::bigint[], %(days)s::date[]))",
-        {"teams": teams, "days": days},
+        """SELECT count(*) FROM (SELECT team_id, cohort_day FROM analytics_leadfact WHERE lead_id = ANY(%(ids)s)
+           UNION SELECT team_id, cohort_day FROM analytics_old_facts) cells""",
+        {"ids": ids},
     )
-    c.execute(_rollup_sql(CELLS), {"teams": teams, "days": days})
-    return leads, len(cells)
+    cells = c.fetchone()[0]
+    # Cells whose last lead moved away (a lead changed team or was re-dated) are empty now.
+    c.execute("DELETE FROM analytics_funnelrollup WHERE leads = 0")
+    c.execute("DROP TABLE analytics_old_facts")
+    return leads, cells
+
+
+def _incremental_handoffs(c, state: RefreshState, tz: str) -> None:
+    """Rebuild the handoff rollup for the days of handoffs created or decided since the last run
+    (usually today and yesterday), not the whole table."""
+    c.execute(
+        """SELECT DISTINCT (created_at AT TIME ZONE %(tz)s)::date FROM handoff_handoff
+           WHERE id > %(hid)s OR decided_at > %(since)s""",
+        {"tz": tz, "hid": max(state.handoff_id - ID_SAFETY, 0), "since": state.refreshed_at - TIME_SAFETY},
+    )
+    days = [r[0] for r in c.fetchall()]
+    if not days:
+        return
+    c.execute("DELETE FROM analytics_handoffrollup WHERE day = ANY(%(days)s)", {"days": days})
+    c.execute(_handoff_sql("(h.created_at AT TIME ZONE %(tz)s)::date = ANY(%(days)s)"), {"tz": tz, "days": days})
 
 
 def refreshed_at() -> datetime.datetime | None:

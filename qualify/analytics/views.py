@@ -118,10 +118,11 @@ def handoffs(request: HttpRequest) -> HttpResponse:
     f, teams, team = filters_from(request)
     if csv_response := _exported(request, "handoffs", f, ""):
         return csv_response
-    overall, per_source = m.rejection_pareto(f)
+    cells = m.handoff_cells(f)  # one scan; the four tables are computed from it
+    overall, per_source = m.rejection_pareto(f, cells)
     return render(request, "analytics/handoffs.html", _context(
-        request, f, teams, team, by_sdr=m.acceptance_by(f, "sdr"), by_source=m.acceptance_by(f, "source"),
-        overall=overall, per_source=per_source, reps=m.consistency(f),
+        request, f, teams, team, by_sdr=m.acceptance_by(f, "sdr", cells), by_source=m.acceptance_by(f, "source", cells),
+        overall=overall, per_source=per_source, reps=m.consistency(f, cells),
         pareto_chart=charts.pareto_chart("Rejection reasons (Pareto)", [(b.reason, b.count, b.cumulative) for b in overall]),
         source_charts=[(p, charts.pareto_chart(p.label, [(b.reason, b.count, b.cumulative) for b in p.bars])) for p in per_source],
     ))
