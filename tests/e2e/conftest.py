@@ -24,8 +24,8 @@ idempotent (get_or_create, or "if exists: return"), so on an intact database the
 Costs once per session building the historical model states (~1 s), then ~0.1 s per test. A new
 data migration must stay idempotent; one that is not fails here loudly (duplicate rows or an
 IntegrityError), not silently. test_login.py::test_data_migration_rows_survive_earlier_transactional_tests
-runs twice to keep this honest. Other transactional tests in the suite face the same flush and
-may use the same fixture pattern.
+runs twice to keep this honest. (tests/conftest.py gives other transactional tests
+serialized rollback; that works for them because they run before these, with no loop running.)
 
 Async. Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls
 from a thread with a running loop; DJANGO_ALLOW_ASYNC_UNSAFE lifts that for these tests
@@ -69,8 +69,18 @@ def _in_this_directory(item: pytest.Item) -> bool:
     return HERE in Path(str(item.path)).resolve().parents
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Hooks in a conftest see the whole session's items: touch only ours.
+    """Mark ours, and run them last.
+
+    Last, because pytest's own fixture-based reordering (which runs after pytest-django's "db
+    tests before transactional ones") groups every test parametrized with pytest-playwright's
+    session-scoped `browser_name`, and a test elsewhere that names a parameter `page` gets that
+    parametrization too: our transactional tests were pulled in among plain `db` tests, whose
+    data-migration rows they flushed. After the browser tests, nothing else relies on a
+    pristine database, and Playwright's running event loop (see above) no longer matters.
+    Hooks in a conftest see the whole session's items: touch only ours.
+    """
     executable = chromium_executable()
     skip = pytest.mark.skip(
         reason=f"no Chromium at {os.environ.get('QUALIFY_BROWSER') or '/usr/bin/chromium'}: "
@@ -84,6 +94,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.django_db(transaction=True))
         if executable is None:
             item.add_marker(skip)
+    ours = [item for item in items if _in_this_directory(item)]
+    if ours:
+        items[:] = [item for item in items if not _in_this_directory(item)] + ours
 
 
 @pytest.fixture(scope="session")
