@@ -155,7 +155,7 @@ def day_spans(cal: Calendar, day: datetime.date) -> list[Span]:
 
 
 def business_spans(cal: Calendar, start: datetime.datetime) -> Iterator[Span]:
-    """Business time from `start` onwards, as sorted, merged, non-touching UTC spans. Lazy.
+    """Business time from `start` onwards, as sorted, non-overlapping UTC spans. Lazy.
 
     Raises NoBusinessTime after MAX_CLOSED_DAYS consecutive days without any working time.
     """
@@ -191,10 +191,16 @@ def business_spans(cal: Calendar, start: datetime.datetime) -> Iterator[Span]:
             else:
                 yield current
                 current = (s, e)
-        # A pending span is final once nothing still to come can touch it.
-        if current is not None and current[1] < bound and (not heap or heap[0][0] > current[1]):
-            yield current
-            current = None
+        # Nothing still to come starts before `bound`: the pending span is final up to there. Cutting
+        # it at the bound keeps round-the-clock calendars (every day 00:00–24:00) from growing one
+        # endless span; consumers only need spans in order and non-overlapping.
+        if current is not None:
+            if current[1] < bound:
+                yield current
+                current = None
+            elif current[0] < bound:
+                yield (current[0], bound)
+                current = (bound, current[1])
         day += datetime.timedelta(days=1)
 
 

@@ -19,6 +19,26 @@ def at(*args) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def sla_defaults(request):
+    """The shipped calendar, policies and beat entry (idempotent). Transactional tests flush tables
+    at their end, so a later session reusing the database would otherwise find them gone."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    if not (marker or transactional or "db" in request.fixturenames):
+        return  # pure tests (calendar math) stay off the database
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ship_sla_defaults()
+
+
+def ship_sla_defaults():
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("qualify.sla.migrations.0002_defaults_and_sweep").create(apps, None)
+
+
 @pytest.fixture
 def frozen():
     """Time stands still at Tuesday 10:00 UTC until the test moves it (frozen.move_to(...))."""

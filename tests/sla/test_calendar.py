@@ -242,3 +242,11 @@ def test_adding_in_two_steps_equals_adding_once(cal, start, a, b):
     # Two steps may stop at a closing time where one step continues past it; both are the same
     # amount of business time from start.
     assert business_time_between(cal, start, once) == business_time_between(cal, start, twice) == (a + b) * MINUTE
+
+
+def test_round_the_clock_calendar_is_plain_elapsed_time():
+    """Every day 00:00–24:00: spans touch at each midnight; found by hypothesis (it looped forever)."""
+    cal = Calendar.build(NY, [(d, 0, 1440) for d in range(7)])
+    start = at(NY, 2025, 3, 7, 15, 25).astimezone(UTC)  # elapsed time, across the DST change
+    assert add_business_time(cal, start, datetime.timedelta(hours=486)) == start + datetime.timedelta(hours=486)
+    assert business_time_between(cal, start, start + datetime.timedelta(days=9)) == datetime.timedelta(days=9)
