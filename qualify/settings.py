@@ -143,6 +143,12 @@ SPECTACULAR_SETTINGS = {
         "SegmentEnum": "qualify.leads.models.Segment",
         "HandoffStatusEnum": "qualify.handoff.models.HandoffStatus",
         "AnswerStatusEnum": "qualify.frameworks.models.AnswerStatus",
+        "ImportKindEnum": "qualify.analytics.models.ImportKind",
+        "ImportModeEnum": "qualify.analytics.models.ImportMode",
+        "TaskKindEnum": "qualify.reviews.models.TaskKind",
+        "TriggerKindEnum": "qualify.reviews.models.TriggerKind",
+        "PopulationEnum": "qualify.reviews.models.Population",
+        "ClockKindEnum": "qualify.sla.models.ClockKind",
     },
 }
 

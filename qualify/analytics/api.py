@@ -21,18 +21,35 @@ from .models import ImportJob, ImportKind, ImportMode
 from .tables import TABLES
 
 
+class MetricsIndexSerializer(serializers.Serializer):
+    tables = serializers.ListField(child=serializers.CharField())
+    dimensions = serializers.DictField(child=serializers.CharField())
+
+
+class MetricsTableSerializer(serializers.Serializer):
+    table = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    teams = serializers.ListField(child=serializers.IntegerField())
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
+
+
 class MetricsViewSet(viewsets.ViewSet):
     """GET /api/metrics/ lists the tables; GET /api/metrics/{name}/?start=&end=&team=&dim= returns
     one as {"columns": [...], "rows": [[...]]} (the same table the page's CSV export gives)."""
 
-    @extend_schema(responses={200: serializers.DictField()})
+    lookup_value_regex = "[a-z_]+"
+
+    @extend_schema(responses={200: MetricsIndexSerializer})
     def list(self, request):
         filters_from(request)  # 403 for SDRs and AEs
         return Response({"tables": sorted(TABLES), "dimensions": m.DIMENSIONS})
 
     @extend_schema(
-        parameters=[OpenApiParameter(p, str, required=False) for p in ("start", "end", "team", "dim")],
-        responses={200: serializers.DictField()},
+        parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, enum=sorted(TABLES), description="The table."),
+                    *[OpenApiParameter(p, str, required=False) for p in ("start", "end", "team", "dim")]],
+        responses={200: MetricsTableSerializer},
     )
     def retrieve(self, request, pk=None):
         f, _, _ = filters_from(request)
