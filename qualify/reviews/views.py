@@ -237,9 +237,3 @@ def resolve_requalification(request: HttpRequest, req_id: int) -> HttpResponse:
     else:
         messages.success(request, "Re-qualification recorded.")
     return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))
-
-
-def open_task_count(user) -> int:
-    if not user.is_authenticated:
-        return 0
-    return FollowUpTask.objects.filter(assignee=user, status=TaskStatus.OPEN).count()

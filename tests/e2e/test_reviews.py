@@ -90,9 +90,9 @@ def test_manager_works_a_review_queue_and_the_owner_gets_the_follow_up(page, pag
 
     # The owner sees the follow-up in the nav and on the Tasks page, and closes it.
     erin = page_for("erin")
-    expect(erin.locator(".topbar .badge-count")).to_have_text("1")
-    erin.get_by_role("link", name=re.compile("^Tasks")).click()
+    erin.get_by_role("link", name="Tasks", exact=True).click()
     assert url_path(erin) == "/tasks/"
+    expect(erin.get_by_role("heading", name="My tasks")).to_contain_text("1 open")
     row = erin.locator("#open-tasks tbody tr").first
     expect(row).to_contain_text("Find the economic buyer and get a dated next step")
     row.get_by_label(re.compile("What you did")).fill("Booked the CFO for Thursday")
