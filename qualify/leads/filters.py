@@ -39,10 +39,18 @@ class LeadFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
     external_id = django_filters.CharFilter(field_name="external_id")
+    sla = django_filters.ChoiceFilter(
+        choices=[("breached", "SLA breached"), ("at_risk", "SLA at risk")], method="filter_sla", label="SLA"
+    )
 
     class Meta:
         model = Lead
-        fields = ["stage", "source", "segment", "q", "owner", "team", "account", "email", "external_id"]
+        fields = ["stage", "source", "segment", "q", "owner", "team", "account", "email", "external_id", "sla"]
 
     def filter_q(self, queryset, name, value):
         return search_leads(queryset, value)
+
+    def filter_sla(self, queryset, name, value):
+        from qualify.sla.models import leads_with_clocks
+
+        return leads_with_clocks(queryset, value)

@@ -23,9 +23,11 @@ LEAD_PAGE_CONTEXT: list[str] = [
     "qualify.handoff.views.lead_handoff_context",
     "qualify.reviews.views.lead_requalify_context",
     "qualify.scoring.views.lead_score_context",
+    "qualify.sla.panels.lead_sla_context",
+    "qualify.routing.views.lead_routing_context",
 ]
 
-QUEUE_ROW_DECORATORS: list[str] = ["qualify.scoring.views.decorate_queue_scores"]
+QUEUE_ROW_DECORATORS: list[str] = ["qualify.scoring.views.decorate_queue_scores", "qualify.sla.panels.decorate_queue_rows"]
 
 
 def lead_page_context(lead: Lead, user: User) -> dict[str, Any]:

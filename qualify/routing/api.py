@@ -1,2 +1,101 @@
+"""Routing through the API: rules (read-only), assignment history, and a manager's reassign."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Role, User
+from qualify.api.pagination import IdCursor
+from qualify.leads.access import access_lead
+from qualify.leads.models import Lead
+
+from .engine import can_reassign, reassign
+from .models import Assignment, RoutingRule
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "id", "name", "position", "active", "team", "segment", "region", "industry", "source", "account_owned",
+            "override_owner", "method", "user", "role", "members", "capacity",
+        ]
+        read_only_fields = fields
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assignment
+        fields = ["id", "lead", "from_user", "to_user", "rule", "rule_name", "by", "at", "why"]
+        read_only_fields = fields
+
+
+class ReassignInput(serializers.Serializer):
+    lead = serializers.IntegerField()
+    mode = serializers.ChoiceField(
+        choices=[("user", "to a named rep"), ("route", "by the routing rules"), ("pool", "to the team pool")],
+        help_text="user: give it to `to`; route: the rules pick someone other than the owner; pool: unassign.",
+    )
+    to = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False, allow_null=True)
+    why = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class RuleViewSet(viewsets.ReadOnlyModelViewSet):
+    """Routing rules in the order they are tried. Edited in admin; managers and RevOps read them."""
+
+    serializer_class = RuleSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RoutingRule.objects.none()
+        user = self.request.user
+        if not (user.is_admin or user.has_role(Role.MANAGER)):
+            raise PermissionDenied("Routing rules are for managers and RevOps.")
+        return RoutingRule.objects.prefetch_related("members").order_by("position", "id")
+
+
+class AssignmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Who owned which lead when, by which rule. POST reassigns a lead (managers and RevOps)."""
+
+    serializer_class = AssignmentSerializer
+    pagination_class = IdCursor
+    filterset_fields = ["to_user", "rule"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Assignment.objects.none()
+        if lead_id := self.request.query_params.get("lead"):
+            return Assignment.objects.filter(lead=access_lead(self.request.user, lead_id))
+        return Assignment.objects.filter(lead__in=Lead.objects.visible_to(self.request.user))
+
+    @extend_schema(parameters=[OpenApiParameter("lead", OpenApiTypes.INT, description="Only this lead's history (404 if hidden).")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ReassignInput, responses={201: AssignmentSerializer})
+    def create(self, request: Request) -> Response:
+        """Reassign a lead: the same function as the lead page's Reassign action. 404 for a lead you
+        cannot see, 403 unless you manage its team, 400 (nothing changed) for bad input."""
+        s = ReassignInput(data=request.data)
+        s.is_valid(raise_exception=True)
+        lead = access_lead(request.user, s.validated_data["lead"], for_write=True)
+        if not can_reassign(request.user, lead):
+            raise PermissionDenied("Only the team's managers can reassign leads.")
+        result = reassign(lead, by=request.user, mode=s.validated_data["mode"], to=s.validated_data.get("to"),
+                          why=s.validated_data["why"])
+        if not result.changed:
+            return Response({"non_field_errors": [f"Nobody else is available: {result.why}"]}, status=status.HTTP_400_BAD_REQUEST)
+        latest = Assignment.objects.filter(lead=lead).order_by("-id").first()
+        return Response(AssignmentSerializer(latest).data, status=status.HTTP_201_CREATED)
+
+
 def register(router) -> None:
     """Add this app's viewsets to the API router."""
+    router.register(r"routing-rules", RuleViewSet, basename="routing-rule")
+    router.register(r"assignments", AssignmentViewSet, basename="assignment")

@@ -244,13 +244,17 @@ def reassign(lead: Lead, *, by: User, mode: str, to: User | None = None, why: st
         return RouteResult(None, None, why, True)
     if mode == "route":
         exclude = frozenset({lead.owner_id}) if lead.owner_id else frozenset()
-        return route(lead, by=by, why=why or f"Re-routed by {by}", exclude=exclude)
+        return route(lead, by=by, why=why or f"Re-routed by {by}", exclude=exclude, fallback_to_pool=False)
     raise DomainError(f"'{mode}' is not a way to reassign: use user, route or pool.", field="mode")
 
 
-def eligible_owners(lead: Lead):
-    """People a manager may give the lead to: the team's active SDRs, AEs and managers."""
+def eligible_owners_for_team(team_id: int):
+    """People a manager may give a lead of the team to: its active SDRs, AEs and managers."""
     return User.objects.filter(
-        is_active=True, memberships__team_id=lead.team_id, memberships__role__in=OWNER_ROLES
+        is_active=True, memberships__team_id=team_id, memberships__role__in=OWNER_ROLES
     ).distinct().order_by("first_name", "username")
+
+
+def eligible_owners(lead: Lead):
+    return eligible_owners_for_team(lead.team_id)
 

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "routing"
-urlpatterns: list = []
+urlpatterns = [
+    path("leads/<int:lead_id>/reassign/", views.reassign_view, name="reassign"),
+]

@@ -336,6 +336,8 @@ class Clock(models.Model):
         ordering = ["-started_at", "-id"]
         constraints = [
             # One running clock of each kind per lead: a double start cannot create a second one.
+            # Its index also serves every "running clocks of these leads" lookup: queue badges and
+            # the queue's breached / at-risk filters (EXISTS ... WHERE lead_id = ? AND status = 'open').
             models.UniqueConstraint(fields=["lead", "kind"], condition=Q(status="open"), name="sla_clock_one_open_per_kind"),
         ]
         indexes = [
@@ -348,8 +350,8 @@ class Clock(models.Model):
             ),
             # Queue badges and the lead page: a lead's clocks, newest first.
             models.Index(fields=["lead", "-started_at"], name="sla_clock_lead"),
-            # The queue's "breached" filter: EXISTS(open breached clock of this lead).
-            models.Index(fields=["lead"], name="sla_clock_open_breached", condition=Q(status="open", breached_at__isnull=False)),
+            # Manager breach page: a team's running clocks past due (WHERE team_id IN .. AND due_at <= now).
+            models.Index(fields=["team", "due_at"], name="sla_clock_team_open_due", condition=Q(status="open")),
             # Manager breach page: a team's breached clocks, latest first.
             models.Index(fields=["team", "-breached_at"], name="sla_clock_team_breached", condition=Q(breached_at__isnull=False)),
         ]
@@ -457,3 +459,19 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+def leads_with_clocks(leads: models.QuerySet, state: str) -> models.QuerySet:
+    """Leads with a running clock past due ('breached') or past its warning ('at_risk').
+
+    An EXISTS per candidate lead, answered from the sla_clock_one_open_per_kind index; "past due"
+    is judged now, so a breach shows before the next sweep has recorded it.
+    """
+    now = timezone.now()
+    running = Clock.objects.filter(lead_id=models.OuterRef("pk"), status=ClockStatus.OPEN)
+    if state == "breached":
+        running = running.filter(due_at__lte=now)
+    else:
+        running = running.filter(warn_at__lte=now, due_at__gt=now)
+    return leads.filter(models.Exists(running))
+
