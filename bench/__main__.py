@@ -21,6 +21,8 @@ BENCHMARKS: list[str] = [
     "bench.queue",
     "bench.scoring_recompute",
     "bench.analytics",
+    "bench.sla_sweep",
+    "bench.routing",
 ]
 
 

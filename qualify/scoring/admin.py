@@ -134,7 +134,8 @@ class ScoreRunAdmin(admin.ModelAdmin):
     list_filter = ["state", "version__model"]
     search_fields = ["version__model__name"]
     list_select_related = ["version", "created_by"]
-    readonly_fields = ["version", "state", "progress_bar", "total", "done", "changed", "mqls", "cursor", "max_id",
+    readonly_fields = ["version", "state", "progress_bar", "total", "done", "changed", "mqls", "cursor", "lanes",
+                       "lane_cursors", "max_id",
                        "batch_size", "error", "created_at", "started_at", "finished_at", "created_by"]
     fields = readonly_fields
     actions = ["resume"]
@@ -157,7 +158,8 @@ class ScoreRunAdmin(admin.ModelAdmin):
         from .tasks import run_recompute
 
         for run in queryset.filter(state__in=["queued", "running"]):
-            run_recompute.delay(run.pk)
+            for lane in range(run.lanes):
+                run_recompute.delay(run.pk, lane)
         self.message_user(request, "Re-queued; a run continues from its last committed batch.")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -269,7 +269,11 @@ class ScoreRun(models.Model):
     done = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0, help_text="Leads whose stored score changed.")
     mqls = models.PositiveIntegerField(default=0, help_text="Leads this run moved to MQL.")
-    cursor = models.BigIntegerField(default=0)
+    cursor = models.BigIntegerField(default=0, help_text="Highest lead id done (any lane).")
+    lanes = models.PositiveSmallIntegerField(
+        default=1, help_text="Workers sharing the run: lane k rescores the leads with id % lanes = k."
+    )
+    lane_cursors = models.JSONField(default=dict, blank=True, help_text="Last lead id done, per lane.")
     max_id = models.BigIntegerField(default=0, help_text="Highest lead id in scope at the start.")
     batch_size = models.PositiveIntegerField(default=5000)
     error = models.TextField(blank=True, default="")

@@ -18,8 +18,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from django.db import transaction
-from django.db.models import Count, Max
+from django.db import connection, transaction
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from qualify.errors import DomainError
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 # A task runs batches for at most this long, then re-queues itself: well inside the Celery time
 # limit and the broker's visibility timeout, and lets other tasks interleave.
 SLICE_SECONDS = 30
+# Lanes of a published model's recompute: one per worker process we expect to have (2 cores here).
+LANES = 2
 
 
 def publish(model: ScoringModel, *, by: User | None, note: str = "", start_run: bool = True) -> ModelVersion:
@@ -59,18 +61,21 @@ def publish(model: ScoringModel, *, by: User | None, note: str = "", start_run: 
         model.current_version = version
         model.save(update_fields=["current_version", "updated_at"])
         if start_run:
-            run = start_recompute(version, by=by)
-            transaction.on_commit(lambda: _enqueue(run.pk))
+            run = start_recompute(version, by=by, lanes=LANES)
+            transaction.on_commit(lambda: _enqueue(run))
     return version
 
 
-def _enqueue(run_id: int) -> None:
+def _enqueue(run: ScoreRun) -> None:
     from .tasks import run_recompute
 
-    run_recompute.delay(run_id)
+    for lane in range(run.lanes):
+        run_recompute.delay(run.pk, lane)
 
 
-def start_recompute(version: ModelVersion, *, by: User | None = None, batch_size: int = 5000) -> ScoreRun:
+def start_recompute(
+    version: ModelVersion, *, by: User | None = None, batch_size: int = 5000, lanes: int = 1
+) -> ScoreRun:
     """Create the run row. A run rescores every lead with all live versions, so older active runs
     are superseded rather than left to repeat the same work."""
     ScoreRun.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]).update(
@@ -78,41 +83,66 @@ def start_recompute(version: ModelVersion, *, by: User | None = None, batch_size
     )
     stats = Lead.objects.aggregate(total=Count("id"), max_id=Max("id"))
     return ScoreRun.objects.create(
-        version=version, total=stats["total"] or 0, max_id=stats["max_id"] or 0, batch_size=batch_size, created_by=by
+        version=version, total=stats["total"] or 0, max_id=stats["max_id"] or 0, batch_size=batch_size, created_by=by,
+        lanes=lanes, lane_cursors={str(k): 0 for k in range(lanes)},
     )
 
 
 def run_batches(
-    run_id: int, *, seconds: float | None = SLICE_SECONDS, now: datetime.datetime | None = None, promote: bool = True
+    run_id: int, *, lane: int = 0, seconds: float | None = SLICE_SECONDS, now: datetime.datetime | None = None,
+    promote: bool = True,
 ) -> bool:
-    """Process batches of `run_id` for up to `seconds` (None: to the end). Returns True when the
-    run is finished (or no longer active), False when more batches remain."""
+    """Process batches of one lane of `run_id` for up to `seconds` (None: to the end). Returns True
+    when the lane is finished (or the run is no longer active), False when batches remain.
+
+    Each batch commits its scores together with the lane's cursor. The progress UPDATE only
+    applies if the lane's cursor is still the one this batch started from, so a duplicated or
+    redelivered task that raced another one rolls its batch back instead of counting it twice.
+    Lanes never hold the run row while scoring, so two workers really do run side by side."""
     deadline = None if seconds is None else time.monotonic() + seconds
+    key = str(lane)
     while True:
         with transaction.atomic():
-            run = ScoreRun.objects.select_for_update().filter(pk=run_id).first()
-            if run is None or run.state not in (RunState.QUEUED, RunState.RUNNING):
+            run = ScoreRun.objects.filter(pk=run_id).first()
+            if run is None or run.state not in (RunState.QUEUED, RunState.RUNNING) or lane >= run.lanes:
                 return True
             if run.state == RunState.QUEUED:
-                run.state, run.started_at = RunState.RUNNING, timezone.now()
-            ids = list(
-                Lead.objects.filter(pk__gt=run.cursor, pk__lte=run.max_id).order_by("pk").values_list("pk", flat=True)[
-                    : run.batch_size
-                ]
-            )
+                ScoreRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+                    state=RunState.RUNNING, started_at=timezone.now()
+                )
+            cursor = int(run.lane_cursors.get(key, 0))
+            leads = Lead.objects.filter(pk__gt=cursor, pk__lte=run.max_id)
+            if run.lanes > 1:
+                leads = leads.alias(lane=F("id") % run.lanes).filter(lane=lane)
+            ids = list(leads.order_by("pk").values_list("pk", flat=True)[: run.batch_size])
             if not ids:
-                run.state, run.finished_at = RunState.DONE, timezone.now()
-                run.save()
-                log.info("Score run %s done: %s leads, %s MQLs", run.pk, run.done, run.mqls)
-                return True
+                return _finish_lane(run_id, key)
             written, mqls = scores.recompute_ids(ids, scores.live_specs(), now=now, promote=promote)
-            run.cursor = ids[-1]
-            run.done = min(run.total, run.done + len(ids)) if run.total else run.done + len(ids)
-            run.changed += written
-            run.mqls += mqls
-            run.save()
+            with connection.cursor() as cur:
+                cur.execute(
+                    """UPDATE scoring_scorerun
+                       SET done = done + %s, changed = changed + %s, mqls = mqls + %s, cursor = GREATEST(cursor, %s),
+                           lane_cursors = jsonb_set(lane_cursors, ARRAY[%s], to_jsonb(%s::bigint))
+                       WHERE id = %s AND state = 'running' AND coalesce((lane_cursors ->> %s)::bigint, 0) = %s""",
+                    [len(ids), written, mqls, ids[-1], key, ids[-1], run_id, key, cursor],
+                )
+                if cur.rowcount != 1:
+                    # Superseded, or another task did this batch first: undo ours and stop.
+                    transaction.set_rollback(True)
+                    return True
         if deadline is not None and time.monotonic() >= deadline:
             return False
+
+
+def _finish_lane(run_id: int, key: str) -> bool:
+    """Mark a lane done; the last lane to finish marks the run done."""
+    run = ScoreRun.objects.select_for_update().get(pk=run_id)
+    run.lane_cursors[key] = run.max_id
+    if all(int(run.lane_cursors.get(str(k), 0)) >= run.max_id for k in range(run.lanes)):
+        run.state, run.finished_at = RunState.DONE, timezone.now()
+        log.info("Score run %s done: %s leads, %s MQLs", run.pk, run.done, run.mqls)
+    run.save()
+    return True
 
 
 def recompute_all(

@@ -17,15 +17,15 @@ def score_leads(lead_ids: list[int]) -> int:
 
 
 @shared_task(name="scoring.run_recompute", acks_late=True)
-def run_recompute(run_id: int) -> bool:
-    """Process a slice of a full recompute, then re-queue the rest. A redelivered message resumes
-    from the run's committed cursor."""
+def run_recompute(run_id: int, lane: int = 0) -> bool:
+    """Process a slice of one lane of a full recompute, then re-queue the rest. A redelivered
+    message resumes from the lane's committed cursor."""
     from .runs import run_batches
 
     with pghistory.context(source="task:scoring.run_recompute"):
-        finished = run_batches(run_id)
+        finished = run_batches(run_id, lane=lane)
     if not finished:
-        run_recompute.delay(run_id)
+        run_recompute.delay(run_id, lane)
     return finished
 
 

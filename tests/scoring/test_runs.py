@@ -39,7 +39,9 @@ def test_publish_versions_the_model_and_a_run_rescores_every_lead(north, rita, d
     assert model.current_version == version
     run = ScoreRun.objects.get(version=version)
     assert run.state == RunState.QUEUED and run.total == Lead.objects.count()
-    assert runs.run_batches(run.pk, seconds=None) is True
+    assert run.lanes == runs.LANES == 2  # one task per lane was queued
+    assert runs.run_batches(run.pk, lane=0, seconds=None) is True
+    assert runs.run_batches(run.pk, lane=1, seconds=None) is True
     run.refresh_from_db()
     assert (run.state, run.done, run.percent) == (RunState.DONE, run.total, 100)
     big.refresh_from_db(), small.refresh_from_db()
@@ -149,3 +151,45 @@ def test_recompute_scores_command_rescores_everything(north):
     call_command("recompute_scores", stdout=out)
     lead.refresh_from_db()
     assert "Rescored" in out.getvalue() and lead.score_version_id and lead.stage == "mql"
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_two_lanes_share_a_run_and_it_is_done_only_when_both_are(north):
+    leads = [LeadFactory(team=north) for _ in range(9)]
+    for lead in leads:
+        event(lead, page_category="pricing")
+    version = ScoringModel.objects.get(is_default=True).current_version
+    run = runs.start_recompute(version, batch_size=2, lanes=2)
+    assert runs.run_batches(run.pk, lane=0, seconds=None) is True
+    run.refresh_from_db()
+    assert run.state == RunState.RUNNING
+    assert set(Lead.objects.filter(score_version__isnull=False).values_list("pk", flat=True)) == {
+        l.pk for l in leads if l.pk % 2 == 0
+    }
+    assert runs.run_batches(run.pk, lane=1, seconds=None) is True
+    run.refresh_from_db()
+    assert (run.state, run.done, run.total) == (RunState.DONE, 9, 9)
+    assert not Lead.objects.filter(score_version__isnull=True).exists()
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_duplicate_task_that_loses_the_race_rolls_its_batch_back(north, monkeypatch):
+    leads = [LeadFactory(team=north) for _ in range(4)]
+    version = ScoringModel.objects.get(is_default=True).current_version
+    run = runs.start_recompute(version, batch_size=2)
+    real = scores.recompute_ids
+
+    def another_worker_finishes_this_batch_first(ids, specs, **kw):
+        result = real(ids, specs, **kw)
+        ScoreRun.objects.filter(pk=run.pk).update(lane_cursors={"0": ids[-1]}, done=len(ids))
+        return result
+
+    monkeypatch.setattr(scores, "recompute_ids", another_worker_finishes_this_batch_first)
+    assert runs.run_batches(run.pk, seconds=None) is True  # it stops…
+    run.refresh_from_db()
+    # …and its whole batch is undone (here the simulated winner wrote inside the same
+    # transaction, so it is undone too; a real winner commits on its own connection).
+    assert (run.done, run.lane_cursors) == (0, {"0": 0})
+    assert not Lead.objects.filter(score_version__isnull=False).exists()
