@@ -32,7 +32,8 @@ from .scoring_recompute import DB_NAME, MIX, ensure_default_model, use_own_datab
 NAME = "scoring_ingest"
 DESCRIPTION = "Event ingestion via POST /api/events/ (gunicorn + Celery on Redis): events/s and response→score delay"
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 8437
+PORT_RANGE = (8100, 8900)
+PORT = 0  # chosen at run time
 REDIS = "redis://127.0.0.1:6379/8"
 BATCH = 1000
 TARGET_RATE = 5000
@@ -50,6 +51,22 @@ def _env() -> dict[str, str]:
     url = common.with_db_name(common.database_url(), DB_NAME)
     return {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "CELERY_BROKER_URL": REDIS,
             "DJANGO_SETTINGS_MODULE": "qualify.settings", "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
+
+
+def _free_port() -> int:
+    """A port in PORT_RANGE nobody listens on (another engineer's server may hold any fixed one)."""
+    import socket
+
+    rnd = random.Random()
+    for _ in range(50):
+        port = rnd.randrange(*PORT_RANGE)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in range")
 
 
 def _wait_port(port: int, seconds: float = 30) -> None:
@@ -90,6 +107,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         c.execute("SELECT min(id), max(id), count(*) FILTER (WHERE score_version_id IS NULL) FROM leads_lead")
         lo, hi, unscored = c.fetchone()
     token = _token()
+    global PORT
+    PORT = _free_port()
     redis.Redis.from_url(REDIS).flushdb()
     env = _env()
     procs = [
