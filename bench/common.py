@@ -127,6 +127,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "postgres": pg_version,
         "shared_buffers": shared_buffers,
+        # Other processes on the machine skew every figure; the 1-minute load average says how much.
+        "load_before": round(os.getloadavg()[0], 2),
     }
 
 
@@ -295,7 +297,8 @@ def format_result(result: dict[str, Any]) -> str:
     out = [
         f"== {result['name']}: {result['description']}",
         f"   {result['started_at']} · {m.get('cpus')} CPUs ({m.get('cpu')}) · PostgreSQL {m.get('postgres')}"
-        f" (shared_buffers {m.get('shared_buffers')}) · Python {m.get('python')}",
+        f" (shared_buffers {m.get('shared_buffers')}) · Python {m.get('python')}"
+        f" · load average {m.get('load_before')} before, {m.get('load_after', '?')} after",
         "   " + " · ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in result["params"].items()),
         "",
     ]
