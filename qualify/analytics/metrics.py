@@ -44,6 +44,25 @@ class Filters:
     team_ids: tuple[int, ...]
 
 
+def _month_after(d: datetime.date) -> datetime.date:
+    return (d.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def grain_q(start: datetime.date, end: datetime.date) -> Q:
+    """Rollup rows covering [start, end] exactly once: month rows for the whole months inside the
+    range, day rows for the days before the first and after the last whole month."""
+    first_full = start if start.day == 1 else _month_after(start)
+    after_end = end + datetime.timedelta(days=1)
+    last_full_end = after_end.replace(day=1)  # exclusive: the 1st after the last whole month
+    if first_full >= last_full_end:
+        return Q(grain="d", day__gte=start, day__lte=end)
+    return (
+        Q(grain="m", day__gte=first_full, day__lt=last_full_end)
+        | Q(grain="d", day__gte=start, day__lt=first_full)
+        | Q(grain="d", day__gte=last_full_end, day__lte=end)
+    )
+
+
 def pct(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
@@ -145,7 +164,7 @@ def _row(key: str, label: str, agg: dict) -> FunnelRow:
 
 
 def _base(f: Filters, dim: str):
-    return FunnelRollup.objects.filter(dim=dim, team_id__in=f.team_ids, day__gte=f.start, day__lte=f.end)
+    return FunnelRollup.objects.filter(grain_q(f.start, f.end), dim=dim, team_id__in=f.team_ids)
 
 
 def funnel_total(f: Filters) -> FunnelRow:
@@ -224,7 +243,7 @@ def handoff_cells(f: Filters) -> list[HandoffCell]:
     """Handoffs created in the range, summed by SDR, source, segment, status and reason: one scan
     of the rollup that every handoff table on the page is then computed from in Python."""
     rows = (
-        HandoffRollup.objects.filter(team_id__in=f.team_ids, day__gte=f.start, day__lte=f.end)
+        HandoffRollup.objects.filter(grain_q(f.start, f.end), team_id__in=f.team_ids)
         .values_list("sdr_id", "source", "segment", "status", "reason_id").annotate(total=Sum("n")).order_by()
     )
     return [HandoffCell("" if sdr is None else str(sdr), source, segment, status, reason, n)

@@ -80,10 +80,16 @@ class WonDeal(models.Model):
         ]
 
 
-class FunnelRollup(models.Model):
-    """LeadFact summed per (cohort day, team, dimension, key). dim "all" has key ""."""
+class Grain(models.TextChoices):
+    DAY = "d", "Day"
+    MONTH = "m", "Month"
 
-    day = models.DateField()
+
+class FunnelRollup(models.Model):
+    """LeadFact summed per (cohort day or month, team, dimension, key). dim "all" has key ""."""
+
+    grain = models.CharField(max_length=1, choices=Grain.choices, default=Grain.DAY)
+    day = models.DateField(help_text="The day, or the first day of the month for month rows.")
     team_id = models.BigIntegerField()
     dim = models.CharField(max_length=16)
     key = models.CharField(max_length=200, blank=True, default="")
@@ -115,19 +121,16 @@ class FunnelRollup(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["dim", "team_id", "day", "key"], name="funnelrollup_cell_unique"),
+            models.UniqueConstraint(fields=["dim", "team_id", "grain", "day", "key"], name="funnelrollup_cell_unique"),
         ]
-        # The unique index (dim, team_id, day, key) serves every dashboard query:
-        # WHERE dim=? AND team_id = ANY(?) AND day BETWEEN ? AND ? GROUP BY key.
-        indexes = [
-            # Incremental refresh: DELETE the (team, day) cells whose leads changed.
-            models.Index(fields=["team_id", "day"], name="funnelrollup_team_day"),
-        ]
+        # The unique index (dim, team_id, grain, day, key) serves every dashboard query:
+        # WHERE dim=? AND team_id = ANY(?) AND (grain, day range) GROUP BY key; and the delta upserts.
 
 
 class HandoffRollup(models.Model):
-    """Handoffs per (created day, team, SDR, source, segment, status, reason)."""
+    """Handoffs per (created day or month, team, SDR, source, segment, status, reason)."""
 
+    grain = models.CharField(max_length=1, choices=Grain.choices, default=Grain.DAY)
     day = models.DateField()
     team_id = models.BigIntegerField()
     sdr_id = models.BigIntegerField()
@@ -140,8 +143,8 @@ class HandoffRollup(models.Model):
 
     class Meta:
         indexes = [
-            # Handoff dashboards: WHERE team_id = ANY(?) AND day BETWEEN ? AND ?.
-            models.Index(fields=["team_id", "day"], name="handoffrollup_team_day"),
+            # Handoff dashboards: WHERE team_id = ANY(?) AND (grain, day range).
+            models.Index(fields=["team_id", "grain", "day"], name="handoffrollup_team_grain_day"),
         ]
 
 

@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qualify.analytics import metrics as m
 from qualify.analytics.models import LeadFact
@@ -209,3 +211,39 @@ def test_incremental_refresh_gives_what_a_full_rebuild_gives(refreshed, north, s
     incremental = _snapshot()
     refresh(full=True)
     assert incremental == _snapshot()
+
+
+@given(
+    start=st.dates(min_value=datetime.date(2024, 1, 1), max_value=datetime.date(2026, 12, 31)),
+    days=st.integers(min_value=0, max_value=800),
+)
+def test_grain_filter_covers_every_day_of_the_range_exactly_once(start, days):
+    """Model the rows as (grain, day) for every day and month start of three years, and check the
+    selected ones cover each day in [start, end] once and nothing outside it."""
+    end = start + datetime.timedelta(days=days)
+    q = m.grain_q(start, end)
+    covered: list[datetime.date] = []
+    d = datetime.date(2023, 12, 1)
+    while d <= datetime.date(2029, 1, 1):
+        if _matches(q, "d", d):
+            covered.append(d)
+        if d.day == 1 and _matches(q, "m", d):
+            nxt = m._month_after(d)
+            covered += [d + datetime.timedelta(days=i) for i in range((nxt - d).days)]
+        d += datetime.timedelta(days=1)
+    assert sorted(covered) == [start + datetime.timedelta(days=i) for i in range(days + 1)]
+
+
+def _matches(q, grain, day) -> bool:
+    """Evaluate the Q of grain_q on one (grain, day) row in Python."""
+    from django.db.models import Q
+
+    if isinstance(q, Q) and q.children and all(isinstance(c, tuple) for c in q.children) and q.connector == "AND":
+        ok = True
+        for key, value in q.children:
+            field, _, op = key.partition("__")
+            actual = grain if field == "grain" else day
+            ok &= {"": actual == value, "gte": actual >= value, "lt": actual < value, "lte": actual <= value}[op]
+        return ok != q.negated
+    results = [_matches(c, grain, day) for c in q.children]
+    return any(results) if q.connector == "OR" else all(results)
