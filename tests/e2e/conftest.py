@@ -1,8 +1,8 @@
 """Real-browser tests: Playwright drives Debian's Chromium against pytest-django's live_server.
 
-Every test under tests/e2e is marked `browser` (deselect with `-m "not browser"`) and runs as a
-transactional test: the live server answers from another thread, so the test's data must be
-committed for it to see it.
+Every test under tests/e2e is marked `browser` (deselect with `-m "not browser"`), runs as a
+transactional test (the live server answers from another thread, so the test's data must be
+committed for it to see it), and runs after all other tests (see pytest_collection_modifyitems).
 
 Browser. `playwright install` cannot download here, so we launch the system Chromium:
 $QUALIFY_BROWSER, else /usr/bin/chromium (`apt-get install chromium`). Without one, the whole
@@ -39,6 +39,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -69,31 +70,34 @@ def _in_this_directory(item: pytest.Item) -> bool:
     return HERE in Path(str(item.path)).resolve().parents
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark ours, and run them last.
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark ours `browser` (early enough for `-m "not browser"`), or skip them without Chromium.
 
-    Last, because pytest's own fixture-based reordering (which runs after pytest-django's "db
-    tests before transactional ones") groups every test parametrized with pytest-playwright's
-    session-scoped `browser_name`, and a test elsewhere that names a parameter `page` gets that
-    parametrization too: our transactional tests were pulled in among plain `db` tests, whose
-    data-migration rows they flushed. After the browser tests, nothing else relies on a
-    pristine database, and Playwright's running event loop (see above) no longer matters.
-    Hooks in a conftest see the whole session's items: touch only ours.
+    No django_db marker: the autouse `_data_migration_rows` requests `transactional_db`, which
+    makes every test here transactional (and keeps tests/conftest.py's serialized rollback, which
+    Playwright defeats, off them)."""
+    if not _in_this_directory(item):
+        return
+    item.add_marker(pytest.mark.browser)
+    if chromium_executable() is None:
+        where = os.environ.get("QUALIFY_BROWSER") or "/usr/bin/chromium"
+        item.add_marker(pytest.mark.skip(
+            reason=f"no Chromium at {where}: apt-get install chromium, or set QUALIFY_BROWSER to a Chromium executable"
+        ))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run ours last.
+
+    pytest's own fixture-based reordering (which runs after pytest-django's "db tests before
+    transactional ones") groups every test parametrized with pytest-playwright's session-scoped
+    `browser_name`, and a test elsewhere that names a parameter `page` gets that parametrization
+    too: our transactional tests were pulled in among plain `db` tests, whose data-migration rows
+    they then flushed. After the browser tests nothing relies on a pristine database, and
+    Playwright's running event loop (see above) no longer matters. This hook sees the whole
+    session's items: it moves only ours, keeping every other order (and pytest-randomly's) as is.
     """
-    executable = chromium_executable()
-    skip = pytest.mark.skip(
-        reason=f"no Chromium at {os.environ.get('QUALIFY_BROWSER') or '/usr/bin/chromium'}: "
-        "apt-get install chromium, or set QUALIFY_BROWSER to a Chromium executable"
-    )
-    for item in items:
-        if not _in_this_directory(item):
-            continue
-        item.add_marker(pytest.mark.browser)
-        if item.get_closest_marker("django_db") is None:
-            item.add_marker(pytest.mark.django_db(transaction=True))
-        if executable is None:
-            item.add_marker(skip)
     ours = [item for item in items if _in_this_directory(item)]
     if ours:
         items[:] = [item for item in items if not _in_this_directory(item)] + ours
@@ -108,6 +112,47 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
         "headless": browser_type_launch_args.get("headless", True),
         "args": CHROMIUM_ARGS,
     }
+
+
+class _InFlight:
+    """Counts a browser context's requests that have not finished yet."""
+
+    def __init__(self, context) -> None:
+        self.context, self.count = context, 0
+        context.on("request", self._started)
+        context.on("requestfinished", self._ended)
+        context.on("requestfailed", self._ended)
+
+    def _started(self, request) -> None:
+        self.count += 1
+
+    def _ended(self, request) -> None:
+        self.count -= 1
+
+    def settle(self, timeout_s: float = 5.0) -> None:
+        """Wait (bounded) until the server has answered everything this context asked."""
+        deadline = time.monotonic() + timeout_s
+        while self.count > 0 and self.context.pages and time.monotonic() < deadline:
+            self.context.pages[0].wait_for_timeout(50)  # lets Playwright deliver the events
+
+
+@pytest.fixture
+def new_context(new_context):
+    """pytest-playwright's context factory, whose contexts go quiet before the test's teardown.
+
+    A request still running in the live server (a debounced htmx search, a navigation) when the
+    test ends writes while the teardown flush truncates: Postgres reported a deadlock. So before
+    pytest-playwright closes the contexts, wait until each has had all its answers."""
+    trackers = []
+
+    def make(**kwargs):
+        context = new_context(**kwargs)
+        trackers.append(_InFlight(context))
+        return context
+
+    yield make
+    for tracker in trackers:
+        tracker.settle()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from qualify.leads.models import Lead, Stage
 from tests.e2e.conftest import login_as, url_path
 from tests.factories import AccountFactory, LeadFactory
 
+STAGE_BADGE = ".badge[class*='stage-']"  # the lead stage or decision, not the waiting/SLA badges
 BANT = [("Need", 30), ("Budget", 55), ("Authority", 80), ("Timeline", 100)]  # cumulative % as each is confirmed
 
 
@@ -81,14 +82,14 @@ def test_sdr_qualifies_and_hands_off_ae_rejects_it_back_and_sdr_sees_why(page, p
     packet.get_by_label("Rejection note").fill("Contact cannot sign; get us to the CFO first.")
     packet.get_by_role("button", name="Reject", exact=True).click()
     packet = erin.locator("article.packet", has_text="Dana Diaz")
-    expect(packet.locator(".badge")).to_have_text("Rejected")
+    expect(packet.locator(STAGE_BADGE)).to_have_text("Rejected")
     expect(packet).to_contain_text("Rejected: No authority — Contact cannot sign; get us to the CFO first.")
     expect(packet.get_by_role("button", name="Accept")).to_have_count(0)
 
     # alice's queue has the lead back, with the reason.
     page.goto(f"{live_server.url}/queue/")
     row = page.locator("tr.lead-row", has=page.get_by_role("link", name="Dana Diaz"))
-    expect(row.locator(".badge")).to_have_text("Working")
+    expect(row.locator(STAGE_BADGE)).to_have_text("Working")
     expect(row).to_contain_text("No authority")
 
     handoff = Handoff.objects.get(lead=dana)
@@ -108,7 +109,7 @@ def test_ae_accepts_a_handoff_and_the_lead_becomes_theirs(page, live_server, e2e
     expect(packet).to_contain_text("100% complete")
     packet.get_by_role("button", name="Accept").click()
     packet = page.locator("article.packet", has_text="Dana Diaz")
-    expect(packet.locator(".badge")).to_have_text("Accepted")
+    expect(packet.locator(STAGE_BADGE)).to_have_text("Accepted")
 
     packet.get_by_role("link", name="Dana Diaz").click()
     assert url_path(page) == f"/leads/{dana.pk}/"
