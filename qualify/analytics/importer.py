@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pghistory
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,14 +25,12 @@ from qualify.leads.timeline import timeline_for
 from . import requalify
 from .access import access_item, access_queue, access_task, can_review, can_see_reviews, visible_queues, visible_tasks
 from .models import (
-    FollowUpTask,
     LeadOpportunityStage,
     OpportunityStage,
     RedFlag,
     RequalStatus,
     Requalification,
     ReviewItem,
-    ReviewQueue,
     TaskStatus,
     Verdict,
 )
@@ -226,8 +224,6 @@ def resolve_requalification(request: HttpRequest, req_id: int) -> HttpResponse:
     try:
         req = Requalification.objects.select_related("lead").get(pk=int(req_id))
     except (Requalification.DoesNotExist, ValueError):
-        from django.http import Http404
-
         raise Http404("No such re-qualification.")
     lead = access_lead(request.user, req.lead_id, for_write=True)
     try:

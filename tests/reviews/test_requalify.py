@@ -3,7 +3,6 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from qualify.errors import DomainError
 from qualify.leads.models import Stage, StageChange
