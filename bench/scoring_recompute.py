@@ -148,7 +148,7 @@ def load_events(leads: int, per_lead: int, seed: int, out=print) -> tuple[int, f
 # --- (a) the reference: one hand-written statement ---------------------------------------------------
 
 REFERENCE_SQL = """
-CREATE TEMP TABLE ref_scores AS
+CREATE UNLOGGED TABLE ref_scores AS
 WITH m AS (
     -- every (event, rule) match of the default model, one scan of leads_event
     SELECT e.lead_id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint AS t, r.rule
