@@ -85,7 +85,10 @@ def answers(request: HttpRequest, lead_id: int) -> HttpResponse:
 
     if request.htmx:
         context = answers_panel_context(lead, request.user, saved_criterion_id=criterion.pk)
-        return render(request, PANEL_TEMPLATE, context)
+        response = render(request, PANEL_TEMPLATE, context)
+        # Other parts of the lead page (the hand-off checklist) refresh themselves on this event.
+        response["HX-Trigger"] = "answers-changed"
+        return response
     messages.success(request, f"Answer recorded for {criterion.dimension}.")
     return HttpResponseRedirect(_lead_url(lead.pk))
 

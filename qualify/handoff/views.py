@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
 from qualify.errors import DomainError
@@ -39,8 +39,14 @@ def lead_handoff_context(lead, user) -> dict:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def hand_off_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """GET: the lead page's hand-off section alone (refreshed after each answer). POST: hand off."""
+    if request.method == "GET":
+        lead = access_lead(request.user, lead_id)
+        from qualify.leads.views import lead_detail_context
+
+        return render(request, "handoff/lead_actions.html", lead_detail_context(request, lead))
     lead = access_lead(request.user, lead_id, for_write=True)
     to = User.objects.filter(pk=request.POST.get("to_user") or 0).first()
     try:

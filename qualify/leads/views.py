@@ -46,10 +46,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = access_lead(request.user, lead_id)
-    return render(request, "leads/detail.html", _detail_context(request, lead))
+    return render(request, "leads/detail.html", lead_detail_context(request, lead))
 
 
-def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
+def lead_detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
     context = {
         "lead": lead,
         "can_change": can_change_lead(request.user, lead),
@@ -143,7 +143,7 @@ def _reason_action(request: HttpRequest, lead_id: int, kind: str) -> HttpRespons
             lifecycle.disqualify(lead, reason=data["reason"], note=data["note"], by=request.user)
     except DomainError as e:
         if request.htmx:
-            context = _detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
+            context = lead_detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
             return render(request, "leads/detail.html#actions", context)
         messages.error(request, e.message)
         return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))

@@ -159,3 +159,23 @@ def test_api_outsider_hand_off_is_404(api, charlie, erin, qualified_lead):
     api.force_authenticate(charlie)
     response = api.post("/api/handoffs/", {"lead": qualified_lead.pk, "to_user": erin.pk, "next_step": NEXT}, format="json")
     assert response.status_code == 404
+
+
+def test_hand_off_section_refreshes_after_an_answer(client, alice, worked_lead):
+    from qualify.frameworks.selection import framework_for
+
+    login(client, alice)
+    budget = framework_for(worked_lead).criteria.get(key="budget")
+    response = client.post(
+        f"/leads/{worked_lead.pk}/answers/",
+        {"criterion": budget.pk, "status": "confirmed", "evidence": "CFO confirmed 80k approved for Q3"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response["HX-Trigger"] == "answers-changed"
+    section = client.get(reverse("handoff:hand_off", args=[worked_lead.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="handoff"' in section and "Authority: not answered yet" in section
+    assert "Budget: not answered yet" not in section
+
+
+def test_hand_off_section_is_404_for_outsiders(client, charlie, worked_lead):
+    assert login(client, charlie).get(reverse("handoff:hand_off", args=[worked_lead.pk])).status_code == 404
