@@ -72,7 +72,9 @@ def _client(user: User) -> Client:
 
 def _main_query(case: common.Case) -> str | None:
     """The statement that reads the page of leads (the other ones are session, user, memberships)."""
-    candidates = [s for s in case.sql if 'FROM "leads_lead"' in s and "LIMIT" in s]
+    # SELECTs only: EXPLAIN ANALYZE runs its statement, and a page may also write (the decay refresh).
+    candidates = [s for s in case.sql
+                  if s.lstrip().upper().startswith("SELECT") and ";" not in s and 'FROM "leads_lead"' in s and "LIMIT" in s]
     return candidates[-1] if candidates else None
 
 
