@@ -49,4 +49,4 @@ def assign(lead: Lead, *, owner: User | None, by: User | None, rule=None, why: s
 def _owner_changed(lead: Lead, previous_id: int | None, owner: User | None, *, by: User | None, rule=None, why: str = "") -> None:
     from qualify.routing.history import ownership_changed
 
-    ownership_changed(lead, previous_id, owner.pk if owner else None, by=by, rule=rule, why=why)
+    ownership_changed(lead, previous_id, owner, by=by, rule=rule, why=why)

@@ -111,8 +111,23 @@ def candidates(rule: RoutingRule, lead: Lead, *, today: datetime.date, exclude: 
 
 
 def _lock_cursor(rule: RoutingRule) -> RoundRobinCursor:
-    RoundRobinCursor.objects.get_or_create(rule=rule)
-    return RoundRobinCursor.objects.select_for_update().get(rule=rule)
+    """The rule's cursor row, locked until commit. One query once the row exists."""
+    cursor = RoundRobinCursor.objects.select_for_update().filter(rule=rule).first()
+    if cursor is None:
+        RoundRobinCursor.objects.bulk_create([RoundRobinCursor(rule=rule)], ignore_conflicts=True)
+        cursor = RoundRobinCursor.objects.select_for_update().get(rule=rule)
+    return cursor
+
+
+def _user(user_id: int) -> User:
+    """The user with their memberships loaded in the same query: assign() checks their roles, and
+    User.memberships_cached would otherwise ask again."""
+    memberships = list(Membership.objects.filter(user_id=user_id).select_related("user", "team"))
+    if not memberships:
+        return User.objects.get(pk=user_id)
+    user = memberships[0].user
+    user._memberships = memberships
+    return user
 
 
 def _pick(rule: RoutingRule, found: list[choose.Candidate], cursor: RoundRobinCursor | None) -> int | None:
@@ -140,16 +155,19 @@ def route(
     exclude: frozenset[int] = frozenset(),
     override_only: bool = False,
     fallback_to_pool: bool = True,
+    locked: bool = False,
 ) -> RouteResult:
     """Give `lead` to the rep the first matching rule picks, or to the team pool.
 
     `exclude`: reps not to pick (the current owner, when an escalation reassigns). `override_only`:
     consider only rules that may re-route an owned lead. With `fallback_to_pool=False` a lead no
-    rule places keeps its owner. Every outcome, the pool included, is recorded in Assignment.
-    Costs ~10 queries.
+    rule places keeps its owner. `locked`: the caller already holds the lead's row lock in this
+    transaction and loaded it with its account. Every outcome, the pool included, is recorded in
+    Assignment. Costs about 15 queries with the assignment and the SLA clock it starts.
     """
     with transaction.atomic():
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("account").get(pk=lead.pk)
+        if not locked:
+            lead = Lead.objects.select_for_update(of=("self",)).select_related("account").get(pk=lead.pk)
         today = timezone.localdate()
         notes: list[str] = []
         for rule in active_rules():
@@ -182,7 +200,7 @@ def _give(lead: Lead, owner_id: int | None, *, rule: RoutingRule | None, by: Use
         # Nothing changes, but the routing decision is still on record.
         record(lead.pk, previous, owner_id, by=by, rule=rule, why=why)
         return RouteResult(owner_id, rule, why, False)
-    owner = User.objects.get(pk=owner_id) if owner_id else None
+    owner = _user(owner_id) if owner_id else None
     assign(lead, owner=owner, by=by, rule=rule, why=why)
     return RouteResult(owner_id, rule, why, True)
 
@@ -190,12 +208,12 @@ def _give(lead: Lead, owner_id: int | None, *, rule: RoutingRule | None, by: Use
 # --- entry points ------------------------------------------------------------------------------
 
 
-def route_new_mql(lead: Lead) -> bool:
+def route_new_mql(lead: Lead, *, locked: bool = False) -> bool:
     """A lead just became an MQL: route it if it has no owner, or if a rule overrides owners.
     Returns whether the owner changed (the assignment then started the SLA clock)."""
     if lead.owner_id is None:
-        return route(lead, why="New MQL").changed
-    return route(lead, why="New MQL", override_only=True, fallback_to_pool=False).changed
+        return route(lead, why="New MQL", locked=locked).changed
+    return route(lead, why="New MQL", override_only=True, fallback_to_pool=False, locked=locked).changed
 
 
 def escalate_reassign(lead: Lead, *, why: str) -> str:

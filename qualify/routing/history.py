@@ -28,18 +28,20 @@ def record(lead_id: int, from_id: int | None, to_id: int | None, *, by: User | N
     )
 
 
-def ownership_changed(lead: Lead, from_id: int | None, to_id: int | None, *, by: User | None,
+def ownership_changed(lead: Lead, from_id: int | None, owner: User | None, *, by: User | None,
                       rule: RoutingRule | None = None, why: str = "") -> None:
-    """Record the change, let SLA clocks follow it, and tell the new owner (unless they took it)."""
-    from accounts.models import User
+    """Record the change, let SLA clocks follow it, and tell the new owner (unless they took it).
+
+    `lead` is the caller's instance (team, stage, account as the caller last saw them); the row is
+    locked by the caller. Costs three or four queries."""
     from qualify.sla import notify
     from qualify.sla.clocks import owner_changed
     from qualify.sla.models import NotificationKind
 
+    to_id = owner.pk if owner else None
     record(lead.pk, from_id, to_id, by=by, rule=rule, why=why)
-    owner_changed(lead.pk, from_id, to_id, by_id=by.pk if by else None)
-    if to_id is not None and (by is None or by.pk != to_id):
-        owner = User.objects.get(pk=to_id)
+    owner_changed(lead.pk, from_id, to_id, by_id=by.pk if by else None, lead=lead)
+    if owner is not None and (by is None or by.pk != owner.pk):
         source = f"by {by}" if by else (f"by rule '{rule.name}'" if rule else "by Qualify")
         notify.save_all([
             notify.make(

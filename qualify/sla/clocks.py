@@ -12,8 +12,8 @@ import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from qualify.leads.models import SDR_STAGES, Lead, Stage
@@ -65,13 +65,15 @@ def calendar_for(team_id: int, policy: SlaPolicy) -> BusinessCalendar:
     """The policy's own calendar, else the team's, else the default one. One query."""
     if policy.calendar_id:
         return policy.calendar
-    link = TeamCalendar.objects.filter(team_id=team_id).select_related("calendar").first()
-    if link is not None:
-        return link.calendar
-    default = BusinessCalendar.objects.filter(is_default=True).first()
-    if default is None:
+    found = (
+        BusinessCalendar.objects.filter(Q(team_links__team_id=team_id) | Q(is_default=True))
+        .annotate(is_team=Exists(TeamCalendar.objects.filter(team_id=team_id, calendar=OuterRef("pk"))))
+        .order_by("-is_team")
+        .first()
+    )
+    if found is None:
         raise BusinessCalendar.DoesNotExist("No default business calendar: create one in admin and tick 'is default'.")
-    return default
+    return found
 
 
 def build_plan(
@@ -118,12 +120,29 @@ def start_clock(
         owner_id=owner_id, started_at=started, warn_at=warn, due_at=due, plan=plan,
         next_step=0, next_action_at=warn,
     )
-    try:
-        with transaction.atomic():
-            clock.save()
-    except IntegrityError:
-        return Clock.objects.filter(lead_id=lead.pk, kind=kind, status=ClockStatus.OPEN).first()
-    return clock
+    if _insert_unless_running(clock):
+        return clock
+    return Clock.objects.filter(lead_id=lead.pk, kind=kind, status=ClockStatus.OPEN).first()
+
+
+def _insert_unless_running(clock: Clock) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING against sla_clock_one_open_per_kind: one statement, no
+    savepoint, and a concurrent start of the same clock simply loses. Sets clock.pk when inserted."""
+    fields = [f for f in Clock._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(getattr(clock, f.attname), connection) for f in fields]
+    sql = (
+        f"INSERT INTO {Clock._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+        "ON CONFLICT (lead_id, kind) WHERE status = 'open' DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    clock.pk = row[0]
+    clock._state.adding = False
+    return True
 
 
 def _lead(lead_or_id: Lead | int) -> Lead:
@@ -180,7 +199,9 @@ def cancel_clocks(lead_id: int, kinds: Iterable[str], *, note: str, by_id: int |
 # --- hooks -------------------------------------------------------------------------------------
 
 
-def owner_changed(lead_id: int, old_owner_id: int | None, new_owner_id: int | None, *, by_id: int | None = None) -> None:
+def owner_changed(
+    lead_id: int, old_owner_id: int | None, new_owner_id: int | None, *, by_id: int | None = None, lead: Lead | None = None
+) -> None:
     """Called by assignment in its transaction after the owner changed.
 
     Running touch clocks follow their policy: `keep` hands the clock to the new owner, `restart`
@@ -189,11 +210,12 @@ def owner_changed(lead_id: int, old_owner_id: int | None, new_owner_id: int | No
     """
     if old_owner_id == new_owner_id:
         return
+    if lead is not None and "account" not in lead._state.fields_cache:
+        lead = None  # need the account (segment) to choose a policy: load it below
     running = list(
         Clock.objects.select_for_update().select_related("policy")
         .filter(lead_id=lead_id, kind__in=TOUCH_KINDS, status=ClockStatus.OPEN)
     )
-    lead = None
     for clock in running:
         if clock.policy.on_reassign == OnReassign.RESTART and new_owner_id is not None:
             Clock.objects.filter(pk=clock.pk).update(
@@ -221,7 +243,7 @@ def stage_changed(lead_id: int, from_stage: str, to_stage: str, by_id: int | Non
     from qualify.routing.engine import route_new_mql
 
     with transaction.atomic():
-        lead = Lead.objects.select_related("account").filter(pk=lead_id).first()
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("account").filter(pk=lead_id).first()
         if lead is None or lead.stage != to_stage:
             return  # gone, or moved on again since: the later change has its own hook
         if to_stage not in SDR_STAGES:
@@ -230,7 +252,7 @@ def stage_changed(lead_id: int, from_stage: str, to_stage: str, by_id: int | Non
         if from_stage == Stage.NURTURE:
             start_touch_clock(lead, ClockKind.RECYCLED_TOUCH)
         if to_stage == Stage.MQL:
-            routed = route_new_mql(lead)
+            routed = route_new_mql(lead, locked=True)
             if not routed and lead.owner_id and from_stage != Stage.NURTURE:
                 start_touch_clock(lead, ClockKind.MQL_FIRST_TOUCH)
 

@@ -1,0 +1,76 @@
+"""A manager sees an SLA breach appear and reassigns the lead, in a real browser.
+
+Time is not faked on the server: the lead's first-touch clock is created as if the lead became an
+MQL 90 minutes ago (North counts SLAs on a round-the-clock calendar here, so "one business hour"
+is one hour whatever the hour the test runs), and the SLA sweep task runs in the test process,
+exactly as Celery beat would run it.
+"""
+
+import datetime
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login_as, url_path
+
+
+def round_the_clock_calendar(team):
+    from qualify.sla.models import BusinessCalendar, TeamCalendar, WorkingHours
+
+    cal = BusinessCalendar.objects.create(name="Always open", time_zone="UTC")
+    WorkingHours.objects.bulk_create(
+        WorkingHours(calendar=cal, weekday=d, start=datetime.time(0), end=datetime.time(0)) for d in range(7)
+    )
+    TeamCalendar.objects.create(team=team, calendar=cal)
+
+
+def test_manager_sees_a_breach_appear_and_reassigns_the_lead(page, live_server, e2e_cast, page_for):
+    from qualify.leads.models import Lead, Stage
+    from qualify.sla.clocks import start_clock
+    from qualify.sla.models import ClockKind
+    from qualify.sla.tasks import sweep
+    from tests.factories import LeadFactory
+
+    c = e2e_cast
+    round_the_clock_calendar(c.north)
+    lead = LeadFactory(team=c.north, owner=c.alice, stage=Stage.MQL, first_name="Dana", last_name="Diaz")
+
+    login_as(page, live_server, "maria")
+    page.get_by_role("link", name="Breaches").click()
+    expect(page.get_by_role("heading", name="Breaches and escalations")).to_be_visible()
+    expect(page.locator("#overdue")).to_contain_text("Nothing overdue")
+
+    # Dana became an MQL 90 minutes ago and Alice has not touched her: due 30 minutes ago.
+    lead = Lead.objects.select_related("account").get(pk=lead.pk)
+    start_clock(lead, ClockKind.MQL_FIRST_TOUCH, owner_id=c.alice.pk, at=timezone.now() - datetime.timedelta(minutes=90))
+    result = sweep()  # what beat runs every minute
+    assert result.startswith("1 clocks, 3 steps")
+
+    page.reload()
+    overdue = page.locator("#overdue")
+    expect(overdue).to_contain_text("Dana Diaz")
+    expect(overdue).to_contain_text("Alice Adams")
+    expect(overdue).to_contain_text("overdue 30m")
+    expect(page.locator("#escalations")).to_contain_text("Notified Alice, Maria")
+    # The navigation badge (htmx, on load) shows Maria's breach notification.
+    expect(page.locator("#notification-badge")).to_have_text("1")
+
+    page.get_by_label("Reassign Dana Diaz to").select_option(label="Bob Brown")
+    page.get_by_role("button", name="Reassign").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Dana Diaz now belongs to Bob Brown")
+    assert url_path(page) == "/sla/breaches/"
+    expect(page.locator("#overdue")).to_contain_text("Bob Brown")  # the clock stays, now Bob's
+    assert Lead.objects.get(pk=lead.pk).owner == c.bob
+
+    # The lead page tells the story; Bob was told.
+    page.get_by_role("link", name="Dana Diaz").first.click()
+    expect(page.locator("#sla-panel")).to_contain_text("overdue 30m")
+    expect(page.locator("#sla-panel")).to_contain_text("Notified Alice, Maria")
+    expect(page.locator("#reassign")).to_contain_text("Alice Adams → Bob Brown")
+    bob = page_for("bob")
+    expect(bob.locator("#notification-badge")).to_have_text("1")
+    bob.get_by_role("link", name="Notifications").click()
+    expect(bob.locator("#notes")).to_contain_text("Lead assigned to you: Dana Diaz")
+    bob.get_by_role("button", name="Mark read").click()
+    expect(bob.locator("#notification-badge")).to_have_text("")
