@@ -39,6 +39,7 @@ TARGET_MS = 500.0
 STAGE_CHANGES = 5_000_000
 HISTORY_VERSION = 1
 INCREMENT = 5_000  # stage changes in a "5-minute" batch for the incremental refresh
+DECISIONS = 200  # handoff decisions in that batch
 
 FORWARD = ["new", "mql", "working", "handed_off", "accepted", "opportunity"]
 PATHS = {
@@ -263,13 +264,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with connection.cursor() as c:
         c.execute("SELECT max(id) FROM leads_lead")
         top = c.fetchone()[0]
-        # A typical 5-minute batch: the newest leads move on (mql → working by their owner).
+        # A busy 5-minute batch: 5,000 leads move on (mql → working by their owner), and AEs decide
+        # 200 recent pending handoffs (accepted now; put back below).
         c.execute(
             """INSERT INTO leads_stagechange (lead_id, from_stage, to_stage, by_id, at, why)
                SELECT id, 'mql', 'working', owner_id, now(), 'bench' FROM leads_lead
                WHERE stage = 'mql' AND id > %s ORDER BY id LIMIT %s""",
             [top - 200_000, INCREMENT],
         )
+        c.execute(
+            """UPDATE handoff_handoff SET status = 'accepted', decided_at = now(), decided_by_id = to_user_id
+               WHERE id IN (SELECT id FROM handoff_handoff WHERE status = 'pending' AND created_at > now() - interval '30 days'
+                            ORDER BY id LIMIT %s) RETURNING id""",
+            [DECISIONS],
+        )
+        decided = [r[0] for r in c.fetchall()]
     # Steady state: lead rows were not updated since the last run (the data set's were, at load
     # time, within the 10-minute safety margin), so only the new stage changes' leads are dirty.
     from qualify.analytics import rollups
@@ -282,12 +291,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rollups.TIME_SAFETY = saved_margin
     inc_s = time.perf_counter() - t
     print(f"  incremental refresh: {inc.leads:,} leads, {inc.cells:,} cells in {inc_s:.2f} s", flush=True)
-    with connection.cursor() as c:
-        c.execute("DELETE FROM leads_stagechange WHERE why = 'bench'")  # keep the data set as loaded
+    with connection.cursor() as c:  # keep the data set as loaded
+        c.execute("DELETE FROM leads_stagechange WHERE why = 'bench'")
+        c.execute("UPDATE handoff_handoff SET status = 'pending', decided_at = NULL, decided_by_id = NULL WHERE id = ANY(%s)",
+                  [decided])
     refresh(full=True)
     dataset_rows = {"lead facts": LeadFact.objects.count(), "funnel rollup rows": FunnelRollup.objects.count()}
     result["params"].update({"full_refresh_s": round(full_s, 1), "incremental_refresh_s": round(inc_s, 2),
-                             "incremental_leads": inc.leads, **{k.replace(" ", "_"): v for k, v in dataset_rows.items()}})
+                             "incremental_leads": inc.leads, "incremental_handoff_decisions": len(decided), **{k.replace(" ", "_"): v for k, v in dataset_rows.items()}})
 
     team = ds.team(0)
     manager, admin = ds.manager(team), ds.admin()

@@ -18,7 +18,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 @admin.register(RefreshState)
 class RefreshStateAdmin(admin.ModelAdmin):
-    list_display = ["refreshed_at", "full_at", "last_leads", "last_seconds", "stagechange_id", "touch_id", "handoff_id"]
+    list_display = ["refreshed_at", "full_at", "last_leads", "last_seconds", "stagechange_id", "touch_id"]
     readonly_fields = list_display
 
     def has_add_permission(self, request):

@@ -154,7 +154,6 @@ class RefreshState(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     stagechange_id = models.BigIntegerField(default=0)
     touch_id = models.BigIntegerField(default=0)
-    handoff_id = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField(null=True)
     full_at = models.DateTimeField(null=True)
     last_leads = models.IntegerField(default=0, help_text="Leads recomputed by the last refresh.")

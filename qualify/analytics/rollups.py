@@ -193,8 +193,6 @@ def refresh(*, full: bool = False) -> RefreshResult:
         max_sc = c.fetchone()[0]
         c.execute("SELECT COALESCE(max(id), 0) FROM leads_touch")
         max_touch = c.fetchone()[0]
-        c.execute("SELECT COALESCE(max(id), 0) FROM handoff_handoff")
-        max_handoff = c.fetchone()[0]
         now = timezone.now()
         full = full or state.refreshed_at is None
         if full:
@@ -216,7 +214,7 @@ def refresh(*, full: bool = False) -> RefreshResult:
         # Fresh statistics: the planner otherwise sees the rewritten tables as empty and picks
         # the wrong index. Costs a sample of each table (well under a second at 1M leads).
         c.execute("ANALYZE analytics_funnelrollup, analytics_handoffrollup, analytics_wondeal" + (", analytics_leadfact" if full else ""))
-        state.stagechange_id, state.touch_id, state.handoff_id, state.refreshed_at = max_sc, max_touch, max_handoff, now
+        state.stagechange_id, state.touch_id, state.refreshed_at = max_sc, max_touch, now
         if full:
             state.full_at = now
         state.last_leads, state.last_seconds = leads, round(time.monotonic() - started, 3)
@@ -273,12 +271,13 @@ def _incremental(c, state: RefreshState, tz: str) -> tuple[int, int]:
 
 
 def _incremental_handoffs(c, state: RefreshState, tz: str) -> None:
-    """Rebuild the handoff rollup for the days of handoffs created or decided since the last run
-    (usually today and yesterday), not the whole table."""
+    """Rebuild the handoff rollup for the days (and months) of handoffs created or decided since
+    the last run, usually just today's, not the whole table. Handoffs are only ever created and
+    decided "now" (imports do not create them), so their timestamps are a safe watermark."""
     c.execute(
         """SELECT DISTINCT (created_at AT TIME ZONE %(tz)s)::date FROM handoff_handoff
-           WHERE id > %(hid)s OR decided_at > %(since)s""",
-        {"tz": tz, "hid": max(state.handoff_id - ID_SAFETY, 0), "since": state.refreshed_at - TIME_SAFETY},
+           WHERE created_at > %(since)s OR decided_at > %(since)s""",
+        {"tz": tz, "since": state.refreshed_at - TIME_SAFETY},
     )
     days = [r[0] for r in c.fetchall()]
     if not days:
