@@ -21,6 +21,7 @@ from bench import common
 BENCHMARKS: list[str] = [
     "bench.queue",
     "bench.scoring_recompute",
+    "bench.scoring_ingest",
     "bench.analytics",
     "bench.sla_sweep",
     "bench.routing",
