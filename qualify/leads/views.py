@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -16,7 +17,7 @@ from . import lifecycle
 from .access import access_lead, can_change_lead
 from .assignment import claim as claim_lead
 from .forms import MoveForm, ReasonForm, TouchForm
-from .models import Lead, Segment, Source, Stage
+from .models import Lead, Segment, Source, Stage, TouchKind, TouchOutcome
 from .panels import decorate_queue_rows, lead_page_context
 from .queue import QueuePage, load_queue, queue_scopes
 from .timeline import timeline_for
@@ -34,7 +35,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "stages": Stage.choices,
         "sources": Source.choices,
         "segments": Segment.choices,
-        "touch_form": TouchForm(),
+        **_row_context(request),
     }
     if request.htmx and request.GET.get("after"):
         return render(request, "leads/queue.html#more-rows", context)
@@ -70,6 +71,18 @@ def _panels(request: HttpRequest, lead: Lead) -> dict:
     return lead_page_context(lead, request.user)
 
 
+def _row_context(request: HttpRequest) -> dict:
+    """What every queue row needs, computed once per page rather than once per row."""
+    here = request.POST.get("next") if request.method == "POST" else request.get_full_path()
+    return {"here": here or reverse("leads:queue"), "touch_kind_options": _options(TouchKind), "touch_outcome_options": _options(TouchOutcome)}
+
+
+def _options(choices) -> str:
+    """<option> tags for a choice set, built once per page: looping them in every row's template
+    was the largest part of the queue's render time."""
+    return format_html_join("", '<option value="{}">{}</option>', choices.choices)
+
+
 def _row_response(request: HttpRequest, lead: Lead, *, error: str = "", flash: str = "") -> HttpResponse:
     """htmx: re-render the queue row in place. Otherwise: back to where the user came from."""
     if request.htmx:
@@ -78,7 +91,7 @@ def _row_response(request: HttpRequest, lead: Lead, *, error: str = "", flash: s
         response = render(
             request,
             "leads/queue.html#row",
-            {"lead": lead, "row_error": error, "row_flash": flash, "touch_form": TouchForm()},
+            {"lead": lead, "row_error": error, "row_flash": flash, **_row_context(request)},
         )
         return response
     if error:
