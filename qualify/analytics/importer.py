@@ -816,7 +816,7 @@ def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] |
         if len(chosen) != len(set(chosen)):
             raise DomainError("Two columns are mapped to the same field.", field="mapping")
     with transaction.atomic():
-        current = ImportJob.objects.select_for_update().get(pk=job.pk)
+        current = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
         if current.status in (ImportStatus.PENDING, ImportStatus.RUNNING):
             raise DomainError("This import is already running.")
         if current.imported_at is not None:

@@ -38,7 +38,8 @@ def visible_jobs(user):
 def access_job(user, job_id) -> ImportJob:
     import_teams(user)
     try:
-        return visible_jobs(user).select_related("team", "created_by").get(pk=int(job_id))
+        # The file itself (up to 50 MB) is not needed to show or poll a job.
+        return visible_jobs(user).select_related("team", "created_by").defer("content").get(pk=int(job_id))
     except (ImportJob.DoesNotExist, ValueError, TypeError):
         raise Http404("No such import.")
 
