@@ -59,6 +59,8 @@ def test_sdr_qualifies_and_hands_off_ae_rejects_it_back_and_sdr_sees_why(page, p
         expect(page.get_by_role("progressbar", name="Qualification completeness")).to_have_attribute("aria-valuenow", str(percent))
     expect(page.locator(".answers-panel")).to_contain_text("Ready for handoff")
     expect(page.locator(".missing-required")).to_have_count(0)
+    # The hand-off checklist in the Actions card refreshed itself too (htmx event, no reload).
+    expect(page.locator("#handoff-missing")).not_to_contain_text("Required before handoff")
     assert page.evaluate("window.__marker === 1"), "saving an answer reloaded the whole page"
 
     # The hand-off form in the Actions card: erin, the team default, is preselected.

@@ -173,7 +173,7 @@ def test_hand_off_section_refreshes_after_an_answer(client, alice, worked_lead):
     )
     assert response["HX-Trigger"] == "answers-changed"
     section = client.get(reverse("handoff:hand_off", args=[worked_lead.pk]), HTTP_HX_REQUEST="true").content.decode()
-    assert 'id="handoff"' in section and "Authority: not answered yet" in section
+    assert 'id="handoff-missing"' in section and "Authority: not answered yet" in section
     assert "Budget: not answered yet" not in section
 
 
