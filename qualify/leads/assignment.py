@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role
 from qualify.errors import DomainError
@@ -21,7 +22,7 @@ def claim(lead: Lead, *, by: User) -> Lead:
         raise DomainError("Only the team's SDRs can claim its pool leads.")
     with transaction.atomic():
         # Conditional update: two SDRs clicking "claim" at once cannot both win.
-        won = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=by)
+        won = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=by, updated_at=timezone.now())
         if won != 1:
             raise DomainError("Someone else claimed this lead first.")
         _owner_changed(lead, None, by, by=by, why="Claimed from the team pool")
@@ -39,7 +40,8 @@ def assign(lead: Lead, *, owner: User | None, by: User | None, rule=None, why: s
         raise DomainError(f"{owner} is not a rep on {lead.team}.", field="owner")
     with transaction.atomic():
         previous = Lead.objects.select_for_update().filter(pk=lead.pk).values_list("owner_id", flat=True).first()
-        Lead.objects.filter(pk=lead.pk).update(owner=owner)
+        # updated_at too: metrics refresh finds changed leads by it (qualify/analytics/rollups.py).
+        Lead.objects.filter(pk=lead.pk).update(owner=owner, updated_at=timezone.now())
         if previous != (owner.pk if owner else None):
             _owner_changed(lead, previous, owner, by=by, rule=rule, why=why)
     lead.refresh_from_db()

@@ -202,3 +202,10 @@ def test_disqualify_from_lead_page_needs_a_reason_note(client, alice, alices_lea
     )
     assert "at least 40 characters" in response.content.decode()
     assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.NEW
+
+
+def test_claiming_marks_the_lead_changed_for_metrics(client, alice, pool_lead):
+    before = pool_lead.updated_at
+    login(client, alice).post(reverse("leads:claim", args=[pool_lead.pk]))
+    pool_lead.refresh_from_db()
+    assert pool_lead.owner == alice and pool_lead.updated_at > before
