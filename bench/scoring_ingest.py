@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cwd=ROOT, env=env,
         ),
         subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "qualify", "worker", "-c", str(args.celery_concurrency),
+            [sys.executable, "-m", "celery", "-A", "qualify", "worker", "-Q", "default,ingest,scoring,sla,io", "-c", str(args.celery_concurrency),
              "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle",
              "--logfile", "/tmp/scoring-ingest-celery.log"],
             cwd=ROOT, env=env,

@@ -178,6 +178,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues by kind, so each scales on its own workers (Procfile): incremental scoring after
+# ingestion is latency-critical and must not wait behind a million-lead recompute.
+CELERY_TASK_ROUTES = {
+    "scoring.score_leads": {"queue": "ingest"},
+    "scoring.*": {"queue": "scoring"},
+    "sla.*": {"queue": "sla"},
+    "routing.*": {"queue": "sla"},
+    "analytics.run_import": {"queue": "io"},
+}
 
 LOGGING = {
     "version": 1,

@@ -56,3 +56,16 @@ def test_tests_run_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version_num")
         assert int(cursor.fetchone()[0]) >= 150000
+
+
+def test_every_routed_queue_has_a_worker_in_both_procfiles():
+    from django.conf import settings
+
+    def queues(command: str) -> set[str]:
+        match = re.search(r"-Q (\S+)", command)
+        return set(match.group(1).split(",")) if match else set()
+
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    production = set().union(*(queues(c) for c in _procfile("Procfile").values()))
+    assert routed <= production
+    assert routed <= queues(_procfile("Procfile.dev")["worker"])

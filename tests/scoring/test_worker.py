@@ -45,7 +45,7 @@ def worker(settings):
         "DJANGO_SETTINGS_MODULE": "qualify.settings",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "qualify", "worker", "--pool", "solo", "--loglevel", "WARNING",
+        [sys.executable, "-m", "celery", "-A", "qualify", "worker", "-Q", "default,ingest,scoring,sla,io", "--pool", "solo", "--loglevel", "WARNING",
          "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
