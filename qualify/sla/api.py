@@ -43,7 +43,7 @@ class ClockSerializer(serializers.ModelSerializer):
         model = Clock
         fields = [
             "id", "lead", "kind", "policy", "handoff", "owner", "started_at", "warn_at", "due_at", "status",
-            "breached_at", "closed_at", "closed_by", "closed_note", "next_action_at",
+            "breached_at", "closed_at", "closed_by", "closed_note",
         ]
         read_only_fields = fields
 
@@ -56,9 +56,11 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    headline = serializers.CharField(read_only=True, help_text="The title with the lead's name in front.")
+
     class Meta:
         model = Notification
-        fields = ["id", "kind", "title", "body", "url", "lead", "clock", "created_at", "read_at"]
+        fields = ["id", "kind", "headline", "title", "body", "url", "lead", "clock", "created_at", "read_at"]
         read_only_fields = fields
 
 
@@ -120,14 +122,14 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        qs = Notification.objects.filter(user=self.request.user)
+        qs = Notification.objects.filter(user=self.request.user).select_related("lead")
         if self.request.query_params.get("unread") in ("1", "true", "yes"):
             qs = qs.filter(read_at__isnull=True)
         return qs
 
     def get_object(self) -> Notification:
         try:
-            return Notification.objects.get(pk=int(self.kwargs["pk"]), user=self.request.user)
+            return Notification.objects.select_related("lead").get(pk=int(self.kwargs["pk"]), user=self.request.user)
         except (Notification.DoesNotExist, ValueError):
             raise Http404("No such notification.")
 
@@ -141,7 +143,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         """Mark one notification read (idempotent: the first read time is kept)."""
         note = self.get_object()
         notify.mark_read(Notification.objects.filter(pk=note.pk))
-        note.refresh_from_db()
+        note.refresh_from_db(fields=["read_at"])
         return Response(NotificationSerializer(note).data)
 
     @extend_schema(request=None, responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}))

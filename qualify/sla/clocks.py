@@ -23,6 +23,7 @@ from .models import (
     BusinessCalendar,
     Clock,
     ClockKind,
+    ClockSchedule,
     ClockStatus,
     OnReassign,
     SlaPolicy,
@@ -118,25 +119,27 @@ def start_clock(
     clock = Clock(
         lead_id=lead.pk, team_id=lead.team_id, policy=policy, calendar=calendar, kind=kind, handoff=handoff,
         owner_id=owner_id, started_at=started, warn_at=warn, due_at=due, plan=plan,
-        next_step=0, next_action_at=warn,
     )
-    if _insert_unless_running(clock):
+    if _insert_unless_running(clock, first_action_at=warn):
         return clock
     return Clock.objects.filter(lead_id=lead.pk, kind=kind, status=ClockStatus.OPEN).first()
 
 
-def _insert_unless_running(clock: Clock) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING against sla_clock_one_open_per_kind: one statement, no
-    savepoint, and a concurrent start of the same clock simply loses. Sets clock.pk when inserted."""
+def _insert_unless_running(clock: Clock, *, first_action_at: datetime.datetime) -> bool:
+    """The clock and its schedule row in one statement: INSERT ... ON CONFLICT DO NOTHING against
+    sla_clock_one_open_per_kind (no savepoint; a concurrent start of the same clock simply loses),
+    then the schedule row for whatever was inserted. Sets clock.pk when inserted."""
     fields = [f for f in Clock._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     values = [f.get_db_prep_save(getattr(clock, f.attname), connection) for f in fields]
     sql = (
-        f"INSERT INTO {Clock._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-        "ON CONFLICT (lead_id, kind) WHERE status = 'open' DO NOTHING RETURNING id"
+        f"WITH c AS (INSERT INTO {Clock._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+        "ON CONFLICT (lead_id, kind) WHERE status = 'open' DO NOTHING RETURNING id) "
+        f"INSERT INTO {ClockSchedule._meta.db_table} (clock_id, next_step, next_action_at) "
+        "SELECT id, 0, %s FROM c RETURNING clock_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, [*values, first_action_at])
         row = cursor.fetchone()
     if row is None:
         return False
@@ -165,16 +168,24 @@ def start_handoff_clock(handoff: Handoff) -> Clock | None:
 # --- stopping ----------------------------------------------------------------------------------
 
 
+def _unschedule(running) -> None:
+    """Drop the schedule rows of `running` clocks first: the sweep locks schedule rows before clock
+    rows, and taking them in the same order means the two can never deadlock."""
+    ClockSchedule.objects.filter(clock__in=running).delete()
+
+
 def _close(qs, *, at: datetime.datetime, by_id: int | None, note: str) -> int:
-    """Stop open clocks in one UPDATE: met when `at` is on time, late otherwise."""
-    return qs.filter(status=ClockStatus.OPEN).update(
+    """Stop open clocks: met when `at` is on time, late otherwise. Two statements."""
+    running = qs.filter(status=ClockStatus.OPEN)
+    _unschedule(running)
+    return running.update(
         status=Case(When(due_at__gte=at, then=Value(ClockStatus.MET)), default=Value(ClockStatus.LATE)),
-        closed_at=at, closed_by_id=by_id, closed_note=note[:200], next_action_at=None,
+        closed_at=at, closed_by_id=by_id, closed_note=note[:200],
     )
 
 
 def stop_touch_clocks(lead_id: int, *, at: datetime.datetime, by: User | None, note: str) -> int:
-    """A logged touch stops the lead's running touch clocks that started before it. One query.
+    """A logged touch stops the lead's running touch clocks that started before it. Two queries.
 
     A touch dated before a clock started (logged late for an earlier call) does not stop it.
     """
@@ -183,16 +194,17 @@ def stop_touch_clocks(lead_id: int, *, at: datetime.datetime, by: User | None, n
 
 
 def stop_handoff_clock(handoff: Handoff, *, by: User | None, note: str, at: datetime.datetime | None = None) -> int:
-    """The AE's accept or reject stops the handoff's clock. One query."""
+    """The AE's accept or reject stops the handoff's clock. Two queries."""
     qs = Clock.objects.filter(handoff_id=handoff.pk, kind=ClockKind.HANDOFF_DECISION)
     return _close(qs, at=at or timezone.now(), by_id=by.pk if by else None, note=note)
 
 
 def cancel_clocks(lead_id: int, kinds: Iterable[str], *, note: str, by_id: int | None = None) -> int:
     """The SLA no longer applies (the lead left the stage it measures); not counted as met or missed."""
-    return Clock.objects.filter(lead_id=lead_id, kind__in=list(kinds), status=ClockStatus.OPEN).update(
+    running = Clock.objects.filter(lead_id=lead_id, kind__in=list(kinds), status=ClockStatus.OPEN)
+    _unschedule(running)
+    return running.update(
         status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=by_id, closed_note=note[:200],
-        next_action_at=None,
     )
 
 
@@ -212,15 +224,16 @@ def owner_changed(
         return
     if lead is not None and "account" not in lead._state.fields_cache:
         lead = None  # need the account (segment) to choose a policy: load it below
-    running = list(
-        Clock.objects.select_for_update().select_related("policy")
-        .filter(lead_id=lead_id, kind__in=TOUCH_KINDS, status=ClockStatus.OPEN)
-    )
+    open_clocks = Clock.objects.filter(lead_id=lead_id, kind__in=TOUCH_KINDS, status=ClockStatus.OPEN)
+    # Schedule rows before clock rows, the sweep's lock order.
+    list(ClockSchedule.objects.select_for_update().filter(clock__in=open_clocks).values_list("pk", flat=True))
+    running = list(open_clocks.select_for_update(of=("self",)).select_related("policy"))
     for clock in running:
         if clock.policy.on_reassign == OnReassign.RESTART and new_owner_id is not None:
+            ClockSchedule.objects.filter(clock_id=clock.pk).delete()
             Clock.objects.filter(pk=clock.pk).update(
                 status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=by_id,
-                closed_note="Restarted: the lead was reassigned", next_action_at=None,
+                closed_note="Restarted: the lead was reassigned",
             )
             lead = lead or _lead(lead_id)
             start_clock(lead, clock.kind, owner_id=new_owner_id)

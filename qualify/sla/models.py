@@ -304,32 +304,38 @@ class Clock(models.Model):
     """One SLA clock on one lead: started by an event, stopped by the right action.
 
     The whole schedule is computed when the clock starts (`plan`: warning, breach, then each rung
-    of the ladder at its business-time instant), so the sweep never needs calendar math: it only
-    takes clocks whose `next_action_at` has come, through the sla_clock_due index.
+    of the ladder at its business-time instant), so the sweep never needs calendar math. What the
+    sweep walks is ClockSchedule, a narrow row per clock that still has a step to take.
     """
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="sla_clocks")
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="clocks")
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="clocks")
+    # Foreign keys without an index of their own: lookups by lead, team and handoff use the
+    # composite and partial indexes below; policy, calendar and people are looked up only when one
+    # of those (rare) rows is deleted. No index covers breached_at, so the sweep's breach update can
+    # stay on the row's page (HOT, see the fillfactor in migration 0004) without touching an index.
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="sla_clocks", db_index=False)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="clocks", db_index=False)
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="clocks", db_index=False)
     kind = models.CharField(max_length=24, choices=ClockKind.choices)
-    handoff = models.ForeignKey("handoff.Handoff", null=True, blank=True, on_delete=models.CASCADE, related_name="sla_clocks")
+    handoff = models.ForeignKey(
+        "handoff.Handoff", null=True, blank=True, on_delete=models.CASCADE, related_name="sla_clocks", db_index=False
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sla_clocks",
-        help_text="Who must act: the SDR for touch clocks, the AE for handoff clocks.",
+        help_text="Who must act: the SDR for touch clocks, the AE for handoff clocks.", db_index=False,
     )
     started_at = models.DateTimeField()
     warn_at = models.DateTimeField()
     due_at = models.DateTimeField()
     # [[kind, iso instant], ...]; index = step number. 0 warning, 1 breach, 2.. the ladder.
     plan = models.JSONField(default=list)
-    next_step = models.PositiveSmallIntegerField(default=0)
-    next_action_at = models.DateTimeField(null=True, blank=True)
 
     status = models.CharField(max_length=10, choices=ClockStatus.choices, default=ClockStatus.OPEN)
     breached_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     closed_note = models.CharField(max_length=200, blank=True, default="", help_text="What stopped it.")
 
     class Meta:
@@ -341,19 +347,14 @@ class Clock(models.Model):
             models.UniqueConstraint(fields=["lead", "kind"], condition=Q(status="open"), name="sla_clock_one_open_per_kind"),
         ]
         indexes = [
-            # The sweep: WHERE status='open' AND next_action_at <= now ORDER BY next_action_at LIMIT n.
-            # Clocks with nothing left to do (NULL) or already stopped are not in it, so the sweep's
-            # cost does not grow with them.
-            models.Index(
-                fields=["next_action_at"], name="sla_clock_due",
-                condition=Q(status="open", next_action_at__isnull=False),
-            ),
-            # Queue badges and the lead page: a lead's clocks, newest first.
+            # The lead page: a lead's clocks, newest first.
             models.Index(fields=["lead", "-started_at"], name="sla_clock_lead"),
+            # Handoff inbox badges: WHERE handoff_id IN (...).
+            models.Index(fields=["handoff"], name="sla_clock_handoff", condition=Q(handoff__isnull=False)),
             # Manager breach page: a team's running clocks past due (WHERE team_id IN .. AND due_at <= now).
             models.Index(fields=["team", "due_at"], name="sla_clock_team_open_due", condition=Q(status="open")),
-            # Manager breach page: a team's breached clocks, latest first.
-            models.Index(fields=["team", "-breached_at"], name="sla_clock_team_breached", condition=Q(breached_at__isnull=False)),
+            # Manager breach page, compliance table: a team's clocks started in the period.
+            models.Index(fields=["team", "started_at"], name="sla_clock_team_started"),
         ]
 
     def __str__(self) -> str:
@@ -383,16 +384,47 @@ class Clock(models.Model):
         return [(kind, datetime.datetime.fromisoformat(at)) for kind, at in self.plan]
 
 
+class ClockSchedule(models.Model):
+    """The next step of a running clock: one narrow row per clock that still has a step to take.
+
+    The sweep claims and advances these rows instead of the wide clock rows, so its updates write
+    a few dozen bytes and two indexes; a row is deleted when its clock stops or its ladder ends, so
+    the table holds only work still to come. Lock order, everywhere: schedule row, then clock row.
+    """
+
+    clock = models.OneToOneField(Clock, on_delete=models.CASCADE, primary_key=True, related_name="schedule")
+    next_step = models.PositiveSmallIntegerField(default=0)
+    next_action_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The sweep: WHERE next_action_at <= now ORDER BY next_action_at LIMIT n FOR UPDATE SKIP
+            # LOCKED. A range scan over the due entries only: its cost does not grow with the
+            # clocks that are not due.
+            models.Index(fields=["next_action_at"], name="sla_schedule_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"clock {self.clock_id}: step {self.next_step} at {self.next_action_at:%Y-%m-%d %H:%M}"
+
+
 class Escalation(models.Model):
     """A warning, breach or escalation step that happened, once per (clock, step)."""
 
-    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="escalations")
+    # Written by the sweep in bulk, so no database-level foreign keys: a constraint check would
+    # take a KEY SHARE lock on (and so write to) each referenced row, thousands per batch. The sweep
+    # only records steps of clocks it has just read, and Django cascades deletes from Clock itself
+    # (through sla_escalation_once, whose first column is the clock).
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="escalations", db_index=False,
+                              db_constraint=False)
     step = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=16, choices=StepKind.choices)
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    # A copy of clock.lead for reports; the row goes away with its clock, so no constraint of its own.
+    lead = models.ForeignKey("leads.Lead", on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                             db_constraint=False)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                              help_text="The clock's owner when the step ran.")
+                              help_text="The clock's owner when the step ran.", db_index=False)
     scheduled_at = models.DateTimeField()
     at = models.DateTimeField(default=timezone.now)
     detail = models.CharField(max_length=300, blank=True, default="")
@@ -431,13 +463,19 @@ class EmailState(models.TextChoices):
 class Notification(models.Model):
     """An in-app message to one user, optionally also sent by email (outbox: `email_state`)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                             db_index=False)  # served by notification_user_recent
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, default="")
     url = models.CharField(max_length=300, blank=True, default="")
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    clock = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # No constraint and no cascade (see Escalation.clock): a notification about a lead deleted
+    # later keeps its text and loses the name in front of it.
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                             db_index=False, db_constraint=False)
+    # Where the notice came from; kept (dangling) if the clock is ever deleted, as the text says it all.
+    clock = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                              db_index=False, db_constraint=False)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     email_state = models.CharField(max_length=8, choices=EmailState.choices, default=EmailState.NONE)
@@ -445,8 +483,8 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # Notifications page: a user's notifications, newest first (keyset on created_at, id).
-            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_time"),
+            # Notifications page and API: a user's notifications, newest first (keyset on id).
+            models.Index(fields=["user", "-id"], name="notification_user_recent"),
             # The navigation badge: COUNT(*) WHERE user_id=? AND read_at IS NULL.
             models.Index(fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)),
             # The email outbox: WHERE email_state='pending' ORDER BY id.
@@ -454,7 +492,19 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.headline
+
+    @property
+    def headline(self) -> str:
+        """The title with the lead's name in front. SLA titles leave the name out so the sweep
+        never reads the lead table; load `lead` with select_related when listing these."""
+        if not self.lead_id or self.kind == NotificationKind.ASSIGNED:
+            return self.title
+        try:
+            lead = self.lead
+        except models.ObjectDoesNotExist:  # the lead was deleted since
+            lead = None
+        return f"{lead.full_name} — {self.title}" if lead is not None else self.title
 
     @property
     def is_read(self) -> bool:

@@ -72,13 +72,13 @@ def send_pending_emails(*, batch: int = 100, max_batches: int = 20) -> int:
     for _ in range(max_batches):
         with transaction.atomic():
             rows = list(
-                Notification.objects.select_for_update(skip_locked=True, of=("self",)).select_related("user")
+                Notification.objects.select_for_update(skip_locked=True, of=("self",)).select_related("user", "lead")
                 .filter(email_state=EmailState.PENDING).order_by("id")[:batch]
             )
             if not rows:
                 break
             messages = [
-                EmailMessage(subject=f"[Qualify] {n.title}", body=_email_body(n), from_email=settings.DEFAULT_FROM_EMAIL,
+                EmailMessage(subject=f"[Qualify] {n.headline}", body=_email_body(n), from_email=settings.DEFAULT_FROM_EMAIL,
                              to=[n.user.email])
                 for n in rows if n.user.email
             ]
@@ -96,4 +96,5 @@ def send_pending_emails(*, batch: int = 100, max_batches: int = 20) -> int:
 def _email_body(n: Notification) -> str:
     # SITE_URL (optional) turns the in-app path into a link the mail client can open.
     link = f"\n\nOpen: {getattr(settings, 'SITE_URL', '').rstrip('/')}{n.url}" if n.url else ""
-    return f"{n.body or n.title}{link}\n\n— Qualify"
+    extra = n.body if n.body and n.body.rstrip(".") != n.title else ""
+    return f"{n.headline}." + (f"\n\n{extra}" if extra else "") + f"{link}\n\n— Qualify"

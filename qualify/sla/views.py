@@ -28,7 +28,7 @@ PAGE = 50
 
 
 def _page(request: HttpRequest):
-    qs = Notification.objects.filter(user=request.user)
+    qs = Notification.objects.filter(user=request.user).select_related("lead")
     unread_only = request.GET.get("unread") == "1"
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
@@ -65,7 +65,7 @@ def _own(request: HttpRequest, notification_id: int) -> Notification:
 def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     note = _own(request, notification_id)
     notify.mark_read(Notification.objects.filter(pk=note.pk))
-    note.refresh_from_db()
+    note = Notification.objects.select_related("lead").get(pk=note.pk)
     if request.htmx:
         response = render(request, "sla/notifications.html#note", {"n": note})
         response["HX-Trigger"] = "notifications-changed"

@@ -15,6 +15,7 @@ from qualify.sla.models import (
     CalendarHoliday,
     Clock,
     ClockKind,
+    ClockSchedule,
     ClockStatus,
     OnReassign,
     SlaPolicy,
@@ -46,7 +47,7 @@ def test_owned_lead_entering_mql_starts_first_touch_clock(frozen, alices_lead, a
     assert clock.started_at == at(2025, 3, 4, 10, 0)
     assert clock.due_at == at(2025, 3, 4, 11, 0)  # 1 business hour
     assert clock.warn_at == at(2025, 3, 4, 10, 45)  # 75 %
-    assert clock.next_action_at == clock.warn_at
+    assert clock.schedule.next_action_at == clock.warn_at and clock.schedule.next_step == 0
     # The ladder: warning, breach, notify at breach, reassign +1h, pool +4h (business time).
     assert [k for k, _ in clock.plan] == ["warning", "breach", "notify", "reassign", "return_to_pool"]
     assert [s for _, s in clock.steps()][2:] == [at(2025, 3, 4, 11), at(2025, 3, 4, 12), at(2025, 3, 4, 15)]
@@ -105,7 +106,7 @@ def test_touch_in_time_meets_the_clock(frozen, alices_lead, alice, make_mql):
     clock = clocks(alices_lead)[0]
     assert (clock.status, clock.closed_at, clock.closed_by) == (ClockStatus.MET, at(2025, 3, 4, 10, 40), alice)
     assert clock.closed_note == "Touch: Call: Connected"
-    assert clock.next_action_at is None  # out of the sweep's index
+    assert not ClockSchedule.objects.filter(clock=clock).exists()  # nothing left for the sweep
 
 
 def test_touch_after_the_deadline_is_late(frozen, alices_lead, alice, make_mql):

@@ -4,12 +4,14 @@ import datetime
 
 import pytest
 from django.core import mail
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qualify.leads.models import Lead
 from qualify.leads.touches import log_touch
 from qualify.routing.models import Assignment, Method, RoutingRule
 from qualify.sla import sweep as sweep_module
-from qualify.sla.models import Clock, ClockStatus, EmailState, Escalation, Notification, StepKind
+from qualify.sla.models import Clock, ClockSchedule, ClockStatus, EmailState, Escalation, Notification, StepKind
 from qualify.sla.notify import send_pending_emails
 from qualify.sla.sweep import sweep
 from qualify.sla.tasks import sweep as sweep_task
@@ -45,7 +47,8 @@ def test_warning_notifies_the_owner_only(frozen, mql_clock, alice, maria):
     assert steps(mql_clock) == [(0, StepKind.WARNING)]
     assert notes_for(alice) == ["sla_warning"] and notes_for(maria) == []
     mql_clock.refresh_from_db()
-    assert (mql_clock.next_step, mql_clock.next_action_at, mql_clock.breached_at) == (1, at(2025, 3, 4, 11), None)
+    schedule = ClockSchedule.objects.get(clock=mql_clock)
+    assert (schedule.next_step, schedule.next_action_at, mql_clock.breached_at) == (1, at(2025, 3, 4, 11), None)
 
 
 def test_breach_records_it_and_notifies_owner_and_manager(frozen, mql_clock, alice, maria):
@@ -57,8 +60,9 @@ def test_breach_records_it_and_notifies_owner_and_manager(frozen, mql_clock, ali
     assert mql_clock.status == ClockStatus.OPEN  # still waiting for the touch
     assert notes_for(alice) == ["sla_warning", "sla_breach"]
     assert notes_for(maria) == ["sla_breach"]
-    breach_note = Notification.objects.get(user=maria)
-    assert "Dana Diaz" in breach_note.title and "was due Tue 04 Mar 11:00 UTC" in breach_note.title
+    breach_note = Notification.objects.select_related("lead").get(user=maria)
+    assert breach_note.title == "SLA breached: first touch was due Tue 04 Mar 11:00 UTC"
+    assert breach_note.headline == "Dana Diaz — SLA breached: first touch was due Tue 04 Mar 11:00 UTC"
     assert breach_note.url == f"/leads/{mql_clock.lead_id}/"
     assert Escalation.objects.get(clock=mql_clock, step=2).detail == "Notified Alice, Maria"
 
@@ -102,7 +106,8 @@ def test_escalation_reassigns_through_routing_then_returns_to_pool(frozen, mql_c
     assert lead.owner is None
     assert Escalation.objects.get(clock=mql_clock, kind=StepKind.RETURN_TO_POOL).detail == "Returned to the North pool (was Bob Brown)"
     mql_clock.refresh_from_db()
-    assert mql_clock.next_action_at is None  # ladder finished; the clock still waits for a touch
+    assert mql_clock.status == ClockStatus.OPEN  # still waiting for a touch
+    assert not ClockSchedule.objects.filter(clock=mql_clock).exists()  # but the ladder is finished
 
 
 def test_reassign_with_nobody_else_available_keeps_the_owner(frozen, mql_clock, alice):
@@ -124,18 +129,18 @@ def test_a_sweep_that_was_down_for_hours_changes_ownership_once(frozen, mql_cloc
 
 def test_failure_mid_batch_rolls_back_and_the_next_sweep_redoes_it(frozen, mql_clock, monkeypatch):
     frozen.move_to(at(2025, 3, 4, 11, 0))
-    real = sweep_module.notify.save_all
+    real = sweep_module._notify
 
-    def boom(notes):
+    def boom(acted, now):
         raise RuntimeError("worker died")
 
-    monkeypatch.setattr(sweep_module.notify, "save_all", boom)
+    monkeypatch.setattr(sweep_module, "_notify", boom)
     with pytest.raises(RuntimeError):
         sweep()
     assert not Escalation.objects.exists() and not Notification.objects.exists()
-    assert Clock.objects.get(pk=mql_clock.pk).next_step == 0
+    assert ClockSchedule.objects.get(clock=mql_clock).next_step == 0
 
-    monkeypatch.setattr(sweep_module.notify, "save_all", real)
+    monkeypatch.setattr(sweep_module, "_notify", real)
     assert sweep().steps == 3
     assert Notification.objects.count() == 3
 
@@ -144,12 +149,14 @@ def test_steps_already_recorded_are_not_acted_on_again(frozen, mql_clock):
     """The UNIQUE(clock, step) guard: even if a clock's cursor were stale, no second notification."""
     frozen.move_to(at(2025, 3, 4, 11, 0))
     sweep()
-    Clock.objects.filter(pk=mql_clock.pk).update(next_step=0, next_action_at=at(2025, 3, 4, 10, 45), breached_at=None)
+    ClockSchedule.objects.filter(clock=mql_clock).update(next_step=0, next_action_at=at(2025, 3, 4, 10, 45))
+    Clock.objects.filter(pk=mql_clock.pk).update(breached_at=None)
     result = sweep()
     assert result.clocks == 1 and result.steps == 0
     assert Notification.objects.count() == 3
     mql_clock.refresh_from_db()
-    assert (mql_clock.next_step, mql_clock.breached_at) == (3, at(2025, 3, 4, 11))  # cursor repaired
+    assert ClockSchedule.objects.get(clock=mql_clock).next_step == 3  # cursor repaired
+    assert mql_clock.breached_at == at(2025, 3, 4, 11)
 
 
 def test_sweep_query_count_does_not_grow_with_clocks_not_due(frozen, alice, north, make_mql, django_assert_num_queries):
@@ -159,7 +166,7 @@ def test_sweep_query_count_does_not_grow_with_clocks_not_due(frozen, alice, nort
     for _ in range(30):
         make_mql(LeadFactory(team=north, owner=alice))  # started later: not due
     frozen.move_to(at(2025, 3, 4, 10, 45))
-    Clock.objects.exclude(lead=due).update(next_action_at=at(2025, 3, 6, 9))
+    ClockSchedule.objects.exclude(clock__lead=due).update(next_action_at=at(2025, 3, 6, 9))
     # savepoint, claim, insert escalations, advance, notifications, release (a warning needs no managers)
     with django_assert_num_queries(6):
         result = sweep()
@@ -202,7 +209,7 @@ def test_sweep_task_sends_breach_emails_but_not_warnings(frozen, mql_clock, alic
     summary = sweep_task()
     assert summary.startswith("1 clocks, 3 steps")
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "maria@example.com"]
-    assert mail.outbox[0].subject.startswith("[Qualify] SLA breached: Dana Diaz")
+    assert mail.outbox[0].subject == "[Qualify] Dana Diaz — SLA breached: first touch was due Tue 04 Mar 11:00 UTC"
     assert f"/leads/{mql_clock.lead_id}/" in mail.outbox[0].body
     assert Notification.objects.filter(email_state=EmailState.PENDING).count() == 0
     assert send_pending_emails() == 0  # nothing sent twice
@@ -232,3 +239,31 @@ def test_beat_entry_is_shipped(db):
 
 
 __all__ = ["datetime"]
+
+
+# The db fixture is read-only here (one SELECT per example), so sharing it across examples is safe.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")))))
+def test_array_literal_round_trips_through_postgres(db, values):
+    """The sweep's hand-made array literals come back from Postgres exactly as they went in."""
+    from django.db import connection
+
+    from qualify.sla.sweep import array_literal
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [array_literal(values)])
+        assert cursor.fetchone()[0] == values
+
+
+def test_array_literal_of_numbers_and_times(db):
+    from django.db import connection
+
+    from qualify.sla.sweep import array_literal
+
+    times = [at(2025, 3, 4, 11), None]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::bigint[], %s::bigint[], %s::timestamptz[]",
+            [array_literal([1, None, 2**40], "int"), array_literal([3, 4], "int"), array_literal(times, "time")],
+        )
+        assert cursor.fetchone() == ([1, None, 2**40], [3, 4], times)

@@ -86,7 +86,7 @@ def test_a_sweep_skips_clocks_another_sweep_holds_and_never_repeats_them(due_clo
 
     def slow_process(clocks, now, result):
         if threading.current_thread().name == "A" and not held:
-            held.extend(c.pk for c in clocks)
+            held.extend(c["id"] for c in clocks)
             a_holds.set()
             assert b_done.wait(timeout=30)
         real_process(clocks, now, result)
