@@ -13,7 +13,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, OuterRef
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -50,11 +51,11 @@ def rule_matches(rule: RoutingRule, lead: Lead) -> bool:
 
 
 def active_rules() -> list[RoutingRule]:
-    """Two queries: the rules in order, and the member ids of those that limit their rotation."""
+    """One query: the rules in order, each with the ids of the members it limits its rotation to."""
+    members = RoutingRule.members.through.objects.filter(routingrule_id=OuterRef("pk")).values("user_id")
     return list(
         RoutingRule.objects.filter(active=True)
-        .select_related("user")
-        .prefetch_related(Prefetch("members", queryset=User.objects.only("id")))
+        .annotate(member_ids=ArraySubquery(members))
         .order_by("position", "id")
     )
 
@@ -79,7 +80,9 @@ def candidates(rule: RoutingRule, lead: Lead, *, today: datetime.date, exclude: 
         rows = Membership.objects.filter(team_id=lead.team_id, role__in=OWNER_ROLES, user_id__in=wanted)
     else:
         rows = Membership.objects.filter(team_id=lead.team_id, role=rule.role).exclude(user_id__in=exclude)
-        member_ids = [m.pk for m in rule.members.all()]
+        member_ids = getattr(rule, "member_ids", None)
+        if member_ids is None:
+            member_ids = [m.pk for m in rule.members.all()]
         if member_ids:
             rows = rows.filter(user_id__in=member_ids)
     people: dict[int, dict] = {}

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case, Exists, F, Func, JSONField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from qualify.leads.models import SDR_STAGES, Lead, Stage
@@ -24,6 +25,7 @@ from .models import (
     Clock,
     ClockKind,
     ClockSchedule,
+    EscalationStep,
     ClockStatus,
     OnReassign,
     SlaPolicy,
@@ -55,8 +57,14 @@ def choose_policy(policies: Iterable[SlaPolicy], *, team_id: int | None, segment
 
 
 def policy_for(lead: Lead, kind: str) -> SlaPolicy | None:
-    """One query: the active policies of `kind`; the account must be loaded (segment)."""
-    policies = SlaPolicy.objects.filter(kind=kind, active=True).prefetch_related("steps")
+    """One query: the active policies of `kind`, each with its ladder as (after_minutes, action)
+    pairs (`policy.ladder`); the lead's account must be loaded (segment)."""
+    steps = (
+        EscalationStep.objects.filter(policy=OuterRef("pk")).order_by("after_minutes", "id")
+        .annotate(pair=Func(F("after_minutes"), F("action"), function="jsonb_build_array", output_field=JSONField()))
+        .values("pair")
+    )
+    policies = SlaPolicy.objects.filter(kind=kind, active=True).annotate(ladder=ArraySubquery(steps))
     return choose_policy(
         policies, team_id=lead.team_id, segment=lead.account.segment, source=lead.source, grade=lead_grade(lead)
     )
@@ -88,9 +96,12 @@ def build_plan(
     due = add_business_time(cal, started_at, policy.target)
     warn = add_business_time(cal, started_at, policy.target * policy.warn_at_percent / 100)
     plan = [[StepKind.WARNING.value, warn.isoformat()], [StepKind.BREACH.value, due.isoformat()]]
-    for step in sorted(policy.steps.all(), key=lambda s: (s.after_minutes, s.pk or 0)):
-        at = add_business_time(cal, due, datetime.timedelta(minutes=step.after_minutes))
-        plan.append([step.action, at.isoformat()])
+    ladder = getattr(policy, "ladder", None)
+    if ladder is None:  # a policy loaded without policy_for's annotation
+        ladder = [(s.after_minutes, s.action) for s in sorted(policy.steps.all(), key=lambda s: (s.after_minutes, s.pk or 0))]
+    for after_minutes, action in ladder:
+        at = add_business_time(cal, due, datetime.timedelta(minutes=after_minutes))
+        plan.append([action, at.isoformat()])
     return warn, due, plan
 
 
@@ -225,9 +236,12 @@ def owner_changed(
     if lead is not None and "account" not in lead._state.fields_cache:
         lead = None  # need the account (segment) to choose a policy: load it below
     open_clocks = Clock.objects.filter(lead_id=lead_id, kind__in=TOUCH_KINDS, status=ClockStatus.OPEN)
-    # Schedule rows before clock rows, the sweep's lock order.
-    list(ClockSchedule.objects.select_for_update().filter(clock__in=open_clocks).values_list("pk", flat=True))
-    running = list(open_clocks.select_for_update(of=("self",)).select_related("policy"))
+    running = []
+    # Most owner changes (a new MQL routed) find no running clock: one query then. Otherwise lock
+    # schedule rows before clock rows, the sweep's lock order.
+    if open_clocks.exists():
+        list(ClockSchedule.objects.select_for_update().filter(clock__in=open_clocks).values_list("pk", flat=True))
+        running = list(open_clocks.select_for_update(of=("self",)).select_related("policy"))
     for clock in running:
         if clock.policy.on_reassign == OnReassign.RESTART and new_owner_id is not None:
             ClockSchedule.objects.filter(clock_id=clock.pk).delete()
