@@ -56,6 +56,8 @@ def fresh_leads(team, n: int) -> list[int]:
 
     with connection.cursor() as c:
         c.execute("SET session_replication_role = replica")
+        # Replica mode skips foreign-key triggers, so delete children before parents by hand.
+        c.execute("DELETE FROM sla_clockschedule WHERE clock_id IN (SELECT id FROM sla_clock WHERE team_id = %s)", [team.pk])
         for table in ("sla_notification", "sla_escalation", "sla_clock", "routing_assignment", "leads_stagechange"):
             c.execute(f"DELETE FROM {table} WHERE lead_id IN (SELECT id FROM leads_lead WHERE team_id = %s)", [team.pk])
         c.execute("DELETE FROM leads_lead WHERE team_id = %s", [team.pk])

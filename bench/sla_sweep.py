@@ -153,6 +153,7 @@ def rolled_back(fn, *, full_scan: bool = False):
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from qualify.sla.models import Clock, ClockSchedule, ClockStatus
+    from qualify.sla.sweep import BATCH as SWEEP_BATCH
     from qualify.sla.sweep import sweep
 
     use_own_database()
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     expected_steps = sum(1 if step == 0 else 2 for step in ClockSchedule.objects.filter(
         next_action_at__lte=anchor).values_list("next_step", flat=True))
     result = common.new_result(NAME, DESCRIPTION, {
-        "running_clocks": running, "due_clocks": due, "steps_due": expected_steps, "batch": 1000,
+        "running_clocks": running, "due_clocks": due, "steps_due": expected_steps, "batch": SWEEP_BATCH,
         "data_set": f"{ds.leads:,} leads ({'reused' if ds.reused else 'loaded'})",
     })
 
