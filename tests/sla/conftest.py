@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.db import transaction
 
 from qualify.leads.lifecycle import move_stage
 from qualify.leads.models import Stage
@@ -84,5 +83,3 @@ def on_commit(django_capture_on_commit_callbacks):
     """Run a block and then its on_commit callbacks, as a real commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
-
-__all__ = ["transaction"]

@@ -1,7 +1,5 @@
 """The sweep: warnings, breaches and the escalation ladder, each acted on exactly once."""
 
-import datetime
-
 import pytest
 from django.core import mail
 from hypothesis import HealthCheck, given, settings
@@ -237,8 +235,6 @@ def test_beat_entry_is_shipped(db):
     task = PeriodicTask.objects.get(task="sla.sweep")
     assert (task.interval.every, task.interval.period, task.enabled) == (1, "minutes", True)
 
-
-__all__ = ["datetime"]
 
 
 # The db fixture is read-only here (one SELECT per example), so sharing it across examples is safe.
