@@ -16,25 +16,24 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
 from qualify.errors import DomainError
+from qualify.frameworks.views import answers_panel_context
 from qualify.leads.access import access_lead
 from qualify.leads.models import DisqualifyReason
 
 from . import feedback as fb
 from .access import access_handoff, visible_handoffs
 from .models import Handoff, HandoffStatus
-from .workflow import accept, can_decide, hand_off, reject
+from .workflow import accept, can_decide, eligible_aes, hand_off, reject
 
 
 def lead_handoff_context(lead, user) -> dict:
     """What the lead page needs to show the hand-off form or the pending handoff."""
     pending = lead.handoffs.filter(status=HandoffStatus.PENDING).select_related("to_user").first()
-    aes = list(User.objects.filter(is_active=True, memberships__team_id=lead.team_id, memberships__role=Role.AE).distinct())
     return {
         "pending_handoff": pending,
         "can_decide_pending": bool(pending and can_decide(user, pending)),
-        "handoff_aes": aes,
+        "handoff_aes": list(eligible_aes(lead)),
         "default_ae_id": lead.team.default_ae_id,
-        "reasons": DisqualifyReason.objects.filter(active=True),
     }
 
 
@@ -44,9 +43,9 @@ def hand_off_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     """GET: the lead page's hand-off section alone (refreshed after each answer). POST: hand off."""
     if request.method == "GET":
         lead = access_lead(request.user, lead_id)
-        from qualify.leads.views import lead_detail_context
-
-        return render(request, "handoff/lead_actions.html", lead_detail_context(request, lead))
+        # Only what the section shows: the checklist (completeness) and the hand-off form.
+        context = {"lead": lead, **answers_panel_context(lead, request.user), **lead_handoff_context(lead, request.user)}
+        return render(request, "handoff/lead_actions.html", context)
     lead = access_lead(request.user, lead_id, for_write=True)
     to = User.objects.filter(pk=request.POST.get("to_user") or 0).first()
     try:

@@ -28,7 +28,7 @@ MIN_NEXT_STEP = 10
 
 
 def eligible_aes(lead: Lead):
-    """AEs of the lead's team who are active, out-of-office ones last."""
+    """Active AEs of the lead's team: the people a lead may be handed to."""
     from accounts.models import User
 
     return User.objects.filter(is_active=True, memberships__team_id=lead.team_id, memberships__role=Role.AE).distinct()

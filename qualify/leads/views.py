@@ -47,10 +47,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = access_lead(request.user, lead_id)
-    return render(request, "leads/detail.html", lead_detail_context(request, lead))
+    return render(request, "leads/detail.html", _detail_context(request, lead))
 
 
-def lead_detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
+def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
     context = {
         "lead": lead,
         "can_change": can_change_lead(request.user, lead),
@@ -61,14 +61,9 @@ def lead_detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
         "next_stages": [(s, Stage(s).label) for s in lifecycle.manual_next(lead.stage)],
         "is_pool": lead.owner_id is None and lead.team_id in request.user.team_ids(Role.SDR, Role.MANAGER),
     }
-    context.update(_panels(request, lead))
+    context.update(lead_page_context(lead, request.user))
     context.update(extra)
     return context
-
-
-def _panels(request: HttpRequest, lead: Lead) -> dict:
-    """Context for panels other concepts contribute to the lead page."""
-    return lead_page_context(lead, request.user)
 
 
 def _row_context(request: HttpRequest) -> dict:
@@ -156,7 +151,7 @@ def _reason_action(request: HttpRequest, lead_id: int, kind: str) -> HttpRespons
             lifecycle.disqualify(lead, reason=data["reason"], note=data["note"], by=request.user)
     except DomainError as e:
         if request.htmx:
-            context = lead_detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
+            context = _detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
             return render(request, "leads/detail.html#actions", context)
         messages.error(request, e.message)
         return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))
