@@ -26,6 +26,8 @@ Stage history (what the importer does instead of calling lifecycle.move_stage pe
   "Nurture — recycle later"'s delay; Won and Lost need a close date. A close date before the
   created date is accepted with a warning on the job (the Olist data has one).
 Imports do not start SLA clocks, route leads or send notifications: imported history is the past.
+New leads, and the leads of accounts whose fit fields changed, are scored after the commit
+(qualify/scoring/triggers.py), at most 1,000 leads per task message.
 Owner and AE must be reps of the job's team (looked up by email, username or full name).
 """
 
@@ -61,6 +63,7 @@ from qualify.leads.models import (
     Stage,
     StageChange,
 )
+from qualify.scoring import triggers
 
 from .models import ImportJob, ImportKind, ImportMode, ImportStatus
 
@@ -634,7 +637,7 @@ def _apply_accounts(job: ImportJob, goods: list[Good]) -> dict[str, int]:
     attr = {"employees": "employee_count", "revenue": "revenue_band"}
     domains = [g.values["domain"] for g in goods if g.values.get("domain")]
     existing = {a.domain: a for a in Account.objects.filter(team_id=job.team_id, domain__in=domains)}
-    new, changed = [], []
+    new, changed, refit = [], [], []
     for g in goods:
         v = g.values
         account = existing.get(v.get("domain", ""))
@@ -642,15 +645,18 @@ def _apply_accounts(job: ImportJob, goods: list[Good]) -> dict[str, int]:
             new.append(Account(team_id=job.team_id, name=v["company"][:200], domain=v.get("domain", ""),
                                owner=g.owner, **{attr.get(f, f): v[f] for f in fields if f in v}))
         else:
-            for f in fields:
-                if f in v:
-                    setattr(account, attr.get(f, f), v[f])
+            values = {attr.get(f, f): v[f] for f in fields if f in v}
+            if triggers.account_fit_changed(triggers.changed_fields(account, values)):
+                refit.append(account.pk)
+            for name, value in values.items():
+                setattr(account, name, value)
             account.name = v["company"][:200]
             if g.owner:
                 account.owner = g.owner
             changed.append(account)
     Account.objects.bulk_create(new, batch_size=BATCH)
     Account.objects.bulk_update(changed, ["name", "owner", *[attr.get(f, f) for f in fields]], batch_size=500)
+    triggers.rescore_account_leads_on_commit(refit)
     return {"accounts created": len(new), "accounts updated": len(changed)}
 
 
@@ -736,6 +742,7 @@ def _apply_leads(job: ImportJob, goods: list[Good]) -> dict[str, int]:
     for h in histories:
         h.lead_id = h.lead.pk
     StageChange.objects.bulk_create(histories, batch_size=BATCH)
+    triggers.rescore_on_commit(lead.pk for lead in leads)
     return {"leads": len(leads), "accounts": len(new_accounts), "stage changes": len(histories)}
 
 

@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.forms import ModelForm
+from django.http import HttpRequest
 
 from qualify.errors import DomainError
+from qualify.scoring import triggers
 
 from .assignment import assign
 from .models import Account, DisqualifyReason, Event, Lead, StageChange, Touch
@@ -15,6 +18,12 @@ class AccountAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner", "team"]
     list_select_related = ["team", "owner"]
     show_full_result_count = False
+
+    def save_model(self, request: HttpRequest, obj: Account, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A new account has no leads yet; an edited one may change the fit of every lead it has.
+        if change and triggers.account_fit_changed(form.changed_data):
+            triggers.rescore_account_leads_on_commit([obj.pk])
 
 
 class StageChangeInline(admin.TabularInline):
@@ -55,6 +64,11 @@ class LeadAdmin(admin.ModelAdmin):
         ("Source", {"fields": ["source", "campaign", "partner_name", "partner_contact", "external_id"]}),
         ("Lifecycle (changed through the workflow, not here)", {"fields": readonly_fields}),
     ]
+
+    def save_model(self, request: HttpRequest, obj: Lead, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change or triggers.lead_fit_changed(form.changed_data):
+            triggers.rescore_on_commit([obj.pk])
 
     @admin.action(description="Return selected leads to their team's pool")
     def return_to_pool(self, request, queryset):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts.models import Team
 from qualify.api.pagination import IdCursor, ScoreCursor
+from qualify.scoring import triggers
 
 from . import lifecycle
 from .access import (
@@ -176,6 +177,13 @@ class AccountViewSet(
     def get_object(self):
         return access_account(self.request.user, self.kwargs["pk"], for_write=self.request.method not in ("GET", "HEAD", "OPTIONS"))
 
+    def perform_update(self, serializer: AccountSerializer) -> None:
+        # A new account has no leads yet; an edited one may change the fit of every lead it has.
+        changed = triggers.changed_fields(serializer.instance, serializer.validated_data)
+        account = serializer.save()
+        if triggers.account_fit_changed(changed):
+            triggers.rescore_account_leads_on_commit([account.pk])
+
 
 class LeadViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
@@ -192,6 +200,16 @@ class LeadViewSet(
     def get_object(self) -> Lead:
         write = self.request.method not in ("GET", "HEAD", "OPTIONS")
         return access_lead(self.request.user, self.kwargs["pk"], for_write=write)
+
+    def perform_create(self, serializer: LeadSerializer) -> None:
+        lead = serializer.save()
+        triggers.rescore_on_commit([lead.pk])
+
+    def perform_update(self, serializer: LeadSerializer) -> None:
+        changed = triggers.changed_fields(serializer.instance, serializer.validated_data)
+        lead = serializer.save()
+        if triggers.lead_fit_changed(changed):
+            triggers.rescore_on_commit([lead.pk])
 
     @extend_schema(request=MoveSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"])
