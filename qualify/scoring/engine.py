@@ -212,7 +212,7 @@ class ModelSpec:
     priority: int = 100
     groups: tuple[GroupSpec, ...] = ()
     rules: tuple[RuleSpec, ...] = ()
-    _by_group: dict = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def half_life_s(self) -> float:
@@ -226,28 +226,28 @@ class ModelSpec:
         return self.group_map()[key]
 
     def group_map(self) -> dict[int, GroupSpec]:
-        if "groups" not in self._by_group:
-            self._by_group["groups"] = {g.key: g for g in self.groups}
-        return self._by_group["groups"]
+        if "groups" not in self._memo:
+            self._memo["groups"] = {g.key: g for g in self.groups}
+        return self._memo["groups"]
 
     def fit_rules(self) -> list[RuleSpec]:
         groups = self.group_map()
         return [r for r in self.rules if groups[r.group].kind == FIT]
 
     def engagement_rules(self) -> list[RuleSpec]:
-        if "eng" not in self._by_group:
+        if "eng" not in self._memo:
             groups = self.group_map()
-            self._by_group["eng"] = [r for r in self.rules if groups[r.group].kind == ENGAGEMENT]
-        return self._by_group["eng"]
+            self._memo["eng"] = [r for r in self.rules if groups[r.group].kind == ENGAGEMENT]
+        return self._memo["eng"]
 
     def rules_for(self, event_type: str) -> list[RuleSpec]:
         """Engagement rules that count `event_type` (events are matched only against these)."""
-        if "by_type" not in self._by_group:
+        if "by_type" not in self._memo:
             by_type: dict[str, list[RuleSpec]] = defaultdict(list)
             for rule in self.engagement_rules():
                 by_type[rule.event_type].append(rule)
-            self._by_group["by_type"] = dict(by_type)
-        return self._by_group["by_type"].get(event_type, [])
+            self._memo["by_type"] = dict(by_type)
+        return self._memo["by_type"].get(event_type, [])
 
     def covers(self, facts: Mapping[str, Any]) -> bool:
         return all(c.holds(facts) for c in self.segment)

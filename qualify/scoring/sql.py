@@ -1,13 +1,15 @@
-"""The bulk path: a model version compiled to one set-based SQL statement.
+"""A model version compiled to set-based SQL: how every score is written.
 
-`compile_batch(spec)` renders SQL that, for the leads in %(ids)s, computes fit from lead/account
-columns and engagement from leads_event with the exact semantics of engine.py: events matched to
-rules in one pass (an array of CASEs unnested), aggregated per (lead, rule, window) with GROUP BY,
-rule and group caps applied pro rata with window functions, decay summed to %(at_us)s. It writes
-the result onto leads_lead in the same statement and returns the leads that should become MQLs.
-No event is brought into Python.
+`update_sql(spec)` renders one statement that, for the leads in %(ids)s, computes fit from
+lead/account columns and engagement from leads_event with the exact semantics of engine.py: events
+matched to rules in one pass (an array of CASEs unnested), aggregated per (lead, rule, window) with
+GROUP BY, rule and group caps applied pro rata with window functions, decay summed to %(at_us)s.
+It writes the result onto leads_lead in the same statement and returns the MQL candidates. No
+event is brought into Python. `compile_scores` reads all of a lead's events (first score, new
+version, full recompute); `compile_delta` only the new ones and their windows (ingestion).
 
-Rule values are inlined as SQL literals (escaped by `lit`); the statement is cached per version.
+Rule values are inlined as SQL literals (escaped by `lit`); versions are immutable, so the
+rendered statement is cached on the spec.
 """
 
 from __future__ import annotations
@@ -137,55 +139,77 @@ def _event_match_sql(rule: engine.RuleSpec) -> str:
     return cond
 
 
-def compile_scores(spec: ModelSpec, *, events_table: str = "leads_event") -> str:
-    """A SELECT of (id, fit, engagement at %(at_us)s, watermark, fired) for the leads in %(ids)s."""
-    h = lit(float(spec.half_life_s))
-    rules = spec.engagement_rules()
+T_US = "(extract(epoch FROM e.occurred_at) * 1000000)::bigint"
+
+
+def _rule_tables(spec: ModelSpec) -> tuple[str, str]:
+    """The CASE list that matches an event `e` to the model's engagement rules, and the VALUES
+    tables of rules rp(rule, grp, pts, cap, win, hard) and groups gp(grp, gcap)."""
     groups = spec.group_map()
+    rules = spec.engagement_rules()
+    cases = ", ".join(f"CASE WHEN {_event_match_sql(r)} THEN {r.key} END" for r in rules)
+    rule_rows = ", ".join(
+        f"({r.key}, {r.group}, {lit(float(r.points))}::float8, {lit(None if r.cap is None else float(r.cap))}::float8, "
+        f"{groups[r.group].window_us}::bigint, {lit(r.hard_trigger)})"
+        for r in rules
+    )
+    group_rows = ", ".join(
+        f"({g.key}, {lit(None if g.cap is None else float(g.cap))}::float8)"
+        for g in spec.groups
+        if g.kind == engine.ENGAGEMENT
+    )
+    return cases, (
+        f"rp(rule, grp, pts, cap, win, hard) AS (VALUES {rule_rows}),\n        gp(grp, gcap) AS (VALUES {group_rows}),"
+    )
+
+
+def _rule_factor(n: str) -> str:
+    """The rule cap, pro rata: n occurrences of pts points against cap count cap/(n·|pts|) each."""
+    return f"CASE WHEN u.cap IS NULL OR {n} * abs(u.pts) <= u.cap THEN 1::float8 ELSE u.cap / ({n} * abs(u.pts)) END"
+
+
+def _group_factor(gpos: str) -> str:
+    """The group cap on positive points, pro rata (negative rules are never scaled down)."""
+    return f"CASE WHEN ug.pts > 0 AND gp.gcap IS NOT NULL AND {gpos} > gp.gcap THEN gp.gcap / {gpos} ELSE 1 END"
+
+
+def _weight(t: str, h: str) -> str:
+    """engine.decay_weight(t, window start, h): an occurrence's weight relative to its window."""
+    return f"power(2::float8, (({t} - ({t} / rp.win) * rp.win)::float8 / 1000000.0) / {h})"
+
+
+def _scale(h: str) -> str:
+    """From a window's start to %(at_us)s: engine.decay_weight(start, at, h)."""
+    return f"power(2::float8, ((ug.b * ug.win - %(at_us)s::bigint)::float8 / 1000000.0) / {h})"
+
+
+def compile_scores(spec: ModelSpec, *, events_table: str = "leads_event") -> str:
+    """A SELECT of (id, fit, engagement at %(at_us)s, watermark, fired) for the leads in %(ids)s,
+    from all their events (a first score, a new version, the full recompute)."""
+    h = lit(float(spec.half_life_s))
     fit = fit_sql(spec)
-    if rules:
-        cases = ", ".join(f"CASE WHEN {_event_match_sql(r)} THEN {r.key} END" for r in rules)
-        rule_rows = ", ".join(
-            f"({r.key}, {r.group}, {lit(float(r.points))}::float8, {lit(None if r.cap is None else float(r.cap))}::float8, "
-            f"{groups[r.group].window_us}::bigint, {lit(r.hard_trigger)})"
-            for r in rules
-        )
-        group_rows = ", ".join(
-            f"({g.key}, {lit(None if g.cap is None else float(g.cap))}::float8)"
-            for g in spec.groups
-            if g.kind == engine.ENGAGEMENT
-        )
+    if spec.engagement_rules():
+        cases, tables = _rule_tables(spec)
         engagement = f"""
         ev AS (
-            SELECT e.lead_id, e.id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint AS t,
-                   unnest(array_remove(ARRAY[{cases}], NULL)) AS rule
+            SELECT e.lead_id, e.id, {T_US} AS t, unnest(array_remove(ARRAY[{cases}], NULL)) AS rule
             FROM {events_table} e WHERE e.lead_id = ANY(%(ids)s)
         ),
-        rp(rule, grp, pts, cap, win, hard) AS (VALUES {rule_rows}),
-        gp(grp, gcap) AS (VALUES {group_rows}),
+        {tables}
         u AS (
             SELECT ev.lead_id, ev.rule, rp.grp, rp.pts, rp.cap, rp.win, rp.hard, ev.t / rp.win AS b,
-                   count(*) AS n,
-                   sum(power(2::float8, ((ev.t - (ev.t / rp.win) * rp.win)::float8 / 1000000.0) / {h})) AS s,
-                   max(ev.t) AS last_t
+                   count(*) AS n, sum({_weight("ev.t", h)}) AS s, max(ev.t) AS last_t
             FROM ev JOIN rp ON rp.rule = ev.rule
             GROUP BY ev.lead_id, ev.rule, rp.grp, rp.pts, rp.cap, rp.win, rp.hard, ev.t / rp.win
         ),
-        uf AS (
-            SELECT u.*, CASE WHEN u.cap IS NULL OR u.n * abs(u.pts) <= u.cap THEN 1::float8
-                             ELSE u.cap / (u.n * abs(u.pts)) END AS fr
-            FROM u
-        ),
+        uf AS (SELECT u.*, {_rule_factor("u.n")} AS fr FROM u),
         ug AS (
             SELECT uf.*, sum(CASE WHEN uf.pts > 0 THEN uf.n * uf.pts * uf.fr ELSE 0 END)
                          OVER (PARTITION BY uf.lead_id, uf.grp, uf.b) AS gpos
             FROM uf
         ),
         eng AS (
-            SELECT ug.lead_id,
-                   sum(ug.pts * ug.fr
-                       * CASE WHEN ug.pts > 0 AND gp.gcap IS NOT NULL AND ug.gpos > gp.gcap THEN gp.gcap / ug.gpos ELSE 1 END
-                       * ug.s * power(2::float8, ((ug.b * ug.win - %(at_us)s::bigint)::float8 / 1000000.0) / {h})) AS e,
+            SELECT ug.lead_id, sum(ug.pts * ug.fr * {_group_factor("ug.gpos")} * ug.s * {_scale(h)}) AS e,
                    bool_or(ug.hard AND ug.last_t > %(at_us)s::bigint - ug.win) AS fired
             FROM ug JOIN gp ON gp.grp = ug.grp
             GROUP BY ug.lead_id
@@ -208,6 +232,81 @@ def compile_scores(spec: ModelSpec, *, events_table: str = "leads_event") -> str
     SELECT id, fit, e, wm, fired FROM scored"""
 
 
+def compile_delta(spec: ModelSpec) -> str:
+    """The incremental twin of compile_scores for leads already scored by `spec`: the same columns,
+    with engagement = the stored engagement decayed to %(at_us)s, plus, for each (group, window)
+    that a new event (id > score_watermark) falls in, that window's value from all its events
+    minus its value from the events counted before. Reads the new events and the events of
+    their windows, never a lead's whole history; `fired` looks at new events only."""
+    h = lit(float(spec.half_life_s))
+    fit = fit_sql(spec)
+    stored = "(extract(epoch FROM l.score_engagement_at) * 1000000)::bigint"
+    decayed = (
+        f"CASE WHEN l.score_engagement = 0 OR l.score_engagement_at IS NULL THEN 0::float8 "
+        f"ELSE l.score_engagement * power(2::float8, -((%(at_us)s::bigint - {stored})::float8 / 1000000.0) / {h}) END"
+    )
+    head = f"""
+        fresh AS (
+            SELECT e.lead_id, e.id, e.type, e.properties, e.occurred_at, l.score_watermark AS counted
+            FROM leads_lead l JOIN leads_event e ON e.lead_id = l.id AND e.id > l.score_watermark
+            WHERE l.id = ANY(%(ids)s)
+        ),
+        wm AS (SELECT e.lead_id, max(e.id) AS wm FROM fresh e GROUP BY e.lead_id),"""
+    if spec.engagement_rules():
+        cases, tables = _rule_tables(spec)
+        engagement = f"""{head}
+        {tables}
+        win AS (
+            SELECT DISTINCT m.lead_id, m.counted, rp.grp, m.t / rp.win AS b, rp.win
+            FROM (SELECT e.lead_id, e.counted, {T_US} AS t, unnest(array_remove(ARRAY[{cases}], NULL)) AS rule
+                  FROM fresh e) m
+            JOIN rp ON rp.rule = m.rule
+        ),
+        ev AS (
+            -- since: the earliest window start, a whole number of seconds (event_lead_time serves it)
+            SELECT e.lead_id, e.id > w.counted AS new, {T_US} AS t, unnest(array_remove(ARRAY[{cases}], NULL)) AS rule
+            FROM (SELECT lead_id, min(counted) AS counted, min(b * win) AS since FROM win GROUP BY lead_id) w
+            JOIN leads_event e ON e.lead_id = w.lead_id AND e.occurred_at >= to_timestamp((w.since / 1000000)::float8)
+        ),
+        u AS (
+            SELECT ev.lead_id, ev.rule, rp.grp, rp.pts, rp.cap, rp.win, rp.hard, ev.t / rp.win AS b,
+                   count(*) AS n, sum({_weight("ev.t", h)}) AS s,
+                   count(*) FILTER (WHERE NOT ev.new) AS n0,
+                   coalesce(sum({_weight("ev.t", h)}) FILTER (WHERE NOT ev.new), 0) AS s0,
+                   max(ev.t) FILTER (WHERE ev.new) AS last_new
+            FROM ev JOIN rp ON rp.rule = ev.rule
+            JOIN win ON win.lead_id = ev.lead_id AND win.grp = rp.grp AND win.b = ev.t / rp.win
+            GROUP BY ev.lead_id, ev.rule, rp.grp, rp.pts, rp.cap, rp.win, rp.hard, ev.t / rp.win
+        ),
+        uf AS (SELECT u.*, {_rule_factor("u.n")} AS fr, {_rule_factor("u.n0")} AS fr0 FROM u),
+        ug AS (
+            SELECT uf.*, sum(CASE WHEN uf.pts > 0 THEN uf.n * uf.pts * uf.fr ELSE 0 END) OVER w AS gpos,
+                   sum(CASE WHEN uf.pts > 0 THEN uf.n0 * uf.pts * uf.fr0 ELSE 0 END) OVER w AS gpos0
+            FROM uf WINDOW w AS (PARTITION BY uf.lead_id, uf.grp, uf.b)
+        ),
+        eng AS (
+            SELECT ug.lead_id,
+                   sum((ug.pts * ug.fr * {_group_factor("ug.gpos")} * ug.s
+                        - ug.pts * ug.fr0 * {_group_factor("ug.gpos0")} * ug.s0) * {_scale(h)}) AS e,
+                   bool_or(ug.hard AND ug.last_new > %(at_us)s::bigint - ug.win) AS fired
+            FROM ug JOIN gp ON gp.grp = ug.grp
+            GROUP BY ug.lead_id
+        ),"""
+    else:
+        engagement = f"""{head}
+        eng AS (SELECT NULL::bigint AS lead_id, 0::float8 AS e, false AS fired WHERE false),"""
+    return f"""
+    WITH {engagement.strip()}
+    scored AS (
+        SELECT l.id, {fit} AS fit, {decayed} + coalesce(eng.e, 0::float8) AS e,
+               GREATEST(l.score_watermark, coalesce(wm.wm, 0)) AS wm, coalesce(eng.fired, false) AS fired
+        FROM leads_lead l JOIN leads_account a ON a.id = l.account_id
+        LEFT JOIN eng ON eng.lead_id = l.id LEFT JOIN wm ON wm.lead_id = l.id
+        WHERE l.id = ANY(%(ids)s)
+    )
+    SELECT id, fit, e, wm, fired FROM scored"""
+
+
 def value_sql(spec: ModelSpec, fit: str = "s.fit", eng: str = "s.e") -> str:
     """clamp(fit + min(eng_cap, eng), 0, total_cap) as SQL."""
     e = eng if spec.engagement_cap is None else f"LEAST({lit(float(spec.engagement_cap))}, {eng})"
@@ -222,15 +321,24 @@ def grade_sql(spec: ModelSpec, fit: str = "s.fit") -> str:
     )
 
 
-def update_sql(spec: ModelSpec) -> str:
-    """Score the leads in %(ids)s with `spec` and write them; RETURNING the MQL candidates.
+def update_sql(spec: ModelSpec, *, delta: bool = False) -> str:
+    """The statement, rendered once per spec (specs are cached per version: scores.spec_for_version)."""
+    key = ("update_sql", delta)
+    if key not in spec._memo:
+        spec._memo[key] = _render_update(spec, delta)
+    return spec._memo[key]
+
+
+def _render_update(spec: ModelSpec, delta: bool) -> str:
+    """Score the leads in %(ids)s with `spec` (from all their events, or with `delta` from their
+    new events: see compile_delta) and write them; RETURNING the MQL candidates.
 
     Params: ids (bigint[]), at_us (epoch µs), at (timestamptz, the same moment).
     Returns rows (id, value, fired, stage) for leads in New/Nurture whose score reaches the
     threshold or whose hard trigger fired."""
     value = value_sql(spec)
     return f"""
-    WITH s AS ({compile_scores(spec)})
+    WITH s AS ({compile_delta(spec) if delta else compile_scores(spec)})
     UPDATE leads_lead l SET
         score_version_id = {spec.version_id},
         score_fit = s.fit,
@@ -250,15 +358,17 @@ def update_sql(spec: ModelSpec) -> str:
     RETURNING l.id, {value} AS value, s.fired, l.stage"""
 
 
-def assign_sql(specs: list[ModelSpec]) -> str:
-    """(id, version_id) for the leads in %(ids)s: the first covering model by priority, else the
-    default — engine.choose_model() as SQL."""
+def assign_sql(specs: list[ModelSpec], *, lock: str = "") -> str:
+    """(id, version_id, current version) for the leads in %(ids)s, locking them FOR NO KEY UPDATE
+    (`lock` may add SKIP LOCKED): the first covering model by priority, else the default —
+    engine.choose_model() as SQL."""
     ordered = sorted(specs, key=lambda s: (s.is_default, s.priority, s.model_id))
     default = next((s for s in ordered if s.is_default), None)
     whens = " ".join(f"WHEN {segment_sql(s)} THEN {s.version_id}" for s in ordered if not s.is_default)
     fallback = str(default.version_id) if default else "NULL"
     case = f"CASE {whens} ELSE {fallback} END" if whens else fallback
     return f"""
-    SELECT l.id, {case} AS version_id
+    SELECT l.id, {case} AS version_id, l.score_version_id
     FROM leads_lead l JOIN leads_account a ON a.id = l.account_id
-    WHERE l.id = ANY(%(ids)s)"""
+    WHERE l.id = ANY(%(ids)s)
+    ORDER BY l.id FOR NO KEY UPDATE OF l {lock}"""

@@ -6,6 +6,11 @@ import pghistory
 from celery import shared_task
 
 
+# Leads another transaction held are tried again this much later (that one is usually an ingestion
+# of the same leads, committing within a second).
+BUSY_RETRY_SECONDS = 1
+
+
 @shared_task(name="scoring.score_leads", acks_late=True)
 def score_leads(lead_ids: list[int]) -> int:
     """Update the scores of leads that received events (or changed fit fields). Idempotent: the
@@ -13,7 +18,10 @@ def score_leads(lead_ids: list[int]) -> int:
     from .scores import score_leads as run
 
     with pghistory.context(source="task:scoring.score_leads"):
-        return len(run(lead_ids))
+        written, busy = run(lead_ids)
+    if busy:
+        score_leads.apply_async((busy,), countdown=BUSY_RETRY_SECONDS)
+    return written
 
 
 @shared_task(name="scoring.run_recompute", acks_late=True)
