@@ -154,7 +154,11 @@ class Lead(models.Model):
     external_id = models.CharField(max_length=100, blank=True, default="", help_text="Id in the system this lead came from.")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="leads")
-    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="leads")
+    # Lead rows are rewritten by every score change, and that is never a HOT update (`score` is in
+    # the queue indexes), so every index on the table is written by every score change. Foreign keys that an
+    # index below already leads with (team, ae) or that are rarely set or only checked on delete
+    # (disqualify_reason, score_version) carry no index of their own.
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="leads", db_index=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
     )
@@ -164,6 +168,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="ae_leads",
+        db_index=False,
         help_text="The AE this lead was handed to.",
     )
 
@@ -171,13 +176,13 @@ class Lead(models.Model):
     stage_changed_at = models.DateTimeField(default=timezone.now)
     recycle_on = models.DateField(null=True, blank=True, help_text="When a nurtured lead returns to the queue.")
     disqualify_reason = models.ForeignKey(
-        "leads.DisqualifyReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "leads.DisqualifyReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     score = models.IntegerField(default=0, help_text="Current qualification score; the queue ranks by it.")
     # Scoring state (qualify/scoring): the score *now* is a closed-form function of these columns
     # (qualify.scoring.ranking), so decay needs no rewrites and the queue can sort by it exactly.
     score_version = models.ForeignKey(
-        "scoring.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "scoring.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
         help_text="The model version that produced the stored score.",
     )
     score_fit = models.FloatField(default=0)
@@ -239,7 +244,8 @@ class Lead(models.Model):
             # Nurture recycle sweep: WHERE stage='nurture' AND recycle_on <= today.
             models.Index(fields=["recycle_on"], name="lead_recycle_due", condition=Q(stage="nurture")),
             models.Index(fields=["email"], name="lead_email", condition=~Q(email="")),
-            models.Index(fields=["account"], name="lead_account"),
+            # Deleting a reason checks it is unused (PROTECT); only disqualified and nurtured leads have one.
+            models.Index(fields=["disqualify_reason"], name="lead_reason", condition=Q(disqualify_reason__isnull=False)),
             # Decay refresh (scoring.refresh_due): WHERE score_changes_at <= now() ORDER BY score_changes_at.
             models.Index(fields=["score_changes_at"], name="lead_score_due", condition=Q(score_changes_at__isnull=False)),
         ]
@@ -294,7 +300,9 @@ class EventType(models.TextChoices):
 class Event(models.Model):
     """A behavioural signal. Immutable: a trigger refuses updates and deletes."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    # Indexed by the two composite indexes below; a third lead_id index would only slow ingestion
+    # (every event insert writes a random page of each index).
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     type = models.CharField(max_length=32, choices=EventType.choices)
     properties = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField()
