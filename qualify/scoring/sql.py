@@ -184,8 +184,9 @@ def _scale(h: str) -> str:
 
 
 def compile_scores(spec: ModelSpec, *, events_table: str = "leads_event") -> str:
-    """A SELECT of (id, fit, engagement at %(at_us)s, watermark, fired) for the leads in %(ids)s,
-    from all their events (a first score, a new version, the full recompute)."""
+    """A SELECT of (id, fit, e and e_at: the engagement to store and the moment it is as of,
+    e_now: the engagement at %(at_us)s, watermark, fired) for the leads in %(ids)s, from all their
+    events (a first score, a new version, the full recompute). Here e_at is %(at)s and e = e_now."""
     h = lit(float(spec.half_life_s))
     fit = fit_sql(spec)
     if spec.engagement_rules():
@@ -223,18 +224,18 @@ def compile_scores(spec: ModelSpec, *, events_table: str = "leads_event") -> str
         SELECT e.lead_id, max(e.id) AS wm FROM {events_table} e WHERE e.lead_id = ANY(%(ids)s) GROUP BY e.lead_id
     ),
     scored AS (
-        SELECT l.id, {fit} AS fit, coalesce(eng.e, 0::float8) AS e, coalesce(wm.wm, 0) AS wm,
-               coalesce(eng.fired, false) AS fired
+        SELECT l.id, {fit} AS fit, coalesce(eng.e, 0::float8) AS e, %(at)s::timestamptz AS e_at,
+               coalesce(wm.wm, 0) AS wm, coalesce(eng.fired, false) AS fired
         FROM leads_lead l JOIN leads_account a ON a.id = l.account_id
         LEFT JOIN eng ON eng.lead_id = l.id LEFT JOIN wm ON wm.lead_id = l.id
         WHERE l.id = ANY(%(ids)s)
     )
-    SELECT id, fit, e, wm, fired FROM scored"""
+    SELECT id, fit, e, e_at, e AS e_now, wm, fired FROM scored"""
 
 
 def compile_delta(spec: ModelSpec) -> str:
     """The incremental twin of compile_scores for leads already scored by `spec`: the same columns,
-    with engagement = the stored engagement decayed to %(at_us)s, plus, for each (group, window)
+    with e_now = the stored engagement decayed to %(at_us)s, plus, for each (group, window)
     that a new event (id > score_watermark) falls in, that window's value from all its events
     minus its value from the events counted before. Reads the new events and the events of
     their windows, never a lead's whole history; `fired` looks at new events only."""
@@ -298,16 +299,20 @@ def compile_delta(spec: ModelSpec) -> str:
     return f"""
     WITH {engagement.strip()}
     scored AS (
-        SELECT l.id, {fit} AS fit, {decayed} + coalesce(eng.e, 0::float8) AS e,
+        SELECT l.id, {fit} AS fit, {decayed} + coalesce(eng.e, 0::float8) AS e_now,
+               -- No window changed (the new events match no rule): keep the stored pair, so the
+               -- score and its next change stay the same and the row can be rewritten in place (HOT).
+               CASE WHEN eng.lead_id IS NULL THEN l.score_engagement END AS kept,
+               CASE WHEN eng.lead_id IS NULL THEN l.score_engagement_at ELSE %(at)s END AS e_at,
                GREATEST(l.score_watermark, coalesce(wm.wm, 0)) AS wm, coalesce(eng.fired, false) AS fired
         FROM leads_lead l JOIN leads_account a ON a.id = l.account_id
         LEFT JOIN eng ON eng.lead_id = l.id LEFT JOIN wm ON wm.lead_id = l.id
         WHERE l.id = ANY(%(ids)s)
     )
-    SELECT id, fit, e, wm, fired FROM scored"""
+    SELECT id, fit, coalesce(kept, e_now) AS e, e_at, e_now, wm, fired FROM scored"""
 
 
-def value_sql(spec: ModelSpec, fit: str = "s.fit", eng: str = "s.e") -> str:
+def value_sql(spec: ModelSpec, fit: str = "s.fit", eng: str = "s.e_now") -> str:
     """clamp(fit + min(eng_cap, eng), 0, total_cap) as SQL."""
     e = eng if spec.engagement_cap is None else f"LEAST({lit(float(spec.engagement_cap))}, {eng})"
     v = f"GREATEST(0::float8, {fit} + {e})"
@@ -343,14 +348,14 @@ def _render_update(spec: ModelSpec, delta: bool) -> str:
         score_version_id = {spec.version_id},
         score_fit = s.fit,
         score_engagement = s.e,
-        score_engagement_at = %(at)s,
+        score_engagement_at = s.e_at,
         score_half_life_days = {lit(float(spec.half_life_days))},
         score_engagement_cap = {lit(None if spec.engagement_cap is None else float(spec.engagement_cap))},
         score_cap = {lit(None if spec.total_cap is None else float(spec.total_cap))},
         fit_grade = {grade_sql(spec)},
         score_watermark = s.wm,
         score = floor({value} + 0.5)::int,
-        score_changes_at = scoring_next_change(s.fit, s.e, %(at)s, {lit(float(spec.half_life_days))},
+        score_changes_at = scoring_next_change(s.fit, s.e, s.e_at, {lit(float(spec.half_life_days))},
             {lit(None if spec.engagement_cap is None else float(spec.engagement_cap))}::float8,
             {lit(None if spec.total_cap is None else float(spec.total_cap))}::float8, %(at)s),
         score_computed_at = %(at)s

@@ -94,3 +94,20 @@ def test_events_arriving_in_any_batches_score_as_one_full_pass(north, default_mo
     assert _state([lead.pk]) == incremental
     lead = Lead.objects.select_related("account").get(pk=lead.pk)
     assert explain(lead, now=NOW).total == lead_score_now(lead)
+
+
+@pytest.mark.django_db
+def test_events_no_rule_counts_advance_the_watermark_and_keep_the_stored_engagement(north, default_model):
+    """So the row is rewritten without touching an indexed column (a HOT update): same score, same
+    next change, only the watermark moves."""
+    lead = LeadFactory(team=north, seniority=Seniority.VP)
+    event(lead, days_ago=3, page_category="pricing")
+    scores.score_leads([lead.pk], now=NOW - datetime.timedelta(hours=2), promote=False)
+    before = Lead.objects.get(pk=lead.pk)
+    blog = event(lead, days_ago=0.5, page_category="blog")
+    scores.score_leads([lead.pk], now=NOW, promote=False)
+    after = Lead.objects.get(pk=lead.pk)
+    assert after.score_watermark == blog.pk
+    assert (after.score_engagement, after.score_engagement_at, after.score_changes_at, after.score) == (
+        before.score_engagement, before.score_engagement_at, before.score_changes_at, before.score
+    )
