@@ -43,6 +43,7 @@ class Item:
     type: str = ""
     occurred_at: datetime.datetime | None = None
     properties: dict = field(default_factory=dict)
+    properties_json: str = "{}"
     lead_id: int | None = None
     external_id: str = ""
     email: str = ""
@@ -98,10 +99,10 @@ def _parse(index: int, raw: Any, now: datetime.datetime) -> Item:
         props = {}
     if not isinstance(props, dict):
         item.fail("properties", "Properties must be an object.")
-    elif len(json.dumps(props)) > MAX_PROPERTIES_BYTES:
+    elif len(encoded := json.dumps(props)) > MAX_PROPERTIES_BYTES:
         item.fail("properties", f"At most {MAX_PROPERTIES_BYTES} bytes of properties.")
     else:
-        item.properties = props
+        item.properties, item.properties_json = props, encoded
     lead = raw.get("lead_id", raw.get("lead"))
     if lead is not None:
         if isinstance(lead, bool) or not isinstance(lead, (int, str)) or not str(lead).isdigit():
@@ -195,7 +196,7 @@ def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = N
                     now,
                     [i.lead_id for i in good],
                     [i.type for i in good],
-                    [json.dumps(i.properties) for i in good],
+                    [i.properties_json for i in good],
                     [i.occurred_at for i in good],
                     [i.client_id for i in good],
                 ],
