@@ -119,14 +119,22 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     with connection.cursor() as c:
-        c.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
-        pg_version, shared_buffers = c.fetchone()
+        c.execute(
+            "SELECT current_setting('server_version'), current_setting('shared_buffers'), "
+            "current_setting('max_wal_size'), current_setting('checkpoint_timeout'), current_setting('wal_compression')"
+        )
+        pg_version, shared_buffers, max_wal_size, checkpoint_timeout, wal_compression = c.fetchone()
     return {
         "cpus": os.cpu_count(),
         "cpu": cpu or platform.processor(),
         "python": platform.python_version(),
         "postgres": pg_version,
         "shared_buffers": shared_buffers,
+        # Write-heavy figures depend on these: checkpoints start every page's next change with a
+        # full-page image in the WAL, and a small max_wal_size makes them frequent.
+        "max_wal_size": max_wal_size,
+        "checkpoint_timeout": checkpoint_timeout,
+        "wal_compression": wal_compression,
         # Other processes on the machine skew every figure; the 1-minute load average says how much.
         "load_before": round(os.getloadavg()[0], 2),
     }
@@ -297,7 +305,9 @@ def format_result(result: dict[str, Any]) -> str:
     out = [
         f"== {result['name']}: {result['description']}",
         f"   {result['started_at']} · {m.get('cpus')} CPUs ({m.get('cpu')}) · PostgreSQL {m.get('postgres')}"
-        f" (shared_buffers {m.get('shared_buffers')}) · Python {m.get('python')}"
+        f" (shared_buffers {m.get('shared_buffers')}, max_wal_size {m.get('max_wal_size')},"
+        f" checkpoint_timeout {m.get('checkpoint_timeout')}, wal_compression {m.get('wal_compression')})"
+        f" · Python {m.get('python')}"
         f" · load average {m.get('load_before')} before, {m.get('load_after', '?')} after",
         "   " + " · ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in result["params"].items()),
         "",

@@ -32,7 +32,7 @@ from django.db.models import NOT_PROVIDED
 from accounts.models import Membership, Role, Team, User
 from qualify.leads.models import Account, DisqualifyReason, Lead, ReasonAction
 
-DATA_VERSION = 1  # bump when the generator changes shape, so old data sets are reloaded
+DATA_VERSION = 2  # bump when the generator or the tables' storage changes, so old data sets are reloaded
 TEAMS = ("Bench North", "Bench South")
 TEAM_SHARE = 0.55  # of accounts (and so of leads) in the first team
 POOL_SHARE = 0.15

@@ -7,7 +7,11 @@ both with DEBUG off. Clients: CLIENTS threads, each posting batches of BATCH eve
 the realistic event mix, token auth) back to back for DURATION seconds (bounded; then they stop).
 Each request carries one probe event; a monitor polls the probe leads' `score_watermark` every
 50 ms and records when it covers the probe's event id: that is "the score is updated".
-Targets: ≥ 5,000 events/s sustained, p95 delay < 5 s.
+Targets: ≥ 5,000 events/s sustained, p95 delay < 5 s. `--rate N` paces the clients to offer N
+events/s in all instead of posting back to back, to read the delay at a load the scorer can keep
+up with (at a load it cannot, the delay only grows with the duration). The WAL written per event
+(pg_stat_wal, whole server) and the server's checkpoint settings are printed: a write-heavy figure
+depends on them as much as on the code.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clients", type=int, default=2, help="scoring_ingest: client threads")
     parser.add_argument("--web-workers", type=int, default=2, help="scoring_ingest: gunicorn workers")
     parser.add_argument("--celery-concurrency", type=int, default=1, help="scoring_ingest: Celery worker processes")
+    parser.add_argument("--rate", type=float, default=0, help="scoring_ingest: events/s offered in all (0: back to back)")
 
 
 def _env() -> dict[str, str]:
@@ -138,6 +143,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 p.kill()
 
 
+def _wal() -> tuple[int, int]:
+    """WAL bytes and full-page images written by the whole server so far."""
+    with connection.cursor() as c:
+        c.execute("SELECT wal_bytes::bigint, wal_fpi FROM pg_stat_wal")
+        return c.fetchone()
+
+
 def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, Any]:
     rnd = random.Random(args.seed + 99)
     slots = [i for i, (_, _, w) in enumerate(MIX) for _ in range(w)]
@@ -164,10 +176,20 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
                           "lead_id": lead, "properties": props})
         return json.dumps(items).encode()
 
+    # With --rate, each client sends one batch every `interval` seconds (catching up if late).
+    interval = args.clients * BATCH / args.rate if args.rate else 0.0
+
     def client() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
         headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
+        due = time.monotonic() + rnd.random() * interval
         while time.monotonic() < stop:
+            if interval:
+                if (wait := due - time.monotonic()) > 0:
+                    time.sleep(wait)
+                due += interval
+                if time.monotonic() >= stop:
+                    break
             probe = rnd.randint(lo, hi)
             data = body(probe)
             t0 = time.monotonic()
@@ -210,6 +232,7 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
                             done_probes.add(eid)
                 time.sleep(0.05)
 
+    wal_before = _wal()
     mon = threading.Thread(target=monitor, daemon=True)
     mon.start()
     threads = [threading.Thread(target=client) for _ in range(args.clients)]
@@ -226,6 +249,7 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
     drained = time.monotonic() - t_start
     monitoring[0] = False
     mon.join(timeout=5)
+    wal_bytes, wal_fpi = (after - before for after, before in zip(_wal(), wal_before))
 
     rate = created[0] / elapsed if elapsed else 0
     result = common.new_result(NAME, DESCRIPTION, {
@@ -233,6 +257,9 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
         "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "port": PORT, "broker": REDIS,
         "events_created": created[0], "requests": len(latencies), "errors": len(errors), "probes": len(probes),
         "probes_scored": len(done_probes), "all_scored_after_s": round(drained, 1), "unscored_leads_before": unscored,
+        "offered_events_per_s": args.rate or "back to back",
+        "wal_bytes_per_event": round(wal_bytes / max(created[0], 1)),
+        "wal_full_page_images_per_event": round(wal_fpi / max(created[0], 1), 2),
     })
     if latencies:
         result["cases"].append(common.Case(

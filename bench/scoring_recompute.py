@@ -276,7 +276,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     use_own_database()
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     loaded = _events_loaded()
-    if args.reload_events or args.reload or not loaded or loaded[0] != args.leads or loaded[2] != args.seed:
+    # A reloaded data set truncated the events with the leads (TRUNCATE ... CASCADE).
+    if args.reload_events or not ds.reused or not loaded or loaded[0] != args.leads or loaded[2] != args.seed:
         n_events, load_s = load_events(args.leads, args.events_per_lead, args.seed)
         print(f"loaded {n_events:,} events in {load_s:.1f} s")
     else:
