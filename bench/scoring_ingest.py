@@ -31,7 +31,7 @@ from typing import Any
 from django.db import connection
 
 from . import common, dataset
-from .scoring_recompute import DB_NAME, MIX, ensure_default_model, use_own_database
+from .scoring_recompute import DB_NAME, MIX, ensure_default_model, ensure_events, use_own_database
 
 NAME = "scoring_ingest"
 DESCRIPTION = "Event ingestion via POST /api/events/ (gunicorn + Celery on Redis): events/s and response→score delay"
@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     use_own_database()
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
+    ensure_events(args, ds)
     default = ensure_default_model()
     ScoringModel.objects.exclude(pk=default.pk).update(active=False)
     with connection.cursor() as c:

@@ -145,6 +145,18 @@ def load_events(leads: int, per_lead: int, seed: int, out=print) -> tuple[int, f
     return total, seconds
 
 
+def ensure_events(args: argparse.Namespace, ds) -> int:
+    """The events of the data set `ds`, loaded unless the same ones are there. Returns how many."""
+    loaded = _events_loaded()
+    # A reloaded data set truncated the events with the leads (TRUNCATE ... CASCADE).
+    if args.reload_events or not ds.reused or not loaded or loaded[0] != args.leads or loaded[2] != args.seed:
+        n_events, load_s = load_events(args.leads, args.events_per_lead, args.seed)
+        print(f"loaded {n_events:,} events in {load_s:.1f} s")
+        return n_events
+    print(f"reusing {loaded[1]:,} events")
+    return loaded[1]
+
+
 # --- (a) the reference: one hand-written statement ---------------------------------------------------
 
 REFERENCE_SQL = """
@@ -275,14 +287,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     use_own_database()
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
-    loaded = _events_loaded()
-    # A reloaded data set truncated the events with the leads (TRUNCATE ... CASCADE).
-    if args.reload_events or not ds.reused or not loaded or loaded[0] != args.leads or loaded[2] != args.seed:
-        n_events, load_s = load_events(args.leads, args.events_per_lead, args.seed)
-        print(f"loaded {n_events:,} events in {load_s:.1f} s")
-    else:
-        n_events = loaded[1]
-        print(f"reusing {n_events:,} events")
+    n_events = ensure_events(args, ds)
     default = ensure_default_model()
     assert default.current_version and default.current_version.number == 1, "the reference SQL mirrors default v1"
     # Only the default model is live, as in the reference statement.
