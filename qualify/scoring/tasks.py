@@ -15,9 +15,12 @@ BUSY_RETRY_SECONDS = 1
 def score_leads(lead_ids: list[int]) -> int:
     """Update the scores of leads that received events (or changed fit fields). Idempotent: the
     watermark makes a second run see no new events and rewrite the same values."""
+    from qualify.sla.clocks import reused_lookups
+
     from .scores import score_leads as run
 
-    with pghistory.context(source="task:scoring.score_leads"):
+    # The leads this makes MQLs start SLA clocks after each commit: one policy lookup for them all.
+    with pghistory.context(source="task:scoring.score_leads"), reused_lookups():
         written, busy = run(lead_ids)
     if busy:
         score_leads.apply_async((busy,), countdown=BUSY_RETRY_SECONDS)

@@ -9,8 +9,10 @@ in business time, so nothing later needs the calendar.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.contrib.postgres.expressions import ArraySubquery
@@ -42,6 +44,31 @@ if TYPE_CHECKING:
 # --- choosing a policy and a calendar ----------------------------------------------------------
 
 
+# Within one batch of clock starts (a scoring task promoting many new MQLs) every lead reads the
+# same policies and calendars; reused_lookups() reads them once for the batch instead of per lead.
+_lookups: ContextVar[dict | None] = ContextVar("sla_lookups", default=None)
+
+
+@contextmanager
+def reused_lookups() -> Iterator[None]:
+    """Policies and calendars read inside this block are read once (a batch lasts seconds, so an
+    admin's edit applies from the next batch on)."""
+    token = _lookups.set({})
+    try:
+        yield
+    finally:
+        _lookups.reset(token)
+
+
+def _looked_up(key: tuple, load: Callable[[], Any]) -> Any:
+    memo = _lookups.get()
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
 def lead_grade(lead: Lead) -> str:
     """The lead's fit grade from scoring ('' when it has none yet)."""
     return getattr(lead, "fit_grade", "") or ""
@@ -64,7 +91,10 @@ def policy_for(lead: Lead, kind: str) -> SlaPolicy | None:
         .annotate(pair=Func(F("after_minutes"), F("action"), function="jsonb_build_array", output_field=JSONField()))
         .values("pair")
     )
-    policies = SlaPolicy.objects.filter(kind=kind, active=True).annotate(ladder=ArraySubquery(steps))
+    policies = _looked_up(
+        ("policies", kind),
+        lambda: list(SlaPolicy.objects.filter(kind=kind, active=True).annotate(ladder=ArraySubquery(steps))),
+    )
     return choose_policy(
         policies, team_id=lead.team_id, segment=lead.account.segment, source=lead.source, grade=lead_grade(lead)
     )
@@ -73,12 +103,13 @@ def policy_for(lead: Lead, kind: str) -> SlaPolicy | None:
 def calendar_for(team_id: int, policy: SlaPolicy) -> BusinessCalendar:
     """The policy's own calendar, else the team's, else the default one. One query."""
     if policy.calendar_id:
-        return policy.calendar
-    found = (
-        BusinessCalendar.objects.filter(Q(team_links__team_id=team_id) | Q(is_default=True))
+        return _looked_up(("calendar", policy.calendar_id), lambda: policy.calendar)
+    found = _looked_up(
+        ("team calendar", team_id),
+        lambda: BusinessCalendar.objects.filter(Q(team_links__team_id=team_id) | Q(is_default=True))
         .annotate(is_team=Exists(TeamCalendar.objects.filter(team_id=team_id, calendar=OuterRef("pk"))))
         .order_by("-is_team")
-        .first()
+        .first(),
     )
     if found is None:
         raise BusinessCalendar.DoesNotExist("No default business calendar: create one in admin and tick 'is default'.")

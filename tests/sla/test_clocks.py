@@ -9,7 +9,7 @@ from qualify.leads.assignment import assign, claim
 from qualify.leads.lifecycle import move_stage, nurture, recycle_due
 from qualify.leads.models import DisqualifyReason, Lead, Stage
 from qualify.leads.touches import log_touch
-from qualify.sla.clocks import choose_policy, start_clock
+from qualify.sla.clocks import choose_policy, reused_lookups, start_clock
 from qualify.sla.models import (
     BusinessCalendar,
     CalendarHoliday,
@@ -93,6 +93,22 @@ def test_double_start_keeps_one_running_clock(frozen, alices_lead, mql_policy):
     second = start_clock(alices_lead, ClockKind.MQL_FIRST_TOUCH, owner_id=alices_lead.owner_id)
     assert first.pk == second.pk
     assert Clock.objects.filter(lead=alices_lead, status="open").count() == 1
+
+
+def test_a_batch_of_clock_starts_reads_policies_and_calendars_once(
+    frozen, alices_lead, mql_policy, north, django_assert_num_queries
+):
+    other = Lead.objects.select_related("account").get(pk=LeadFactory(team=north, owner=alices_lead.owner, stage=Stage.MQL).pk)
+    alices_lead = Lead.objects.select_related("account").get(pk=alices_lead.pk)
+    with reused_lookups():
+        start_clock(alices_lead, ClockKind.MQL_FIRST_TOUCH, owner_id=alices_lead.owner_id)
+        with django_assert_num_queries(1):  # the clock with its schedule: no policy, no calendar
+            second = start_clock(other, ClockKind.MQL_FIRST_TOUCH, owner_id=other.owner_id)
+    assert second.policy == mql_policy
+    # Outside a batch every start reads them again, so an admin's edit applies at once.
+    third = LeadFactory(team=north, owner=alices_lead.owner, stage=Stage.MQL)
+    with django_assert_num_queries(4):  # policies and calendar read again
+        start_clock(Lead.objects.select_related("account").get(pk=third.pk), ClockKind.MQL_FIRST_TOUCH, owner_id=third.owner_id)
 
 
 # --- stopping ----------------------------------------------------------------------------------
