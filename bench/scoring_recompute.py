@@ -281,7 +281,7 @@ def _run_lanes(run_id: int, lanes: int, now: datetime.datetime) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from qualify.scoring import runs, scores
+    from qualify.scoring import runs
     from qualify.scoring.models import ScoringModel
     from qualify.scoring.ranking import to_us
 

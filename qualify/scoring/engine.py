@@ -422,13 +422,6 @@ def unit_terms(spec: ModelSpec, gkey: int, parts: Mapping[int, UnitPart]) -> dic
     return terms
 
 
-def unit_value(spec: ModelSpec, gkey: int, b: int, parts: Mapping[int, UnitPart], at_us: int) -> float:
-    """A window's engagement points as of `at_us`."""
-    start = b * spec.group(gkey).window_us
-    scale = decay_weight(start, at_us, spec.half_life_s)
-    return sum(c for c, _ in unit_terms(spec, gkey, parts).values()) * scale
-
-
 def engagement_lines(spec: ModelSpec, events: Iterable[Ev], at_us: int) -> tuple[float, list[Line], set[int]]:
     """Engagement points as of `at_us`, per-rule lines, and the hard-trigger rules fired within
     their window (an occurrence newer than `at_us - window`)."""

@@ -14,7 +14,7 @@ rendered statement is cached on the spec.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from . import engine
 from .engine import ModelSpec
@@ -246,7 +246,7 @@ def compile_delta(spec: ModelSpec) -> str:
         f"CASE WHEN l.score_engagement = 0 OR l.score_engagement_at IS NULL THEN 0::float8 "
         f"ELSE l.score_engagement * power(2::float8, -((%(at_us)s::bigint - {stored})::float8 / 1000000.0) / {h}) END"
     )
-    head = f"""
+    head = """
         fresh AS (
             SELECT e.lead_id, e.id, e.type, e.properties, e.occurred_at, l.score_watermark AS counted
             FROM leads_lead l JOIN leads_event e ON e.lead_id = l.id AND e.id > l.score_watermark
