@@ -83,7 +83,8 @@ def score_leads(
     Leads already scored by their model's live version take the delta statement (sql.compile_delta:
     the new events and the events of the windows they fall in, never the whole history); a lead
     switching version (first score, new version, new segment) is rescored from all its events.
-    Costs 2 statements per CHUNK leads (3 when some switch version), plus 3 per MQL promotion.
+    Costs 2 statements per CHUNK leads (3 when some switch version), plus, per new MQL, its stage
+    move through the lifecycle (~16 queries) and what that starts after commit (routing, a clock).
     """
     ids = sorted({int(i) for i in lead_ids})
     specs = live_specs()
