@@ -154,10 +154,10 @@ class Lead(models.Model):
     external_id = models.CharField(max_length=100, blank=True, default="", help_text="Id in the system this lead came from.")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="leads")
-    # Lead rows are rewritten by every score change, and that is never a HOT update (`score` is in
-    # the queue indexes), so every index on the table is written by every score change. Foreign keys that an
-    # index below already leads with (team, ae) or that are rarely set or only checked on delete
-    # (disqualify_reason, score_version) carry no index of their own.
+    # Lead rows are rewritten on every event, and a write that changes `score` (in the queue
+    # indexes) cannot be a HOT update, so it writes every index on the table. Foreign keys that
+    # an index below already leads with (team, ae), or that are rarely set or only checked on
+    # delete (disqualify_reason, score_version), carry no index of their own.
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="leads", db_index=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"

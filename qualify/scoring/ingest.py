@@ -42,8 +42,7 @@ class Item:
     client_id: str = ""
     type: str = ""
     occurred_at: datetime.datetime | None = None
-    properties: dict = field(default_factory=dict)
-    properties_json: str = "{}"
+    properties_json: str = "{}"  # encoded once: the size check's JSON is the one inserted
     lead_id: int | None = None
     external_id: str = ""
     email: str = ""
@@ -102,7 +101,7 @@ def _parse(index: int, raw: Any, now: datetime.datetime) -> Item:
     elif len(encoded := json.dumps(props)) > MAX_PROPERTIES_BYTES:
         item.fail("properties", f"At most {MAX_PROPERTIES_BYTES} bytes of properties.")
     else:
-        item.properties, item.properties_json = props, encoded
+        item.properties_json = encoded
     lead = raw.get("lead_id", raw.get("lead"))
     if lead is not None:
         if isinstance(lead, bool) or not isinstance(lead, (int, str)) or not str(lead).isdigit():

@@ -183,7 +183,7 @@ def _scale(h: str) -> str:
     return f"power(2::float8, ((ug.b * ug.win - %(at_us)s::bigint)::float8 / 1000000.0) / {h})"
 
 
-def compile_scores(spec: ModelSpec, *, events_table: str = "leads_event") -> str:
+def compile_scores(spec: ModelSpec) -> str:
     """A SELECT of (id, fit, e and e_at: the engagement to store and the moment it is as of,
     e_now: the engagement at %(at_us)s, watermark, fired) for the leads in %(ids)s, from all their
     events (a first score, a new version, the full recompute). Here e_at is %(at)s and e = e_now."""
@@ -194,7 +194,7 @@ def compile_scores(spec: ModelSpec, *, events_table: str = "leads_event") -> str
         engagement = f"""
         ev AS (
             SELECT e.lead_id, e.id, {T_US} AS t, unnest(array_remove(ARRAY[{cases}], NULL)) AS rule
-            FROM {events_table} e WHERE e.lead_id = ANY(%(ids)s)
+            FROM leads_event e WHERE e.lead_id = ANY(%(ids)s)
         ),
         {tables}
         u AS (
@@ -221,7 +221,7 @@ def compile_scores(spec: ModelSpec, *, events_table: str = "leads_event") -> str
     return f"""
     WITH {engagement.strip()}
     wm AS (
-        SELECT e.lead_id, max(e.id) AS wm FROM {events_table} e WHERE e.lead_id = ANY(%(ids)s) GROUP BY e.lead_id
+        SELECT e.lead_id, max(e.id) AS wm FROM leads_event e WHERE e.lead_id = ANY(%(ids)s) GROUP BY e.lead_id
     ),
     scored AS (
         SELECT l.id, {fit} AS fit, coalesce(eng.e, 0::float8) AS e, %(at)s::timestamptz AS e_at,
