@@ -202,8 +202,12 @@ def _data_migrations() -> list:
 @pytest.fixture(autouse=True)
 def _data_migration_rows(_data_migrations, transactional_db):
     """Put back what an earlier transactional test's flush removed (see the module docstring)."""
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connection
 
+    # The flush also recreated the content types under new ids; the process-wide cache would hand
+    # the old ones to the admin's change log (a foreign-key error, a 500 in the browser).
+    ContentType.objects.clear_cache()
     with connection.schema_editor() as schema_editor:
         for forward, state in _data_migrations:
             forward(state.apps, schema_editor)
