@@ -41,6 +41,14 @@ ALLOWED: dict[str, frozenset[str]] = {
 MANUAL_STAGES = frozenset({S.NEW, S.MQL, S.WORKING, S.OPPORTUNITY, S.WON, S.LOST})
 
 
+# Moving into these stages clears a disqualify reason left from an earlier exit.
+CLEARS_REASON = frozenset({S.NEW, S.MQL, S.ACCEPTED, S.OPPORTUNITY, S.WON})
+
+
+def can_move(from_stage: str, to: str) -> bool:
+    return to in ALLOWED[from_stage]
+
+
 def allowed_next(stage: str) -> list[str]:
     """Stages reachable from `stage`, in lifecycle order."""
     return [s for s in Stage.values if s in ALLOWED[stage]]
@@ -83,7 +91,7 @@ def move_stage(
             raise DomainError(
                 f"This lead is now {current.get_stage_display()}; someone else changed it first.", field="stage"
             )
-        if to not in ALLOWED[current.stage]:
+        if not can_move(current.stage, to):
             raise DomainError(
                 f"A lead cannot move from {current.get_stage_display()} to {Stage(to).label}.", field="stage"
             )
@@ -100,7 +108,7 @@ def move_stage(
         current.recycle_on = recycle_on if to == S.NURTURE else None
         if to in (S.NURTURE, S.DISQUALIFIED) or reason is not None:
             current.disqualify_reason = reason
-        elif to in (S.NEW, S.MQL, S.ACCEPTED, S.OPPORTUNITY, S.WON):
+        elif to in CLEARS_REASON:
             current.disqualify_reason = None
         for field, value in changes.items():
             setattr(current, field, value)
@@ -109,15 +117,45 @@ def move_stage(
             lead=current, from_stage=from_stage, to_stage=to, by=by, at=now, why=why, reason=reason
         )
         # SLA clocks and routing react after commit, in their own transaction (qualify.sla.clocks).
-        transaction.on_commit(partial(_stage_changed, current.pk, from_stage, to, by.pk if by else None))
+        transaction.on_commit(partial(_stages_changed, {current.pk: from_stage}, to, by.pk if by else None))
     _refresh(lead, current)
     return lead
 
 
-def _stage_changed(lead_id: int, from_stage: str, to_stage: str, by_id: int | None) -> None:
-    from qualify.sla.clocks import stage_changed
+def move_many(moves: dict[int, tuple[str, str]], *, to: str, by: User | None) -> list[int]:
+    """Move many leads to `to` at once (the scorer's MQL promotions): `moves` maps a lead id to
+    (the stage the caller saw, why). A lead is moved only if it is still in that stage and the
+    lifecycle allows the move; the others are left as they are. Only for moves that need nothing
+    more (not Nurture or Disqualified, which need a reason). Returns the ids moved.
 
-    stage_changed(lead_id, from_stage, to_stage, by_id)
+    The same rules and records as move_stage, set-based: 3 queries for the batch, and one
+    after-commit hook (SLA clocks, routing) for all of them.
+    """
+    if to not in Stage.values or to in (S.NURTURE, S.DISQUALIFIED):
+        raise DomainError(f"'{to}' cannot be a bulk move.", field="stage")
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().filter(pk__in=list(moves)).order_by("pk")
+        moved = {pk: stage for pk, stage in current.values_list("pk", "stage")
+                 if stage == moves[pk][0] and can_move(stage, to)}
+        if not moved:
+            return []
+        now = timezone.now()
+        changes: dict[str, object] = {"stage": to, "stage_changed_at": now, "recycle_on": None, "updated_at": now}
+        if to in CLEARS_REASON:
+            changes["disqualify_reason"] = None
+        Lead.objects.filter(pk__in=list(moved)).update(**changes)
+        StageChange.objects.bulk_create(
+            StageChange(lead_id=pk, from_stage=stage, to_stage=to, by=by, at=now, why=moves[pk][1])
+            for pk, stage in moved.items()
+        )
+        transaction.on_commit(partial(_stages_changed, moved, to, by.pk if by else None))
+    return list(moved)
+
+
+def _stages_changed(moved: dict[int, str], to_stage: str, by_id: int | None) -> None:
+    from qualify.sla.clocks import stages_changed
+
+    stages_changed(moved, to_stage, by_id)
 
 
 def _refresh(stale: Lead, fresh: Lead) -> None:

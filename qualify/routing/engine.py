@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, User
 from qualify.leads.assignment import assign
 from qualify.leads.models import SDR_STAGES, Lead
+from qualify.lookups import looked_up
 
 from . import choose
 from .history import record
@@ -51,12 +52,14 @@ def rule_matches(rule: RoutingRule, lead: Lead) -> bool:
 
 
 def active_rules() -> list[RoutingRule]:
-    """One query: the rules in order, each with the ids of the members it limits its rotation to."""
+    """One query (once per batch inside qualify.lookups.reused_lookups): the rules in order, each
+    with the ids of the members it limits its rotation to."""
     members = RoutingRule.members.through.objects.filter(routingrule_id=OuterRef("pk")).values("user_id")
-    return list(
-        RoutingRule.objects.filter(active=True)
-        .annotate(member_ids=ArraySubquery(members))
-        .order_by("position", "id")
+    return looked_up(
+        ("routing rules",),
+        lambda: list(
+            RoutingRule.objects.filter(active=True).annotate(member_ids=ArraySubquery(members)).order_by("position", "id")
+        ),
     )
 
 

@@ -67,10 +67,11 @@ class Explanation:
 def _specs(version_ids: Iterable[int]) -> dict[int, ModelSpec]:
     from .scores import _spec_cache
 
-    missing = [v for v in set(version_ids) if v not in _spec_cache]
+    wanted = set(version_ids)
+    missing = [v for v in wanted if v not in _spec_cache]
     for version in ModelVersion.objects.filter(pk__in=missing):
         _spec_cache[version.pk] = version.as_spec()
-    return {v: _spec_cache[v] for v in set(version_ids) if v in _spec_cache}
+    return {v: _spec_cache[v] for v in wanted if v in _spec_cache}
 
 
 def _build(lead: Lead, spec: ModelSpec | None, events: list[engine.Ev], now: datetime.datetime) -> Explanation:

@@ -17,14 +17,12 @@ Locking protocol (what makes "a retried request never counts twice" and "no even
 from __future__ import annotations
 
 import datetime
-import logging
 from collections import defaultdict
 from typing import Iterable
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from qualify.errors import DomainError
 from qualify.leads import lifecycle
 from qualify.leads.models import Lead, Stage
 
@@ -32,8 +30,6 @@ from . import engine, sql
 from .engine import ModelSpec
 from .models import ModelVersion, ScoringModel
 from .ranking import to_us
-
-log = logging.getLogger(__name__)
 
 # Stages from which crossing the threshold makes an MQL (lifecycle.ALLOWED has New→MQL, Nurture→MQL).
 MQL_FROM = (Stage.NEW, Stage.NURTURE)
@@ -83,8 +79,9 @@ def score_leads(
     Leads already scored by their model's live version take the delta statement (sql.compile_delta:
     the new events and the events of the windows they fall in, never the whole history); a lead
     switching version (first score, new version, new segment) is rescored from all its events.
-    Costs 2 statements per CHUNK leads (3 when some switch version), plus, per new MQL, its stage
-    move through the lifecycle (~16 queries) and what that starts after commit (routing, a clock).
+    Costs 2 statements per CHUNK leads (3 when some switch version), plus, for a chunk with new
+    MQLs, their promotion (promote_to_mql: 5 queries) and what it starts after commit (routing and
+    a clock per lead).
     """
     ids = sorted({int(i) for i in lead_ids})
     specs = live_specs()
@@ -138,24 +135,33 @@ def _score(ids: list[int], specs: list[ModelSpec], *, now: datetime.datetime | N
                     (lead_id, spec) for lead_id, value, fired, stage in rows
                     if stage in MQL_FROM and (value >= spec.mql_threshold or fired)
                 ]
-    for lead_id, spec in candidates:
-        if promote_to_mql(lead_id, spec, now=now):
-            mqls += 1
+    if candidates:
+        mqls = len(promote_to_mql(dict(candidates), now=now))
     return written, mqls, [i for i in ids if i not in locked]
 
 
 # --- MQL ------------------------------------------------------------------------------------------
 
 
-def promote_to_mql(lead_id: int, spec: ModelSpec, *, now: datetime.datetime | None = None) -> bool:
-    """Move a lead to MQL through the lifecycle, recording the rules that did it. Returns False
-    (changing nothing) if the lifecycle refuses, e.g. someone moved the lead meanwhile."""
-    from .explain import explain
+def promote_to_mql(candidates: dict[int, ModelSpec], *, now: datetime.datetime | None = None) -> list[int]:
+    """Move leads that reached their model's threshold (or fired a hard trigger) to MQL through
+    the lifecycle, each recorded with the rules that did it. `candidates` maps a lead id to the
+    spec that scored it. A lead someone moved meanwhile is left alone. Returns the ids promoted.
 
-    lead = Lead.objects.select_related("account", "score_version").get(pk=lead_id)
-    if lead.stage not in MQL_FROM:
-        return False
-    ex = explain(lead, now=now)
+    Set-based: 2 queries explain the batch, the lifecycle moves it in 3 more, and the routing and
+    SLA clocks that follow read their configuration once (~0.1 s for 50 leads)."""
+    from .explain import explain_many
+
+    leads = list(Lead.objects.select_related("account").filter(pk__in=list(candidates), stage__in=MQL_FROM))
+    explained = explain_many(leads, now=now)
+    moves = {lead.pk: (lead.stage, _why_mql(explained[lead.pk], candidates[lead.pk])) for lead in leads}
+    if not moves:
+        return []
+    return lifecycle.move_many(moves, to=Stage.MQL, by=None)
+
+
+def _why_mql(ex, spec: ModelSpec) -> str:
+    """'Score 72 reached the MQL threshold 60. Default v3: Pricing page view +24; …' (or the hard trigger)."""
     top = sorted((line for line in ex.lines if line.points > 0), key=lambda line: -line.points)[:6]
     fired = [line.label for line in ex.lines if line.hard_trigger and line.rule in ex.fired]
     if fired:
@@ -163,10 +169,4 @@ def promote_to_mql(lead_id: int, spec: ModelSpec, *, now: datetime.datetime | No
     else:
         head = f"Score {ex.total} reached the MQL threshold {spec.mql_threshold:g}."
     reasons = "; ".join(f"{line.label} {engine.display(line.points):+d}" for line in top)
-    why = f"{head} {spec.label}: {reasons}" if reasons else f"{head} {spec.label}."
-    try:
-        lifecycle.move_stage(lead, to=Stage.MQL, by=None, why=why, expect=lead.stage)
-    except DomainError as exc:
-        log.info("Lead %s not promoted to MQL: %s", lead_id, exc.message)
-        return False
-    return True
+    return f"{head} {spec.label}: {reasons}" if reasons else f"{head} {spec.label}."

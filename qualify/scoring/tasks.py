@@ -15,7 +15,7 @@ BUSY_RETRY_SECONDS = 1
 def score_leads(lead_ids: list[int]) -> int:
     """Update the scores of leads that received events (or changed fit fields). Idempotent: the
     watermark makes a second run see no new events and rewrite the same values."""
-    from qualify.sla.clocks import reused_lookups
+    from qualify.lookups import reused_lookups
 
     from .scores import score_leads as run
 

@@ -9,10 +9,8 @@ in business time, so nothing later needs the calendar.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.contrib.postgres.expressions import ArraySubquery
@@ -20,6 +18,7 @@ from django.db.models import Case, Exists, F, Func, JSONField, OuterRef, Q, Valu
 from django.utils import timezone
 
 from qualify.leads.models import SDR_STAGES, Lead, Stage
+from qualify.lookups import looked_up, reused_lookups
 
 from .calendar import Calendar, add_business_time
 from .models import (
@@ -44,31 +43,6 @@ if TYPE_CHECKING:
 # --- choosing a policy and a calendar ----------------------------------------------------------
 
 
-# Within one batch of clock starts (a scoring task promoting many new MQLs) every lead reads the
-# same policies and calendars; reused_lookups() reads them once for the batch instead of per lead.
-_lookups: ContextVar[dict | None] = ContextVar("sla_lookups", default=None)
-
-
-@contextmanager
-def reused_lookups() -> Iterator[None]:
-    """Policies and calendars read inside this block are read once (a batch lasts seconds, so an
-    admin's edit applies from the next batch on)."""
-    token = _lookups.set({})
-    try:
-        yield
-    finally:
-        _lookups.reset(token)
-
-
-def _looked_up(key: tuple, load: Callable[[], Any]) -> Any:
-    memo = _lookups.get()
-    if memo is None:
-        return load()
-    if key not in memo:
-        memo[key] = load()
-    return memo[key]
-
-
 def lead_grade(lead: Lead) -> str:
     """The lead's fit grade from scoring ('' when it has none yet)."""
     return getattr(lead, "fit_grade", "") or ""
@@ -91,7 +65,7 @@ def policy_for(lead: Lead, kind: str) -> SlaPolicy | None:
         .annotate(pair=Func(F("after_minutes"), F("action"), function="jsonb_build_array", output_field=JSONField()))
         .values("pair")
     )
-    policies = _looked_up(
+    policies = looked_up(
         ("policies", kind),
         lambda: list(SlaPolicy.objects.filter(kind=kind, active=True).annotate(ladder=ArraySubquery(steps))),
     )
@@ -103,8 +77,8 @@ def policy_for(lead: Lead, kind: str) -> SlaPolicy | None:
 def calendar_for(team_id: int, policy: SlaPolicy) -> BusinessCalendar:
     """The policy's own calendar, else the team's, else the default one. One query."""
     if policy.calendar_id:
-        return _looked_up(("calendar", policy.calendar_id), lambda: policy.calendar)
-    found = _looked_up(
+        return looked_up(("calendar", policy.calendar_id), lambda: policy.calendar)
+    found = looked_up(
         ("team calendar", team_id),
         lambda: BusinessCalendar.objects.filter(Q(team_links__team_id=team_id) | Q(is_default=True))
         .annotate(is_team=Exists(TeamCalendar.objects.filter(team_id=team_id, calendar=OuterRef("pk"))))
@@ -290,29 +264,34 @@ def owner_changed(
             start_clock(lead, ClockKind.MQL_FIRST_TOUCH, owner_id=new_owner_id)
 
 
-def stage_changed(lead_id: int, from_stage: str, to_stage: str, by_id: int | None) -> None:
-    """After a stage change commits (lifecycle's on_commit): start, cancel, route.
+def stages_changed(moved: dict[int, str], to_stage: str, by_id: int | None) -> None:
+    """After stage changes commit (lifecycle's on_commit), for leads that moved from
+    `moved[lead_id]` to `to_stage`: start, cancel, route.
 
     - into MQL: route it when it has no owner (routing's assignment starts the clock) or when a
       rule says so; otherwise start the first-touch clock for its owner;
     - out of Nurture into an SDR stage: a recycled lead, start the touch-again clock;
     - out of the SDR stages: its touch clocks no longer apply.
+
+    One transaction and one lock query for the batch; rules, policies and calendars are read once.
     """
     from qualify.routing.engine import route_new_mql
 
-    with transaction.atomic():
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("account").filter(pk=lead_id).first()
-        if lead is None or lead.stage != to_stage:
-            return  # gone, or moved on again since: the later change has its own hook
-        if to_stage not in SDR_STAGES:
-            cancel_clocks(lead_id, TOUCH_KINDS, note=f"Lead moved to {Stage(to_stage).label}", by_id=by_id)
-            return
-        if from_stage == Stage.NURTURE:
-            start_touch_clock(lead, ClockKind.RECYCLED_TOUCH)
-        if to_stage == Stage.MQL:
-            routed = route_new_mql(lead, locked=True)
-            if not routed and lead.owner_id and from_stage != Stage.NURTURE:
-                start_touch_clock(lead, ClockKind.MQL_FIRST_TOUCH)
+    with transaction.atomic(), reused_lookups():
+        leads = Lead.objects.select_for_update(of=("self",)).select_related("account").filter(pk__in=list(moved))
+        for lead in leads.order_by("pk"):
+            from_stage = moved[lead.pk]
+            if lead.stage != to_stage:
+                continue  # moved on again since: the later change has its own hook
+            if to_stage not in SDR_STAGES:
+                cancel_clocks(lead.pk, TOUCH_KINDS, note=f"Lead moved to {Stage(to_stage).label}", by_id=by_id)
+                continue
+            if from_stage == Stage.NURTURE:
+                start_touch_clock(lead, ClockKind.RECYCLED_TOUCH)
+            if to_stage == Stage.MQL:
+                routed = route_new_mql(lead, locked=True)
+                if not routed and lead.owner_id and from_stage != Stage.NURTURE:
+                    start_touch_clock(lead, ClockKind.MQL_FIRST_TOUCH)
 
 
 def leads_recycled(lead_ids: list[int]) -> int:

@@ -163,3 +163,35 @@ def test_handed_off_lead_cannot_be_nurtured_or_disqualified_around_the_ae(alice,
         lifecycle.nurture(lead, reason=_reason("nurture"), note="Maybe later this year", by=alice)
     assert lifecycle.manual_next(Stage.HANDED_OFF) == []
     assert Lead.objects.get(pk=lead.pk).stage == Stage.HANDED_OFF
+
+
+@pytest.mark.django_db
+def test_move_many_moves_only_leads_still_where_the_caller_saw_them(alice, north):
+    reason = _reason("nurture")
+    fresh = LeadFactory(team=north, owner=alice, stage=Stage.NEW)
+    nurtured = LeadFactory(
+        team=north, owner=alice, stage=Stage.NURTURE, disqualify_reason=reason,
+        recycle_on=timezone.localdate() + datetime.timedelta(days=9),
+    )
+    moved_on = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)  # seen as New, now Working
+    closed = LeadFactory(team=north, owner=alice, stage=Stage.WON)  # Won → MQL is not a move
+    moves = {fresh.pk: (Stage.NEW, "a"), nurtured.pk: (Stage.NURTURE, "b"), moved_on.pk: (Stage.NEW, "c"),
+             closed.pk: (Stage.WON, "d")}
+
+    assert sorted(lifecycle.move_many(moves, to=Stage.MQL, by=None)) == sorted([fresh.pk, nurtured.pk])
+
+    stages = dict(Lead.objects.values_list("pk", "stage"))
+    assert (stages[moved_on.pk], stages[closed.pk]) == (Stage.WORKING, Stage.WON)
+    back = Lead.objects.get(pk=nurtured.pk)
+    assert back.stage == Stage.MQL and back.recycle_on is None and back.disqualify_reason is None
+    history = StageChange.objects.filter(to_stage=Stage.MQL).order_by("lead_id")
+    assert [(c.lead_id, c.from_stage, c.why) for c in history] == [(fresh.pk, Stage.NEW, "a"), (nurtured.pk, Stage.NURTURE, "b")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("to", [Stage.NURTURE, Stage.DISQUALIFIED, "nowhere"])
+def test_move_many_refuses_moves_that_need_more_and_changes_nothing(alice, north, to):
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.NEW)
+    with pytest.raises(DomainError):
+        lifecycle.move_many({lead.pk: (Stage.NEW, "x")}, to=to, by=None)
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.NEW and not StageChange.objects.filter(lead=lead).exclude(from_stage="").exists()

@@ -9,7 +9,8 @@ from qualify.leads.assignment import assign, claim
 from qualify.leads.lifecycle import move_stage, nurture, recycle_due
 from qualify.leads.models import DisqualifyReason, Lead, Stage
 from qualify.leads.touches import log_touch
-from qualify.sla.clocks import choose_policy, reused_lookups, start_clock
+from qualify.lookups import reused_lookups
+from qualify.sla.clocks import choose_policy, start_clock
 from qualify.sla.models import (
     BusinessCalendar,
     CalendarHoliday,
