@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -180,27 +181,31 @@ def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = N
     touched: list[int] = []
     if good:
         lead_ids = sorted({i.lead_id for i in good})
-        with transaction.atomic(), connection.cursor() as cur:
-            # FOR SHARE before the INSERT allocates ids: see qualify/scoring/scores.py, "Locking protocol".
-            cur.execute("SELECT id FROM leads_lead WHERE id = ANY(%s) ORDER BY id FOR SHARE", [lead_ids])
-            good.sort(key=lambda i: (i.lead_id, i.index))
-            cur.execute(
-                """INSERT INTO leads_event (lead_id, type, properties, occurred_at, received_at, client_id)
-                   SELECT v.lead_id, v.type, v.props::jsonb, v.occurred_at, %s, v.client_id
-                   FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[])
-                        AS v(lead_id, type, props, occurred_at, client_id)
-                   ON CONFLICT (client_id) WHERE client_id <> '' DO NOTHING
-                   RETURNING id, client_id, lead_id""",
-                [
-                    now,
-                    [i.lead_id for i in good],
-                    [i.type for i in good],
-                    [i.properties_json for i in good],
-                    [i.occurred_at for i in good],
-                    [i.client_id for i in good],
-                ],
-            )
-            created = {client_id: (pk, lead_id) for pk, client_id, lead_id in cur.fetchall()}
+        with transaction.atomic():
+            connection.ensure_connection()
+            # Server-side parameters, arrays in binary: Django's default client-side binding would
+            # quote a thousand JSON strings into the SQL text, a third of this function's time.
+            with psycopg.Cursor(connection.connection) as cur:
+                # FOR SHARE before the INSERT allocates ids: see qualify/scoring/scores.py, "Locking protocol".
+                cur.execute("SELECT id FROM leads_lead WHERE id = ANY(%b::bigint[]) ORDER BY id FOR SHARE", [lead_ids])
+                good.sort(key=lambda i: (i.lead_id, i.index))
+                cur.execute(
+                    """INSERT INTO leads_event (lead_id, type, properties, occurred_at, received_at, client_id)
+                       SELECT v.lead_id, v.type, v.props::jsonb, v.occurred_at, %b, v.client_id
+                       FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::timestamptz[], %b::text[])
+                            AS v(lead_id, type, props, occurred_at, client_id)
+                       ON CONFLICT (client_id) WHERE client_id <> '' DO NOTHING
+                       RETURNING id, client_id, lead_id""",
+                    [
+                        now,
+                        [i.lead_id for i in good],
+                        [i.type for i in good],
+                        [i.properties_json for i in good],
+                        [i.occurred_at for i in good],
+                        [i.client_id for i in good],
+                    ],
+                )
+                created = {client_id: (pk, lead_id) for pk, client_id, lead_id in cur.fetchall()}
             touched = sorted({lead_id for _, lead_id in created.values()})
             if touched:
                 transaction.on_commit(lambda: _enqueue(touched))
