@@ -54,13 +54,12 @@ def rule_matches(rule: RoutingRule, lead: Lead) -> bool:
 def active_rules() -> list[RoutingRule]:
     """One query (once per batch inside qualify.lookups.reused_lookups): the rules in order, each
     with the ids of the members it limits its rotation to."""
+    return looked_up(("routing rules",), _load_active_rules)
+
+
+def _load_active_rules() -> list[RoutingRule]:
     members = RoutingRule.members.through.objects.filter(routingrule_id=OuterRef("pk")).values("user_id")
-    return looked_up(
-        ("routing rules",),
-        lambda: list(
-            RoutingRule.objects.filter(active=True).annotate(member_ids=ArraySubquery(members)).order_by("position", "id")
-        ),
-    )
+    return list(RoutingRule.objects.filter(active=True).annotate(member_ids=ArraySubquery(members)).order_by("position", "id"))
 
 
 def _away(start: datetime.date | None, end: datetime.date | None, today: datetime.date) -> bool:
@@ -219,6 +218,8 @@ def route_new_mql(lead: Lead, *, locked: bool = False) -> bool:
     Returns whether the owner changed (the assignment then started the SLA clock)."""
     if lead.owner_id is None:
         return route(lead, why="New MQL", locked=locked).changed
+    if not any(rule.override_owner and rule_matches(rule, lead) for rule in active_rules()):
+        return False  # what route(override_only=True) concludes, without its transaction (needs lead.account)
     return route(lead, why="New MQL", override_only=True, fallback_to_pool=False, locked=locked).changed
 
 

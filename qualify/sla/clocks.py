@@ -60,18 +60,19 @@ def choose_policy(policies: Iterable[SlaPolicy], *, team_id: int | None, segment
 def policy_for(lead: Lead, kind: str) -> SlaPolicy | None:
     """One query: the active policies of `kind`, each with its ladder as (after_minutes, action)
     pairs (`policy.ladder`); the lead's account must be loaded (segment)."""
+    policies = looked_up(("policies", kind), lambda: _active_policies(kind))
+    return choose_policy(
+        policies, team_id=lead.team_id, segment=lead.account.segment, source=lead.source, grade=lead_grade(lead)
+    )
+
+
+def _active_policies(kind: str) -> list[SlaPolicy]:
     steps = (
         EscalationStep.objects.filter(policy=OuterRef("pk")).order_by("after_minutes", "id")
         .annotate(pair=Func(F("after_minutes"), F("action"), function="jsonb_build_array", output_field=JSONField()))
         .values("pair")
     )
-    policies = looked_up(
-        ("policies", kind),
-        lambda: list(SlaPolicy.objects.filter(kind=kind, active=True).annotate(ladder=ArraySubquery(steps))),
-    )
-    return choose_policy(
-        policies, team_id=lead.team_id, segment=lead.account.segment, source=lead.source, grade=lead_grade(lead)
-    )
+    return list(SlaPolicy.objects.filter(kind=kind, active=True).annotate(ladder=ArraySubquery(steps)))
 
 
 def calendar_for(team_id: int, policy: SlaPolicy) -> BusinessCalendar:
@@ -126,42 +127,64 @@ def start_clock(
     A concurrent start of the same kind loses on the sla_clock_one_open_per_kind constraint and
     returns the running clock instead. Costs about four queries (policies, calendar, insert).
     """
+    clock = _new_clock(lead, kind, owner_id=owner_id, handoff=handoff, at=at)
+    if clock is None:
+        return None
+    if _insert_unless_running([clock]):
+        return clock
+    return Clock.objects.filter(lead_id=lead.pk, kind=kind, status=ClockStatus.OPEN).first()
+
+
+def start_touch_clocks(leads: Iterable[Lead], kind: str) -> list[Clock]:
+    """start_touch_clock for many leads at once (a batch of new MQLs): one INSERT for them all.
+    Returns the clocks started (not those already running, nor leads no policy covers)."""
+    clocks = [c for lead in leads if (c := _new_clock(lead, kind, owner_id=lead.owner_id)) is not None]
+    return _insert_unless_running(clocks)
+
+
+def _new_clock(
+    lead: Lead, kind: str, *, owner_id: int | None, handoff: Handoff | None = None, at: datetime.datetime | None = None
+) -> Clock | None:
+    """The unsaved clock with its whole schedule, or None when no policy applies."""
     policy = policy_for(lead, kind)
     if policy is None:
         return None
     calendar = calendar_for(lead.team_id, policy)
     started = at or timezone.now()
     warn, due, plan = build_plan(policy, calendar.spec(), started)
-    clock = Clock(
+    return Clock(
         lead_id=lead.pk, team_id=lead.team_id, policy=policy, calendar=calendar, kind=kind, handoff=handoff,
         owner_id=owner_id, started_at=started, warn_at=warn, due_at=due, plan=plan,
     )
-    if _insert_unless_running(clock, first_action_at=warn):
-        return clock
-    return Clock.objects.filter(lead_id=lead.pk, kind=kind, status=ClockStatus.OPEN).first()
 
 
-def _insert_unless_running(clock: Clock, *, first_action_at: datetime.datetime) -> bool:
-    """The clock and its schedule row in one statement: INSERT ... ON CONFLICT DO NOTHING against
-    sla_clock_one_open_per_kind (no savepoint; a concurrent start of the same clock simply loses),
-    then the schedule row for whatever was inserted. Sets clock.pk when inserted."""
+def _insert_unless_running(clocks: list[Clock]) -> list[Clock]:
+    """The clocks and their schedule rows (first action: the warning) in one statement: INSERT ...
+    ON CONFLICT DO NOTHING against sla_clock_one_open_per_kind (no savepoint; a concurrent start
+    of the same clock simply loses), then a schedule row for each clock inserted. Returns the
+    clocks inserted, with their pks set."""
+    if not clocks:
+        return []
     fields = [f for f in Clock._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = [f.get_db_prep_save(getattr(clock, f.attname), connection) for f in fields]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    values = [f.get_db_prep_save(getattr(clock, f.attname), connection) for clock in clocks for f in fields]
     sql = (
-        f"WITH c AS (INSERT INTO {Clock._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-        "ON CONFLICT (lead_id, kind) WHERE status = 'open' DO NOTHING RETURNING id) "
-        f"INSERT INTO {ClockSchedule._meta.db_table} (clock_id, next_step, next_action_at) "
-        "SELECT id, 0, %s FROM c RETURNING clock_id"
+        f"WITH c AS (INSERT INTO {Clock._meta.db_table} ({columns}) VALUES {', '.join([row] * len(clocks))} "
+        "ON CONFLICT (lead_id, kind) WHERE status = 'open' DO NOTHING RETURNING id, lead_id, warn_at)"
+        f", s AS (INSERT INTO {ClockSchedule._meta.db_table} (clock_id, next_step, next_action_at) "
+        "SELECT id, 0, warn_at FROM c) SELECT lead_id, id FROM c"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, first_action_at])
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    clock.pk = row[0]
-    clock._state.adding = False
-    return True
+        cursor.execute(sql, values)
+        inserted = dict(cursor.fetchall())
+    started = []
+    for clock in clocks:
+        if clock.lead_id in inserted:
+            clock.pk = inserted[clock.lead_id]
+            clock._state.adding = False
+            started.append(clock)
+    return started
 
 
 def _lead(lead_or_id: Lead | int) -> Lead:
@@ -273,12 +296,14 @@ def stages_changed(moved: dict[int, str], to_stage: str, by_id: int | None) -> N
     - out of Nurture into an SDR stage: a recycled lead, start the touch-again clock;
     - out of the SDR stages: its touch clocks no longer apply.
 
-    One transaction and one lock query for the batch; rules, policies and calendars are read once.
+    One transaction and one lock query for the batch; rules, policies and calendars are read once,
+    and the first-touch clocks of owned new MQLs start in one INSERT.
     """
     from qualify.routing.engine import route_new_mql
 
     with transaction.atomic(), reused_lookups():
         leads = Lead.objects.select_for_update(of=("self",)).select_related("account").filter(pk__in=list(moved))
+        first_touch: list[Lead] = []  # the last step for these: their clocks start together
         for lead in leads.order_by("pk"):
             from_stage = moved[lead.pk]
             if lead.stage != to_stage:
@@ -291,13 +316,12 @@ def stages_changed(moved: dict[int, str], to_stage: str, by_id: int | None) -> N
             if to_stage == Stage.MQL:
                 routed = route_new_mql(lead, locked=True)
                 if not routed and lead.owner_id and from_stage != Stage.NURTURE:
-                    start_touch_clock(lead, ClockKind.MQL_FIRST_TOUCH)
+                    first_touch.append(lead)
+        start_touch_clocks(first_touch, ClockKind.MQL_FIRST_TOUCH)
 
 
 def leads_recycled(lead_ids: list[int]) -> int:
     """After the bulk recycle sweep commits: a touch-again clock for each lead still in Working."""
-    started = 0
-    for lead in Lead.objects.select_related("account").filter(pk__in=lead_ids, stage=Stage.WORKING):
-        with transaction.atomic():
-            started += start_touch_clock(lead, ClockKind.RECYCLED_TOUCH) is not None
-    return started
+    with reused_lookups():
+        leads = Lead.objects.select_related("account").filter(pk__in=lead_ids, stage=Stage.WORKING)
+        return len(start_touch_clocks(leads, ClockKind.RECYCLED_TOUCH))

@@ -10,7 +10,7 @@ from qualify.leads.lifecycle import move_stage, nurture, recycle_due
 from qualify.leads.models import DisqualifyReason, Lead, Stage
 from qualify.leads.touches import log_touch
 from qualify.lookups import reused_lookups
-from qualify.sla.clocks import choose_policy, start_clock
+from qualify.sla.clocks import choose_policy, start_clock, start_touch_clocks
 from qualify.sla.models import (
     BusinessCalendar,
     CalendarHoliday,
@@ -111,6 +111,28 @@ def test_a_batch_of_clock_starts_reads_policies_and_calendars_once(
     with django_assert_num_queries(4):  # policies and calendar read again
         start_clock(Lead.objects.select_related("account").get(pk=third.pk), ClockKind.MQL_FIRST_TOUCH, owner_id=third.owner_id)
 
+
+
+def test_touch_clocks_for_a_batch_start_in_one_insert_and_skip_running_ones(
+    frozen, alices_lead, mql_policy, north, django_assert_num_queries
+):
+    owner = alices_lead.owner
+    fresh = [LeadFactory(team=north, owner=owner, stage=Stage.MQL) for _ in range(3)]
+    running = start_clock(
+        Lead.objects.select_related("account").get(pk=alices_lead.pk), ClockKind.MQL_FIRST_TOUCH, owner_id=owner.pk
+    )
+    leads = list(Lead.objects.select_related("account").filter(pk__in=[alices_lead.pk, *(lead.pk for lead in fresh)]))
+    with reused_lookups():
+        # Policies and calendar are read here; alice's lead already has its clock.
+        assert start_touch_clocks([lead for lead in leads if lead.pk == alices_lead.pk], ClockKind.MQL_FIRST_TOUCH) == []
+        with django_assert_num_queries(1):
+            started = start_touch_clocks(leads, ClockKind.MQL_FIRST_TOUCH)
+    assert sorted(c.lead_id for c in started) == sorted(lead.pk for lead in fresh)
+    assert Clock.objects.filter(kind=ClockKind.MQL_FIRST_TOUCH, status="open").count() == 4
+    assert Clock.objects.get(lead=alices_lead, status="open").pk == running.pk
+    for clock in started:
+        schedule = ClockSchedule.objects.get(clock_id=clock.pk)
+        assert (clock.owner_id, schedule.next_step, schedule.next_action_at) == (owner.pk, 0, clock.warn_at)
 
 # --- stopping ----------------------------------------------------------------------------------
 
