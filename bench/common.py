@@ -121,9 +121,10 @@ def machine() -> dict[str, Any]:
     with connection.cursor() as c:
         c.execute(
             "SELECT current_setting('server_version'), current_setting('shared_buffers'), "
-            "current_setting('max_wal_size'), current_setting('checkpoint_timeout'), current_setting('wal_compression')"
+            "current_setting('max_wal_size'), current_setting('checkpoint_timeout'), current_setting('wal_compression'), "
+            "current_setting('autovacuum')"
         )
-        pg_version, shared_buffers, max_wal_size, checkpoint_timeout, wal_compression = c.fetchone()
+        pg_version, shared_buffers, max_wal_size, checkpoint_timeout, wal_compression, autovacuum = c.fetchone()
     return {
         "cpus": os.cpu_count(),
         "cpu": cpu or platform.processor(),
@@ -135,6 +136,8 @@ def machine() -> dict[str, Any]:
         "max_wal_size": max_wal_size,
         "checkpoint_timeout": checkpoint_timeout,
         "wal_compression": wal_compression,
+        # Off on this machine's CI server: benchmarks that rewrite rows vacuum before they measure.
+        "autovacuum": autovacuum,
         # Other processes on the machine skew every figure; the 1-minute load average says how much.
         "load_before": round(os.getloadavg()[0], 2),
     }
@@ -306,7 +309,7 @@ def format_result(result: dict[str, Any]) -> str:
         f"== {result['name']}: {result['description']}",
         f"   {result['started_at']} · {m.get('cpus')} CPUs ({m.get('cpu')}) · PostgreSQL {m.get('postgres')}"
         f" (shared_buffers {m.get('shared_buffers')}, max_wal_size {m.get('max_wal_size')},"
-        f" checkpoint_timeout {m.get('checkpoint_timeout')}, wal_compression {m.get('wal_compression')})"
+        f" checkpoint_timeout {m.get('checkpoint_timeout')}, wal_compression {m.get('wal_compression')}, autovacuum {m.get('autovacuum')})"
         f" · Python {m.get('python')}"
         f" · load average {m.get('load_before')} before, {m.get('load_after', '?')} after",
         "   " + " · ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in result["params"].items()),
