@@ -6,11 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qualify.leads.models import Lead, Seniority, Persona
-from qualify.scoring import scores
+from qualify.leads.models import Lead, Persona, Seniority
+from qualify.scoring import engine, runs, scores, sql
 from qualify.scoring.explain import explain
-from qualify.scoring.ranking import value_now
-from tests.factories import LeadFactory
+from qualify.scoring.models import Rule, RuleGroup, ScoringModel, SegmentCondition
+from qualify.scoring.ranking import to_us, value_now
+from tests.factories import AccountFactory, LeadFactory
 from tests.scoring.conftest import NOW, event
 
 
@@ -111,3 +112,46 @@ def test_events_no_rule_counts_advance_the_watermark_and_keep_the_stored_engagem
     assert (after.score_engagement, after.score_engagement_at, after.score_changes_at, after.score) == (
         before.score_engagement, before.score_engagement_at, before.score_changes_at, before.score
     )
+
+
+@pytest.mark.django_db
+def test_every_operator_on_event_properties_scores_as_the_engine_does(north):
+    """The compiled matcher switches on the event type, then reads a property once where all its
+    rules test it for equality; mixed operators take the general form. Each shape is exercised."""
+    model = ScoringModel.objects.create(name="Operators", priority=1, mql_threshold=500, half_life_days=30)
+    SegmentCondition.objects.create(model=model, field="account.segment", op="equals", value="enterprise")
+    web = RuleGroup.objects.create(model=model, name="Web", kind="engagement", window_days=30)
+
+    def rule(label, points, event_type, prop="", op="equals", value=""):
+        Rule.objects.create(model=model, group=web, label=label, points=points, event_type=event_type, prop=prop,
+                            op=op, value=value)
+
+    rule("Pricing", 5, "page_view", "page_category", value="Pricing ")  # equals only, one value twice
+    rule("Pricing again", 3, "page_view", "page_category", value="pricing")
+    rule("Docs", 2, "page_view", "page_category", value="docs")
+    rule("Any form", 4, "form_fill")  # always, plus an equality
+    rule("Contact form", 6, "form_fill", "form", value="contact")
+    rule("Case study", 7, "email_click", "link", "contains", "case-stud")  # mixed operators
+    rule("Pricing or plans", 11, "email_click", "link", "one_of", "pricing, plans")
+    rule("Heavy use", 13, "product_usage", "seats", "range", "10..50")
+    runs.publish(model, by=None, start_run=False)
+    spec = next(s for s in scores.live_specs() if s.model_id == model.pk)
+
+    lead = LeadFactory(team=north, account=AccountFactory(team=north, segment="enterprise"))
+    first = [("page_view", {"page_category": "PRICING"}), ("page_view", {"page_category": "docs"}),
+             ("page_view", {"page_category": "blog"}), ("page_view", {}), ("form_fill", {"form": "contact"}),
+             ("form_fill", {"form": "other"}), ("email_click", {"link": "https://x/Case-Study"})]
+    later = [("email_click", {"link": " Plans "}), ("email_click", {"link": "pricing"}), ("product_usage", {"seats": 12}),
+             ("product_usage", {"seats": "abc"}), ("product_usage", {"seats": 60}), ("demo_request", {})]
+    for batch, at in ((first, NOW - datetime.timedelta(days=1)), (later, NOW)):
+        for i, (etype, props) in enumerate(batch):
+            event(lead, etype, days_ago=2 + i / 10, now=at, **props)
+        scores.score_leads([lead.pk], now=at, promote=False)  # the full statement first, the delta next
+        lead = Lead.objects.select_related("account").get(pk=lead.pk)
+        events = [engine.Ev(e.id, to_us(e.occurred_at), e.type, e.properties) for e in lead.events.all()]
+        expected = engine.score(spec, sql.lead_facts(lead), events, to_us(at))
+        assert lead.score_version_id == spec.version_id
+        assert lead.score_engagement == pytest.approx(expected.engagement, abs=1e-9)
+    assert expected.engagement > 0 and {line.label for line in expected.lines if line.occurrences} == {
+        "Pricing", "Pricing again", "Docs", "Any form", "Contact form", "Case study", "Pricing or plans", "Heavy use"
+    }
