@@ -2,14 +2,17 @@
 Redis: sustained events per second, and the delay from a 2xx response to the lead's updated score.
 
 Setup (all on this machine, in qualify_bench_scoring, the data set of scoring_recompute): gunicorn
-(2 sync workers) on 127.0.0.1:PORT, a Celery worker (concurrency 1) on redis://127.0.0.1:6379/8,
-both with DEBUG off. Clients: CLIENTS threads, each posting batches of BATCH events (random leads,
-the realistic event mix, token auth) back to back for DURATION seconds (bounded; then they stop).
+(1 sync worker) on 127.0.0.1:PORT, a Celery worker (concurrency 2) on redis://127.0.0.1:6379/8,
+both with DEBUG off. On two cores shared with PostgreSQL and the load generator, one web process
+(each request is a 1,000-event batch taking ~0.1 s) and two scoring processes measured best: a
+second web process or more workers only add CPU contention (see the README's scoring section).
+Clients: CLIENTS threads, each posting batches of BATCH events (random leads, the realistic event
+mix, token auth; built before the clock starts) back to back for DURATION seconds.
 Each request carries one probe event; a monitor polls the probe leads' `score_watermark` every
 50 ms and records when it covers the probe's event id: that is "the score is updated".
-Targets: ≥ 5,000 events/s sustained, p95 delay < 5 s. `--rate N` paces the clients to offer N
-events/s in all instead of posting back to back, to read the delay at a load the scorer can keep
-up with (at a load it cannot, the delay only grows with the duration). The WAL written per event
+Targets: ≥ 5,000 events/s sustained, p95 delay < 5 s, read together with `--rate N`, which paces
+the clients to offer N events/s in all (back to back, the clients outrun the scorer and the delay
+only grows with the duration). The WAL written per event
 (pg_stat_wal, whole server) and the server's checkpoint settings are printed: a write-heavy figure
 depends on them as much as on the code.
 """
@@ -49,8 +52,8 @@ TARGET_P95_S = 5.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="scoring_ingest: seconds of load")
     parser.add_argument("--clients", type=int, default=2, help="scoring_ingest: client threads")
-    parser.add_argument("--web-workers", type=int, default=2, help="scoring_ingest: gunicorn workers")
-    parser.add_argument("--celery-concurrency", type=int, default=1, help="scoring_ingest: Celery worker processes")
+    parser.add_argument("--web-workers", type=int, default=1, help="scoring_ingest: gunicorn workers")
+    parser.add_argument("--celery-concurrency", type=int, default=2, help="scoring_ingest: Celery worker processes")
     parser.add_argument("--rate", type=float, default=0, help="scoring_ingest: events/s offered in all (0: back to back)")
 
 
