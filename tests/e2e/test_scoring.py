@@ -1,5 +1,6 @@
 """An SDR sees why a lead that just became an MQL is hot: the queue row's score expands to the
-rules behind it, and the lead page shows fit and engagement apart with the MQL reason."""
+rules behind it, and the lead page shows fit and engagement apart with the MQL reason and the
+first-touch clock the promotion started."""
 
 import pytest
 from django.utils import timezone
@@ -57,4 +58,9 @@ def test_sdr_sees_the_score_breakdown_of_a_new_mql(page, live_server, e2e_cast, 
     expect(panel.locator(".line-eng", has_text="Demo request")).to_be_visible()
     expect(panel).to_contain_text("At MQL")
     expect(page.locator(".timeline")).to_contain_text("Hard trigger: Demo request")
+    # The promotion's after-commit hook started Alice's first-touch clock.
+    clock = page.locator("#sla-panel .sla-clock")
+    expect(clock).to_have_count(1)
+    expect(clock).to_contain_text("First touch")
+    expect(clock).to_contain_text("Alice")
     page.screenshot(path="/tmp/scoring-e2e-lead.png", full_page=True)
