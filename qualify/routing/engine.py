@@ -170,7 +170,8 @@ def route(
     transaction and loaded it with its account. Every outcome, the pool included, is recorded in
     Assignment. Costs about 15 queries with the assignment and the SLA clock it starts.
     """
-    with transaction.atomic():
+    # A locked lead means the caller's transaction holds it: join that, without a savepoint.
+    with transaction.atomic(savepoint=not locked):
         if not locked:
             lead = Lead.objects.select_for_update(of=("self",)).select_related("account").get(pk=lead.pk)
         today = timezone.localdate()
@@ -218,8 +219,6 @@ def route_new_mql(lead: Lead, *, locked: bool = False) -> bool:
     Returns whether the owner changed (the assignment then started the SLA clock)."""
     if lead.owner_id is None:
         return route(lead, why="New MQL", locked=locked).changed
-    if not any(rule.override_owner and rule_matches(rule, lead) for rule in active_rules()):
-        return False  # what route(override_only=True) concludes, without its transaction (needs lead.account)
     return route(lead, why="New MQL", override_only=True, fallback_to_pool=False, locked=locked).changed
 
 

@@ -181,8 +181,7 @@ def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = N
     touched: list[int] = []
     if good:
         lead_ids = sorted({i.lead_id for i in good})
-        with transaction.atomic():
-            connection.ensure_connection()
+        with transaction.atomic():  # connects, so connection.connection is there
             # Server-side parameters, arrays in binary: Django's default client-side binding would
             # quote a thousand JSON strings into the SQL text, a third of this function's time.
             with psycopg.Cursor(connection.connection) as cur:

@@ -171,17 +171,17 @@ def _insert_unless_running(clocks: list[Clock]) -> list[Clock]:
     values = [f.get_db_prep_save(getattr(clock, f.attname), connection) for clock in clocks for f in fields]
     sql = (
         f"WITH c AS (INSERT INTO {Clock._meta.db_table} ({columns}) VALUES {', '.join([row] * len(clocks))} "
-        "ON CONFLICT (lead_id, kind) WHERE status = 'open' DO NOTHING RETURNING id, lead_id, warn_at)"
+        "ON CONFLICT (lead_id, kind) WHERE status = 'open' DO NOTHING RETURNING id, lead_id, kind, warn_at)"
         f", s AS (INSERT INTO {ClockSchedule._meta.db_table} (clock_id, next_step, next_action_at) "
-        "SELECT id, 0, warn_at FROM c) SELECT lead_id, id FROM c"
+        "SELECT id, 0, warn_at FROM c) SELECT lead_id, kind, id FROM c"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        inserted = dict(cursor.fetchall())
+        inserted = {(lead_id, kind): pk for lead_id, kind, pk in cursor.fetchall()}
     started = []
     for clock in clocks:
-        if clock.lead_id in inserted:
-            clock.pk = inserted[clock.lead_id]
+        if (key := (clock.lead_id, clock.kind)) in inserted:
+            clock.pk = inserted[key]
             clock._state.adding = False
             started.append(clock)
     return started
