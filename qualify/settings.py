@@ -47,6 +47,15 @@ INSTALLED_APPS = [
     "qualify.analytics",
 ]
 
+# What follows a change of a lead, in this order (qualify/leads/changes.py; README, Architecture).
+QUALIFY_LISTENERS = [
+    "qualify.routing.listeners",  # owner changes recorded; new MQLs routed
+    "qualify.handoff.listeners",  # an outcome closes the lead's pending handoff
+    "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs; notifications
+    "qualify.scoring.listeners",  # new and edited leads and accounts rescored
+]
+LISTENER_ERRORS_RAISE = env.bool("LISTENER_ERRORS_RAISE", default=False)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -63,7 +63,8 @@ from qualify.leads.models import (
     Stage,
     StageChange,
 )
-from qualify.scoring import triggers
+from qualify.leads.changes import AccountSaved, LeadSaved, OwnerChanged, StageChanged, publish
+from qualify.leads.records import changed_fields
 
 from .models import ImportJob, ImportKind, ImportMode, ImportStatus
 
@@ -646,8 +647,7 @@ def _apply_accounts(job: ImportJob, goods: list[Good]) -> dict[str, int]:
                                owner=g.owner, **{attr.get(f, f): v[f] for f in fields if f in v}))
         else:
             values = {attr.get(f, f): v[f] for f in fields if f in v}
-            if triggers.account_fit_changed(triggers.changed_fields(account, values)):
-                refit.append(account.pk)
+            refit.append(AccountSaved(account.pk, False, frozenset(changed_fields(account, values)), job.created_by_id))
             for name, value in values.items():
                 setattr(account, name, value)
             account.name = v["company"][:200]
@@ -656,7 +656,7 @@ def _apply_accounts(job: ImportJob, goods: list[Good]) -> dict[str, int]:
             changed.append(account)
     Account.objects.bulk_create(new, batch_size=BATCH)
     Account.objects.bulk_update(changed, ["name", "owner", *[attr.get(f, f) for f in fields]], batch_size=500)
-    triggers.rescore_account_leads_on_commit(refit)
+    publish("account_saved", [*refit, *(AccountSaved(a.pk, True, by_id=job.created_by_id) for a in new)])
     return {"accounts created": len(new), "accounts updated": len(changed)}
 
 
@@ -742,7 +742,11 @@ def _apply_leads(job: ImportJob, goods: list[Good]) -> dict[str, int]:
     for h in histories:
         h.lead_id = h.lead.pk
     StageChange.objects.bulk_create(histories, batch_size=BATCH)
-    triggers.rescore_on_commit(lead.pk for lead in leads)
+    # Imported history is the past: recorded and scored, but nobody is routed, clocked or told.
+    publish("account_saved", [AccountSaved(a.pk, True, by_id=job.created_by_id) for a in new_accounts])
+    publish("lead_saved", [LeadSaved(lead.pk, True, by_id=job.created_by_id) for lead in leads])
+    publish("owner_changed", [OwnerChanged(lead.pk, None, lead.owner_id, job.created_by_id, why=f"Imported (job {job.pk})",
+                                           imported=True) for lead in leads if lead.owner_id])
     return {"leads": len(leads), "accounts": len(new_accounts), "stage changes": len(histories)}
 
 
@@ -750,6 +754,7 @@ def _apply_outcomes(job: ImportJob, goods: list[Good]) -> dict[str, int]:
     """Continue each lead's history to won/lost; set its AE (and owner when it had none)."""
     locked = {lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=[g.lead.pk for g in goods])}
     histories, changed = [], []
+    before = {pk: (lead.stage, lead.owner_id) for pk, lead in locked.items()}
     for g in goods:
         lead = locked[g.lead.pk]
         if lead.stage != g.lead.stage:
@@ -766,6 +771,12 @@ def _apply_outcomes(job: ImportJob, goods: list[Good]) -> dict[str, int]:
         changed.append(lead)
     Lead.objects.bulk_update(changed, ["stage", "stage_changed_at", "ae", "owner", "disqualify_reason", "updated_at"], batch_size=500)
     StageChange.objects.bulk_create(histories, batch_size=BATCH)
+    # Outcomes close what is still open (a pending handoff, running clocks) through the listeners.
+    why = f"Imported outcome (job {job.pk})"
+    publish("stage_changed", [StageChanged(lead.pk, before[lead.pk][0], lead.stage, job.created_by_id, why, imported=True)
+                              for lead in changed])
+    publish("owner_changed", [OwnerChanged(lead.pk, before[lead.pk][1], lead.owner_id, job.created_by_id, why=why, imported=True)
+                              for lead in changed if lead.owner_id != before[lead.pk][1]])
     won = sum(1 for lead in changed if lead.stage == S.WON)
     return {"won": won, "lost": len(changed) - won, "stage changes": len(histories)}
 

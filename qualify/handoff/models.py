@@ -13,6 +13,8 @@ class HandoffStatus(models.TextChoices):
     PENDING = "pending", "Waiting for the AE"
     ACCEPTED = "accepted", "Accepted"
     REJECTED = "rejected", "Rejected"
+    # The lead moved on without a decision (an imported outcome, an admin's disqualify).
+    CLOSED = "closed", "Closed: the lead moved on"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from qualify.frameworks.completeness import Completeness
+from qualify.scoring.explain import explanation_items
 from qualify.leads.models import Lead
 
 RECENT_SIGNALS = 10
@@ -56,6 +57,5 @@ def build_packet(lead: Lead, progress: Completeness) -> dict[str, Any]:
 
 
 def score_reasons(lead: Lead) -> list[dict[str, Any]]:
-    """The rules behind the lead's score, when a scoring engine has explained it."""
-    explain = getattr(lead, "score_explanation", None)
-    return list(explain()) if callable(explain) else []
+    """The rules behind the lead's score and their points now (2 queries)."""
+    return list(explanation_items(lead))

@@ -1,7 +1,9 @@
 """hand_off, accept and reject: the only code that creates or decides a handoff.
 
-Each runs in one transaction: lock, check the current state, write, and record the lead's stage
-change through the lifecycle, so pages, API and admin get the same rules and the same errors.
+Each runs in one transaction: lock, check the current state, write, record the lead's stage change
+through the lifecycle (and its owner through assignment), then publish `handoff_changed` (the SLA
+app starts or stops the AE's clock in the same transaction). Pages, API and admin get the same
+rules and the same errors.
 """
 
 from __future__ import annotations
@@ -11,26 +13,22 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, User
 from qualify.errors import DomainError
 from qualify.frameworks.completeness import completeness
 from qualify.leads import lifecycle
+from qualify.leads.assignment import assign
+from qualify.leads.changes import HandoffChanged, publish
 from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage
-from qualify.sla.clocks import start_handoff_clock, stop_handoff_clock
 
 from .models import Handoff, HandoffStatus
 from .packet import build_packet
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 MIN_NEXT_STEP = 10
 
 
 def eligible_aes(lead: Lead):
     """Active AEs of the lead's team: the people a lead may be handed to."""
-    from accounts.models import User
-
     return User.objects.filter(is_active=True, memberships__team_id=lead.team_id, memberships__role=Role.AE).distinct()
 
 
@@ -58,7 +56,10 @@ def hand_off(lead: Lead, *, to: User, by: User, next_step: str, note: str = "") 
                 lead=lead, team_id=lead.team_id, from_user=by, to_user=to, next_step=next_step, note=note.strip(),
                 packet=build_packet(lead, progress), source=lead.source,
             )
-            start_handoff_clock(handoff)
+            publish("handoff_changed", [HandoffChanged(
+                handoff.pk, lead.pk, HandoffStatus.PENDING, by.pk, note=next_step,
+                extra={"to_user_id": to.pk, "from_user_id": by.pk, "at": handoff.created_at},
+            )])
             return handoff
     except IntegrityError:
         # Another request handed it off between our check and our insert (a double click).
@@ -87,15 +88,17 @@ def accept(handoff: Handoff, *, by: User, note: str = "") -> Handoff:
     """The AE takes the lead: it becomes Accepted (SAL/SQL) and the AE owns it."""
     with transaction.atomic():
         current = _claim(handoff, by)
-        lead = Lead.objects.get(pk=current.lead_id)
-        lifecycle.move_stage(
-            lead, to=Stage.ACCEPTED, by=by, why=note.strip() or "Handoff accepted", expect=Stage.HANDED_OFF,
-            owner_id=current.to_user_id, ae_id=current.to_user_id,
-        )
+        lead = Lead.objects.select_related("team").get(pk=current.lead_id)
+        # The decision first: the lead's move then finds no pending handoff to close.
         current.status = HandoffStatus.ACCEPTED
         current.decided_at, current.decided_by, current.decision_note = timezone.now(), by, note.strip()
         current.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
-        stop_handoff_clock(current, by=by, note="Handoff accepted", at=current.decided_at)
+        lifecycle.move_stage(
+            lead, to=Stage.ACCEPTED, by=by, why=note.strip() or "Handoff accepted", expect=Stage.HANDED_OFF,
+            ae_id=current.to_user_id,
+        )
+        assign(lead, owner=current.to_user, by=by, why="Handoff accepted")
+        _decided(current, by, "Handoff accepted")
     _copy(handoff, current)
     return handoff
 
@@ -105,19 +108,26 @@ def reject(handoff: Handoff, *, by: User, reason: DisqualifyReason | None, note:
     reason = lifecycle.check_reason(reason, note)
     with transaction.atomic():
         current = _claim(handoff, by)
-        lead = Lead.objects.get(pk=current.lead_id)
-        # Back to the SDR keeps the SDR as owner; other exits leave ownership as it was.
-        changes: dict = {"ae_id": None, "expect": Stage.HANDED_OFF}
-        if reason.action == ReasonAction.BACK_TO_SDR:
-            changes["owner_id"] = current.from_user_id
-        lifecycle.apply_reason(lead, reason=reason, note=note, by=by, **changes)
+        lead = Lead.objects.select_related("team").get(pk=current.lead_id)
         current.status = HandoffStatus.REJECTED
         current.decided_at, current.decided_by = timezone.now(), by
         current.reason, current.decision_note = reason, note.strip()
         current.save(update_fields=["status", "decided_at", "decided_by", "reason", "decision_note"])
-        stop_handoff_clock(current, by=by, note=f"Handoff rejected: {reason}", at=current.decided_at)
+        lifecycle.apply_reason(lead, reason=reason, note=note, by=by, ae_id=None, expect=Stage.HANDED_OFF)
+        # Back to the SDR gives it back to them; other exits leave ownership as it was.
+        if reason.action == ReasonAction.BACK_TO_SDR:
+            assign(lead, owner=current.from_user, by=by, why=f"Handoff rejected: {reason}")
+        _decided(current, by, f"Handoff rejected: {reason}")
     _copy(handoff, current)
     return handoff
+
+
+def _decided(handoff: Handoff, by: User, note: str) -> None:
+    publish("handoff_changed", [HandoffChanged(
+        handoff.pk, handoff.lead_id, handoff.status, by.pk, handoff.reason_id, note,
+        extra={"at": handoff.decided_at, "to_user_id": handoff.to_user_id, "from_user_id": handoff.from_user_id,
+               "decision_note": handoff.decision_note},
+    )])
 
 
 def _copy(stale: Handoff, fresh: Handoff) -> None:

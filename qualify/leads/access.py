@@ -89,14 +89,5 @@ def access_account(user: User, account_id: int | str, *, for_write: bool = False
     return account
 
 
-def assignable_owners(user: User, team_id: int):
-    """Who a lead of `team_id` may be assigned to: the team's SDRs, AEs and managers."""
-    from accounts.models import User as UserModel
-
-    return UserModel.objects.filter(
-        is_active=True, memberships__team_id=team_id, memberships__role__in=[Role.SDR, Role.AE, Role.MANAGER]
-    ).distinct()
-
-
 def can_create_in_team(user: User, team_id: int) -> bool:
     return user.is_admin or team_id in user.team_ids(Role.MANAGER, Role.SDR, Role.AE, Role.MARKETING)

@@ -1,13 +1,18 @@
+import datetime
+
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.db.models import Count
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from qualify.errors import DomainError
-from qualify.scoring import triggers
 
+from . import records
 from .assignment import assign
 from .models import Account, DisqualifyReason, Event, Lead, StageChange, Touch
+from .touches import log_touch
 
 
 @admin.register(Account)
@@ -20,10 +25,16 @@ class AccountAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def save_model(self, request: HttpRequest, obj: Account, form: ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        # A new account has no leads yet; an edited one may change the fit of every lead it has.
-        if change and triggers.account_fit_changed(form.changed_data):
-            triggers.rescore_account_leads_on_commit([obj.pk])
+        """Through records.create_account / edit_account, like every other door."""
+        values = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if change:
+            fresh = Account.objects.get(pk=obj.pk)
+            records.edit_account(fresh, by=request.user, **values)
+            obj.refresh_from_db()
+        else:
+            created = records.create_account(by=request.user, **{f: form.cleaned_data[f] for f in form.cleaned_data})
+            obj.pk = created.pk
+            obj.refresh_from_db()
 
 
 class StageChangeInline(admin.TabularInline):
@@ -39,11 +50,17 @@ class StageChangeInline(admin.TabularInline):
 
 
 class TouchInline(admin.TabularInline):
+    """Touches as they were logged; a new one is logged from Touches (through log_touch)."""
+
     model = Touch
     extra = 0
+    can_delete = False
     fields = ["occurred_at", "kind", "outcome", "author", "note"]
-    readonly_fields = ["author"]
+    readonly_fields = fields
     ordering = ["-occurred_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Lead)
@@ -54,6 +71,9 @@ class LeadAdmin(admin.ModelAdmin):
     autocomplete_fields = ["account", "owner", "ae"]
     list_select_related = ["account", "team", "owner"]
     readonly_fields = ["stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score", "last_touch_at", "created_at", "updated_at"]
+    # The owner and AE change through assignment (the "Return to pool" action, the lead page's
+    # reassign card) so every change is recorded; a new lead may be created with an owner.
+    owner_fields = ["owner", "ae"]
     # Counting a million rows on every changelist page costs more than the page; show "Show all".
     show_full_result_count = False
     inlines = [StageChangeInline, TouchInline]
@@ -65,10 +85,19 @@ class LeadAdmin(admin.ModelAdmin):
         ("Lifecycle (changed through the workflow, not here)", {"fields": readonly_fields}),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, *(self.owner_fields if obj is not None else ["ae"])]
+
     def save_model(self, request: HttpRequest, obj: Lead, form: ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if not change or triggers.lead_fit_changed(form.changed_data):
-            triggers.rescore_on_commit([obj.pk])
+        """Through records.create_lead / edit_lead, like every other door."""
+        if change:
+            values = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+            records.edit_lead(Lead.objects.get(pk=obj.pk), by=request.user, **values)
+        else:
+            values = dict(form.cleaned_data)
+            created = records.create_lead(by=request.user, **values)
+            obj.pk = created.pk
+        obj.refresh_from_db()
 
     @admin.action(description="Return selected leads to their team's pool")
     def return_to_pool(self, request, queryset):
@@ -94,14 +123,38 @@ class EventAdmin(admin.ModelAdmin):
         return False
 
 
+class TouchForm(ModelForm):
+    def clean_occurred_at(self):
+        at = self.cleaned_data.get("occurred_at")
+        if at and at > timezone.now() + datetime.timedelta(minutes=5):
+            raise ValidationError("A touch cannot be logged in the future.")
+        return at
+
+
 @admin.register(Touch)
 class TouchAdmin(admin.ModelAdmin):
+    """A touch added here is logged through log_touch (last touch, SLA clocks, Working), as the
+    author admin names; a logged touch is history and stays as it was."""
+
+    form = TouchForm
     list_display = ["occurred_at", "lead", "author", "kind", "outcome"]
     list_filter = ["kind", "outcome"]
     search_fields = ["lead__email", "lead__last_name", "note"]
     autocomplete_fields = ["lead", "author"]
     list_select_related = ["lead", "author"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["lead", "author", "kind", "outcome", "note", "occurred_at"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Touch, form: ModelForm, change: bool) -> None:
+        if change:
+            return
+        data = form.cleaned_data
+        touch = log_touch(data["lead"], by=data["author"], kind=data["kind"], outcome=data["outcome"],
+                          note=data.get("note") or "", occurred_at=data.get("occurred_at"))
+        obj.pk = touch.pk
+        obj.refresh_from_db()
 
 
 @admin.register(DisqualifyReason)

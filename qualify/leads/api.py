@@ -12,17 +12,11 @@ from rest_framework.response import Response
 
 from accounts.models import Team
 from qualify.api.pagination import IdCursor, ScoreCursor
-from qualify.scoring import triggers
+from qualify.errors import DomainError
 
-from . import lifecycle
-from .access import (
-    access_account,
-    access_lead,
-    assignable_owners,
-    can_create_in_team,
-    visible_accounts,
-)
-from .assignment import assign
+from . import lifecycle, records
+from .access import access_account, access_lead, can_create_in_team, visible_accounts
+from .assignment import assign, can_reassign, eligible_owners
 from .filters import LeadFilter
 from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
 from .touches import log_touch
@@ -54,9 +48,24 @@ class AccountSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         owner, team = attrs.get("owner"), attrs.get("team") or getattr(self.instance, "team", None)
-        if owner and team and not assignable_owners(owner, team.pk).filter(pk=owner.pk).exists():
+        if owner and team and not eligible_owners(team.pk).filter(pk=owner.pk).exists():
             raise serializers.ValidationError({"owner": [f"{owner} is not a rep on {team}."]})
         return attrs
+
+    def create(self, validated_data):
+        return _written(records.create_account, by=self.context["request"].user, **validated_data)
+
+    def update(self, instance: Account, validated_data):
+        _written(records.edit_account, instance, by=self.context["request"].user, **validated_data)
+        return instance
+
+
+def _written(verb, *args, **kwargs):
+    """Call a records verb; a clash it found (a concurrent create) is a 400 on its field."""
+    try:
+        return verb(*args, **kwargs)
+    except DomainError as e:
+        raise ValidationError({e.field or "non_field_errors": [e.message]})
 
 
 class AccountSummarySerializer(serializers.ModelSerializer):
@@ -105,7 +114,9 @@ class LeadSerializer(serializers.ModelSerializer):
         if account and team and account.team_id != team.pk:
             raise serializers.ValidationError({"account": ["This account belongs to another team."]})
         owner = attrs.get("owner")
-        if owner and team and not assignable_owners(user, team.pk).filter(pk=owner.pk).exists():
+        if self.instance is not None and "owner" in attrs and owner != self.instance.owner and not can_reassign(user, self.instance):
+            raise serializers.ValidationError({"owner": ["Only the team's managers can reassign a lead."]})
+        if owner and team and not eligible_owners(team.pk).filter(pk=owner.pk).exists():
             raise serializers.ValidationError({"owner": [f"{owner} is not a rep on {team}."]})
         external_id = attrs.get("external_id")
         if external_id and team:
@@ -114,13 +125,18 @@ class LeadSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError({"external_id": ["A lead with this external id already exists."]})
         return attrs
 
+    def create(self, validated_data):
+        return _written(records.create_lead, by=self.context["request"].user, **validated_data)
+
     def update(self, instance: Lead, validated_data):
+        """Fields through records.edit_lead, a new owner through assignment.assign (recorded)."""
+        by = self.context["request"].user
         owner_given = "owner" in validated_data
         owner = validated_data.pop("owner", None)
         with transaction.atomic():
-            instance = super().update(instance, validated_data)
+            _written(records.edit_lead, instance, by=by, **validated_data)
             if owner_given and owner != instance.owner:
-                assign(instance, owner=owner, by=self.context["request"].user)
+                assign(instance, owner=owner, by=by, why=f"Reassigned by {by} through the API")
         return instance
 
 
@@ -177,13 +193,6 @@ class AccountViewSet(
     def get_object(self):
         return access_account(self.request.user, self.kwargs["pk"], for_write=self.request.method not in ("GET", "HEAD", "OPTIONS"))
 
-    def perform_update(self, serializer: AccountSerializer) -> None:
-        # A new account has no leads yet; an edited one may change the fit of every lead it has.
-        changed = triggers.changed_fields(serializer.instance, serializer.validated_data)
-        account = serializer.save()
-        if triggers.account_fit_changed(changed):
-            triggers.rescore_account_leads_on_commit([account.pk])
-
 
 class LeadViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
@@ -200,16 +209,6 @@ class LeadViewSet(
     def get_object(self) -> Lead:
         write = self.request.method not in ("GET", "HEAD", "OPTIONS")
         return access_lead(self.request.user, self.kwargs["pk"], for_write=write)
-
-    def perform_create(self, serializer: LeadSerializer) -> None:
-        lead = serializer.save()
-        triggers.rescore_on_commit([lead.pk])
-
-    def perform_update(self, serializer: LeadSerializer) -> None:
-        changed = triggers.changed_fields(serializer.instance, serializer.validated_data)
-        lead = serializer.save()
-        if triggers.lead_fit_changed(changed):
-            triggers.rescore_on_commit([lead.pk])
 
     @extend_schema(request=MoveSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from .panels import queue_filter
 from .models import Account, Lead, Segment, Source, Stage
 
 
@@ -51,6 +52,4 @@ class LeadFilter(django_filters.FilterSet):
         return search_leads(queryset, value)
 
     def filter_sla(self, queryset, name, value):
-        from qualify.sla.models import leads_with_clocks
-
-        return leads_with_clocks(queryset, value)
+        return queue_filter("sla", queryset, value)

@@ -7,7 +7,6 @@ views, API, admin actions and tasks all obey the same rules.
 from __future__ import annotations
 
 import datetime
-from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from qualify.errors import DomainError
 
+from .changes import StageChanged, publish
 from .models import DisqualifyReason, Lead, ReasonAction, Stage, StageChange
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 # verbs (hand off, accept, reject, nurture, disqualify) because they need more than a click.
 MANUAL_STAGES = frozenset({S.NEW, S.MQL, S.WORKING, S.OPPORTUNITY, S.WON, S.LOST})
 
+
+# Lead fields move_stage never writes: each has its own verb (assignment.assign).
+NOT_HERE = frozenset({"owner", "owner_id"})
 
 # Moving into these stages clears a disqualify reason left from an earlier exit.
 CLEARS_REASON = frozenset({S.NEW, S.MQL, S.ACCEPTED, S.OPPORTUNITY, S.WON})
@@ -80,9 +83,13 @@ def move_stage(
     """Move `lead` to stage `to`, or raise DomainError and change nothing.
 
     Locks the row, re-checks the stage (another user may have moved it), writes the lead and one
-    StageChange row. `expect` makes the move conditional on the stage the caller saw; `changes`
-    are extra lead fields set in the same write (e.g. owner on accept). Costs 3 queries.
+    StageChange row, then publishes the move (qualify.leads.changes). `expect` makes the move
+    conditional on the stage the caller saw; `changes` are extra lead fields set in the same write
+    (the AE on a handoff); never the owner, which only assignment.assign changes. Costs 3 queries
+    plus the in-transaction listeners'.
     """
+    if not NOT_HERE.isdisjoint(changes):
+        raise TypeError(f"move_stage does not change {', '.join(sorted(NOT_HERE & set(changes)))}: use its own verb")
     if to not in Stage.values:
         raise DomainError(f"'{to}' is not a stage.", field="stage")
     with transaction.atomic():
@@ -116,8 +123,8 @@ def move_stage(
         StageChange.objects.create(
             lead=current, from_stage=from_stage, to_stage=to, by=by, at=now, why=why, reason=reason
         )
-        # SLA clocks and routing react after commit, in their own transaction (qualify.sla.clocks).
-        transaction.on_commit(partial(_stages_changed, {current.pk: from_stage}, to, by.pk if by else None))
+        publish("stage_changed", [StageChanged(current.pk, from_stage, to, by.pk if by else None, why,
+                                               reason.pk if reason else None)])
     _refresh(lead, current)
     return lead
 
@@ -148,14 +155,9 @@ def move_many(moves: dict[int, tuple[str, str]], *, to: str, by: User | None) ->
             StageChange(lead_id=pk, from_stage=stage, to_stage=to, by=by, at=now, why=moves[pk][1])
             for pk, stage in moved.items()
         )
-        transaction.on_commit(partial(_stages_changed, moved, to, by.pk if by else None))
+        by_id = by.pk if by else None
+        publish("stage_changed", [StageChanged(pk, stage, to, by_id, moves[pk][1]) for pk, stage in moved.items()])
     return list(moved)
-
-
-def _stages_changed(moved: dict[int, str], to_stage: str, by_id: int | None) -> None:
-    from qualify.sla.clocks import stages_changed
-
-    stages_changed(moved, to_stage, by_id)
 
 
 def _refresh(stale: Lead, fresh: Lead) -> None:
@@ -206,12 +208,6 @@ def apply_reason(lead: Lead, *, reason: DisqualifyReason, note: str, by: User | 
     return move_stage(lead, to=S.DISQUALIFIED, by=by, why=note.strip(), reason=reason, **changes)
 
 
-def _recycled(lead_ids: list[int]) -> None:
-    from qualify.sla.clocks import leads_recycled
-
-    leads_recycled(lead_ids)
-
-
 def recycle_due(*, today: datetime.date | None = None, batch: int = 500) -> int:
     """Bring nurtured leads whose recycle date has come back to the SDR queue (stage Working).
 
@@ -241,5 +237,6 @@ def recycle_due(*, today: datetime.date | None = None, batch: int = 500) -> int:
                 stage=S.WORKING, stage_changed_at=now, recycle_on=None, updated_at=now
             )
             StageChange.objects.bulk_create(history)
-            transaction.on_commit(partial(_recycled, [lead.pk for lead in due]))
+            publish("stage_changed", [StageChanged(c.lead_id, S.NURTURE, S.WORKING, None, c.why,
+                                                   c.reason_id) for c in history])
             done += len(due)

@@ -264,19 +264,6 @@ class Lead(models.Model):
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
 
-    @property
-    def score_now(self) -> int:
-        """The score at this moment, decay included (qualify.scoring.ranking.score_now)."""
-        from qualify.scoring.ranking import score_now
-
-        return score_now(self)
-
-    def score_explanation(self) -> list[dict]:
-        """Each rule behind the score and its points now (used by the handoff packet)."""
-        from qualify.scoring.explain import explanation_items
-
-        return explanation_items(self)
-
     def manual_next(self) -> list[tuple[str, str]]:
         """Stages a rep can pick from the inline menu (see lifecycle.MANUAL_STAGES)."""
         from .lifecycle import manual_next

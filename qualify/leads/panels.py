@@ -5,6 +5,11 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
   is included from templates/leads/detail.html.
 - QUEUE_ROW_DECORATORS: `f(leads, user) -> None` that attaches attributes to a page of leads
   in a fixed number of queries (never one per row), for badges and hover details in the queue.
+- BEFORE_LISTING: `f() -> object` run before the queue reads its rows (scoring brings scores
+  whose decay is due up to date, so the queue can order by the stored column).
+- QUEUE_FILTERS: name → `f(queryset, value) -> queryset` for filters another concept answers
+  (SLA state).
+Dotted paths, loaded when first used: the core names the extension points, never the apps.
 """
 
 from __future__ import annotations
@@ -28,6 +33,19 @@ LEAD_PAGE_CONTEXT: list[str] = [
 ]
 
 QUEUE_ROW_DECORATORS: list[str] = ["qualify.scoring.views.decorate_queue_scores", "qualify.sla.panels.decorate_queue_rows"]
+
+BEFORE_LISTING: list[str] = ["qualify.scoring.decay.refresh_due"]
+
+QUEUE_FILTERS: dict[str, str] = {"sla": "qualify.sla.models.leads_with_clocks"}
+
+
+def before_listing() -> None:
+    for path in BEFORE_LISTING:
+        import_string(path)()
+
+
+def queue_filter(name: str, queryset, value):
+    return import_string(QUEUE_FILTERS[name])(queryset, value)
 
 
 def lead_page_context(lead: Lead, user: User) -> dict[str, Any]:

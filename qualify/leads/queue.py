@@ -20,8 +20,8 @@ from django.http import QueryDict
 
 from accounts.models import Role
 
-from qualify.scoring.decay import refresh_due
 
+from .panels import before_listing
 from .filters import LeadFilter
 from .models import SDR_STAGES, OPEN_STAGES, Lead
 
@@ -98,7 +98,7 @@ def _without_blanks(params: QueryDict) -> QueryDict:
 def load_queue(user: User, params: QueryDict) -> QueuePage:
     """One SQL query for the rows (account joined), whatever the page depth or data size, after
     one UPDATE that brings decayed scores due by now up to date (usually none)."""
-    refresh_due()
+    before_listing()
     params = _without_blanks(params)
     scopes = queue_scopes(user)
     scope = params.get("scope") or default_scope(user)

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from qualify.errors import DomainError
 
+from .changes import Touched, publish
+from .lifecycle import move_stage
 from .models import Lead, Stage, Touch, TouchKind, TouchOutcome
 
 if TYPE_CHECKING:
@@ -23,12 +25,9 @@ def log_touch(
     """Record a touch and bump the lead's last-touch time.
 
     A first touch on a New or MQL lead means the SDR is working it, so it moves to Working
-    through the lifecycle (recorded in the stage history).
+    through the lifecycle (recorded in the stage history). Published as `touched` inside the
+    transaction: the SLA app stops the touch clocks it answers. Admin, API and pages call this.
     """
-    from qualify.sla.clocks import stop_touch_clocks
-
-    from .lifecycle import move_stage
-
     if kind not in TouchKind.values:
         raise DomainError(f"'{kind}' is not a kind of touch.", field="kind")
     if outcome not in TouchOutcome.values:
@@ -43,7 +42,7 @@ def log_touch(
             updated_at=timezone.now(),
         )
         lead.refresh_from_db(fields=["last_touch_at", "updated_at"])
-        stop_touch_clocks(lead.pk, at=occurred_at, by=by, note=f"Touch: {touch}")
+        publish("touched", [Touched(lead.pk, touch.pk, occurred_at, by.pk if by else None, f"Touch: {touch}")])
         if lead.stage in (Stage.NEW, Stage.MQL):
             move_stage(lead, to=Stage.WORKING, by=by, why=f"First touch: {touch}", expect=lead.stage)
     return touch

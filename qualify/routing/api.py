@@ -14,7 +14,9 @@ from qualify.api.pagination import IdCursor
 from qualify.leads.access import access_lead
 from qualify.leads.models import Lead
 
-from .engine import can_reassign, reassign
+from qualify.leads.assignment import can_reassign
+
+from .engine import reassign
 from .models import Assignment, RoutingRule
 
 

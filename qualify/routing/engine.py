@@ -10,24 +10,22 @@ serialising routings *of the same rule* (a few milliseconds each).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, OuterRef
 from django.utils import timezone
 
-from accounts.models import Membership, Role, User
-from qualify.leads.assignment import assign
-from qualify.leads.models import SDR_STAGES, Lead
+from accounts.models import Membership, User
+from qualify.errors import DomainError
+from qualify.leads.assignment import OWNER_ROLES, assign, assign_many
+from qualify.leads.models import SDR_STAGES, Lead, Stage
 from qualify.lookups import looked_up
 
 from . import choose
-from .history import record
-from .models import AccountOwned, Method, RoundRobinCursor, RoutingRule
-
-# Roles that may own a lead of a team (leads.assignment.assign checks the same).
-OWNER_ROLES = (Role.SDR, Role.AE, Role.MANAGER)
+from .history import _record_row, record
+from .models import AccountOwned, Assignment, Method, RoundRobinCursor, RoutingRule
 
 
 @dataclass
@@ -152,6 +150,69 @@ def _nobody(rule: RoutingRule, found: list[choose.Candidate]) -> str:
     return f"{rule.name}: skipped ({reasons})"
 
 
+class _Round:
+    """What the leads of one routing transaction share: each rotation's cursor, locked once and
+    advanced in memory, and each rule's candidates, gathered once per team (and account owner)
+    with their open-lead counts kept up to date as leads are given out. So routing a batch reads
+    the facts once, and round robin over a batch is exactly as fair as one lead at a time."""
+
+    def __init__(self) -> None:
+        self.today = timezone.localdate()
+        self.cursors: dict[int, RoundRobinCursor] = {}
+        self.found: dict[tuple, list[choose.Candidate]] = {}
+
+    def place(self, rule: RoutingRule, lead: Lead, exclude: frozenset[int]) -> tuple[int | None, list[choose.Candidate]]:
+        cursor = None
+        if rule.method in (Method.ROUND_ROBIN, Method.LEAST_LOADED):
+            if rule.pk not in self.cursors:
+                self.cursors[rule.pk] = _lock_cursor(rule)
+            cursor = self.cursors[rule.pk]
+        key = (rule.pk, lead.team_id, lead.account.owner_id if rule.method == Method.ACCOUNT_OWNER else None, exclude)
+        if key not in self.found:
+            self.found[key] = candidates(rule, lead, today=self.today, exclude=exclude)
+        found = self.found[key]
+        picked = _pick(rule, found, cursor)
+        if picked is not None and cursor is not None:
+            cursor.last_user_id, cursor.turns, cursor.moved = picked, cursor.turns + 1, True
+        return picked, found
+
+    def given(self, lead: Lead, owner_id: int | None) -> None:
+        """The lead changes hands: its new owner holds one more open lead, the old one one fewer."""
+        if lead.stage not in SDR_STAGES:
+            return
+        delta = {owner_id: 1, lead.owner_id: -1}
+        for key, found in self.found.items():
+            self.found[key] = [replace(c, load=c.load + delta[c.user_id]) if c.user_id in delta else c for c in found]
+
+    def save(self) -> None:
+        """Write each advanced cursor back: one UPDATE per rotation used."""
+        for cursor in self.cursors.values():
+            if getattr(cursor, "moved", False):
+                RoundRobinCursor.objects.filter(pk=cursor.pk).update(last_user_id=cursor.last_user_id, turns=cursor.turns)
+
+
+def _decide(
+    state: _Round, lead: Lead, *, why: str, exclude: frozenset[int], override_only: bool, fallback_to_pool: bool,
+) -> RouteResult:
+    """Where the first matching rule sends `lead`: its new owner (None: the pool), or its current
+    owner when no rule placed it and it may not fall back to the pool. Writes nothing."""
+    notes: list[str] = []
+    for rule in active_rules():
+        if override_only and not rule.override_owner:
+            continue
+        if not rule_matches(rule, lead):
+            continue
+        picked, found = state.place(rule, lead, exclude)
+        if picked is None:
+            notes.append(_nobody(rule, found))
+            continue
+        reason = _why(why, notes, f"rule '{rule.name}' ({rule.get_method_display().lower()})")
+        return RouteResult(picked, rule, reason, picked != lead.owner_id)
+    if not fallback_to_pool:
+        return RouteResult(lead.owner_id, None, _why(why, notes, "no other rep available"), False)
+    return RouteResult(None, None, _why(why, notes, "no rule placed it: team pool"), lead.owner_id is not None)
+
+
 def route(
     lead: Lead,
     *,
@@ -167,59 +228,64 @@ def route(
     `exclude`: reps not to pick (the current owner, when an escalation reassigns). `override_only`:
     consider only rules that may re-route an owned lead. With `fallback_to_pool=False` a lead no
     rule places keeps its owner. `locked`: the caller already holds the lead's row lock in this
-    transaction and loaded it with its account. Every outcome, the pool included, is recorded in
-    Assignment. Costs about 15 queries with the assignment and the SLA clock it starts.
+    transaction and loaded it with its account. Every decision that places the lead, the pool
+    included, is recorded in Assignment. Costs about 12 queries with the assignment and its clock.
     """
     # A locked lead means the caller's transaction holds it: join that, without a savepoint.
     with transaction.atomic(savepoint=not locked):
         if not locked:
             lead = Lead.objects.select_for_update(of=("self",)).select_related("account").get(pk=lead.pk)
-        today = timezone.localdate()
-        notes: list[str] = []
-        for rule in active_rules():
-            if override_only and not rule.override_owner:
-                continue
-            if not rule_matches(rule, lead):
-                continue
-            cursor = _lock_cursor(rule) if rule.method in (Method.ROUND_ROBIN, Method.LEAST_LOADED) else None
-            found = candidates(rule, lead, today=today, exclude=exclude)
-            picked = _pick(rule, found, cursor)
-            if picked is None:
-                notes.append(_nobody(rule, found))
-                continue
-            if cursor is not None:
-                RoundRobinCursor.objects.filter(pk=cursor.pk).update(last_user_id=picked, turns=cursor.turns + 1)
-            reason = _why(why, notes, f"rule '{rule.name}' ({rule.get_method_display().lower()})")
-            return _give(lead, picked, rule=rule, by=by, why=reason)
-        if not fallback_to_pool:
-            return RouteResult(lead.owner_id, None, _why(why, notes, "no other rep available"), False)
-        return _give(lead, None, rule=None, by=by, why=_why(why, notes, "no rule placed it: team pool"))
+        state = _Round()
+        result = _decide(state, lead, why=why, exclude=exclude, override_only=override_only,
+                         fallback_to_pool=fallback_to_pool)
+        state.save()
+        if not result.changed:
+            if result.rule is not None or fallback_to_pool:
+                # Nothing changes, but the routing decision is still on record.
+                record(lead.pk, lead.owner_id, result.owner_id, by=by, rule=result.rule, why=result.why)
+            return result
+        owner = _user(result.owner_id) if result.owner_id else None
+        assign(lead, owner=owner, by=by, rule=result.rule, why=result.why)
+        return result
+
+
+def route_new_mqls(lead_ids: list[int], *, why: str = "New MQL") -> int:
+    """Route a batch of new MQLs in one transaction: unowned ones by the first matching rule (else
+    the team pool), owned ones only by rules that override owners. The leads are locked together,
+    rules, cursors and candidates read once (_Round), the owners written by assignment.assign_many
+    and the decisions recorded in one INSERT. A thousand leads over ten reps cost a few dozen
+    statements. Returns how many changed hands."""
+    overriding = any(rule.override_owner for rule in active_rules())
+    with transaction.atomic():
+        leads = Lead.objects.select_for_update(of=("self",)).select_related("account").filter(pk__in=lead_ids, stage=Stage.MQL)
+        if not overriding:
+            leads = leads.filter(owner__isnull=True)
+        state = _Round()
+        placed: dict[int, tuple[int | None, RoutingRule | None, str]] = {}
+        kept: list[Assignment] = []
+        for lead in leads.order_by("pk"):
+            owned = lead.owner_id is not None
+            result = _decide(state, lead, why=why, exclude=frozenset(), override_only=owned, fallback_to_pool=not owned)
+            if result.changed:
+                placed[lead.pk] = (result.owner_id, result.rule, result.why)
+                state.given(lead, result.owner_id)
+            elif result.rule is not None or not owned:
+                kept.append(_record_row(lead.pk, lead.owner_id, result.owner_id, by=None, rule=result.rule, why=result.why))
+        state.save()
+        Assignment.objects.bulk_create(kept)
+        return len(assign_many(placed, by=None))
 
 
 def _why(why: str, notes: list[str], outcome: str) -> str:
     return "; ".join(p for p in (why, *notes, outcome) if p)[:300]
 
 
-def _give(lead: Lead, owner_id: int | None, *, rule: RoutingRule | None, by: User | None, why: str) -> RouteResult:
-    previous = lead.owner_id
-    if owner_id == previous:
-        # Nothing changes, but the routing decision is still on record.
-        record(lead.pk, previous, owner_id, by=by, rule=rule, why=why)
-        return RouteResult(owner_id, rule, why, False)
-    owner = _user(owner_id) if owner_id else None
-    assign(lead, owner=owner, by=by, rule=rule, why=why)
-    return RouteResult(owner_id, rule, why, True)
-
-
 # --- entry points ------------------------------------------------------------------------------
 
 
-def route_new_mql(lead: Lead, *, locked: bool = False) -> bool:
-    """A lead just became an MQL: route it if it has no owner, or if a rule overrides owners.
-    Returns whether the owner changed (the assignment then started the SLA clock)."""
-    if lead.owner_id is None:
-        return route(lead, why="New MQL", locked=locked).changed
-    return route(lead, why="New MQL", override_only=True, fallback_to_pool=False, locked=locked).changed
+def route_new_mql(lead: Lead) -> bool:
+    """A lead just became an MQL: route_new_mqls for one. Returns whether its owner changed."""
+    return route_new_mqls([lead.pk]) == 1
 
 
 def escalate_reassign(lead: Lead, *, why: str) -> str:
@@ -242,17 +308,10 @@ def return_to_pool(lead: Lead, *, why: str, by: User | None = None) -> str:
     return f"Returned to the {lead.team} pool (was {previous})"
 
 
-def can_reassign(user: User, lead: Lead) -> bool:
-    """Managers of the lead's team and RevOps admins reassign; reps claim or hand off instead."""
-    return user.is_admin or lead.team_id in user.team_ids(Role.MANAGER)
-
-
 def reassign(lead: Lead, *, by: User, mode: str, to: User | None = None, why: str = "") -> RouteResult:
     """A manager's reassignment (page, API and admin call this). `mode`: 'user' gives it to `to`,
     'route' runs the rules (skipping the current owner), 'pool' returns it to the team pool.
     The caller checks can_reassign; bad input raises DomainError and changes nothing."""
-    from qualify.errors import DomainError
-
     why = (why or "").strip()[:200]
     if mode == "user":
         if to is None:
@@ -270,15 +329,3 @@ def reassign(lead: Lead, *, by: User, mode: str, to: User | None = None, why: st
         exclude = frozenset({lead.owner_id}) if lead.owner_id else frozenset()
         return route(lead, by=by, why=why or f"Re-routed by {by}", exclude=exclude, fallback_to_pool=False)
     raise DomainError(f"'{mode}' is not a way to reassign: use user, route or pool.", field="mode")
-
-
-def eligible_owners_for_team(team_id: int):
-    """People a manager may give a lead of the team to: its active SDRs, AEs and managers."""
-    return User.objects.filter(
-        is_active=True, memberships__team_id=team_id, memberships__role__in=OWNER_ROLES
-    ).distinct().order_by("first_name", "username")
-
-
-def eligible_owners(lead: Lead):
-    return eligible_owners_for_team(lead.team_id)
-

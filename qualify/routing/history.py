@@ -1,52 +1,46 @@
-"""What happens when a lead's owner changes: the Assignment record, SLA clocks, a notification.
+"""The record of every change of owner, and of every routing decision (Assignment rows).
 
-leads.assignment (assign, claim) calls `ownership_changed` inside its transaction, so every path
-that changes an owner (routing, a manager's reassign, an SLA escalation, a claim, the API) leaves
-the same trail.
+The lead core publishes each owner change (qualify.leads.assignment: claim, assign, assign_many);
+`owners_changed` writes its Assignment rows inside the same transaction, so every path that changes
+an owner (routing, a manager's reassign, an SLA escalation, a claim, an accepted handoff, the API,
+admin) leaves the same trail. Routing also records decisions that changed nothing (`record`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.urls import reverse
+from qualify.leads.changes import IN_TRANSACTION, OwnerChanged, listen
 
 from .models import Assignment
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from qualify.leads.models import Lead
 
     from .models import RoutingRule
 
 
-def record(lead_id: int, from_id: int | None, to_id: int | None, *, by: User | None, rule: RoutingRule | None = None,
-           why: str = "") -> Assignment:
-    return Assignment.objects.create(
+def _record_row(lead_id: int, from_id: int | None, to_id: int | None, *, by: User | None,
+                rule: RoutingRule | None = None, why: str = "") -> Assignment:
+    return Assignment(
         lead_id=lead_id, from_user_id=from_id, to_user_id=to_id, rule=rule, rule_name=rule.name if rule else "",
         by=by, why=why[:300],
     )
 
 
-def ownership_changed(lead: Lead, from_id: int | None, owner: User | None, *, by: User | None,
-                      rule: RoutingRule | None = None, why: str = "") -> None:
-    """Record the change, let SLA clocks follow it, and tell the new owner (unless they took it).
+def record(lead_id: int, from_id: int | None, to_id: int | None, *, by: User | None, rule: RoutingRule | None = None,
+           why: str = "") -> Assignment:
+    """One Assignment row for a routing decision. One query."""
+    row = _record_row(lead_id, from_id, to_id, by=by, rule=rule, why=why)
+    row.save()
+    return row
 
-    `lead` is the caller's instance (team, stage, account as the caller last saw them); the row is
-    locked by the caller. Costs three or four queries."""
-    from qualify.sla import notify
-    from qualify.sla.clocks import owner_changed
-    from qualify.sla.models import NotificationKind
 
-    to_id = owner.pk if owner else None
-    record(lead.pk, from_id, to_id, by=by, rule=rule, why=why)
-    owner_changed(lead.pk, from_id, to_id, by_id=by.pk if by else None, lead=lead)
-    if owner is not None and (by is None or by.pk != owner.pk):
-        source = f"by {by}" if by else (f"by rule '{rule.name}'" if rule else "by Qualify")
-        notify.save_all([
-            notify.make(
-                owner, kind=NotificationKind.ASSIGNED, title=f"Lead assigned to you: {lead.full_name}",
-                body=f"{lead.full_name} was assigned to you {source}." + (f"\nWhy: {why}" if why else ""),
-                url=reverse("leads:detail", args=[lead.pk]), lead_id=lead.pk,
-            )
-        ])
+@listen("owner_changed", when=IN_TRANSACTION)
+def owners_changed(batch: list[OwnerChanged]) -> None:
+    """An Assignment row per owner change, in the change's transaction. One INSERT for the batch."""
+    Assignment.objects.bulk_create(
+        Assignment(lead_id=c.lead_id, from_user_id=c.from_id, to_user_id=c.to_id, rule_id=c.rule_id,
+                   rule_name=c.rule_name, by_id=c.by_id, why=c.why[:300])
+        for c in batch
+    )

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 from qualify.errors import DomainError
 from qualify.leads.access import access_lead
 
-from .engine import can_reassign, eligible_owners, reassign
+from qualify.leads.assignment import can_reassign, eligible_owners
+
+from .engine import reassign
 
 
 def lead_routing_context(lead, user) -> dict:
@@ -21,7 +23,7 @@ def lead_routing_context(lead, user) -> dict:
     allowed = can_reassign(user, lead)
     return {
         "can_reassign": allowed,
-        "reassign_owners": list(eligible_owners(lead)) if allowed else [],
+        "reassign_owners": list(eligible_owners(lead.team_id)) if allowed else [],
         "assignments": list(lead.assignments.select_related("from_user", "to_user", "by")[:5]),
     }
 
@@ -34,7 +36,7 @@ def parse_target(lead, target: str):
         user_id = int(target)
     except (TypeError, ValueError):
         raise DomainError("Choose who gets the lead.", field="to")
-    user = eligible_owners(lead).filter(pk=user_id).first()
+    user = eligible_owners(lead.team_id).filter(pk=user_id).first()
     if user is None:
         raise DomainError("That person is not a rep on this lead's team.", field="to")
     return "user", user

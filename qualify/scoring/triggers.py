@@ -13,10 +13,9 @@ rescoring after an edit costs what rescoring after an event does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-from django.db import models, transaction
+from django.db import transaction
 
 from qualify.leads.models import Lead
 
@@ -42,39 +41,31 @@ def account_fit_changed(changed: Iterable[str]) -> bool:
     return not ACCOUNT_FIELDS.isdisjoint(changed)
 
 
-def changed_fields(instance: models.Model, values: Mapping[str, Any]) -> set[str]:
-    """The names in `values` (validated data about to be saved onto `instance`) whose value differs
-    from the instance's current one. Relations compare by id, so this costs no query."""
-    changed = set()
-    for name, value in values.items():
-        field = instance._meta.get_field(name)
-        if field.many_to_one or field.one_to_one:
-            old, new = getattr(instance, field.attname), getattr(value, "pk", value)
-        else:
-            old, new = getattr(instance, name), value
-        if old != new:
-            changed.add(name)
-    return changed
-
-
 def rescore_on_commit(lead_ids: Iterable[int]) -> None:
     """Rescore `lead_ids` once the current transaction commits (at once outside one), at most CHUNK
     ids per message. After commit, so the worker reads the edit and a rolled-back edit sends nothing."""
     ids = sorted({int(pk) for pk in lead_ids})
     if ids:
-        transaction.on_commit(lambda: _send(ids))
+        transaction.on_commit(lambda: send_rescore(ids))
+
+
+def send_rescore(lead_ids: Iterable[int]) -> None:
+    """Queue the leads for scoring now (the caller is after commit), CHUNK ids per message."""
+    ids = sorted({int(pk) for pk in lead_ids})
+    for start in range(0, len(ids), CHUNK):
+        score_leads.delay(ids[start : start + CHUNK])
+
+
+def send_account_rescore(account_ids: Iterable[int]) -> None:
+    """Queue every lead of `account_ids` for scoring (after commit: the leads are listed now, 1
+    query, so a lead moved onto one of these accounts meanwhile is included)."""
+    ids = sorted({int(pk) for pk in account_ids})
+    if ids:
+        send_rescore(Lead.objects.filter(account_id__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
 def rescore_account_leads_on_commit(account_ids: Iterable[int]) -> None:
-    """Rescore every lead of `account_ids` once the current transaction commits. The leads are listed
-    after the commit (1 query), so a lead moved onto one of these accounts meanwhile is included."""
+    """Rescore every lead of `account_ids` once the current transaction commits."""
     ids = sorted({int(pk) for pk in account_ids})
     if ids:
-        transaction.on_commit(
-            lambda: _send(list(Lead.objects.filter(account_id__in=ids).order_by("pk").values_list("pk", flat=True)))
-        )
-
-
-def _send(lead_ids: list[int]) -> None:
-    for start in range(0, len(lead_ids), CHUNK):
-        score_leads.delay(lead_ids[start : start + CHUNK])
+        transaction.on_commit(lambda: send_account_rescore(ids))

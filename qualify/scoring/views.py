@@ -25,6 +25,7 @@ def lead_score_context(lead: Lead, user) -> dict[str, Any]:
     run = active_run()
     return {
         "score_explanation": explain(lead),
+        "score_now": score_now(lead),
         "score_history": list(lead.score_snapshots.exclude(kind="daily").select_related("version")[:5]),
         "score_run": run if run and lead.score_version_id != run.version_id else None,
     }

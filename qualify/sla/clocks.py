@@ -1,8 +1,8 @@
 """Starting, stopping and re-owning SLA clocks: the only code that writes Clock rows (besides the
 sweep, which only advances them).
 
-Hooks call in here from the lead lifecycle (stage changes, recycling), touches, handoffs and
-assignment. A clock's whole schedule (warning, due, each escalation rung) is computed at start
+The lead core and the handoff workflow publish their changes (qualify.leads.changes); the
+functions at the end of this module are the SLA app's listeners (registered in listeners.py). A clock's whole schedule (warning, due, each escalation rung) is computed at start
 in business time, so nothing later needs the calendar.
 """
 
@@ -17,6 +17,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, Exists, F, Func, JSONField, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from qualify.leads.changes import HandoffChanged, OwnerChanged, StageChanged, Touched, by_lead
 from qualify.leads.models import SDR_STAGES, Lead, Stage
 from qualify.lookups import looked_up, reused_lookups
 
@@ -37,7 +38,6 @@ from .models import (
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from qualify.handoff.models import Handoff
 
 
 # --- choosing a policy and a calendar ----------------------------------------------------------
@@ -119,7 +119,7 @@ def start_clock(
     kind: str,
     *,
     owner_id: int | None,
-    handoff: Handoff | None = None,
+    handoff_id: int | None = None,
     at: datetime.datetime | None = None,
 ) -> Clock | None:
     """Start a `kind` clock on `lead` unless one is already running; None when no policy applies.
@@ -127,7 +127,7 @@ def start_clock(
     A concurrent start of the same kind loses on the sla_clock_one_open_per_kind constraint and
     returns the running clock instead. Costs about four queries (policies, calendar, insert).
     """
-    clock = _new_clock(lead, kind, owner_id=owner_id, handoff=handoff, at=at)
+    clock = _new_clock(lead, kind, owner_id=owner_id, handoff_id=handoff_id, at=at)
     if clock is None:
         return None
     if _insert_unless_running([clock]):
@@ -143,7 +143,7 @@ def start_touch_clocks(leads: Iterable[Lead], kind: str) -> list[Clock]:
 
 
 def _new_clock(
-    lead: Lead, kind: str, *, owner_id: int | None, handoff: Handoff | None = None, at: datetime.datetime | None = None
+    lead: Lead, kind: str, *, owner_id: int | None, handoff_id: int | None = None, at: datetime.datetime | None = None
 ) -> Clock | None:
     """The unsaved clock with its whole schedule, or None when no policy applies."""
     policy = policy_for(lead, kind)
@@ -153,7 +153,7 @@ def _new_clock(
     started = at or timezone.now()
     warn, due, plan = build_plan(policy, calendar.spec(), started)
     return Clock(
-        lead_id=lead.pk, team_id=lead.team_id, policy=policy, calendar=calendar, kind=kind, handoff=handoff,
+        lead_id=lead.pk, team_id=lead.team_id, policy=policy, calendar=calendar, kind=kind, handoff_id=handoff_id,
         owner_id=owner_id, started_at=started, warn_at=warn, due_at=due, plan=plan,
     )
 
@@ -198,12 +198,6 @@ def start_touch_clock(lead: Lead, kind: str) -> Clock | None:
     return start_clock(lead, kind, owner_id=lead.owner_id)
 
 
-def start_handoff_clock(handoff: Handoff) -> Clock | None:
-    """Called by hand_off in its transaction: the AE's accept-or-reject clock."""
-    lead = Lead.objects.select_related("account").get(pk=handoff.lead_id)
-    return start_clock(lead, ClockKind.HANDOFF_DECISION, owner_id=handoff.to_user_id, handoff=handoff, at=handoff.created_at)
-
-
 # --- stopping ----------------------------------------------------------------------------------
 
 
@@ -223,21 +217,6 @@ def _close(qs, *, at: datetime.datetime, by_id: int | None, note: str) -> int:
     )
 
 
-def stop_touch_clocks(lead_id: int, *, at: datetime.datetime, by: User | None, note: str) -> int:
-    """A logged touch stops the lead's running touch clocks that started before it. Two queries.
-
-    A touch dated before a clock started (logged late for an earlier call) does not stop it.
-    """
-    qs = Clock.objects.filter(lead_id=lead_id, kind__in=TOUCH_KINDS, started_at__lte=at)
-    return _close(qs, at=at, by_id=by.pk if by else None, note=note)
-
-
-def stop_handoff_clock(handoff: Handoff, *, by: User | None, note: str, at: datetime.datetime | None = None) -> int:
-    """The AE's accept or reject stops the handoff's clock. Two queries."""
-    qs = Clock.objects.filter(handoff_id=handoff.pk, kind=ClockKind.HANDOFF_DECISION)
-    return _close(qs, at=at or timezone.now(), by_id=by.pk if by else None, note=note)
-
-
 def cancel_clocks(lead_id: int, kinds: Iterable[str], *, note: str, by_id: int | None = None) -> int:
     """The SLA no longer applies (the lead left the stage it measures); not counted as met or missed."""
     running = Clock.objects.filter(lead_id=lead_id, kind__in=list(kinds), status=ClockStatus.OPEN)
@@ -247,81 +226,107 @@ def cancel_clocks(lead_id: int, kinds: Iterable[str], *, note: str, by_id: int |
     )
 
 
-# --- hooks -------------------------------------------------------------------------------------
+# --- what follows a change of a lead (registered in listeners.py) --------------------------------
 
 
-def owner_changed(
-    lead_id: int, old_owner_id: int | None, new_owner_id: int | None, *, by_id: int | None = None, lead: Lead | None = None
-) -> None:
-    """Called by assignment in its transaction after the owner changed.
-
-    Running touch clocks follow their policy: `keep` hands the clock to the new owner, `restart`
-    cancels it and starts a fresh one for them (returning a lead to the pool always keeps it). A
-    lead in MQL that gets its first owner starts its first-touch clock.
+def owners_changed(batch: list[OwnerChanged]) -> None:
+    """Inside the assignment's transaction: running touch clocks follow their policy (`keep` hands
+    the clock to the new owner, `restart` cancels it and starts a fresh one for them; returning a
+    lead to the pool always keeps it), and an MQL that gets its first owner starts its first-touch
+    clock. A batch of routed new MQLs (no clocks running yet) costs one query to find that no clock
+    runs, one for the leads and one INSERT for their clocks.
     """
-    if old_owner_id == new_owner_id:
+    changes = {c.lead_id: c for c in batch if c.from_id != c.to_id and not c.imported}
+    if not changes:
         return
-    if lead is not None and "account" not in lead._state.fields_cache:
-        lead = None  # need the account (segment) to choose a policy: load it below
-    open_clocks = Clock.objects.filter(lead_id=lead_id, kind__in=TOUCH_KINDS, status=ClockStatus.OPEN)
-    running = []
-    # Most owner changes (a new MQL routed) find no running clock: one query then. Otherwise lock
-    # schedule rows before clock rows, the sweep's lock order.
+    open_clocks = Clock.objects.filter(lead_id__in=list(changes), kind__in=TOUCH_KINDS, status=ClockStatus.OPEN)
+    running: list[Clock] = []
+    # Most owner changes (new MQLs routed) find no running clock. Otherwise lock schedule rows
+    # before clock rows, the sweep's lock order.
     if open_clocks.exists():
         list(ClockSchedule.objects.select_for_update().filter(clock__in=open_clocks).values_list("pk", flat=True))
-        running = list(open_clocks.select_for_update(of=("self",)).select_related("policy"))
+        running = list(open_clocks.select_for_update(of=("self",)).select_related("policy").order_by("pk"))
+    restart: list[tuple[int, str, int]] = []
     for clock in running:
-        if clock.policy.on_reassign == OnReassign.RESTART and new_owner_id is not None:
+        change = changes[clock.lead_id]
+        if clock.policy.on_reassign == OnReassign.RESTART and change.to_id is not None:
             ClockSchedule.objects.filter(clock_id=clock.pk).delete()
             Clock.objects.filter(pk=clock.pk).update(
-                status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=by_id,
+                status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=change.by_id,
                 closed_note="Restarted: the lead was reassigned",
             )
-            lead = lead or _lead(lead_id)
-            start_clock(lead, clock.kind, owner_id=new_owner_id)
+            restart.append((clock.lead_id, clock.kind, change.to_id))
         else:
-            Clock.objects.filter(pk=clock.pk).update(owner_id=new_owner_id)
-    if not running and new_owner_id is not None:
-        lead = lead or _lead(lead_id)
-        if lead.stage == Stage.MQL:
-            start_clock(lead, ClockKind.MQL_FIRST_TOUCH, owner_id=new_owner_id)
-
-
-def stages_changed(moved: dict[int, str], to_stage: str, by_id: int | None) -> None:
-    """After stage changes commit (lifecycle's on_commit), for leads that moved from
-    `moved[lead_id]` to `to_stage`: start, cancel, route.
-
-    - into MQL: route it when it has no owner (routing's assignment starts the clock) or when a
-      rule says so; otherwise start the first-touch clock for its owner;
-    - out of Nurture into an SDR stage: a recycled lead, start the touch-again clock;
-    - out of the SDR stages: its touch clocks no longer apply.
-
-    One transaction and one lock query for the batch; rules, policies and calendars are read once,
-    and the first-touch clocks of owned new MQLs start in one INSERT.
-    """
-    from qualify.routing.engine import route_new_mql
-
-    with transaction.atomic(), reused_lookups():
-        leads = Lead.objects.select_for_update(of=("self",)).select_related("account").filter(pk__in=list(moved))
-        first_touch: list[Lead] = []  # the last step for these: their clocks start together
-        for lead in leads.order_by("pk"):
-            from_stage = moved[lead.pk]
-            if lead.stage != to_stage:
-                continue  # moved on again since: the later change has its own hook
-            if to_stage not in SDR_STAGES:
-                cancel_clocks(lead.pk, TOUCH_KINDS, note=f"Lead moved to {Stage(to_stage).label}", by_id=by_id)
-                continue
-            if from_stage == Stage.NURTURE:
-                start_touch_clock(lead, ClockKind.RECYCLED_TOUCH)
-            if to_stage == Stage.MQL:
-                routed = route_new_mql(lead, locked=True)
-                if not routed and lead.owner_id and from_stage != Stage.NURTURE:
-                    first_touch.append(lead)
-        start_touch_clocks(first_touch, ClockKind.MQL_FIRST_TOUCH)
-
-
-def leads_recycled(lead_ids: list[int]) -> int:
-    """After the bulk recycle sweep commits: a touch-again clock for each lead still in Working."""
+            Clock.objects.filter(pk=clock.pk).update(owner_id=change.to_id)
+    with_clock = {clock.lead_id for clock in running}
+    first_owner = [pk for pk, c in changes.items() if pk not in with_clock and c.to_id is not None]
+    wanted = first_owner + [lead_id for lead_id, _, _ in restart]
+    if not wanted:
+        return
+    leads = {lead.pk: lead for lead in Lead.objects.select_related("account").filter(pk__in=wanted)}
     with reused_lookups():
-        leads = Lead.objects.select_related("account").filter(pk__in=lead_ids, stage=Stage.WORKING)
-        return len(start_touch_clocks(leads, ClockKind.RECYCLED_TOUCH))
+        for lead_id, kind, owner_id in restart:
+            start_clock(leads[lead_id], kind, owner_id=owner_id)
+        start_touch_clocks([leads[pk] for pk in first_owner if pk in leads and leads[pk].stage == Stage.MQL],
+                           ClockKind.MQL_FIRST_TOUCH)
+
+
+def stages_changed(batch: list[StageChanged]) -> None:
+    """After stage changes commit (routing has run first: settings.QUALIFY_LISTENERS), for each lead
+    still in the stage it moved to:
+
+    - out of the SDR stages: its touch clocks no longer apply;
+    - out of Nurture into an SDR stage (recycled): start the touch-again clock;
+    - into MQL with an owner: start the first-touch clock (a clock routing already started when it
+      assigned the lead is simply kept: the insert skips running clocks).
+
+    Imported history starts nothing (it is the past) but still cancels. One transaction and one
+    lock query for the batch; policies and calendars are read once; clocks start in one INSERT
+    per kind.
+    """
+    moves = by_lead(batch)
+    with transaction.atomic(), reused_lookups():
+        leads = Lead.objects.select_for_update(of=("self",)).select_related("account").filter(pk__in=list(moves))
+        starts: dict[str, list[Lead]] = {ClockKind.RECYCLED_TOUCH: [], ClockKind.MQL_FIRST_TOUCH: []}
+        for lead in leads.order_by("pk"):
+            move = moves[lead.pk]
+            if lead.stage != move.to_stage:
+                continue  # moved on again since: the later change has its own delivery
+            if move.to_stage not in SDR_STAGES:
+                cancel_clocks(lead.pk, TOUCH_KINDS, note=f"Lead moved to {Stage(move.to_stage).label}", by_id=move.by_id)
+                continue
+            if move.imported:
+                continue
+            if move.from_stage == Stage.NURTURE:
+                starts[ClockKind.RECYCLED_TOUCH].append(lead)
+            elif move.to_stage == Stage.MQL and lead.owner_id:
+                starts[ClockKind.MQL_FIRST_TOUCH].append(lead)
+        for kind, kind_leads in starts.items():
+            start_touch_clocks(kind_leads, kind)
+
+
+def touched(batch: list[Touched]) -> None:
+    """Inside the touch's transaction: a logged touch stops the lead's running touch clocks that
+    started before it (a touch dated before a clock started, logged late, does not). Two queries."""
+    for touch in batch:
+        qs = Clock.objects.filter(lead_id=touch.lead_id, kind__in=TOUCH_KINDS, started_at__lte=touch.at)
+        _close(qs, at=touch.at, by_id=touch.by_id, note=touch.note)
+
+
+def handoffs_changed(batch: list[HandoffChanged]) -> None:
+    """Inside the handoff's transaction: a new handoff starts the AE's accept-or-reject clock; a
+    decision stops it (met or late); a handoff closed because the lead moved on cancels it."""
+    for change in batch:
+        if change.status == "pending":
+            lead = Lead.objects.select_related("account").get(pk=change.lead_id)
+            start_clock(lead, ClockKind.HANDOFF_DECISION, owner_id=change.extra.get("to_user_id"),
+                        handoff_id=change.handoff_id, at=change.extra.get("at"))
+            continue
+        qs = Clock.objects.filter(handoff_id=change.handoff_id, kind=ClockKind.HANDOFF_DECISION)
+        if change.status == "closed":
+            running = qs.filter(status=ClockStatus.OPEN)
+            _unschedule(running)
+            running.update(status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=change.by_id,
+                           closed_note=change.note[:200])
+        else:
+            _close(qs, at=change.extra.get("at") or timezone.now(), by_id=change.by_id, note=change.note)

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Team
-from qualify.routing.engine import eligible_owners_for_team
+from qualify.leads.assignment import eligible_owners
 
 from . import notify
 from .models import Clock, ClockStatus, Escalation, Notification, StepKind
@@ -156,7 +156,7 @@ def breaches(request: HttpRequest) -> HttpResponse:
     for row in compliance:
         decided = row["met"] + row["late"]
         row["rate"] = round(100 * row["met"] / decided) if decided else None
-    owners_by_team = {t: list(eligible_owners_for_team(t)) for t in {c.team_id for c in overdue}}
+    owners_by_team = {t: list(eligible_owners(t)) for t in {c.team_id for c in overdue}}
     for clock in overdue:
         clock.reassign_to = owners_by_team.get(clock.team_id, [])
     return render(

@@ -1,0 +1,39 @@
+"""The handoff app's listener on the lead core (settings.QUALIFY_LISTENERS).
+
+A lead leaves Handed off through accept or reject, which decide the handoff before they move the
+lead. Any other way out (an imported Won or Lost, a disqualify) would leave the handoff pending and
+its SLA clock running, so the sweep would escalate a closed deal: those handoffs are closed here,
+in the move's transaction, and their clocks cancelled (handoff_changed, status closed).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from qualify.leads.changes import IN_TRANSACTION, HandoffChanged, StageChanged, listen, publish
+from qualify.leads.models import Stage
+
+from .models import Handoff, HandoffStatus
+
+
+@listen("stage_changed", when=IN_TRANSACTION)
+def close_left_handoffs(batch: list[StageChanged]) -> None:
+    """One query when nothing left Handed off (the usual case: none of the batch did, no query)."""
+    left = {c.lead_id: c for c in batch if c.from_stage == Stage.HANDED_OFF}
+    if not left:
+        return
+    pending = list(Handoff.objects.select_for_update().filter(lead_id__in=list(left), status=HandoffStatus.PENDING))
+    if not pending:
+        return
+    now = timezone.now()
+    for handoff in pending:
+        change = left[handoff.lead_id]
+        handoff.status, handoff.decided_at, handoff.decided_by_id = HandoffStatus.CLOSED, now, change.by_id
+        handoff.decision_note = f"Closed: the lead moved to {Stage(change.to_stage).label}" + (
+            f" ({change.why})" if change.why else "")
+    Handoff.objects.bulk_update(pending, ["status", "decided_at", "decided_by", "decision_note"])
+    publish("handoff_changed", [
+        HandoffChanged(h.pk, h.lead_id, HandoffStatus.CLOSED, h.decided_by_id, note=h.decision_note[:200],
+                       extra={"at": now, "to_user_id": h.to_user_id, "from_user_id": h.from_user_id})
+        for h in pending
+    ])

@@ -1,0 +1,122 @@
+"""Creating and editing leads and accounts: the one write path every door calls (pages, API, admin,
+the importer, the demo seed).
+
+The doors validate what people typed (serializers, forms); these functions write it and publish
+`lead_saved` / `account_saved` with the names of the fields that really changed, so scoring
+rescores only when a field it reads changed. A lead's stage and owner are not fields here: they
+change through lifecycle.move_stage and assignment.assign, which keep their history. A new lead
+with an owner publishes its first owner change too (recorded like any other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from qualify.errors import DomainError
+
+from .changes import AccountSaved, LeadSaved, OwnerChanged, publish
+from .models import Account, Lead
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# Written only by their own verbs (lifecycle, assignment, scoring), never by an edit.
+LEAD_NOT_EDITABLE = frozenset({
+    "stage", "stage_changed_at", "recycle_on", "disqualify_reason", "owner", "ae", "last_touch_at", "id",
+    "created_at", "score", "score_version", "score_fit", "score_engagement", "score_engagement_at",
+    "score_half_life_days", "score_engagement_cap", "score_cap", "fit_grade", "score_watermark",
+    "score_computed_at", "score_changes_at",
+})
+
+
+def changed_fields(instance: models.Model, values: Mapping[str, Any]) -> set[str]:
+    """The names in `values` whose value differs from the instance's current one. Relations compare
+    by id, so this costs no query."""
+    changed = set()
+    for name, value in values.items():
+        field = instance._meta.get_field(name)
+        if field.many_to_one or field.one_to_one:
+            old, new = getattr(instance, field.attname), getattr(value, "pk", value)
+        else:
+            old, new = getattr(instance, name), value
+        if old != new:
+            changed.add(name)
+    return changed
+
+
+def _unique_clash(e: IntegrityError) -> DomainError:
+    """A concurrent create won the unique key between the door's check and this insert."""
+    text = str(e)
+    if "external_id" in text:
+        return DomainError("A lead with this external id already exists.", field="external_id")
+    if "domain" in text:
+        return DomainError("An account with this domain already exists.", field="domain")
+    if "email" in text:
+        return DomainError("A lead with this email already exists.", field="email")
+    return DomainError("This record already exists.")
+
+
+def create_lead(*, by: User | None, owner: User | None = None, **values: Any) -> Lead:
+    """A new lead (stage New unless the caller is an import writing history), rescored after commit."""
+    bad = LEAD_NOT_EDITABLE & set(values) - {"stage", "created_at"}
+    if bad:
+        raise TypeError(f"create_lead does not set {', '.join(sorted(bad))}")
+    try:
+        with transaction.atomic():
+            lead = Lead.objects.create(owner=owner, **values)
+            publish("lead_saved", [LeadSaved(lead.pk, True, frozenset(values), by.pk if by else None)])
+            if owner is not None:
+                publish("owner_changed", [OwnerChanged(lead.pk, None, owner.pk, by.pk if by else None, why="Created with an owner")])
+    except IntegrityError as e:
+        raise _unique_clash(e) from e
+    return lead
+
+
+def edit_lead(lead: Lead, *, by: User | None, **values: Any) -> set[str]:
+    """Write the given fields onto `lead` and save only those that changed. Returns their names."""
+    bad = LEAD_NOT_EDITABLE & set(values)
+    if bad:
+        raise DomainError(f"{', '.join(sorted(bad))} cannot be edited here: use its own action.", field=sorted(bad)[0])
+    changed = changed_fields(lead, values)
+    if not changed:
+        return changed
+    for name in changed:
+        setattr(lead, name, values[name])
+    lead.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            lead.save(update_fields=[*changed, "updated_at"])
+            publish("lead_saved", [LeadSaved(lead.pk, False, frozenset(changed), by.pk if by else None)])
+    except IntegrityError as e:
+        raise _unique_clash(e) from e
+    return changed
+
+
+def create_account(*, by: User | None, **values: Any) -> Account:
+    try:
+        with transaction.atomic():
+            account = Account.objects.create(**values)
+            publish("account_saved", [AccountSaved(account.pk, True, frozenset(values), by.pk if by else None)])
+    except IntegrityError as e:
+        raise _unique_clash(e) from e
+    return account
+
+
+def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str]:
+    """Write the given fields; every lead of the account is rescored when a fit field changed."""
+    changed = changed_fields(account, values)
+    if not changed:
+        return changed
+    for name in changed:
+        setattr(account, name, values[name])
+    try:
+        with transaction.atomic():
+            account.save(update_fields=list(changed))
+            publish("account_saved", [AccountSaved(account.pk, False, frozenset(changed), by.pk if by else None)])
+    except IntegrityError as e:
+        raise _unique_clash(e) from e
+    return changed
