@@ -19,6 +19,8 @@ def _fast_tests(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # A failing listener is a failing test, not a log line (qualify/leads/changes.py).
+    settings.LISTENER_ERRORS_RAISE = True
 
 
 @pytest.fixture

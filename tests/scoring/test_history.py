@@ -4,6 +4,8 @@ stage change), and one daily snapshot per open lead."""
 import datetime
 
 import pytest
+
+from qualify.scoring.ranking import score_now
 import time_machine
 
 from qualify.leads import lifecycle
@@ -24,7 +26,7 @@ def test_outcome_snapshot_keeps_the_score_at_that_moment(north, alice, maria):
     lead.refresh_from_db()
     lifecycle.move_stage(lead, to=Stage.WON, by=maria, why="Signed")
     snap = ScoreSnapshot.objects.get(lead=lead)
-    assert (snap.kind, snap.stage, snap.score, snap.version_id) == ("outcome", "won", lead.score_now, lead.score_version_id)
+    assert (snap.kind, snap.stage, snap.score, snap.version_id) == ("outcome", "won", score_now(lead), lead.score_version_id)
 
 
 @pytest.mark.django_db

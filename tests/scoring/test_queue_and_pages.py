@@ -4,6 +4,8 @@ handoff packet and API, with access checks."""
 import datetime
 
 import pytest
+
+from qualify.scoring.ranking import score_now
 import time_machine
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
@@ -45,13 +47,13 @@ def test_the_queue_order_follows_decay_without_any_rewrite(client, alice, north)
         scores.score_leads([steady.pk, buzz.pk])
         computed = {l.pk: l.score_computed_at for l in Lead.objects.all()}
         assert _names(login(client, alice).get(QUEUE)) == ["Buzz", "Steady"]
-        assert steady.__class__.objects.get(pk=steady.pk).score_now == 35
+        assert score_now(steady.__class__.objects.get(pk=steady.pk)) == 35
     with time_machine.travel(NOW + datetime.timedelta(days=40), tick=False):
         response = login(client, alice).get(QUEUE)  # the old session has expired
         assert _names(response) == ["Steady", "Buzz"]
         assert {l.pk: l.score_computed_at for l in Lead.objects.all()} == computed
         body = response.content.decode()
-        assert f'<strong class="score-now">{Lead.objects.get(pk=buzz.pk).score_now}</strong>' in body
+        assert f'<strong class="score-now">{score_now(Lead.objects.get(pk=buzz.pk))}</strong>' in body
 
 
 @pytest.mark.django_db
@@ -75,7 +77,7 @@ def test_keyset_pages_walk_every_row_once_at_a_pinned_moment_with_constant_queri
                 break
             after = page.next_after
     assert sorted(seen) == sorted(l.pk for l in leads) and len(seen) == len(set(seen))
-    values = [l.score_now for l in Lead.objects.filter(pk__in=seen)]
+    values = [score_now(l) for l in Lead.objects.filter(pk__in=seen)]
     assert len(set(counts)) == 1  # the same number of queries on every page
 
 
@@ -112,7 +114,7 @@ def test_the_api_explains_a_score_and_hides_other_teams_leads(client, alice, cha
     event(alices_lead, "email_click", days_ago=3, link="https://x/case-study")
     scores.score_leads([alices_lead.pk], promote=False)
     body = login(client, alice).get(f"/api/scores/{alices_lead.pk}/").json()
-    assert body["version"] == "Default v1" and body["score"] == Lead.objects.get(pk=alices_lead.pk).score_now
+    assert body["version"] == "Default v1" and body["score"] == score_now(Lead.objects.get(pk=alices_lead.pk))
     labels = {line["label"]: line for line in body["lines"]}
     assert labels["Email click"]["kind"] == "engagement" and labels["Email click"]["decayed"] > 0
     assert login(client, charlie).get(f"/api/scores/{alices_lead.pk}/").status_code == 404
@@ -186,4 +188,4 @@ def test_the_queue_applies_changes_due_since_the_last_sweep_before_reading(clien
     with time_machine.travel(NOW + datetime.timedelta(days=60), tick=False):
         response = login(client, alice).get(QUEUE)
         shown = {lead.first_name: lead.score for lead in response.context["page"].leads}
-        assert shown == {l.first_name: l.score_now for l in Lead.objects.filter(pk__in=[a.pk, b.pk])}
+        assert shown == {l.first_name: score_now(l) for l in Lead.objects.filter(pk__in=[a.pk, b.pk])}
