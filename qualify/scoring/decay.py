@@ -28,16 +28,23 @@ from django.utils import timezone
 
 REFRESH_LIMIT = 5000
 
-# The SQL functions (migration 0004) every writer and the refresh use, so they cannot disagree.
+# The SQL functions (migrations 0004 and 0006) every writer, reader and the refresh use, so they
+# cannot disagree: the SQL home of the score-now formula (ranking.py is the Python one). Both are
+# plain SQL functions, which PostgreSQL inlines into the calling statement.
 FUNCTIONS_SQL = """
+CREATE OR REPLACE FUNCTION scoring_engagement(eng float8, eng_at timestamptz, hl float8, ecap float8, at timestamptz)
+RETURNS float8
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN eng = 0 OR eng_at IS NULL OR hl <= 0 THEN 0::float8
+         ELSE LEAST(COALESCE(ecap, 'Infinity'::float8), eng * power(2::float8,
+              -((extract(epoch FROM at)::float8 - extract(epoch FROM eng_at)::float8) / (hl * 86400.0::float8))))
+         END
+$$;
+
 CREATE OR REPLACE FUNCTION scoring_value(fit float8, eng float8, eng_at timestamptz, hl float8, ecap float8,
                                          cap float8, at timestamptz) RETURNS float8
 LANGUAGE sql STABLE AS $$
-  SELECT LEAST(COALESCE(cap, 'Infinity'::float8), GREATEST(0::float8, fit +
-    CASE WHEN eng = 0 OR eng_at IS NULL OR hl <= 0 THEN 0::float8
-         ELSE LEAST(COALESCE(ecap, 'Infinity'::float8), eng * power(2::float8,
-              -((extract(epoch FROM at)::float8 - extract(epoch FROM eng_at)::float8) / (hl * 86400.0::float8))))
-    END))
+  SELECT LEAST(COALESCE(cap, 'Infinity'::float8), GREATEST(0::float8, fit + scoring_engagement(eng, eng_at, hl, ecap, at)))
 $$;
 
 CREATE OR REPLACE FUNCTION scoring_next_change(fit float8, eng float8, eng_at timestamptz, hl float8, ecap float8,
@@ -74,6 +81,7 @@ $$;
 DROP_SQL = """
 DROP FUNCTION IF EXISTS scoring_next_change(float8, float8, timestamptz, float8, float8, float8, timestamptz);
 DROP FUNCTION IF EXISTS scoring_value(float8, float8, timestamptz, float8, float8, float8, timestamptz);
+DROP FUNCTION IF EXISTS scoring_engagement(float8, timestamptz, float8, float8, timestamptz);
 """
 
 ARGS = "score_fit, score_engagement, score_engagement_at, score_half_life_days, score_engagement_cap, score_cap"

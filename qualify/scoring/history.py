@@ -17,7 +17,8 @@ BATCH = 20_000
 
 def snapshot_daily(*, now: datetime.datetime | None = None, batch: int = BATCH) -> int:
     """One 'daily' snapshot per open, scored lead for today (idempotent: a second run the same day
-    adds nothing), and refresh Lead.score, the integer other reports read, where decay changed it.
+    adds nothing). It also brings `score` up to date where decay changed it and the minutely
+    refresh (decay.refresh_due, at most REFRESH_LIMIT rows a run) has not caught up yet.
     Walks leads in id batches, one INSERT and one UPDATE per batch. Returns rows inserted."""
     now = now or timezone.now()
     today = now.astimezone(datetime.timezone.utc).date()
@@ -34,7 +35,7 @@ def snapshot_daily(*, now: datetime.datetime | None = None, batch: int = BATCH) 
             if not ids:
                 return inserted
             last = ids[-1]
-            params = {"ids": ids, "now": now.timestamp(), "at": now, "on": today}
+            params = {"ids": ids, "now": now, "at": now, "on": today}
             cur.execute(
                 f"""INSERT INTO scoring_scoresnapshot (lead_id, version_id, kind, stage, "on", at, score, fit, engagement, grade)
                     SELECT leads_lead.id, score_version_id, 'daily', stage, %(on)s, %(at)s,

@@ -1,11 +1,14 @@
-"""The score *now*, decay included, from the columns stored at the last recompute.
+"""The score *now*, decay included, from the columns stored at the last recompute: the one formula.
 
   score(now) = clamp(fit + min(eng_cap, E · 2^(-(now - t0)/h)), 0, cap)
 with fit, E (engagement as of t0), t0, h (the model's half-life), eng_cap and cap on the lead.
-Nothing is written as time passes. The stored integer `score`, which the queue orders by through
-its partial indexes, is kept equal to this value's displayed integer by decay.py (rewritten at
-the solved moment it changes); SCORE_NOW_SQL is the same arithmetic for set-based readers (daily
-snapshots). Leads never scored by a model (score_version IS NULL) keep whatever `score` they had.
+It has one home per language: `value_now` here for Python, and the SQL function
+`scoring_value(...)` (decay.FUNCTIONS_SQL) for every set-based reader and writer: SCORE_NOW_SQL
+below, the decay refresh, the compiled scorer's next-change time and the snapshot trigger all call
+that function (tests/scoring/test_score_now.py holds the two equal). As time passes only the
+stored integer `score` is rewritten, and only at the moment its displayed value changes
+(decay.refresh_due), so the queue can order by it through its indexes. Leads never scored by a
+model (score_version IS NULL) keep whatever `score` they had.
 """
 
 from __future__ import annotations
@@ -16,23 +19,16 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from . import engine
+from .decay import ARGS
 
 if TYPE_CHECKING:
     from qualify.leads.models import Lead
 
-# One expression, also used by the snapshot trigger (see migration 0003) with the same shape.
-SCORE_NOW_SQL = """
-CASE WHEN "leads_lead"."score_version_id" IS NULL THEN "leads_lead"."score"::float8 ELSE
-  LEAST(COALESCE("leads_lead"."score_cap", 'Infinity'::float8), GREATEST(0::float8,
-    "leads_lead"."score_fit" + CASE
-      WHEN "leads_lead"."score_engagement" = 0 OR "leads_lead"."score_engagement_at" IS NULL
-        OR "leads_lead"."score_half_life_days" <= 0 THEN 0::float8
-      ELSE LEAST(COALESCE("leads_lead"."score_engagement_cap", 'Infinity'::float8),
-        "leads_lead"."score_engagement" * power(2::float8,
-          -((%s::float8 - extract(epoch from "leads_lead"."score_engagement_at")::float8)
-            / ("leads_lead"."score_half_life_days" * 86400.0::float8))))
-    END))
-END"""
+# The score now of the row of leads_lead in scope; %s is the moment (a timestamptz).
+SCORE_NOW_SQL = (
+    'CASE WHEN "leads_lead"."score_version_id" IS NULL THEN "leads_lead"."score"::float8 '
+    f"ELSE scoring_value({ARGS}, %s) END"
+)
 
 
 def to_us(moment: datetime.datetime) -> int:
@@ -42,18 +38,10 @@ def to_us(moment: datetime.datetime) -> int:
 
 
 def value_now(lead: Lead, now: datetime.datetime | None = None) -> float:
-    """The exact (unrounded) score of `lead` now; mirrors SCORE_NOW_SQL."""
+    """The exact (unrounded) score of `lead` now: Python's side of scoring_value()."""
     if lead.score_version_id is None:
         return float(lead.score)
-    now = now or timezone.now()
-    eng = 0.0
-    if lead.score_engagement and lead.score_engagement_at and lead.score_half_life_days > 0:
-        eng = lead.score_engagement * 2.0 ** (
-            -((now.timestamp() - lead.score_engagement_at.timestamp()) / (lead.score_half_life_days * 86400.0))
-        )
-        if lead.score_engagement_cap is not None:
-            eng = min(lead.score_engagement_cap, eng)
-    value = max(0.0, lead.score_fit + eng)
+    value = max(0.0, lead.score_fit + engagement_now(lead, now))
     return value if lead.score_cap is None else min(lead.score_cap, value)
 
 
