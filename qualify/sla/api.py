@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -11,12 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Role
 from qualify.api.pagination import IdCursor
 from qualify.leads.access import access_lead
-from qualify.leads.models import Lead
 
 from . import notify
+from .access import access_notification, own_notifications, visible_clocks, visible_escalations
 from .models import Clock, Escalation, EscalationStep, Notification, SlaPolicy
 
 
@@ -83,7 +80,7 @@ class ClockViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Clock.objects.none()
-        qs = Clock.objects.filter(lead__in=Lead.objects.visible_to(self.request.user))
+        qs = visible_clocks(self.request.user)
         if lead_id := self.request.query_params.get("lead"):
             lead = access_lead(self.request.user, lead_id)
             qs = Clock.objects.filter(lead=lead)
@@ -104,13 +101,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Escalation.objects.none()
-        user = self.request.user
-        if user.is_admin:
-            return Escalation.objects.all()
-        teams = user.team_ids(Role.MANAGER)
-        if not teams:
-            raise PermissionDenied("Escalations are for managers and RevOps.")
-        return Escalation.objects.filter(team_id__in=teams)
+        return visible_escalations(self.request.user)
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -122,16 +113,13 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        qs = Notification.objects.filter(user=self.request.user).select_related("lead")
+        qs = own_notifications(self.request.user).select_related("lead")
         if self.request.query_params.get("unread") in ("1", "true", "yes"):
             qs = qs.filter(read_at__isnull=True)
         return qs
 
     def get_object(self) -> Notification:
-        try:
-            return Notification.objects.select_related("lead").get(pk=int(self.kwargs["pk"]), user=self.request.user)
-        except (Notification.DoesNotExist, ValueError):
-            raise Http404("No such notification.")
+        return access_notification(self.request.user, self.kwargs["pk"])
 
     @extend_schema(parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL)])
     def list(self, request, *args, **kwargs):

@@ -6,19 +6,18 @@ import csv
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, Team
 from qualify.leads.assignment import eligible_owners
 
 from . import notify
+from .access import access_notification, managed_team, managed_teams, own_notifications
 from .models import Clock, ClockStatus, Escalation, Notification, StepKind
 
 PAGE = 50
@@ -28,7 +27,7 @@ PAGE = 50
 
 
 def _page(request: HttpRequest):
-    qs = Notification.objects.filter(user=request.user).select_related("lead")
+    qs = own_notifications(request.user).select_related("lead")
     unread_only = request.GET.get("unread") == "1"
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
@@ -56,8 +55,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 
 def _own(request: HttpRequest, notification_id: int) -> Notification:
-    # Someone else's notification does not exist, as far as this user can tell.
-    return get_object_or_404(Notification, pk=notification_id, user=request.user)
+    return access_notification(request.user, notification_id)
 
 
 @login_required
@@ -76,7 +74,7 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    notify.mark_read(Notification.objects.filter(user=request.user))
+    notify.mark_read(own_notifications(request.user))
     return HttpResponseRedirect(reverse("sla:notifications"))
 
 
@@ -98,29 +96,14 @@ def badge(request: HttpRequest) -> HttpResponse:
 # --- manager page --------------------------------------------------------------------------------
 
 
-def _manager_teams(request: HttpRequest):
-    user = request.user
-    if user.is_admin:
-        return Team.objects.all()
-    teams = user.team_ids(Role.MANAGER)
-    if not teams:
-        raise PermissionDenied("Breaches and escalations are for managers and RevOps.")
-    return Team.objects.filter(pk__in=teams)
-
 
 @login_required
 def breaches(request: HttpRequest) -> HttpResponse:
     """Overdue clocks now, escalations lately and compliance by owner, for the manager's teams."""
-    teams = list(_manager_teams(request))
+    teams = list(managed_teams(request.user))
     team_ids = [t.pk for t in teams]
     if request.GET.get("team"):
-        try:
-            chosen = int(request.GET["team"])
-        except ValueError:
-            raise Http404("No such team.")
-        if chosen not in team_ids:
-            raise Http404("No such team.")
-        team_ids = [chosen]
+        team_ids = [managed_team(request.user, request.GET["team"]).pk]
     try:
         days = max(1, min(int(request.GET.get("days", 7)), 90))
     except ValueError:
