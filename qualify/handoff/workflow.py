@@ -8,8 +8,6 @@ rules and the same errors.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 

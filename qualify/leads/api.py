@@ -21,6 +21,9 @@ from .filters import LeadFilter
 from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
 from .touches import log_touch
 
+# Said of any user who cannot own the lead, whichever team they are on, so the answer names nobody.
+NOT_A_REP = "Choose an active SDR, AE or manager of this team."
+
 # --- serializers -------------------------------------------------------------------------------
 
 
@@ -32,13 +35,11 @@ class AccountSerializer(serializers.ModelSerializer):
             "segment", "team", "owner", "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+        # The team's domain is checked in validate() with a readable message (and the race by records).
+        validators: list = []
 
     def validate_domain(self, value: str) -> str:
-        value = value.strip().lower()
-        clash = Account.objects.filter(domain=value).exclude(pk=getattr(self.instance, "pk", None))
-        if value and clash.exists():
-            raise serializers.ValidationError("An account with this domain already exists.")
-        return value
+        return value.strip().lower()
 
     def validate_team(self, team: Team) -> Team:
         user = self.context["request"].user
@@ -49,7 +50,13 @@ class AccountSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         owner, team = attrs.get("owner"), attrs.get("team") or getattr(self.instance, "team", None)
         if owner and team and not eligible_owners(team.pk).filter(pk=owner.pk).exists():
-            raise serializers.ValidationError({"owner": [f"{owner} is not a rep on {team}."]})
+            raise serializers.ValidationError({"owner": [NOT_A_REP]})
+        domain = attrs.get("domain")
+        if domain and team:
+            # Only this team's accounts count: another team's customers are none of its business.
+            clash = Account.objects.filter(team=team, domain=domain).exclude(pk=getattr(self.instance, "pk", None))
+            if clash.exists():
+                raise serializers.ValidationError({"domain": ["This team already has an account with this domain."]})
         return attrs
 
     def create(self, validated_data):
@@ -117,7 +124,7 @@ class LeadSerializer(serializers.ModelSerializer):
         if self.instance is not None and "owner" in attrs and owner != self.instance.owner and not can_reassign(user, self.instance):
             raise serializers.ValidationError({"owner": ["Only the team's managers can reassign a lead."]})
         if owner and team and not eligible_owners(team.pk).filter(pk=owner.pk).exists():
-            raise serializers.ValidationError({"owner": [f"{owner} is not a rep on {team}."]})
+            raise serializers.ValidationError({"owner": [NOT_A_REP]})
         external_id = attrs.get("external_id")
         if external_id and team:
             clash = Lead.objects.filter(team=team, external_id=external_id).exclude(pk=getattr(self.instance, "pk", None))

@@ -59,7 +59,7 @@ def assign(lead: Lead, *, owner: User | None, by: User | None, rule: Any = None,
     `rule` is the routing rule that chose them (anything with `pk` and `name`). Locks the row; a
     no-op when the owner is already `owner`. Costs 2 queries plus the listeners'."""
     if owner is not None and lead.team_id not in owner.team_ids(*OWNER_ROLES):
-        raise DomainError(f"{owner} is not a rep on {lead.team}.", field="owner")
+        raise DomainError("Choose an active SDR, AE or manager of this lead's team.", field="owner")
     with transaction.atomic():
         previous = Lead.objects.select_for_update().filter(pk=lead.pk).values_list("owner_id", flat=True).first()
         new_id = owner.pk if owner else None

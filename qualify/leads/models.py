@@ -101,10 +101,16 @@ class Account(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            # Domains identify companies on import and event ingestion; blank means unknown.
-            models.UniqueConstraint(fields=["domain"], condition=~Q(domain=""), name="account_domain_unique"),
+            # Domains identify a team's companies on import and event ingestion; blank means unknown.
+            # Per team: teams are separate workspaces, and a global key would tell one team which
+            # companies another works ("already exists").
+            models.UniqueConstraint(fields=["team", "domain"], condition=~Q(domain=""), name="account_team_domain_unique"),
         ]
-        indexes = [models.Index(fields=["team", "name"], name="account_team_name")]
+        indexes = [
+            models.Index(fields=["team", "name"], name="account_team_name"),
+            # Event ingestion and imports look a domain up across the poster's visible accounts.
+            models.Index(fields=["domain"], name="account_domain", condition=~Q(domain="")),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -54,7 +54,7 @@ def _unique_clash(e: IntegrityError) -> DomainError:
     if "external_id" in text:
         return DomainError("A lead with this external id already exists.", field="external_id")
     if "domain" in text:
-        return DomainError("An account with this domain already exists.", field="domain")
+        return DomainError("This team already has an account with this domain.", field="domain")
     if "email" in text:
         return DomainError("A lead with this email already exists.", field="email")
     return DomainError("This record already exists.")

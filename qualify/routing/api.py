@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Role, User
+from accounts.models import Membership, Role, User
 from qualify.api.pagination import IdCursor
 from qualify.leads.access import access_lead
-from qualify.leads.models import Lead
-
 from qualify.leads.assignment import can_reassign
+from qualify.leads.models import Lead
 
 from .engine import reassign
 from .models import Assignment, RoutingRule
 
 
 class RuleSerializer(serializers.ModelSerializer):
+    """A rule as the caller may see it: members and the named user only where they are on one of the
+    caller's teams (a rule for all teams may name other teams' people)."""
+
+    members = serializers.SerializerMethodField()
+    user = serializers.SerializerMethodField()
+
+    def _visible(self, user_id: int | None) -> bool:
+        people = self.context.get("people")
+        return user_id is not None and (people is None or user_id in people)
+
+    def get_members(self, rule: RoutingRule) -> list[int]:
+        return [m.pk for m in rule.members.all() if self._visible(m.pk)]
+
+    def get_user(self, rule: RoutingRule) -> int | None:
+        return rule.user_id if self._visible(rule.user_id) else None
+
     class Meta:
         model = RoutingRule
         fields = [
@@ -57,9 +73,22 @@ class RuleViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return RoutingRule.objects.none()
         user = self.request.user
-        if not (user.is_admin or user.has_role(Role.MANAGER)):
+        rules = RoutingRule.objects.prefetch_related("members").order_by("position", "id")
+        if user.is_admin:
+            return rules
+        teams = user.team_ids(Role.MANAGER)
+        if not teams:
             raise PermissionDenied("Routing rules are for managers and RevOps.")
-        return RoutingRule.objects.prefetch_related("members").order_by("position", "id")
+        # A manager sees the rules of their teams and the rules for every team, never another team's.
+        return rules.filter(Q(team_id__in=teams) | Q(team__isnull=True))
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        if not getattr(self, "swagger_fake_view", False) and user.is_authenticated and not user.is_admin:
+            teams = user.team_ids(Role.MANAGER)
+            context["people"] = set(Membership.objects.filter(team_id__in=teams).values_list("user_id", flat=True))
+        return context
 
 
 class AssignmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from qualify.scoring.ranking import score_now
 from qualify.leads.models import Lead, Persona, Seniority, Stage
 from qualify.scoring.ingest import ingest_events
 from qualify.scoring.tasks import score_leads
@@ -40,9 +41,9 @@ def test_sdr_sees_the_score_breakdown_of_a_new_mql(page, live_server, e2e_cast, 
     row = page.locator(f"#lead-{fresh_mql.pk}")
     expect(row.locator(".badge.stage-mql")).to_be_visible()
     score = row.locator(".score-cell summary")
-    expect(score).to_contain_text(str(fresh_mql.score_now))
+    expect(score).to_contain_text(str(score_now(fresh_mql)))
     expect(score).to_have_attribute("title", f"Fit {round(fresh_mql.score_fit)} + engagement "
-                                    f"{fresh_mql.score_now - round(fresh_mql.score_fit)} (decaying) — open for the rules")
+                                    f"{score_now(fresh_mql) - round(fresh_mql.score_fit)} (decaying) — open for the rules")
     score.click()  # htmx loads the rules into the expanded cell
     why = row.locator(".score-why")
     expect(why.get_by_text("Demo request")).to_be_visible()
@@ -52,7 +53,7 @@ def test_sdr_sees_the_score_breakdown_of_a_new_mql(page, live_server, e2e_cast, 
 
     page.get_by_role("link", name="Hana Hot").click()
     panel = page.locator("#score-panel")
-    expect(panel).to_contain_text(f"Score {fresh_mql.score_now}")
+    expect(panel).to_contain_text(f"Score {score_now(fresh_mql)}")
     expect(panel).to_contain_text("Default v1")
     expect(panel.locator(".line-fit", has_text="Champion")).to_be_visible()
     expect(panel.locator(".line-eng", has_text="Demo request")).to_be_visible()
