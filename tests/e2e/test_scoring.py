@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from qualify.scoring.ranking import score_now
 from qualify.leads.models import Lead, Persona, Seniority, Stage
 from qualify.scoring.ingest import ingest_events
+from qualify.scoring.ranking import score_now
 from qualify.scoring.tasks import score_leads
 from tests.e2e.conftest import login_as
 from tests.factories import LeadFactory
