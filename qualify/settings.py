@@ -66,11 +66,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # NUL characters and oversize bodies get a clear 400/413 before any view (qualify/middleware.py).
+    "qualify.middleware.InputGuardMiddleware",
     # Attaches the acting user and URL to every history row written during the request.
     "pghistory.middleware.HistoryMiddleware",
 ]
 
 ROOT_URLCONF = "qualify.urls"
+
+# The largest request body read into memory: a full event batch (1,000 events, each up to 4 KB of
+# properties plus its envelope) fits; uploads (CSV) stream to disk and are limited by the importer.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=6 * 1024 * 1024)
 WSGI_APPLICATION = "qualify.wsgi.application"
 
 TEMPLATES = [

@@ -1,0 +1,71 @@
+"""NUL characters and oversize bodies get a clear answer and change nothing (issue 12)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qualify.handoff.models import Handoff, HandoffStatus
+from qualify.handoff.workflow import hand_off
+from qualify.leads.models import Lead, Stage
+from qualify.routing.models import Assignment
+from tests.conftest import login
+from tests.factories import LeadFactory
+from tests.handoff.conftest import qualify_fully
+
+
+@pytest.fixture
+def pending(alice, erin, north):
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)
+    qualify_fully(lead, alice)
+    return hand_off(lead, to=erin, by=alice, next_step="Demo on Tuesday with the CFO")
+
+
+def test_a_nul_in_the_accept_form_is_a_400_and_the_handoff_stays_pending(client, erin, pending):
+    login(client, erin)
+    response = client.post(f"/handoffs/{pending.pk}/accept/", {"note": "fine\x00"})
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
+    assert Handoff.objects.get(pk=pending.pk).status == HandoffStatus.PENDING
+
+
+def test_a_nul_in_the_reassign_form_is_a_400_and_nothing_is_reassigned(client, maria, alice, bob, north):
+    lead = LeadFactory(team=north, owner=alice)
+    login(client, maria)
+    response = client.post(f"/leads/{lead.pk}/reassign/", {"target": str(bob.pk), "why": "\x00"})
+    assert response.status_code == 400
+    assert Lead.objects.get(pk=lead.pk).owner == alice and not Assignment.objects.exists()
+
+
+def test_a_nul_in_a_query_string_is_a_400(client, alice):
+    login(client, alice)
+    assert client.get("/leads/?q=ro%00bot").status_code == 400
+
+
+def test_a_nul_in_json_is_a_json_400_and_nothing_is_created(client, alice, north):
+    login(client, alice)
+    before = Lead.objects.count()
+    response = client.post("/api/leads/", json.dumps({"first_name": "Nul\u0000", "team": north.pk}),
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    assert Lead.objects.count() == before
+
+
+def test_a_body_over_the_limit_is_a_json_413_that_states_it(client, alice, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    login(client, alice)
+    response = client.post("/api/events/", json.dumps({"events": ["x" * 2000]}), content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"The request body is {len(json.dumps({'events': ['x' * 2000]})):,} bytes; the limit is 1,000 bytes."}
+
+
+def test_a_full_event_batch_fits_the_default_limit(settings):
+    """1,000 events with 4 KB of properties each, as documented, stay under the body limit."""
+    from qualify.scoring.ingest import MAX_BATCH, MAX_PROPERTIES_BYTES
+
+    event = {"lead_id": 123456789, "type": "page_view", "client_id": "c" * 64, "occurred_at": "2026-12-04T10:00:00+00:00",
+             "properties": {"p": "x" * (MAX_PROPERTIES_BYTES - 10)}}
+    body = json.dumps({"events": [event] * MAX_BATCH})
+    assert len(body) < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
