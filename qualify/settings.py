@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "qualify.routing",
     "qualify.reviews",
     "qualify.analytics",
+    "qualify.demo",
 ]
 
 MIDDLEWARE = [
