@@ -220,10 +220,19 @@ def test_command_if_empty_does_not_seed_twice(db):
     assert (Lead.objects.count(), Account.objects.count(), Event.objects.count(), StageChange.objects.count()) == counts
     text = out.getvalue()
     assert "not seeding again" in text
-    # Both runs print the URL hint and the logins table.
-    assert text.count("http://127.0.0.1:8000/") == 2
+    # Both runs print the logins table; neither sends people to start a server `make run` already started.
+    assert text.count("Demo logins") == 2
+    assert "runserver" not in text and "http://" not in text
     for username in ("alice", "erin", "maria", "charlie", "magnus", "rita"):
         assert f"  {username} " in text
+
+
+def test_the_summary_counts_the_mqls_the_histories_made(db):
+    out = io.StringIO()
+    demo.seed(leads=60, accounts=10, days=30, seed=3, stdout=out)
+    reached = StageChange.objects.filter(to_stage=Stage.MQL).values("lead_id").distinct().count()
+    assert reached > Lead.objects.filter(stage=Stage.MQL).count() > 0
+    assert f"  {reached} leads reached MQL; {Lead.objects.filter(stage=Stage.MQL).count()} are MQLs now" in out.getvalue()
 
 
 # --- qualification answers and handoffs -------------------------------------------------------

@@ -9,15 +9,15 @@ from django.contrib.auth.hashers import make_password
 
 from accounts.models import Membership, Role, Team, User
 from qualify.demo.base import GeneratorState, write_line
-from qualify.demo.tables import CAST, DEFAULT_AE, DEMO_USERNAMES, PASSWORD, TEAMS, URL_HINT
+from qualify.demo.tables import CAST, DEFAULT_AE, DEMO_USERNAMES, PASSWORD, TEAMS
 
 
 def print_logins(stdout: IO[str]) -> None:
-    """The URL hint and the table of demo logins (all with password `demo`)."""
+    """The table of demo logins (all with password `demo`). No URL: `make run` prints the one it serves
+    on, and whoever runs the command by hand knows where their server is."""
     found = User.objects.filter(username__in=DEMO_USERNAMES).prefetch_related("memberships__team")
     users = {u.username: u for u in found}
     write_line(stdout)
-    write_line(stdout, URL_HINT)
     write_line(stdout, f"Demo logins (password for all: {PASSWORD}):")
     write_line(stdout, f"  {'username':<10} {'role':<14} team")
     write_line(stdout, f"  {'-' * 10} {'-' * 14} {'-' * 24}")

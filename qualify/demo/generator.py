@@ -15,7 +15,7 @@ from qualify.demo.cast import CastMixin
 from qualify.demo.leads import LeadsMixin
 from qualify.demo.qualification import QualificationMixin
 from qualify.demo.tables import BATCH, TEAMS
-from qualify.leads.models import Event, Lead, StageChange, Touch
+from qualify.leads.models import Event, Lead, Stage, StageChange, Touch
 from qualify.scoring.runs import recompute_all
 
 
@@ -34,6 +34,10 @@ def seed(
     if stdout is not None:
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         write_line(stdout, f"Seeded in {time.monotonic() - started:.1f}s: {summary}")
+        # The histories decide who became an MQL (the rescore above promotes nobody).
+        reached = StageChange.objects.filter(to_stage=Stage.MQL).values("lead_id").distinct().count()
+        now_mql = Lead.objects.filter(stage=Stage.MQL).count()
+        write_line(stdout, f"  {reached} leads reached MQL; {now_mql} are MQLs now, the rest moved on")
     return counts
 
 

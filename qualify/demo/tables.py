@@ -11,7 +11,6 @@ from qualify.leads.models import Persona, ReasonAction, RevenueBand, Seniority, 
 
 PASSWORD = "demo"
 BATCH = 2000
-URL_HINT = "Run `python manage.py runserver` and open http://127.0.0.1:8000/ to sign in."
 
 NA, EMEA = "North America", "EMEA"
 TEAMS = (NA, EMEA)
