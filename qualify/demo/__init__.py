@@ -13,7 +13,8 @@ that moment, and every accept or rejection matches the stage change the lifecycl
 The generator is split by what it seeds, one mixin per module over a shared `GeneratorState`
 (base.py): cast.py (teams, users, the logins table), accounts.py, leads.py (people, stage paths and
 their timing), activity.py (touches and behavioural events), qualification.py (frameworks, answers,
-handoffs); tables.py holds the vocabulary they draw from and generator.py runs them in order.
+handoffs), workspace.py (routing rules, review plans and queues, the metrics refresh); tables.py
+holds the vocabulary they draw from and generator.py runs them in order.
 
 The cast is fixed so docs and browser demos can name people (password `demo` for everyone):
 North America: alice, bob (SDRs), erin, ethan (AEs), maria (manager), mark (marketing).

@@ -79,6 +79,7 @@ class GeneratorState:
         if days < 1:
             raise ValueError("days must be at least 1")
         self.n_leads, self.n_accounts, self.days = max(leads, 0), max(accounts, 1), days
+        self.seed = seed
         self.rng = random.Random(seed)
         # Shifting times into working hours depends on what day "now" is; it draws from its own
         # stream so that everything else (people, stages, counts, notes) is the same on any day.
