@@ -58,7 +58,8 @@ class WorkspaceMixin(GeneratorState):
             queue, _ = build_queue(plan, now=self.now, seed=self.seed * 100 + i)
             if queue is not None:
                 built.append(f"{name} {queue.items.count()}")
-        self.say(f"  {len(plans)} review plans; this week's queues: {', '.join(built) or 'none (no open opportunities)'}")
+        queues = ", ".join(built) or "none (no open opportunities)"
+        self.say(f"  {len(plans)} review plans; this week's queues: {queues}")
         return plans
 
 
