@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "qualify.routing",
     "qualify.reviews",
     "qualify.analytics",
+    "qualify.demo",
 ]
 
 # What follows a change of a lead, in this order (qualify/leads/changes.py; README, Architecture).

@@ -10,11 +10,13 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
 from qualify import demo
+from qualify.analytics.models import FunnelRollup, RefreshState
 from qualify.frameworks.answers import MIN_EVIDENCE_LENGTH
 from qualify.frameworks.completeness import completeness
 from qualify.frameworks.models import CLAIM_STATUSES, Answer, AnswerStatus, AnswerType, Framework
@@ -32,6 +34,10 @@ from qualify.leads.models import (
     StageChange,
     Touch,
 )
+from qualify.reviews.models import RedFlag, ReviewPlan
+from qualify.reviews.sampling import explain, period_start
+from qualify.routing.engine import route
+from qualify.routing.models import AccountOwned, Method, RoutingRule
 
 LEADS, ACCOUNTS, DAYS = 120, 20, 90
 HANDED_OFF_AND_BEYOND = (Stage.HANDED_OFF, Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST)
@@ -220,10 +226,20 @@ def test_command_if_empty_does_not_seed_twice(db):
     assert (Lead.objects.count(), Account.objects.count(), Event.objects.count(), StageChange.objects.count()) == counts
     text = out.getvalue()
     assert "not seeding again" in text
-    # Both runs print the URL hint and the logins table.
-    assert text.count("http://127.0.0.1:8000/") == 2
+    # Both runs print the logins table; neither sends people to start a server `make run` already started.
+    assert text.count("Demo logins") == 2
+    assert "runserver" not in text and "http://" not in text
     for username in ("alice", "erin", "maria", "charlie", "magnus", "rita"):
         assert f"  {username} " in text
+
+
+def test_the_summary_counts_the_mqls_the_histories_made(db):
+    out = io.StringIO()
+    demo.seed(leads=60, accounts=10, days=30, seed=3, stdout=out)
+    reached = StageChange.objects.filter(to_stage=Stage.MQL).values("lead_id").distinct().count()
+    now_mql = Lead.objects.filter(stage=Stage.MQL).count()
+    assert reached > now_mql > 0
+    assert f"  {reached} leads reached MQL; {now_mql} are MQLs now" in out.getvalue()
 
 
 # --- qualification answers and handoffs -------------------------------------------------------
@@ -401,3 +417,56 @@ def test_an_admins_own_framework_setup_is_left_alone(db):
     keys = set(Answer.objects.filter(lead__account__segment=Segment.SMB).values_list("criterion__framework__slug",
                                                                                      flat=True))
     assert keys <= {"champ"}
+
+
+# --- the workspace around the leads: routing, reviews, metrics -------------------------------
+
+
+def test_each_team_routes_new_mqls_round_robin_over_its_sdrs_after_the_account_owner_rule(seeded):
+    rules = list(RoutingRule.objects.filter(active=True).order_by("position"))
+    owner_rule, *rotations = rules
+    assert (owner_rule.method, owner_rule.segment, owner_rule.account_owned) == (
+        Method.ACCOUNT_OWNER, Segment.ENTERPRISE, AccountOwned.YES)
+    assert {r.team.name: (r.method, r.role, {u.username for u in r.members.all()}) for r in rotations} == {
+        "North America": (Method.ROUND_ROBIN, Role.SDR, {"alice", "bob"}),
+        "EMEA": (Method.ROUND_ROBIN, Role.SDR, {"charlie", "chloe"}),
+    }
+    # The rules route: an unowned EMEA lead at a small account goes to one of EMEA's SDRs.
+    lead = Lead.objects.filter(team__name="EMEA", owner__isnull=True, account__owner__isnull=True).first()
+    emea_sdrs = set(User.objects.filter(username__in=("charlie", "chloe")).values_list("pk", flat=True))
+    assert route(lead).owner_id in emea_sdrs
+
+
+def test_seeding_again_updates_the_rules_and_plans_instead_of_adding_copies(db):
+    demo.seed(leads=30, accounts=8, days=14, seed=1)
+    demo.seed(leads=30, accounts=8, days=14, seed=1)
+    assert RoutingRule.objects.count() == 3 and ReviewPlan.objects.count() == 2
+
+
+def test_each_team_has_a_review_plan_with_this_weeks_queue_of_open_opportunities(seeded, client):
+    today = timezone.localdate()
+    for team in Team.objects.all():
+        [plan] = ReviewPlan.objects.filter(team=team, active=True)
+        assert plan.reviewer.memberships.filter(team=team, role=Role.MANAGER).exists()
+        assert set(plan.red_flags.all()) == set(RedFlag.objects.filter(active=True))
+        [queue] = plan.queues.all()
+        assert queue.period_start == period_start(plan.cadence, today)
+        open_opportunities = Lead.objects.filter(team=team, stage=Stage.OPPORTUNITY)
+        items = list(queue.items.select_related("lead"))
+        assert len(items) == min(plan.sample_size, open_opportunities.count()) > 0
+        assert all(item.lead.team_id == team.pk and item.lead.stage == Stage.OPPORTUNITY for item in items)
+        assert explain(queue).matches
+    assert client.login(username="maria", password="demo")
+    response = client.get(reverse("reviews:queues"))
+    assert response.status_code == 200 and "0 of " in response.content.decode()
+
+
+def test_metrics_are_computed_when_the_seed_ends(seeded, client):
+    assert RefreshState.objects.get().full_at is not None
+    totals = FunnelRollup.objects.filter(grain="d", dim="all").aggregate(leads=Sum("leads"), mql=Sum("mql"),
+                                                                      won=Sum("won"))
+    assert totals["leads"] == LEADS and totals["mql"] > 0 and totals["won"] > 0
+    assert client.login(username="maria", password="demo")
+    response = client.get(reverse("analytics:funnel"))
+    na = Lead.objects.filter(team__name="North America")
+    assert response.status_code == 200 and response.context["total"].leads == na.count() > 0

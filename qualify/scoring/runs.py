@@ -140,7 +140,7 @@ def _finish_lane(run_id: int, key: str) -> bool:
     run.lane_cursors[key] = run.max_id
     if all(int(run.lane_cursors.get(str(k), 0)) >= run.max_id for k in range(run.lanes)):
         run.state, run.finished_at = RunState.DONE, timezone.now()
-        log.info("Score run %s done: %s leads, %s MQLs", run.pk, run.done, run.mqls)
+        log.info("Score run %s done: %s leads, %s promoted to MQL", run.pk, run.done, run.mqls)
     run.save()
     return True
 

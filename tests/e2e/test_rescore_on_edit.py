@@ -55,7 +55,7 @@ def shows_score(page, score: int, grade: str) -> None:
 
 
 def test_revops_fixes_seniority_in_admin_and_the_sdr_sees_the_new_grade(page, live_server, e2e_cast, page_for, junior_lead, sent):
-    # The seeded cast's rita is staff only; the demo's rita (qualify/demo.py) is also superuser,
+    # The seeded cast's rita is staff only; the demo's rita (qualify/demo/) is also superuser,
     # which is what lets her into every admin page.
     e2e_cast.rita.is_superuser = True
     e2e_cast.rita.save(update_fields=["is_superuser"])

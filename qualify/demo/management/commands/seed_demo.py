@@ -8,7 +8,8 @@ from qualify import demo
 class Command(BaseCommand):
     help = (
         "Create demo teams, users (password 'demo'), accounts, leads with stage history, touches, "
-        "behavioural events, qualification answers and handoffs (pending ones in the AEs' inboxes). "
+        "behavioural events, qualification answers and handoffs (pending ones in the AEs' inboxes), "
+        "routing rules, review plans with this week's queues, and the metrics rollups. "
         "Deterministic for a given --seed."
     )
 
