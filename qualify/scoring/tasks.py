@@ -62,3 +62,17 @@ def refresh_decayed() -> int:
 
     return refresh_all_due()
 
+
+@shared_task(name="scoring.reconcile")
+def reconcile(grace_seconds: float | None = None) -> int:
+    """Beat, every minute: score leads whose events are past their watermark (lost or late messages)."""
+    import datetime
+
+    from qualify.lookups import reused_lookups
+
+    from . import reconcile as sweep
+
+    grace = sweep.GRACE if grace_seconds is None else datetime.timedelta(seconds=grace_seconds)
+    with pghistory.context(source="task:scoring.reconcile"), reused_lookups():
+        return sweep.reconcile(grace=grace)
+
