@@ -280,6 +280,10 @@ class ScoreRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    lane_beats = models.JSONField(
+        default=dict, blank=True,
+        help_text="When each lane last committed a batch (or was queued): a lane silent for minutes lost its worker.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -76,3 +76,13 @@ def reconcile(grace_seconds: float | None = None) -> int:
     with pghistory.context(source="task:scoring.reconcile"), reused_lookups():
         return sweep.reconcile(grace=grace)
 
+
+@shared_task(name="scoring.take_over_stale_runs")
+def take_over_stale_runs(stale_seconds: float | None = None) -> int:
+    """Beat, every minute: re-queue recompute lanes whose worker stopped beating."""
+    import datetime
+
+    from . import runs
+
+    stale = runs.STALE_AFTER if stale_seconds is None else datetime.timedelta(seconds=stale_seconds)
+    return len(runs.take_over_stale(stale_after=stale))

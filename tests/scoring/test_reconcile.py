@@ -92,4 +92,4 @@ def test_a_lead_another_transaction_holds_keeps_the_position_before_its_events(n
 @pytest.mark.django_db
 def test_the_beat_entries_ship_by_migration():
     names = set(PeriodicTask.objects.values_list("task", flat=True))
-    assert "scoring.reconcile" in names
+    assert {"scoring.reconcile", "scoring.take_over_stale_runs"} <= names
