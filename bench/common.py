@@ -107,6 +107,31 @@ def prepare_database(url: str, out: Callable[[str], None] = print) -> None:
     out(f"migrated {db_name(url)} in {time.perf_counter() - t0:.1f} s")
 
 
+def broker_url() -> str:
+    """The configured broker (CELERY_BROKER_URL), which must be Redis for a real worker."""
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith(("redis://", "rediss://")):
+        raise SystemExit("Set CELERY_BROKER_URL to a Redis URL, e.g. redis://127.0.0.1:6379/0")
+    return url
+
+
+def broker_key_prefix(tag: str) -> str:
+    """A key prefix no one else uses: a run sharing a Redis (another engineer's, production's)
+    writes and deletes only keys that start with it (CELERY_BROKER_KEY_PREFIX in settings)."""
+    return f"qualify-{tag}-{os.getpid()}-{time.time_ns()}:"
+
+
+def delete_broker_keys(url: str, prefix: str) -> int:
+    """Delete the keys under `prefix` (and only those). Returns how many."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=prefix.replace("*", r"\*") + "*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    return len(keys)
+
+
 def machine() -> dict[str, Any]:
     from django.db import connection
 

@@ -2,7 +2,8 @@
 Redis: sustained events per second, and the delay from a 2xx response to the lead's updated score.
 
 Setup (all on this machine, in qualify_bench_scoring, the data set of scoring_recompute): gunicorn
-(1 sync worker) on 127.0.0.1:PORT, a Celery worker (concurrency 2) on redis://127.0.0.1:6379/8,
+(1 sync worker) on 127.0.0.1:PORT, a Celery worker (concurrency 2) on CELERY_BROKER_URL (Redis) under a
+key prefix of its own, deleted afterwards (nothing else in that Redis is touched),
 both with DEBUG off. On two cores shared with PostgreSQL and the load generator, one web process
 (each request is a 1,000-event batch taking ~0.1 s) and two scoring processes measured best: a
 second web process or more workers only add CPU contention (see the README's scoring section).
@@ -41,7 +42,6 @@ DESCRIPTION = "Event ingestion via POST /api/events/ (gunicorn + Celery on Redis
 ROOT = Path(__file__).resolve().parent.parent
 PORT_RANGE = (8100, 8900)
 PORT = 0  # chosen at run time
-REDIS = "redis://127.0.0.1:6379/8"
 BATCH = 1000
 TARGET_RATE = 5000
 # Back to back, bodies for this many events per second are built ahead (more are built on the fly).
@@ -57,9 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=0, help="scoring_ingest: events/s offered in all (0: back to back)")
 
 
-def _env() -> dict[str, str]:
+def _env(broker: str, prefix: str) -> dict[str, str]:
     url = common.with_db_name(common.database_url(), DB_NAME)
-    return {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "CELERY_BROKER_URL": REDIS,
+    return {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "CELERY_BROKER_URL": broker,
+            "CELERY_BROKER_KEY_PREFIX": prefix,
             "DJANGO_SETTINGS_MODULE": "qualify.settings", "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
 
 
@@ -105,8 +106,6 @@ def _admin():
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    import redis
-
     from qualify.scoring.models import ScoringModel
 
     use_own_database()
@@ -134,8 +133,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     token = _token()
     global PORT
     PORT = _free_port()
-    redis.Redis.from_url(REDIS).flushdb()
-    env = _env()
+    broker, prefix = common.broker_url(), common.broker_key_prefix(NAME)
+    env = _env(broker, prefix)
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "qualify.wsgi:application", "-b", f"127.0.0.1:{PORT}",
@@ -154,6 +153,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(3)  # let the Celery worker connect
         result = _load(args, token, lo, hi, ds, unscored)
         result["params"]["leads_settled_to_mql_before"] = settled
+        result["params"]["broker_key_prefix"] = prefix
         return result
     finally:
         for p in procs:
@@ -163,6 +163,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
+        print(f"deleted this run's {common.delete_broker_keys(broker, prefix)} broker keys ({prefix}*)")
 
 
 def _wal() -> tuple[int, int, int]:
@@ -288,7 +289,7 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
     result = common.new_result(NAME, DESCRIPTION, {
         "leads": args.leads, "lead_sequence_seed": f"{args.seed}-{run_tag}", "duration_s": round(elapsed, 1),
         "clients": args.clients, "batch": BATCH,
-        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "port": PORT, "broker": REDIS,
+        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "port": PORT,
         "events_created": created[0], "requests": len(latencies), "errors": len(errors), "probes": len(probes),
         "probes_scored": len(done_probes), "all_scored_after_s": round(drained, 1), "unscored_leads_before": unscored,
         "offered_events_per_s": args.rate or "back to back",

@@ -182,7 +182,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Longer than any task may run, or acks_late tasks are redelivered while still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Socket timeouts: a hung Redis fails a publish in seconds instead of holding a web request.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 2}
+    # Prefixes every key kombu writes, so a test run or a benchmark sharing a Redis touches only its own.
+    if _prefix := env("CELERY_BROKER_KEY_PREFIX", default=""):
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _prefix
+# Publishing gives up after about a second: ingestion answers anyway (its events are committed) and
+# the reconciler scores them; a request must not wait out a broker outage.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from qualify.leads.models import EventType, Lead
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 MAX_PROPERTIES_BYTES = 4096
@@ -225,6 +228,13 @@ def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = N
 
 
 def _enqueue(lead_ids: list[int]) -> None:
+    """Queue the scoring of freshly committed events. The events are stored whatever happens here,
+    so a broker outage must not turn the request into a 500: a client retrying it would only see
+    duplicates and queue nothing. The reconciler (qualify/scoring/reconcile.py) scores these leads
+    from the database within minutes."""
     from .tasks import score_leads
 
-    score_leads.delay(lead_ids)
+    try:
+        score_leads.delay(lead_ids)
+    except Exception:
+        log.exception("Could not queue scoring for %s leads; the reconciler will score them", len(lead_ids))

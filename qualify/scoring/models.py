@@ -280,6 +280,10 @@ class ScoreRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    lane_beats = models.JSONField(
+        default=dict, blank=True,
+        help_text="When each lane last committed a batch (or was queued): a lane silent for minutes lost its worker.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -342,3 +346,16 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.kind} {self.score}"
+
+
+class Watermark(models.Model):
+    """A named position in a table that a sweep has fully handled. The scoring reconciler keeps
+    "every event with an id at or below `position` is counted in its lead's score" here, so each
+    run reads only the events after it (see qualify/scoring/reconcile.py)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    position = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.position}"

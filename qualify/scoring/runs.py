@@ -9,11 +9,17 @@ shows the old version's complete score until its batch commits, then the new one
 A batch's writes and the run's `cursor`/`done` advance commit together, so a worker that crashes
 or restarts resumes from the last committed batch; a redelivered task that finds the cursor
 already moved simply continues from there (never re-adding to `done`).
+
+Each lane's last commit is its heartbeat (`lane_beats`). A worker killed mid-run leaves its message
+unacknowledged in Redis until the visibility timeout (an hour); the beat entry "Take over stale
+score runs" re-queues any lane silent for STALE_AFTER instead, so the run finishes within minutes
+whatever the broker does.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -38,6 +44,8 @@ log = logging.getLogger(__name__)
 SLICE_SECONDS = 30
 # Lanes of a published model's recompute: one per worker process we expect to have (2 cores here).
 LANES = 2
+# A lane whose last batch committed longer ago than this lost its worker (a batch takes seconds).
+STALE_AFTER = datetime.timedelta(minutes=3)
 
 
 def publish(model: ScoringModel, *, by: User | None, note: str = "", start_run: bool = True) -> ModelVersion:
@@ -82,9 +90,11 @@ def start_recompute(
         state=RunState.SUPERSEDED, finished_at=timezone.now()
     )
     stats = Lead.objects.aggregate(total=Count("id"), max_id=Max("id"))
+    # Queued counts as a beat: a run whose messages never reached a worker is taken over too.
+    queued = timezone.now().isoformat()
     return ScoreRun.objects.create(
         version=version, total=stats["total"] or 0, max_id=stats["max_id"] or 0, batch_size=batch_size, created_by=by,
-        lanes=lanes, lane_cursors={str(k): 0 for k in range(lanes)},
+        lanes=lanes, lane_cursors={str(k): 0 for k in range(lanes)}, lane_beats={str(k): queued for k in range(lanes)},
     )
 
 
@@ -122,9 +132,10 @@ def run_batches(
                 cur.execute(
                     """UPDATE scoring_scorerun
                        SET done = done + %s, changed = changed + %s, mqls = mqls + %s, cursor = GREATEST(cursor, %s),
-                           lane_cursors = jsonb_set(lane_cursors, ARRAY[%s], to_jsonb(%s::bigint))
+                           lane_cursors = jsonb_set(lane_cursors, ARRAY[%s], to_jsonb(%s::bigint)),
+                           lane_beats = jsonb_set(lane_beats, ARRAY[%s], to_jsonb(clock_timestamp()))
                        WHERE id = %s AND state = 'running' AND coalesce((lane_cursors ->> %s)::bigint, 0) = %s""",
-                    [len(ids), written, mqls, ids[-1], key, ids[-1], run_id, key, cursor],
+                    [len(ids), written, mqls, ids[-1], key, ids[-1], key, run_id, key, cursor],
                 )
                 if cur.rowcount != 1:
                     # Superseded, or another task did this batch first: undo ours and stop.
@@ -158,6 +169,41 @@ def recompute_all(
     run_batches(run.pk, seconds=None, now=now, promote=promote)
     run.refresh_from_db()
     return run
+
+
+def take_over_stale(*, stale_after: datetime.timedelta = STALE_AFTER) -> list[tuple[int, int]]:
+    """Re-queue every unfinished lane of an active run whose last beat is older than `stale_after`
+    (its worker died, or its message was lost). Returns the (run id, lane) pairs re-queued. The
+    claim is a conditional UPDATE of the lane's beat, so two sweeps never re-queue a lane twice; a
+    lane whose old worker was only slow just races the new task, and the cursor check in
+    run_batches lets one of them count each batch. Costs 1 query plus 1 per stale lane."""
+    cutoff = timezone.now() - stale_after
+    stale: list[tuple[int, int]] = []
+    for run in ScoreRun.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]):
+        for lane in range(run.lanes):
+            key = str(lane)
+            if int(run.lane_cursors.get(key, 0)) >= run.max_id:
+                continue  # finished lane
+            beat = run.lane_beats.get(key)
+            at = datetime.datetime.fromisoformat(beat) if beat else run.created_at
+            if at >= cutoff:
+                continue
+            with connection.cursor() as cur:
+                cur.execute(
+                    """UPDATE scoring_scorerun SET lane_beats = jsonb_set(lane_beats, ARRAY[%s], to_jsonb(clock_timestamp()))
+                       WHERE id = %s AND state IN ('queued', 'running') AND (lane_beats -> %s) IS NOT DISTINCT FROM %s::jsonb""",
+                    [key, run.pk, key, None if beat is None else json.dumps(beat)],
+                )
+                if cur.rowcount != 1:
+                    continue  # it beat meanwhile, or another sweep claimed it
+            log.warning("Score run %s lane %s silent since %s: re-queued", run.pk, lane, at.isoformat())
+            stale.append((run.pk, lane))
+    if stale:
+        from .tasks import run_recompute
+
+        for run_id, lane in stale:
+            transaction.on_commit(lambda r=run_id, k=lane: run_recompute.delay(r, k))
+    return stale
 
 
 def active_run() -> ScoreRun | None:

@@ -130,3 +130,18 @@ def test_the_queued_task_scores_the_lead_and_a_second_run_changes_nothing(client
     assert lead.score_watermark == before[2]
     assert lead.score_engagement == pytest.approx(before[1], rel=1e-6)
     assert lead.stage_changes.filter(to_stage="mql").count() == 1
+
+
+@pytest.mark.django_db
+def test_stored_events_answer_200_when_the_broker_is_down(client, alice, alices_lead, django_capture_on_commit_callbacks, monkeypatch, caplog):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.score_leads, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(client, alice).post(URL, [item("down-1", alices_lead)], content_type="application/json")
+    assert response.status_code == 200 and response.json()["created"] == 1
+    assert Event.objects.filter(client_id="down-1").exists()
+    assert "the reconciler will score them" in caplog.text

@@ -195,3 +195,39 @@ def test_a_duplicate_task_that_loses_the_race_rolls_its_batch_back(north, monkey
     # transaction, so it is undone too; a real winner commits on its own connection).
     assert (run.done, run.lane_cursors) == (0, {"0": 0})
     assert not Lead.objects.filter(score_version__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_lane_silent_past_the_threshold_is_requeued_once(north, monkeypatch, django_capture_on_commit_callbacks):
+    import datetime
+
+    from django.utils import timezone
+
+    from qualify.scoring import tasks
+
+    leads = [LeadFactory(team=north) for _ in range(6)]
+    version = ScoringModel.objects.get(is_default=True).current_version
+    run = runs.start_recompute(version, batch_size=1, lanes=2)
+    assert runs.run_batches(run.pk, lane=0, seconds=0) is False  # one batch, then its worker "dies"
+    run.refresh_from_db()
+    assert set(run.lane_beats) == {"0", "1"}
+    assert runs.take_over_stale(stale_after=datetime.timedelta(minutes=3)) == []  # both lanes beat just now
+
+    sent = []
+    monkeypatch.setattr(tasks.run_recompute, "delay", lambda *args: sent.append(args))
+    old = (timezone.now() - datetime.timedelta(minutes=10)).isoformat()
+    ScoreRun.objects.filter(pk=run.pk).update(lane_beats={"0": old, "1": old})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs.take_over_stale(stale_after=datetime.timedelta(minutes=3)) == [(run.pk, 0), (run.pk, 1)]
+    assert sent == [(run.pk, 0), (run.pk, 1)]
+    # The claim refreshed both beats: a second sweep (or a second beat process) re-queues nothing.
+    assert runs.take_over_stale(stale_after=datetime.timedelta(minutes=3)) == []
+
+    # A finished lane is never taken over; a silent unfinished one is.
+    assert runs.run_batches(run.pk, lane=1, seconds=None) is True
+    ScoreRun.objects.filter(pk=run.pk).update(lane_beats={"0": old, "1": old})
+    assert runs.take_over_stale(stale_after=datetime.timedelta(minutes=3)) == [(run.pk, 0)]
+    assert runs.run_batches(run.pk, lane=0, seconds=None) is True
+    run.refresh_from_db()
+    assert (run.state, run.done) == (RunState.DONE, len(leads))
+    assert runs.take_over_stale(stale_after=datetime.timedelta(0)) == []
