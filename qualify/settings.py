@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "qualify.routing",
     "qualify.reviews",
     "qualify.analytics",
+    "qualify.imports",
 ]
 
 MIDDLEWARE = [
@@ -143,8 +144,8 @@ SPECTACULAR_SETTINGS = {
         "SegmentEnum": "qualify.leads.models.Segment",
         "HandoffStatusEnum": "qualify.handoff.models.HandoffStatus",
         "AnswerStatusEnum": "qualify.frameworks.models.AnswerStatus",
-        "ImportKindEnum": "qualify.analytics.models.ImportKind",
-        "ImportModeEnum": "qualify.analytics.models.ImportMode",
+        "ImportKindEnum": "qualify.imports.models.ImportKind",
+        "ImportModeEnum": "qualify.imports.models.ImportMode",
         "TaskKindEnum": "qualify.reviews.models.TaskKind",
         "TriggerKindEnum": "qualify.reviews.models.TriggerKind",
         "PopulationEnum": "qualify.reviews.models.Population",

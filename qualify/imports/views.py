@@ -15,7 +15,8 @@ from accounts.models import Role, Team
 from qualify.errors import DomainError
 from qualify.leads.models import Source, Stage
 
-from .importer import FIELDS, KIND_FIELDS, create_job, start
+from .columns import FIELDS, KIND_FIELDS
+from .jobs import create_job, start
 from .models import ImportJob, ImportKind, ImportMode
 
 
@@ -62,9 +63,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         except DomainError as e:
             error = e.message
         else:
-            return HttpResponseRedirect(reverse("analytics:import_job", args=[job.pk]))
+            return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))
     jobs = list(visible_jobs(request.user).select_related("team", "created_by").defer("content")[:20])
-    return render(request, "analytics/import_upload.html", {
+    return render(request, "imports/upload.html", {
         "teams": teams, "kinds": ImportKind.choices, "jobs": jobs, "error": error, "sources": Source.choices,
         "stages": Stage.choices,
     })
@@ -80,8 +81,8 @@ def _job_context(job: ImportJob, **extra) -> dict:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = access_job(request.user, job_id)
     if request.htmx and request.GET.get("poll"):
-        return render(request, "analytics/import_job.html#status", _job_context(job))
-    return render(request, "analytics/import_job.html", _job_context(job))
+        return render(request, "imports/job.html#status", _job_context(job))
+    return render(request, "imports/job.html", _job_context(job))
 
 
 @login_required
@@ -95,4 +96,4 @@ def job_run(request: HttpRequest, job_id: int) -> HttpResponse:
         start(job, dry_run=request.POST.get("action") != "import", mode=request.POST.get("mode", ""), mapping=mapping)
     except DomainError as e:
         messages.error(request, e.message)
-    return HttpResponseRedirect(reverse("analytics:import_job", args=[job.pk]))
+    return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))

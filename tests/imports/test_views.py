@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from qualify.analytics.models import ImportJob, ImportStatus
+from qualify.imports.models import ImportJob, ImportStatus
 from qualify.leads.models import Lead
 from tests.conftest import login
 
@@ -99,13 +99,3 @@ def test_api_refuses_bad_input_and_sdrs(client, north, maria, alice):
     assert client.post("/api/imports/", {"kind": "leads", "team": north.pk,
                                          "file": SimpleUploadedFile("l.csv", CSV)}).status_code == 403
     assert not Lead.objects.exists()
-
-
-def test_api_metrics_table(client, refreshed, maria, alice):
-    login(client, maria)
-    body = client.get("/api/metrics/funnel/?start=2026-01-01&end=2026-02-28&dim=source").json()
-    assert body["columns"][:3] == ["source", "leads", "mql"]
-    assert body["rows"][0][:3] == ["All leads", 5, 4]
-    assert client.get("/api/metrics/nope/").status_code == 404
-    login(client, alice)
-    assert client.get("/api/metrics/funnel/").status_code == 403
