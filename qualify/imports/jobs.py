@@ -39,9 +39,8 @@ def create_job(*, kind: str, team, by: User, content: bytes, filename: str = "",
         raise DomainError("Choose what the file contains: leads, accounts or outcomes.", field="kind")
     if len(content) > MAX_BYTES:
         raise DomainError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.", field="file")
-    header, rows = read_csv(content)
-    if not header or not any(header):
-        raise DomainError("The file is empty or has no header row.", field="file")
+    csv_file = read_csv(content)
+    header = csv_file.header
     if len(set(header)) != len(header):
         raise DomainError("Two columns have the same name; rename one.", field="file")
     if mapping is not None:
@@ -53,7 +52,7 @@ def create_job(*, kind: str, team, by: User, content: bytes, filename: str = "",
             raise DomainError(f"Not fields of a {kind} import: {', '.join(bad_fields)}.", field="mapping")
     return ImportJob.objects.create(
         kind=kind, team=team, created_by=by, filename=filename[:255], content=content, header=header,
-        mapping=mapping if mapping is not None else propose_mapping(header, kind), total_rows=len(rows),
+        mapping=mapping if mapping is not None else propose_mapping(header, kind), total_rows=len(csv_file.rows),
         defaults={k: v for k, v in (defaults or {}).items() if v},
     )
 
@@ -108,31 +107,38 @@ def run_job(job_id: int) -> ImportJob | None:
 
 
 def _run(job: ImportJob) -> None:
-    header, raw_rows = read_csv(bytes(job.content))
+    csv_file = read_csv(bytes(job.content))
+    header = csv_file.header
     columns = {name: column for column, name in job.mapping.items() if name}
     defaults = job.defaults if isinstance(job.defaults, dict) else {}
-    ImportJob.objects.filter(pk=job.pk).update(total_rows=len(raw_rows))
-    parsed: list[tuple[int, dict[str, Any], list[tuple[str, str]]]] = []
-    for n, raw in enumerate(raw_rows, start=1):
-        values, problems = parse_row(cell_values(header, job.mapping, raw, defaults), columns)
-        parsed.append((n, values, problems))
-    ctx = Context(job, [v for _, v, _ in parsed])
+    ImportJob.objects.filter(pk=job.pk).update(total_rows=len(csv_file.rows))
+    parsed: list[tuple[int, int, dict[str, Any], list[tuple[str, str]]]] = []
+    for n, record in enumerate(csv_file.rows, start=1):
+        if record.problem:
+            values, problems = {}, [("", record.problem)]
+        else:
+            values, problems = parse_row(cell_values(header, job.mapping, record.cells, defaults), columns)
+        parsed.append((n, record.line, values, problems))
+    ctx = Context(job, [v for _, _, v, _ in parsed])
     goods: list[Good] = []
     errors: list[RowError] = []
     bad = 0
-    for i, (n, values, problems) in enumerate(parsed, start=1):
+    for i, (n, line, values, problems) in enumerate(parsed, start=1):
         if problems:
             bad += 1
-            errors += [RowError(n, c, msg) for c, msg in problems]
+            errors += [RowError(n, c, msg, line) for c, msg in problems]
         else:
             try:
-                goods.append(validate(ctx, job.kind, n, values, columns))
+                good = validate(ctx, job.kind, n, values, columns)
             except Bad as e:
                 bad += 1
-                errors.append(RowError(n, e.args[1] if len(e.args) > 1 and e.args[1] else "", str(e.args[0])))
+                errors.append(RowError(n, e.args[1] if len(e.args) > 1 and e.args[1] else "", str(e.args[0]), line))
+            else:
+                good.line = line
+                goods.append(good)
         if i % PROGRESS_EVERY == 0:
             ImportJob.objects.filter(pk=job.pk).update(processed_rows=i)
-    warnings = [{"row": g.row, "line": g.row + 1, "message": w} for g in goods for w in g.warnings]
+    warnings = [{"row": g.row, "line": g.line, "message": w} for g in goods for w in g.warnings]
     report = {
         "processed_rows": len(parsed), "good_rows": len(goods), "bad_rows": bad,
         "errors": [e.as_dict() for e in errors[:MAX_ERRORS_STORED]], "warnings": warnings[:MAX_ERRORS_STORED],

@@ -34,12 +34,13 @@ S = Stage
 
 @dataclass
 class RowError:
-    row: int  # 1-based data row number; the header is row 0... shown as "line row+1" in the file
+    row: int  # 1-based data row number (the header is row 0)
     column: str
     message: str
+    line: int = 0  # the physical line in the file; blank lines and multi-line values make it differ
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "line": self.row + 1, "column": self.column, "message": self.message}
+        return {"row": self.row, "line": self.line or self.row + 1, "column": self.column, "message": self.message}
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Good:
     row: int
     values: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    line: int = 0
     # filled by validation:
     lead: Lead | None = None
     owner: User | None = None

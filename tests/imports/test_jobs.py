@@ -199,3 +199,23 @@ def test_large_files_run_in_celery_with_progress(north, maria, monkeypatch, djan
     job.refresh_from_db()
     assert (job.status, job.processed_rows, job.total_rows, job.percent) == (ImportStatus.DONE, 3, 3, 100)
     assert Lead.objects.count() == 3
+
+
+def test_broken_rows_are_bad_rows_with_their_line_and_the_rest_imports(north, maria):
+    text = ('First Name,Email,Company\n'
+            'Ada,ada@x.example,"Unclosed\n'
+            'Bo,bo@x.example,X,extra\n'
+            '\n'
+            'Cy,cy@x.example,X\n')
+    job = run(job_for(text, team=north, by=maria), mode="good_rows")
+    assert job.status == ImportStatus.DONE and (job.good_rows, job.bad_rows) == (1, 2)
+    assert [(e["line"], e["message"][:30]) for e in job.errors] == [
+        (2, "a quote opened on line 2 is ne"), (3, "4 cells where the header has 3")]
+    assert list(Lead.objects.values_list("first_name", flat=True)) == ["Cy"]
+
+
+def test_imports_keep_values_that_look_like_formulas_as_typed(north, maria):
+    job = run(job_for('First Name,Title,Company\n"=HYPERLINK(""http://x.example"",""a"")",+1 VP,@Acme\n', team=north, by=maria))
+    assert job.status == ImportStatus.DONE, job.errors
+    lead = Lead.objects.get()
+    assert (lead.first_name, lead.title, lead.account.name) == ('=HYPERLINK("http://x.example","a")', "+1 VP", "@Acme")
