@@ -24,7 +24,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         model = ImportJob
         fields = ["id", "kind", "team", "created_by", "created_at", "filename", "header", "mapping", "defaults", "dry_run", "mode",
                   "status", "total_rows", "processed_rows", "good_rows", "bad_rows", "errors", "warnings", "created", "message",
-                  "started_at", "finished_at", "imported_at"]
+                  "started_at", "finished_at", "imported_at", "heartbeat_at", "attempts"]
         read_only_fields = fields
 
 

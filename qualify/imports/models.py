@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 class ImportKind(models.TextChoices):
@@ -53,13 +54,21 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True, help_text="Set once rows were written; the job cannot run again.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker running it; a stale one is taken over."
+    )
+    attempts = models.IntegerField(default=0, help_text="Runs started; a worker may only write for its own attempt.")
 
     class Meta:
         # The table was created by the analytics app, where imports lived until issue 11; the
         # model moved (state only, migrations imports 0001 and analytics 0007), the rows did not.
         db_table = "analytics_importjob"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_user_time")]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="importjob_user_time"),
+            # jobs.take_over_stale_jobs: WHERE status = 'running' AND heartbeat_at < ?
+            models.Index(fields=["heartbeat_at"], name="importjob_running_heartbeat", condition=Q(status="running")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import #{self.pk}"

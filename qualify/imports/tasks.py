@@ -12,3 +12,9 @@ from . import jobs
 def run_import(job_id: int) -> None:
     """Run a pending import job. A job already claimed (running or finished) is left alone."""
     jobs.run_job(job_id)
+
+
+@shared_task(name="imports.take_over_stale_jobs")
+def take_over_stale_jobs() -> int:
+    """Beat, every minute: running imports whose worker stopped go back to pending and are queued."""
+    return jobs.take_over_stale_jobs()
