@@ -14,9 +14,9 @@ from rest_framework.response import Response
 
 from qualify.api.pagination import IdCursor
 
+from .access import access_job, import_teams, visible_jobs
 from .jobs import create_job, start
 from .models import ImportJob, ImportKind, ImportMode
-from .views import access_job, import_teams, visible_jobs
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

@@ -5,44 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, Team
 from qualify.errors import DomainError
 from qualify.leads.models import Source, Stage
 
+from .access import access_job, import_teams, visible_jobs
 from .columns import FIELDS, KIND_FIELDS
 from .jobs import create_job, start
 from .models import ImportJob, ImportKind, ImportMode
-
-
-def import_teams(user) -> list[Team]:
-    """Teams the user may import into: managers and marketing their teams, admins all."""
-    if user.is_admin:
-        return list(Team.objects.order_by("name"))
-    ids = user.team_ids(Role.MANAGER, Role.MARKETING)
-    if not ids:
-        raise PermissionDenied("CSV import is for managers, marketing and RevOps.")
-    return list(Team.objects.filter(pk__in=ids).order_by("name"))
-
-
-def visible_jobs(user):
-    if user.is_admin:
-        return ImportJob.objects.all()
-    return ImportJob.objects.filter(Q(created_by=user) | Q(team_id__in=user.team_ids(Role.MANAGER)))
-
-
-def access_job(user, job_id) -> ImportJob:
-    import_teams(user)
-    try:
-        # The file itself (up to 50 MB) is not needed to show or poll a job.
-        return visible_jobs(user).select_related("team", "created_by").defer("content").get(pk=int(job_id))
-    except (ImportJob.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such import.")
 
 
 @login_required
