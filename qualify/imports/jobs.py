@@ -107,11 +107,15 @@ def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] |
 
 
 def _is_stale(job: ImportJob, now: datetime.datetime) -> bool:
-    return job.heartbeat_at is None or job.heartbeat_at < now - STALE_AFTER
+    last = job.heartbeat_at or job.started_at
+    return last is None or last < now - STALE_AFTER
 
 
 def _stale(now: datetime.datetime) -> Q:
-    return Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    """Running and silent. No heartbeat at all: claimed by a worker of the release before
+    heartbeats (during a rolling deploy); its start counts."""
+    cutoff = now - STALE_AFTER
+    return Q(status=ImportStatus.RUNNING) & (Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
 
 
 def _give_up(job: ImportJob, now: datetime.datetime) -> bool:

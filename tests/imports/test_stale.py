@@ -116,3 +116,11 @@ def test_the_sweep_is_a_beat_entry_on_the_io_queue(db):
     entry = PeriodicTask.objects.get(task="imports.take_over_stale_jobs")
     assert entry.enabled and (entry.interval.every, entry.interval.period) == (1, "minutes")
     assert app.amqp.router.route({}, "imports.take_over_stale_jobs", (), {})["queue"].name == "io"
+
+
+def test_a_job_claimed_before_heartbeats_existed_counts_its_start(job, queued, django_capture_on_commit_callbacks):
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, dry_run=False, attempts=1, heartbeat_at=None,
+                                               started_at=timezone.now() - datetime.timedelta(minutes=6))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.take_over_stale_jobs() == 1
+    assert queued == [job.pk]
