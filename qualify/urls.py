@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("qualify.routing.urls")),
     path("", include("qualify.reviews.urls")),
     path("", include("qualify.analytics.urls")),
+    path("", include("qualify.imports.urls")),
 ]

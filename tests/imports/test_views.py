@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from qualify.analytics.models import ImportJob, ImportStatus
+from qualify.imports.models import ImportJob, ImportStatus
 from qualify.leads.models import Lead
 from tests.conftest import login
 
@@ -101,11 +101,33 @@ def test_api_refuses_bad_input_and_sdrs(client, north, maria, alice):
     assert not Lead.objects.exists()
 
 
-def test_api_metrics_table(client, refreshed, maria, alice):
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+PNG_SENTENCE = "This file is a PNG image, not a CSV file."
+
+
+def test_a_png_through_the_page_is_refused_with_a_sentence_and_no_job(client, north, maria):
+    r = upload(login(client, maria), north, content=PNG)
+    assert r.status_code == 200 and PNG_SENTENCE in r.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_png_through_the_api_is_a_400_with_the_sentence_and_no_job(client, north, maria):
+    r = login(client, maria).post("/api/imports/", {"kind": "leads", "team": north.pk, "file": SimpleUploadedFile("a.csv", PNG)})
+    assert r.status_code == 400 and PNG_SENTENCE in r.json()["file"][0]
+    assert not ImportJob.objects.exists()
+
+
+def test_a_utf16_excel_file_with_cr_line_endings_imports_through_the_page(client, north, maria, tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_bytes("First Name\tEmail\tCompany\tLead Source\rZoë\tzoe@x.example\tSociété Générale\tWeb\r".encode("utf-16"))
     login(client, maria)
-    body = client.get("/api/metrics/funnel/?start=2026-01-01&end=2026-02-28&dim=source").json()
-    assert body["columns"][:3] == ["source", "leads", "mql"]
-    assert body["rows"][0][:3] == ["All leads", 5, 4]
-    assert client.get("/api/metrics/nope/").status_code == 404
-    login(client, alice)
-    assert client.get("/api/metrics/funnel/").status_code == 403
+    with path.open("rb") as fh:
+        client.post("/imports/", {"kind": "leads", "team": north.pk, "file": fh})
+    job = ImportJob.objects.get()
+    assert job.header == ["First Name", "Email", "Company", "Lead Source"] and job.total_rows == 1
+    client.post(f"/imports/{job.pk}/run/", {"map-0": "first_name", "map-1": "email", "map-2": "company", "map-3": "source",
+                                            "action": "import", "mode": "all_or_nothing"})
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE, job.errors
+    lead = Lead.objects.get()
+    assert (lead.first_name, lead.account.name) == ("Zoë", "Société Générale")

@@ -14,7 +14,7 @@ import pytest
 
 from accounts.models import User
 from qualify.analytics import metrics as m
-from qualify.analytics.management.commands.import_olist import DEFAULT_DIR, DEALS_FILE, MQL_FILE, RANGE, import_olist
+from qualify.imports.management.commands.import_olist import DEFAULT_DIR, DEALS_FILE, MQL_FILE, RANGE, import_olist
 
 pytestmark = pytest.mark.skipif(not (DEFAULT_DIR / MQL_FILE).exists(), reason=f"no Olist data at {DEFAULT_DIR}")
 

@@ -27,9 +27,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Membership, Role, Team, User
 from qualify.analytics import metrics as m
-from qualify.analytics.importer import create_job, run_job
-from qualify.analytics.models import ImportJob, ImportMode, ImportStatus
 from qualify.analytics.rollups import refresh
+from qualify.imports.jobs import create_job, run_job
+from qualify.imports.models import ImportJob, ImportMode, ImportStatus
 from qualify.leads.models import Lead
 
 DEFAULT_DIR = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "olist"

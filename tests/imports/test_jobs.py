@@ -3,9 +3,9 @@ import datetime
 import pghistory.models
 import pytest
 
-from qualify.analytics.importer import create_job, propose_mapping, run_job, stage_path, start, Bad
-from qualify.analytics.models import ImportJob, ImportStatus
 from qualify.errors import DomainError
+from qualify.imports.jobs import create_job, run_job, start
+from qualify.imports.models import ImportJob, ImportStatus
 from qualify.leads.models import Account, Lead, Stage, StageChange
 from tests.factories import LeadFactory
 
@@ -23,18 +23,6 @@ def job_for(text, *, team, by, kind="leads", **kw) -> ImportJob:
 
 def run(job, *, dry_run=False, mode="all_or_nothing") -> ImportJob:
     return start(job, dry_run=dry_run, mode=mode)
-
-
-def test_salesforce_hubspot_and_pipedrive_headers_are_recognised():
-    assert propose_mapping(["First Name", "Email", "Company", "Lead Source", "Lead Status", "Created Date", "Lead Owner"], "leads") == {
-        "First Name": "first_name", "Email": "email", "Company": "company", "Lead Source": "source", "Lead Status": "stage",
-        "Created Date": "created", "Lead Owner": "owner"}
-    hubspot = propose_mapping(["Email Address", "Company Name", "Lifecycle Stage", "Create Date", "Contact owner", "Original Source"], "leads")
-    assert hubspot == {"Email Address": "email", "Company Name": "company", "Lifecycle Stage": "stage", "Create Date": "created",
-                       "Contact owner": "owner", "Original Source": "source"}
-    pipedrive = propose_mapping(["Person - Name", "Person - Email", "Organization - Name", "Deal - Won time"], "leads")
-    assert pipedrive == {"Person - Name": "full_name", "Person - Email": "email", "Organization - Name": "company",
-                         "Deal - Won time": "close_date"}
 
 
 def test_import_creates_leads_accounts_and_history(north, alice, bob, maria):
@@ -168,16 +156,6 @@ def test_outcomes_continue_existing_histories_and_refuse_impossible_moves(north,
     assert list(m2.stage_changes.values_list("to_stage", flat=True)) == ["lost"]
 
 
-def test_stage_path_never_makes_a_move_the_lifecycle_refuses():
-    assert stage_path(Stage.NEW, Stage.LOST, with_mql=False) == ["working", "handed_off", "accepted", "opportunity", "lost"]
-    assert stage_path(Stage.NURTURE, Stage.WON, with_mql=False)[0] == "working"
-    for current, target in ((Stage.LOST, Stage.WON), (Stage.DISQUALIFIED, Stage.WON), (Stage.WON, Stage.LOST)):
-        with pytest.raises(Bad):
-            stage_path(current, target, with_mql=False)
-    with pytest.raises(Bad, match="already"):
-        stage_path(Stage.OPPORTUNITY, Stage.ACCEPTED, with_mql=False)
-
-
 ACCOUNTS = "Account Name,Website,Industry,Annual Revenue,Country,Segment\nAcme,acme.example,Retail,$12M,United States,Enterprise\nBeta,beta.example,,2B,Atlantis,SMB\n"
 
 
@@ -207,10 +185,10 @@ def test_unreadable_files_are_refused(north, maria, content, message):
 
 
 def test_large_files_run_in_celery_with_progress(north, maria, monkeypatch, django_capture_on_commit_callbacks):
-    from qualify.analytics import importer, tasks
+    from qualify.imports import jobs, tasks
 
-    monkeypatch.setattr(importer, "INLINE_MAX_ROWS", 1)
-    monkeypatch.setattr(importer, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(jobs, "INLINE_MAX_ROWS", 1)
+    monkeypatch.setattr(jobs, "PROGRESS_EVERY", 1)
     sent = []
     monkeypatch.setattr(tasks.run_import, "delay", lambda job_id: sent.append(job_id))
     job = job_for("First Name\nA\nB\nC\n", team=north, by=maria)
@@ -221,3 +199,23 @@ def test_large_files_run_in_celery_with_progress(north, maria, monkeypatch, djan
     job.refresh_from_db()
     assert (job.status, job.processed_rows, job.total_rows, job.percent) == (ImportStatus.DONE, 3, 3, 100)
     assert Lead.objects.count() == 3
+
+
+def test_broken_rows_are_bad_rows_with_their_line_and_the_rest_imports(north, maria):
+    text = ('First Name,Email,Company\n'
+            'Ada,ada@x.example,"Unclosed\n'
+            'Bo,bo@x.example,X,extra\n'
+            '\n'
+            'Cy,cy@x.example,X\n')
+    job = run(job_for(text, team=north, by=maria), mode="good_rows")
+    assert job.status == ImportStatus.DONE and (job.good_rows, job.bad_rows) == (1, 2)
+    assert [(e["line"], e["message"][:30]) for e in job.errors] == [
+        (2, "a quote opened on line 2 is ne"), (3, "4 cells where the header has 3")]
+    assert list(Lead.objects.values_list("first_name", flat=True)) == ["Cy"]
+
+
+def test_imports_keep_values_that_look_like_formulas_as_typed(north, maria):
+    job = run(job_for('First Name,Title,Company\n"=HYPERLINK(""http://x.example"",""a"")",+1 VP,@Acme\n', team=north, by=maria))
+    assert job.status == ImportStatus.DONE, job.errors
+    lead = Lead.objects.get()
+    assert (lead.first_name, lead.title, lead.account.name) == ('=HYPERLINK("http://x.example","a")', "+1 VP", "@Acme")

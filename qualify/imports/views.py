@@ -5,43 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, Team
 from qualify.errors import DomainError
 from qualify.leads.models import Source, Stage
 
-from .importer import FIELDS, KIND_FIELDS, create_job, start
+from .access import access_job, import_teams, visible_jobs
+from .columns import FIELDS, KIND_FIELDS
+from .jobs import create_job, start
 from .models import ImportJob, ImportKind, ImportMode
-
-
-def import_teams(user) -> list[Team]:
-    """Teams the user may import into: managers and marketing their teams, admins all."""
-    if user.is_admin:
-        return list(Team.objects.order_by("name"))
-    ids = user.team_ids(Role.MANAGER, Role.MARKETING)
-    if not ids:
-        raise PermissionDenied("CSV import is for managers, marketing and RevOps.")
-    return list(Team.objects.filter(pk__in=ids).order_by("name"))
-
-
-def visible_jobs(user):
-    if user.is_admin:
-        return ImportJob.objects.all()
-    return ImportJob.objects.filter(Q(created_by=user) | Q(team_id__in=user.team_ids(Role.MANAGER)))
-
-
-def access_job(user, job_id) -> ImportJob:
-    import_teams(user)
-    try:
-        # The file itself (up to 50 MB) is not needed to show or poll a job.
-        return visible_jobs(user).select_related("team", "created_by").defer("content").get(pk=int(job_id))
-    except (ImportJob.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such import.")
 
 
 @login_required
@@ -62,9 +37,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         except DomainError as e:
             error = e.message
         else:
-            return HttpResponseRedirect(reverse("analytics:import_job", args=[job.pk]))
+            return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))
     jobs = list(visible_jobs(request.user).select_related("team", "created_by").defer("content")[:20])
-    return render(request, "analytics/import_upload.html", {
+    return render(request, "imports/upload.html", {
         "teams": teams, "kinds": ImportKind.choices, "jobs": jobs, "error": error, "sources": Source.choices,
         "stages": Stage.choices,
     })
@@ -80,8 +55,8 @@ def _job_context(job: ImportJob, **extra) -> dict:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = access_job(request.user, job_id)
     if request.htmx and request.GET.get("poll"):
-        return render(request, "analytics/import_job.html#status", _job_context(job))
-    return render(request, "analytics/import_job.html", _job_context(job))
+        return render(request, "imports/job.html#status", _job_context(job))
+    return render(request, "imports/job.html", _job_context(job))
 
 
 @login_required
@@ -95,4 +70,4 @@ def job_run(request: HttpRequest, job_id: int) -> HttpResponse:
         start(job, dry_run=request.POST.get("action") != "import", mode=request.POST.get("mode", ""), mapping=mapping)
     except DomainError as e:
         messages.error(request, e.message)
-    return HttpResponseRedirect(reverse("analytics:import_job", args=[job.pk]))
+    return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))

@@ -1,0 +1,254 @@
+"""Import jobs: upload (create_job), queue a run (start), and the run itself (run_job).
+
+Every run validates every row first (a dry run stops there and reports). A real run then
+either writes all good rows in one transaction, or, in "all or nothing" mode with any bad row,
+writes nothing. Small files run inline in the request; larger ones on the `io` Celery queue.
+
+Workers die (kill -9, OOM, a lost machine). A running job writes `heartbeat_at` with its
+progress, at most every HEARTBEAT_SECONDS; one silent for STALE_AFTER is taken over by the beat
+sweep (take_over_stale_jobs) or by the next run_job for it. That is safe because a dead
+worker's job wrote nothing: the writes happen in one transaction that also marks the job done.
+Each claim increments `attempts`, and a worker writes only while the job is still running its
+attempt; the apply transaction locks the job row first and checks that, so a worker that was
+only slow, and lost its job, stops before writing. The sweep skips rows so locked (SKIP LOCKED):
+a job whose apply transaction is open has a live worker. After MAX_ATTEMPTS the job fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from typing import Any
+
+import pghistory
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from qualify.errors import DomainError
+
+from . import tasks
+from .apply import APPLY
+from .columns import KIND_FIELDS, propose_mapping
+from .models import ImportJob, ImportKind, ImportMode, ImportStatus
+from .parsing import Bad, cell_values, parse_row, read_csv
+from .validation import Context, Good, RowError, validate
+
+log = logging.getLogger(__name__)
+
+MAX_ERRORS_STORED = 1000
+PROGRESS_EVERY = 500
+INLINE_MAX_ROWS = 2000
+MAX_BYTES = 50 * 1024 * 1024
+HEARTBEAT_SECONDS = 3
+STALE_AFTER = datetime.timedelta(minutes=5)
+MAX_ATTEMPTS = 3
+
+
+class LostClaim(Exception):
+    """The job was taken over while this worker was validating it: it must not write."""
+
+
+def create_job(*, kind: str, team, by: User, content: bytes, filename: str = "", mapping: dict[str, str] | None = None,
+               defaults: dict[str, str] | None = None) -> ImportJob:
+    """Store an upload and propose a mapping. Refuses (DomainError) files it cannot read."""
+    if kind not in ImportKind.values:
+        raise DomainError("Choose what the file contains: leads, accounts or outcomes.", field="kind")
+    if len(content) > MAX_BYTES:
+        raise DomainError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.", field="file")
+    csv_file = read_csv(content)
+    header = csv_file.header
+    if len(set(header)) != len(header):
+        raise DomainError("Two columns have the same name; rename one.", field="file")
+    if mapping is not None:
+        unknown = [c for c in mapping if c not in header]
+        bad_fields = [f for f in mapping.values() if f and f not in KIND_FIELDS[kind]]
+        if unknown:
+            raise DomainError(f"Mapped columns not in the file: {', '.join(unknown)}.", field="mapping")
+        if bad_fields:
+            raise DomainError(f"Not fields of a {kind} import: {', '.join(bad_fields)}.", field="mapping")
+    return ImportJob.objects.create(
+        kind=kind, team=team, created_by=by, filename=filename[:255], content=content, header=header,
+        mapping=mapping if mapping is not None else propose_mapping(header, kind), total_rows=len(csv_file.rows),
+        defaults={k: v for k, v in (defaults or {}).items() if v},
+    )
+
+
+def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] | None = None) -> ImportJob:
+    """Queue a run of `job` (inline when small). A job that already imported cannot run again."""
+    if mode not in ImportMode.values:
+        raise DomainError("Choose all-or-nothing or skip bad rows.", field="mode")
+    if mapping is not None:
+        unknown = [f for f in mapping.values() if f and f not in KIND_FIELDS[job.kind]]
+        if unknown:
+            raise DomainError(f"Not fields of a {job.kind} import: {', '.join(unknown)}.", field="mapping")
+        chosen = [f for f in mapping.values() if f]
+        if len(chosen) != len(set(chosen)):
+            raise DomainError("Two columns are mapped to the same field.", field="mapping")
+    with transaction.atomic():
+        current = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
+        stale = current.status == ImportStatus.RUNNING and _is_stale(current, timezone.now())
+        if current.status in (ImportStatus.PENDING, ImportStatus.RUNNING) and not stale:
+            raise DomainError("This import is already running.")
+        if current.imported_at is not None:
+            raise DomainError("This file was already imported; upload it again to import it twice.")
+        current.dry_run, current.mode, current.status = dry_run, mode, ImportStatus.PENDING
+        if mapping is not None:
+            current.mapping = {c: f for c, f in mapping.items() if f}
+        current.save(update_fields=["dry_run", "mode", "status", "mapping"])
+    if current.total_rows <= INLINE_MAX_ROWS:
+        run_job(current.pk)
+    else:
+        transaction.on_commit(lambda: tasks.run_import.delay(current.pk))
+    current.refresh_from_db()
+    return current
+
+
+def _is_stale(job: ImportJob, now: datetime.datetime) -> bool:
+    last = job.heartbeat_at or job.started_at
+    return last is None or last < now - STALE_AFTER
+
+
+def _stale(now: datetime.datetime) -> Q:
+    """Running and silent. No heartbeat at all: claimed by a worker of the release before
+    heartbeats (during a rolling deploy); its start counts."""
+    cutoff = now - STALE_AFTER
+    return Q(status=ImportStatus.RUNNING) & (Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+
+
+def _give_up(job: ImportJob, now: datetime.datetime) -> bool:
+    """Fail a stale job that has used its attempts (a file that kills its worker every time)."""
+    if job.attempts < MAX_ATTEMPTS:
+        return False
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.FAILED, finished_at=now,
+        message=f"Failed: the worker running this import stopped {job.attempts} times; nothing was imported.",
+    )
+    return True
+
+
+def _claim(job_id: int) -> int | None:
+    """Claim a pending job, or a running one whose worker went silent; the attempt number, or
+    None when another worker has it, it finished, or its apply transaction is open right now."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = (ImportJob.objects.select_for_update(skip_locked=True).defer("content")
+               .filter(Q(status=ImportStatus.PENDING) | _stale(now), pk=job_id).first())
+        if job is None or (job.status == ImportStatus.RUNNING and _give_up(job, now)):
+            return None
+        attempt = job.attempts + 1
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=attempt, processed_rows=0, good_rows=0,
+            bad_rows=0, errors=[], warnings=[], created={}, message="",
+        )
+    return attempt
+
+
+def take_over_stale_jobs() -> int:
+    """Put running jobs whose worker went silent back to pending and queue them again (or fail
+    them after MAX_ATTEMPTS); how many were put back. One indexed query, a few rows."""
+    now = timezone.now()
+    with transaction.atomic():
+        stale = list(ImportJob.objects.select_for_update(skip_locked=True).defer("content").filter(_stale(now)))
+        again = [job.pk for job in stale if not _give_up(job, now)]
+        ImportJob.objects.filter(pk__in=again).update(status=ImportStatus.PENDING)
+        for pk in again:
+            log.warning("import job %s: its worker stopped (no heartbeat for %s); queued again", pk, STALE_AFTER)
+            transaction.on_commit(lambda pk=pk: tasks.run_import.delay(pk))
+    return len(again)
+
+
+def run_job(job_id: int) -> ImportJob | None:
+    """Validate (and, unless a dry run, apply) a pending job, or take over a stale running one.
+    Safe to call twice: the first call claims the job, the second finds it claimed and returns."""
+    attempt = _claim(job_id)
+    if attempt is None:
+        return None
+    mine = ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING, attempts=attempt)
+    try:
+        _run(ImportJob.objects.get(pk=job_id), mine)
+    except LostClaim:
+        log.warning("import job %s attempt %s was taken over; this worker wrote nothing", job_id, attempt)
+    except Exception as e:  # the job page must say it failed, whatever happened
+        log.exception("import job %s failed", job_id)
+        mine.update(status=ImportStatus.FAILED, message=f"Failed: {e}", finished_at=timezone.now())
+    return ImportJob.objects.get(pk=job_id)
+
+
+class _Heartbeat:
+    """Progress and a sign of life, written at most every HEARTBEAT_SECONDS."""
+
+    def __init__(self, mine):
+        self.mine, self.last = mine, time.monotonic()
+
+    def __call__(self, processed: int | None = None) -> None:
+        if time.monotonic() - self.last < HEARTBEAT_SECONDS:
+            return
+        self.last = time.monotonic()
+        progress = {"processed_rows": processed} if processed is not None else {}
+        if not self.mine.update(heartbeat_at=timezone.now(), **progress):
+            raise LostClaim()
+
+
+def _run(job: ImportJob, mine) -> None:
+    """`mine`: the job's row while it is still this worker's attempt (every write goes through it)."""
+    beat = _Heartbeat(mine)
+    csv_file = read_csv(bytes(job.content))
+    header = csv_file.header
+    columns = {name: column for column, name in job.mapping.items() if name}
+    defaults = job.defaults if isinstance(job.defaults, dict) else {}
+    mine.update(total_rows=len(csv_file.rows), heartbeat_at=timezone.now())
+    parsed: list[tuple[int, int, dict[str, Any], list[tuple[str, str]]]] = []
+    for n, record in enumerate(csv_file.rows, start=1):
+        if record.problem:
+            values, problems = {}, [("", record.problem)]
+        else:
+            values, problems = parse_row(cell_values(header, job.mapping, record.cells, defaults), columns)
+        parsed.append((n, record.line, values, problems))
+        if n % PROGRESS_EVERY == 0:
+            beat()
+    ctx = Context(job, [v for _, _, v, _ in parsed])
+    goods: list[Good] = []
+    errors: list[RowError] = []
+    bad = 0
+    for i, (n, line, values, problems) in enumerate(parsed, start=1):
+        if problems:
+            bad += 1
+            errors += [RowError(n, c, msg, line) for c, msg in problems]
+        else:
+            try:
+                good = validate(ctx, job.kind, n, values, columns)
+            except Bad as e:
+                bad += 1
+                errors.append(RowError(n, e.args[1] if len(e.args) > 1 and e.args[1] else "", str(e.args[0]), line))
+            else:
+                good.line = line
+                goods.append(good)
+        if i % PROGRESS_EVERY == 0:
+            beat(i)
+    warnings = [{"row": g.row, "line": g.line, "message": w} for g in goods for w in g.warnings]
+    report = {
+        "processed_rows": len(parsed), "good_rows": len(goods), "bad_rows": bad,
+        "errors": [e.as_dict() for e in errors[:MAX_ERRORS_STORED]], "warnings": warnings[:MAX_ERRORS_STORED],
+    }
+    if job.dry_run:
+        message = f"Dry run: {len(goods)} good rows, {bad} bad rows. Nothing was written."
+        mine.update(status=ImportStatus.DONE, message=message, finished_at=timezone.now(), **report)
+        return
+    if bad and job.mode == ImportMode.ALL_OR_NOTHING:
+        message = f"{bad} bad rows: nothing was imported (all or nothing). Fix them, or choose to skip bad rows."
+        mine.update(status=ImportStatus.REFUSED, message=message, finished_at=timezone.now(), **report)
+        return
+    with pghistory.context(source="import", import_job=job.pk), transaction.atomic():
+        # Lock the job row for the whole write: the sweep skips it, and a worker whose attempt
+        # was taken over while it validated stops here, before writing anything.
+        if not list(mine.select_for_update().values_list("pk", flat=True)):
+            raise LostClaim()
+        created = APPLY[job.kind](job, goods)
+        skipped = f", {bad} bad rows skipped" if bad else ""
+        message = "Imported " + ", ".join(f"{n} {what}" for what, n in created.items()) + skipped + "."
+        now = timezone.now()
+        # In the same transaction as the rows: a job is either imported and done, or neither.
+        mine.update(status=ImportStatus.DONE, message=message, created=created, finished_at=now, imported_at=now, **report)
