@@ -17,6 +17,7 @@ from qualify.demo.leads import LeadsMixin
 from qualify.demo.qualification import QualificationMixin
 from qualify.demo.tables import BATCH, TEAMS
 from qualify.demo.workspace import WorkspaceMixin, refresh_metrics
+from qualify.leads.history import write_leads
 from qualify.leads.models import Event, Lead, Stage, StageChange, Touch
 from qualify.scoring.runs import recompute_all
 
@@ -55,15 +56,15 @@ class Generator(CastMixin, AccountsMixin, LeadsMixin, ActivityMixin, Qualificati
         self.load_reasons()
         accounts = self.create_accounts()
         plans = self.plan_leads(accounts)
-        Lead.objects.bulk_create([p.lead for p in plans], batch_size=BATCH)
-        self.say(f"  {len(plans)} leads")
         changes = [
             StageChange(lead=p.lead, from_stage=prev, to_stage=s.to, by=self.actor(p, s.actor), at=s.at,
                         why=s.why, reason=s.reason)
             for p in plans
             for prev, s in zip(["", *[s.to for s in p.steps]], p.steps, strict=False)
         ]
-        StageChange.objects.bulk_create(changes, batch_size=BATCH)
+        # Through the core's writer of the past, like the CSV importer: owners are recorded.
+        write_leads([p.lead for p in plans], changes, by_id=None, why="Demo data")
+        self.say(f"  {len(plans)} leads")
         self.say(f"  {len(changes)} stage changes")
         touches = [t for p in plans for t in p.touches]
         Touch.objects.bulk_create(touches, batch_size=BATCH)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from qualify.leads.lifecycle import ALLOWED
-from qualify.leads.models import Account, DisqualifyReason, Lead, Stage
+from qualify.leads.models import DisqualifyReason, Lead, Stage
 
 from .columns import norm
 from .models import ImportJob, ImportKind
@@ -75,7 +75,6 @@ class Context:
         self.reasons = {norm(r.name): r for r in DisqualifyReason.objects.filter(active=True)}
         ext_ids = {r["external_id"] for r in rows if r.get("external_id")}
         emails = {r["email"] for r in rows if r.get("email")}
-        domains = {r["domain"] for r in rows if r.get("domain")}
         leads = Lead.objects.filter(team_id=job.team_id).filter(Q(external_id__in=ext_ids) | Q(email__in=emails))
         self.leads_by_ext, self.leads_by_email = {}, {}
         for lead in leads:
@@ -83,7 +82,6 @@ class Context:
                 self.leads_by_ext[lead.external_id] = lead
             if lead.email:
                 self.leads_by_email.setdefault(lead.email.lower(), lead)
-        self.accounts_by_domain = {a.domain: a for a in Account.objects.filter(domain__in=domains)}
         self.seen_ext: set[str] = set()
         self.seen_domains_for_accounts: set[str] = set()
 
@@ -147,9 +145,6 @@ def validate(ctx: Context, kind: str, n: int, values: dict[str, Any], columns: d
             if d in ctx.seen_domains_for_accounts:
                 raise Bad(f"domain {d} appears twice in the file", col("domain"))
             ctx.seen_domains_for_accounts.add(d)
-            existing = ctx.accounts_by_domain.get(d)
-            if existing is not None and existing.team_id != ctx.team_id:
-                raise Bad(f"{d} belongs to another team's account", col("domain"))
         if v := values.get("owner"):
             try:
                 good.owner = ctx.user(v, col("owner"))
@@ -208,10 +203,6 @@ def validate(ctx: Context, kind: str, n: int, values: dict[str, Any], columns: d
         ctx.seen_ext.add(ext)
         if ext in ctx.leads_by_ext:
             raise Bad(f"a lead with external id {ext} already exists in this team", col("external_id"))
-    if d := values.get("domain"):
-        existing = ctx.accounts_by_domain.get(d)
-        if existing is not None and existing.team_id != ctx.team_id:
-            raise Bad(f"{d} belongs to another team's account", col("domain"))
     target = values.get("stage", S.NEW)
     if target == S.DISQUALIFIED and good.reason is None:
         raise Bad("Disqualified needs a reason", col("reason") or col("stage", "stage"))

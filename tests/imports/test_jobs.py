@@ -168,10 +168,13 @@ def test_accounts_import_creates_and_updates_by_domain(north, maria):
     assert job.created == {"accounts created": 0, "accounts updated": 1}
 
 
-def test_another_teams_domain_is_a_bad_row(north, south, maria):
+def test_another_teams_domain_is_this_teams_new_account_and_is_never_mentioned(north, south, maria):
+    """Domains are per team: another team's customer is neither a clash nor something to reveal."""
     Account.objects.create(team=south, name="Theirs", domain="theirs.example")
-    job = run(job_for("Company,Website,First Name\nX,theirs.example,Tom\n", team=north, by=maria), dry_run=True)
-    assert job.errors[0]["message"] == "theirs.example belongs to another team's account"
+    job = run(job_for("Company,Website,First Name\nX,theirs.example,Tom\n", team=north, by=maria))
+    assert job.errors == [] and job.status == "done"
+    assert Account.objects.filter(domain="theirs.example").count() == 2
+    assert Lead.objects.get(first_name="Tom").account.team == north
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from qualify.analytics.importer import create_job, start
+from qualify.imports.jobs import create_job, start
 from qualify.handoff.models import Handoff, HandoffStatus
 from qualify.handoff.workflow import accept, hand_off
 from qualify.leads import changes

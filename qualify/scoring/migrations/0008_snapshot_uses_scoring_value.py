@@ -56,5 +56,5 @@ END $$ LANGUAGE plpgsql;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scoring", "0005_run_lanes")]
+    dependencies = [("scoring", "0007_run_lane_heartbeats")]
     operations = [migrations.RunSQL(REPLACE_FUNCTIONS, migrations.RunSQL.noop), migrations.RunSQL(FUNCTION, PREVIOUS)]
