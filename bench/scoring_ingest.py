@@ -93,9 +93,9 @@ def _wait_port(port: int, seconds: float = 30) -> None:
 
 
 def _token() -> str:
-    from rest_framework.authtoken.models import Token
+    from accounts.tokens import issue_token
 
-    return Token.objects.get_or_create(user=_admin())[0].key
+    return issue_token(user=_admin(), name="scoring_ingest benchmark")[1]
 
 
 def _admin():

@@ -2,9 +2,10 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import ObtainTokenView
+from accounts.api import register as register_accounts
 from qualify.frameworks.api import register as register_frameworks
 from qualify.handoff.api import register as register_handoff
 from qualify.leads.api import register as register_leads
@@ -23,10 +24,11 @@ register_sla(router)
 register_routing(router)
 register_reviews(router)
 register_analytics(router)
+register_accounts(router)
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
