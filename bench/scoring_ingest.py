@@ -60,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _env() -> dict[str, str]:
     url = common.with_db_name(common.database_url(), DB_NAME)
     return {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "CELERY_BROKER_URL": REDIS,
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-" + "b" * 40), "SECURE_SSL_REDIRECT": "false",
             "DJANGO_SETTINGS_MODULE": "qualify.settings", "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
 
 
@@ -136,6 +137,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     PORT = _free_port()
     redis.Redis.from_url(REDIS).flushdb()
     env = _env()
+    # As a release build does: gunicorn with DEBUG off refuses to start without the static manifest.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "qualify.wsgi:application", "-b", f"127.0.0.1:{PORT}",
