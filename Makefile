@@ -47,6 +47,7 @@ $(STAMP): pyproject.toml
 
 run: install
 	@$(DEV_ENV); \
+	export DEBUG="$${DEBUG:-true}"; \
 	$(PY) manage.py migrate --noinput; \
 	$(PY) manage.py seed_demo --if-empty; \
 	echo; \

@@ -1,9 +1,50 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .models import ApiToken
+from .tokens import issue_token, revoke_all_tokens, revoke_token
+
+NEW_KEY = "new_api_token_key"
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send each person to the page they work from."""
     return redirect("leads:queue")
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The caller's API tokens. Creating one redirects back here (so a reload cannot create a
+    second) and the key rides in the session just for that redirect: the next GET shows it once."""
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        if not name:
+            messages.error(request, "Give the token a name, e.g. the script that will use it.")
+        else:
+            _, request.session[NEW_KEY] = issue_token(user=request.user, name=name)
+        return redirect("tokens")
+    new_key = request.session.pop(NEW_KEY, "")
+    active = ApiToken.objects.active().filter(user=request.user)
+    return render(request, "accounts/tokens.html", {"tokens": active, "new_key": new_key})
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    # Only the caller's own tokens: anyone else's id is a 404.
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    if revoke_token(token):
+        messages.success(request, f"Revoked “{token.name}”. Scripts using it now get 401.")
+    return redirect("tokens")
+
+
+@login_required
+@require_POST
+def revoke_all(request: HttpRequest) -> HttpResponse:
+    count = revoke_all_tokens(request.user)
+    messages.success(request, f"Revoked {count} token{'s' if count != 1 else ''}.")
+    return redirect("tokens")

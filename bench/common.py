@@ -56,6 +56,9 @@ def configure_django(url: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualify.settings")
     # DEBUG on would append every query to connection.queries and render debug-only template bits.
     os.environ["DEBUG"] = "false"
+    # Production settings refuse the development key and redirect to HTTPS; the bench is neither.
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "b" * 40)
+    os.environ["SECURE_SSL_REDIRECT"] = "false"
     # Keep one connection for the whole run: a reconnect mid-case would show up as a p95 outlier.
     os.environ["CONN_MAX_AGE"] = "86400"
     if str(ROOT) not in sys.path:

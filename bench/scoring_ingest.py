@@ -61,6 +61,7 @@ def _env(broker: str, prefix: str) -> dict[str, str]:
     url = common.with_db_name(common.database_url(), DB_NAME)
     return {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "CELERY_BROKER_URL": broker,
             "CELERY_BROKER_KEY_PREFIX": prefix,
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-" + "b" * 40), "SECURE_SSL_REDIRECT": "false",
             "DJANGO_SETTINGS_MODULE": "qualify.settings", "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
 
 
@@ -94,9 +95,9 @@ def _wait_port(port: int, seconds: float = 30) -> None:
 
 
 def _token() -> str:
-    from rest_framework.authtoken.models import Token
+    from accounts.tokens import issue_token
 
-    return Token.objects.get_or_create(user=_admin())[0].key
+    return issue_token(user=_admin(), name="scoring_ingest benchmark")[1]
 
 
 def _admin():
@@ -135,6 +136,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     PORT = _free_port()
     broker, prefix = common.broker_url(), common.broker_key_prefix(NAME)
     env = _env(broker, prefix)
+    # As a release build does: gunicorn with DEBUG off refuses to start without the static manifest.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "qualify.wsgi:application", "-b", f"127.0.0.1:{PORT}",

@@ -4,3 +4,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualify.settings")
 application = get_wsgi_application()
+
+from qualify.checks import require_static_manifest  # noqa: E402 (needs the settings loaded above)
+
+# Refuse to start rather than answer every page with a 500.
+require_static_manifest()

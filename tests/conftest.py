@@ -6,6 +6,7 @@ rita is the RevOps admin and sees everything.
 """
 
 import pytest
+from django.core.cache import cache
 
 from accounts.models import Role
 from tests.factories import LeadFactory, TeamFactory, UserFactory
@@ -21,6 +22,13 @@ def _fast_tests(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     # A failing listener is a failing test, not a log line (qualify/leads/changes.py).
     settings.LISTENER_ERRORS_RAISE = True
+    # The suite makes many requests from one address: no API throttling unless a test sets a rate
+    # (tests/api/test_throttling.py), and no counters left over from another test.
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {scope: None for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
+    }
+    cache.clear()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Sum
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -65,6 +66,7 @@ def test_counts_are_returned_and_match_the_database(seeded):
     assert not Account.objects.filter(leads__isnull=True).exists()
 
 
+# `request=`: django-axes checks every sign-in against its lockouts, which needs the request.
 def test_cast_teams_roles_and_logins(seeded, client):
     na, emea = Team.objects.get(name="North America"), Team.objects.get(name="EMEA")
     expected = {
@@ -83,7 +85,7 @@ def test_cast_teams_roles_and_logins(seeded, client):
     assert rita.is_staff and rita.is_superuser and rita.is_admin
     assert not User.objects.get(username="alice").is_staff
     for username in demo.DEMO_USERNAMES:
-        assert client.login(username=username, password="demo"), username
+        assert client.login(request=RequestFactory().post("/login/"), username=username, password="demo"), username
         client.logout()
 
 
@@ -393,7 +395,7 @@ def test_nurtured_and_disqualified_leads_carry_the_answer_their_reason_contradic
 def test_an_aes_inbox_shows_their_pending_packets(seeded, client):
     waiting = Counter(Handoff.objects.filter(status=HandoffStatus.PENDING).values_list("to_user__username", flat=True))
     username, n = waiting.most_common(1)[0]
-    assert client.login(username=username, password="demo")
+    assert client.login(request=RequestFactory().post("/login/"), username=username, password="demo")
     response = client.get(reverse("handoff:inbox"))
     assert response.status_code == 200
     expected = Handoff.objects.filter(to_user__username=username, status=HandoffStatus.PENDING)

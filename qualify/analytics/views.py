@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from qualify.exports import csv_response
+from qualify.redirects import safe_next
 
 from . import charts
 from . import metrics as m
@@ -151,4 +152,4 @@ def refresh_now(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Metrics refreshed ({result.leads:,} leads recomputed in {result.seconds:.1f} s).")
     else:
         messages.info(request, "A refresh is already running; try again in a moment.")
-    return HttpResponseRedirect(request.POST.get("next") or reverse("analytics:funnel"))
+    return HttpResponseRedirect(safe_next(request, reverse("analytics:funnel")))

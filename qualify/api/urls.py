@@ -1,10 +1,12 @@
 """The REST API: each concept registers its own viewsets; the schema and docs live here."""
 
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import ObtainTokenView
+from accounts.api import register as register_accounts
 from qualify.frameworks.api import register as register_frameworks
 from qualify.handoff.api import register as register_handoff
 from qualify.leads.api import register as register_leads
@@ -25,11 +27,15 @@ register_routing(router)
 register_reviews(router)
 register_analytics(router)
 register_imports(router)
+register_accounts(router)
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", ObtainTokenView.as_view(), name="api-token"),
+    # The schema and docs describe every endpoint and filter: signed-in users only (SERVE_PERMISSIONS).
+    # The pages send a browser to the sign-in form; the schema answers 401 like the rest of the API.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Split view: Swagger UI's start-up script is its own request, so the CSP needs no inline script.
+    path("docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
+    path("redoc/", login_required(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
 ]

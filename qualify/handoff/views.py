@@ -19,6 +19,7 @@ from qualify.exports import csv_response
 from qualify.frameworks.views import answers_panel_context
 from qualify.leads.access import access_lead
 from qualify.leads.models import DisqualifyReason
+from qualify.redirects import safe_next
 
 from . import feedback as fb
 from .access import access_handoff, visible_handoffs
@@ -105,7 +106,7 @@ def _decided(request: HttpRequest, handoff: Handoff, error: str = "") -> HttpRes
         )
     if error:
         messages.error(request, error)
-    return HttpResponseRedirect(request.POST.get("next") or reverse("handoff:inbox"))
+    return HttpResponseRedirect(safe_next(request, reverse("handoff:inbox")))
 
 
 @login_required

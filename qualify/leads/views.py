@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from qualify.errors import DomainError
+from qualify.redirects import safe_next
 
 from . import lifecycle
 from .access import access_lead, can_change_lead
@@ -68,8 +69,8 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
 
 def _row_context(request: HttpRequest) -> dict:
     """What every queue row needs, computed once per page rather than once per row."""
-    here = request.POST.get("next") if request.method == "POST" else request.get_full_path()
-    return {"here": here or reverse("leads:queue"), "touch_kind_options": _options(TouchKind), "touch_outcome_options": _options(TouchOutcome)}
+    here = safe_next(request, reverse("leads:queue")) if request.method == "POST" else request.get_full_path()
+    return {"here": here, "touch_kind_options": _options(TouchKind), "touch_outcome_options": _options(TouchOutcome)}
 
 
 def _options(choices) -> str:
@@ -93,7 +94,7 @@ def _row_response(request: HttpRequest, lead: Lead, *, error: str = "", flash: s
         messages.error(request, error)
     elif flash:
         messages.success(request, flash)
-    return HttpResponseRedirect(request.POST.get("next") or reverse("leads:detail", args=[lead.pk]))
+    return HttpResponseRedirect(safe_next(request, reverse("leads:detail", args=[lead.pk])))
 
 
 @login_required

@@ -21,6 +21,7 @@ from qualify.handoff.models import Handoff
 from qualify.leads.access import access_lead, can_change_lead
 from qualify.leads.models import Lead, Stage
 from qualify.leads.timeline import timeline_for
+from qualify.redirects import safe_next
 
 from . import requalify
 from .access import access_item, access_queue, access_task, can_review, can_see_reviews, visible_queues, visible_tasks
@@ -177,7 +178,7 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, f"Done: {task.title}.")
-    return HttpResponseRedirect(request.POST.get("next") or reverse("reviews:tasks"))
+    return HttpResponseRedirect(safe_next(request, reverse("reviews:tasks")))
 
 
 # --- lead page: opportunity sub-stage and re-qualification ----------------------------------------

@@ -7,11 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from qualify.errors import DomainError
 from qualify.leads.access import access_lead
+from qualify.redirects import safe_next
 
 from qualify.leads.assignment import can_reassign, eligible_owners
 
@@ -48,10 +48,7 @@ def reassign_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = access_lead(request.user, lead_id, for_write=True)
     if not can_reassign(request.user, lead):
         raise PermissionDenied("Only the team's managers can reassign leads.")
-    back = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = ""
-    back = back or reverse("leads:detail", args=[lead.pk])
+    back = safe_next(request, reverse("leads:detail", args=[lead.pk]))
     try:
         mode, to = parse_target(lead, request.POST.get("target", ""))
         result = reassign(lead, by=request.user, mode=mode, to=to, why=request.POST.get("why", ""))

@@ -7,6 +7,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from qualify.api.throttling import IngestThrottle
 from qualify.leads.access import access_lead
 
 from .explain import explain
@@ -68,6 +69,7 @@ class ScoreSerializer(serializers.Serializer):
 
 class EventViewSet(viewsets.ViewSet):
     serializer_class = BatchResultSerializer
+    throttle_classes = [IngestThrottle]
 
     @extend_schema(
         request=EventInSerializer(many=True),

@@ -179,3 +179,16 @@ def test_hand_off_section_refreshes_after_an_answer(client, alice, worked_lead):
 
 def test_hand_off_section_is_404_for_outsiders(client, charlie, worked_lead):
     assert login(client, charlie).get(reverse("handoff:hand_off", args=[worked_lead.pk])).status_code == 404
+
+
+def test_accept_without_htmx_refuses_an_off_site_next(client, alice, erin, qualified_lead):
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
+    response = login(client, erin).post(reverse("handoff:accept", args=[h.pk]), {"next": "https://evil.example/"})
+    assert response.status_code == 302 and response.url == reverse("handoff:inbox")
+    assert Handoff.objects.get(pk=h.pk).status == HandoffStatus.ACCEPTED
+
+
+def test_accept_without_htmx_goes_back_to_a_same_site_next(client, alice, erin, qualified_lead):
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
+    response = login(client, erin).post(reverse("handoff:accept", args=[h.pk]), {"next": f"/leads/{qualified_lead.pk}/"})
+    assert response.url == f"/leads/{qualified_lead.pk}/"
