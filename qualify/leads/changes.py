@@ -37,6 +37,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from qualify.lookups import reused_lookups
+
 log = logging.getLogger(__name__)
 
 IN_TRANSACTION = "in_transaction"
@@ -170,8 +172,9 @@ def publish(topic: str, batch: Iterable[Any]) -> None:
     batch = list(batch)
     if not batch:
         return
-    for fn in _listeners[(topic, IN_TRANSACTION)]:
-        fn(batch)
+    with reused_lookups():  # the listeners of one batch read admin configuration once between them
+        for fn in _listeners[(topic, IN_TRANSACTION)]:
+            fn(batch)
     if _listeners[(topic, AFTER_COMMIT)]:
         transaction.on_commit(partial(_deliver, topic, batch))
 
@@ -181,6 +184,11 @@ def _deliver(topic: str, batch: list[Any]) -> None:
     if gathering is not None:
         gathering.setdefault(topic, []).extend(batch)
         return
+    with reused_lookups():
+        _run_after_commit(topic, batch)
+
+
+def _run_after_commit(topic: str, batch: list[Any]) -> None:
     for fn in _listeners[(topic, AFTER_COMMIT)]:
         try:
             fn(batch)

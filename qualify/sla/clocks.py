@@ -301,6 +301,12 @@ def stages_changed(batch: list[StageChanged]) -> None:
                 starts[ClockKind.RECYCLED_TOUCH].append(lead)
             elif move.to_stage == Stage.MQL and lead.owner_id:
                 starts[ClockKind.MQL_FIRST_TOUCH].append(lead)
+        if first := starts[ClockKind.MQL_FIRST_TOUCH]:
+            # Routing's assignment usually started these already (owners_changed): skip computing
+            # their schedules again. One query.
+            running = set(Clock.objects.filter(lead_id__in=[lead.pk for lead in first], kind=ClockKind.MQL_FIRST_TOUCH,
+                                               status=ClockStatus.OPEN).values_list("lead_id", flat=True))
+            starts[ClockKind.MQL_FIRST_TOUCH] = [lead for lead in first if lead.pk not in running]
         for kind, kind_leads in starts.items():
             start_touch_clocks(kind_leads, kind)
 
