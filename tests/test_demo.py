@@ -458,7 +458,7 @@ def test_each_team_has_a_review_plan_with_this_weeks_queue_of_open_opportunities
         assert len(items) == min(plan.sample_size, open_opportunities.count()) > 0
         assert all(item.lead.team_id == team.pk and item.lead.stage == Stage.OPPORTUNITY for item in items)
         assert explain(queue).matches
-    assert client.login(username="maria", password="demo")
+    assert client.login(request=RequestFactory().post("/login/"), username="maria", password="demo")
     response = client.get(reverse("reviews:queues"))
     assert response.status_code == 200 and "0 of " in response.content.decode()
 
@@ -468,7 +468,7 @@ def test_metrics_are_computed_when_the_seed_ends(seeded, client):
     totals = FunnelRollup.objects.filter(grain="d", dim="all").aggregate(leads=Sum("leads"), mql=Sum("mql"),
                                                                       won=Sum("won"))
     assert totals["leads"] == LEADS and totals["mql"] > 0 and totals["won"] > 0
-    assert client.login(username="maria", password="demo")
+    assert client.login(request=RequestFactory().post("/login/"), username="maria", password="demo")
     response = client.get(reverse("analytics:funnel"))
     na = Lead.objects.filter(team__name="North America")
     assert response.status_code == 200 and response.context["total"].leads == na.count() > 0

@@ -11,6 +11,7 @@ from qualify.errors import DomainError
 
 from . import records
 from .assignment import assign
+from .changes import gathered
 from .models import Account, DisqualifyReason, Event, Lead, StageChange, Touch
 from .touches import log_touch
 
@@ -101,11 +102,12 @@ class LeadAdmin(admin.ModelAdmin):
 
     @admin.action(description="Return selected leads to their team's pool")
     def return_to_pool(self, request, queryset):
-        for lead in queryset.select_related("team"):
-            try:
-                assign(lead, owner=None, by=request.user)
-            except DomainError as e:
-                self.message_user(request, f"{lead}: {e.message}", messages.ERROR)
+        with gathered():  # one batch for the after-commit listeners, however many leads
+            for lead in queryset.select_related("team"):
+                try:
+                    assign(lead, owner=None, by=request.user, why="Returned to the pool in admin")
+                except DomainError as e:
+                    self.message_user(request, f"{lead}: {e.message}", messages.ERROR)
         self.message_user(request, "Returned to the pool.")
 
 

@@ -22,7 +22,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from qualify.errors import DomainError
-from qualify.leads import lifecycle
+from qualify.leads import changes, lifecycle
 from qualify.leads.access import can_change_lead
 from qualify.leads.models import DisqualifyReason, Event, Lead, Stage
 
@@ -129,8 +129,10 @@ def run_mql_decay(*, now: datetime.datetime | None = None) -> int:
         after = 0
         while batch := list(candidates.filter(pk__gt=after)[:BATCH]):
             after = batch[-1].pk
-            for lead in batch:
-                moved += _decay_one(lead, trigger, reason, now)
+            # One move per lead (each its own transaction), but the listeners get each id batch at once.
+            with changes.gathered():
+                for lead in batch:
+                    moved += _decay_one(lead, trigger, reason, now)
     return moved
 
 

@@ -232,7 +232,7 @@ def test_bad_reassign_changes_nothing(alices_lead, alice, maria, mode, to, messa
 
 
 def test_reassign_to_someone_off_the_team_changes_nothing(alices_lead, alice, maria, charlie):
-    with pytest.raises(DomainError, match="not a rep on North"):
+    with pytest.raises(DomainError, match="Choose an active SDR, AE or manager"):
         reassign(alices_lead, by=maria, mode="user", to=charlie)
     assert Lead.objects.get(pk=alices_lead.pk).owner == alice
 
