@@ -244,6 +244,8 @@ class Lead(models.Model):
                 name="lead_team_open",
                 condition=Q(stage__in=OPEN_STAGES),
             ),
+            # Reconciler of new MQLs (qualify/sla/reconcile.py): WHERE stage='mql' AND stage_changed_at in a day.
+            models.Index(fields=["stage_changed_at"], name="lead_mql_since", condition=Q(stage="mql")),
             # Manager and AE views: a team's leads by stage, and an AE's leads.
             models.Index(fields=["team", "stage"], name="lead_team_stage"),
             models.Index(fields=["ae", "stage"], name="lead_ae_stage", condition=Q(ae__isnull=False)),

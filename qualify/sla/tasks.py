@@ -7,6 +7,7 @@ import logging
 import pghistory
 from celery import shared_task
 
+from . import reconcile
 from .notify import send_pending_emails
 from .sweep import sweep as run_sweep
 
@@ -26,6 +27,16 @@ def sweep() -> str:
     if result.steps or sent:
         log.info("SLA sweep: %s; %d emails sent", result, sent)
     return f"{result}; {sent} emails"
+
+
+@shared_task(name="sla.reconcile_new_mqls")
+def reconcile_new_mqls() -> dict[str, int]:
+    """Route and clock new MQLs whose after-commit listeners never ran (reconcile.py)."""
+    with pghistory.context(source="task:sla.reconcile_new_mqls"):
+        done = reconcile.reconcile_new_mqls()
+    if done["unrouted"] or done["clocks started"]:
+        log.warning("Reconciled new MQLs whose listeners did not run: %s", done)
+    return done
 
 
 @shared_task(name="sla.send_emails")

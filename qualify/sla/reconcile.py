@@ -1,0 +1,54 @@
+"""Finish what an after-commit listener left undone, from the database alone.
+
+Routing a new MQL and starting its first-touch clock run after the move commits
+(qualify/leads/changes.py). A worker or web process that dies between the commit and those
+listeners, or a broker that loses the message of a scoring task's promotion, leaves an MQL that
+nobody owns and nobody routed, or an owner with no clock: the SLA would never warn. Every minute,
+beat runs `reconcile_new_mqls`: MQLs that became MQLs between a day and two minutes ago (the two
+minutes let the listeners finish) are routed when they have no owner and no routing decision since
+(an Assignment row), and get their first-touch clock when they have an owner and no such clock
+since. Both steps are the listeners' own functions, idempotent, and find nothing in the usual case.
+
+Cost: one index range scan over recent MQLs (lead_mql_since, a partial index holding MQLs only),
+two anti-joins, and nothing more when all is done.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from qualify.leads.models import Lead, Stage
+from qualify.lookups import reused_lookups
+from qualify.routing.engine import route_new_mqls
+from qualify.routing.models import Assignment
+
+from .clocks import start_touch_clocks
+from .models import Clock, ClockKind
+
+HORIZON = datetime.timedelta(minutes=2)
+WINDOW = datetime.timedelta(days=1)
+LIMIT = 1000
+
+
+def _recent_mqls(now: datetime.datetime):
+    return Lead.objects.filter(stage=Stage.MQL, stage_changed_at__gte=now - WINDOW, stage_changed_at__lt=now - HORIZON)
+
+
+def reconcile_new_mqls(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Route unrouted new MQLs, then clock owned ones without a first-touch clock. Returns counts."""
+    now = now or timezone.now()
+    decided = Assignment.objects.filter(lead_id=OuterRef("pk"), at__gte=OuterRef("stage_changed_at"))
+    unrouted = list(
+        _recent_mqls(now).filter(owner__isnull=True).exclude(Exists(decided)).order_by("pk").values_list("pk", flat=True)[:LIMIT]
+    )
+    routed = route_new_mqls(unrouted, why="New MQL (routed late: its routing did not run)") if unrouted else 0
+    clocked = Clock.objects.filter(lead_id=OuterRef("pk"), kind=ClockKind.MQL_FIRST_TOUCH, started_at__gte=OuterRef("stage_changed_at"))
+    unclocked = list(
+        _recent_mqls(now).filter(owner__isnull=False).exclude(Exists(clocked)).select_related("account").order_by("pk")[:LIMIT]
+    )
+    with reused_lookups():
+        started = start_touch_clocks(unclocked, ClockKind.MQL_FIRST_TOUCH) if unclocked else []
+    return {"unrouted": len(unrouted), "routed": routed, "clocks started": len(started)}
