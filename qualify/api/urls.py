@@ -13,6 +13,7 @@ from qualify.routing.api import register as register_routing
 from qualify.scoring.api import register as register_scoring
 from qualify.sla.api import register as register_sla
 from qualify.analytics.api import register as register_analytics
+from qualify.webhooks.api import register as register_webhooks
 
 router = DefaultRouter()
 register_leads(router)
@@ -23,6 +24,7 @@ register_sla(router)
 register_routing(router)
 register_reviews(router)
 register_analytics(router)
+register_webhooks(router)
 
 urlpatterns = [
     path("", include(router.urls)),
