@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import timezone
 
 from . import delivery
@@ -18,6 +19,7 @@ class EndpointAdmin(admin.ModelAdmin):
     list_filter = ["active", "team"]
     readonly_fields = ["created_at", "failing_since", "disabled_at", "disabled_reason"]
     actions = ["replay_last_day"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="Events")
     def event_list(self, obj: Endpoint) -> str:
