@@ -19,8 +19,10 @@ class Receiver:
     """Answers `fail_first` failures (status `fail_status`) per webhook-id, then 204. Records
     every attempt as (webhook-id, status answered, verified payload or None)."""
 
-    def __init__(self, secret: str, fail_first: int = 0, fail_status: int = 500):
-        self.secret, self.fail_first, self.fail_status = secret, fail_first, fail_status
+    def __init__(self, secret: str, fail_first: int = 0, fail_status: int = 500, hold_first: threading.Event | None = None):
+        """`hold_first`: the first attempt of each message hangs until the event is set (a worker
+        stuck mid-delivery, to be killed)."""
+        self.secret, self.fail_first, self.fail_status, self.hold_first = secret, fail_first, fail_status, hold_first
         self.attempts: list[tuple[str, int, dict | None]] = []
         self.seen: dict[str, int] = defaultdict(int)
         self.lock = threading.Lock()
@@ -37,13 +39,17 @@ class Receiver:
                 with receiver.lock:
                     msg_id = headers.get("webhook-id", "")
                     receiver.seen[msg_id] += 1
+                    # A held attempt is never answered to its (dead) sender: it does not count as received.
+                    hold = receiver.hold_first is not None and receiver.seen[msg_id] == 1
                     if payload is None:
                         status = 401
-                    elif receiver.seen[msg_id] <= receiver.fail_first:
+                    elif hold or receiver.seen[msg_id] <= receiver.fail_first:
                         status = receiver.fail_status
                     else:
                         status = 204
                     receiver.attempts.append((msg_id, status, payload))
+                if hold:
+                    receiver.hold_first.wait(30)
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
