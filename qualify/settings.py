@@ -162,7 +162,8 @@ SPECTACULAR_SETTINGS = {
         "ClockKindEnum": "qualify.sla.models.ClockKind",
         "WebhookEventEnum": "qualify.webhooks.models.EventType",
     },
-    # One entry per webhook event (qualify/webhooks/schema.py).
+    # One entry per webhook event (qualify/webhooks/schema.py); a webhooks section needs OpenAPI 3.1.
+    "OAS_VERSION": "3.1.0",
     "WEBHOOKS": [f"qualify.webhooks.schema.{name}" for name in (
         "LEAD_CREATED", "LEAD_MQL", "LEAD_ASSIGNED", "HANDOFF_CREATED", "HANDOFF_ACCEPTED", "HANDOFF_REJECTED",
         "LEAD_NURTURED", "LEAD_DISQUALIFIED", "LEAD_RECYCLED", "LEAD_WON", "LEAD_LOST", "SLA_WARNING", "SLA_BREACHED",
