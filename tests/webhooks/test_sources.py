@@ -53,9 +53,9 @@ def test_a_subscribed_batch_costs_three_queries_and_one_insert(north, alices_lea
     Endpoint.objects.create(team=north, url="http://127.0.0.1:9/", events=[EventType.LEAD_MQL])
     Endpoint.objects.create(team=north, url="http://127.0.0.1:10/", events=[EventType.LEAD_MQL, EventType.LEAD_WON])
     with CaptureQueriesContext(connection) as queries:
-        publish("stage_changed", [StageChanged(alices_lead.pk, "new", "mql"), StageChanged(pool_lead.pk, "new", "mql")])
-    assert len(queries) == 3, [q["sql"][:80] for q in queries]  # endpoints, leads, one INSERT
-    assert Delivery.objects.count() == 4
+        publish("stage_changed", [StageChanged(alices_lead.pk, "new", "mql"), StageChanged(pool_lead.pk, "new", "mql")] * 750)
+    assert len(queries) == 3, [q["sql"][:80] for q in queries]  # endpoints, leads, one INSERT of 3,000 rows
+    assert Delivery.objects.count() == 3000
 
 
 def test_handoff_rejection_carries_reason_and_note(north, alices_lead):
