@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "qualify.reviews",
     "qualify.analytics",
     "qualify.imports",
+    "qualify.webhooks",
     "qualify.demo",
 ]
 
@@ -65,6 +66,7 @@ QUALIFY_LISTENERS = [
     "qualify.handoff.listeners",  # an outcome closes the lead's pending handoff
     "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs; notifications
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
+    "qualify.webhooks.listeners",  # outbox rows for subscribed endpoints, in the change's transaction
 ]
 LISTENER_ERRORS_RAISE = env.bool("LISTENER_ERRORS_RAISE", default=False)
 
@@ -223,8 +225,24 @@ SPECTACULAR_SETTINGS = {
         "TriggerKindEnum": "qualify.reviews.models.TriggerKind",
         "PopulationEnum": "qualify.reviews.models.Population",
         "ClockKindEnum": "qualify.sla.models.ClockKind",
+        "WebhookEventEnum": "qualify.webhooks.models.EventType",
     },
+    # One entry per webhook event (qualify/webhooks/schema.py); a webhooks section needs OpenAPI 3.1.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": [f"qualify.webhooks.schema.{name}" for name in (
+        "LEAD_CREATED", "LEAD_MQL", "LEAD_ASSIGNED", "HANDOFF_CREATED", "HANDOFF_ACCEPTED", "HANDOFF_REJECTED",
+        "LEAD_NURTURED", "LEAD_DISQUALIFIED", "LEAD_RECYCLED", "LEAD_WON", "LEAD_LOST", "SLA_WARNING", "SLA_BREACHED",
+        "REVIEW_VERDICT")],
 }
+
+# Outgoing webhooks (qualify/webhooks). Private, loopback and link-local targets are refused unless
+# this is on (tests and local receivers only).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
+WEBHOOK_RETRY_DAYS = env.float("WEBHOOK_RETRY_DAYS", default=3.0)
+WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=3.0)
+# How long a claimed delivery is a worker's; longer than connect + read timeouts (13 s).
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
 
 # Celery. With no CELERY_BROKER_URL, development uses kombu's filesystem transport under var/,
 # so `make run` needs no broker server. Production sets a Redis URL.

@@ -119,6 +119,33 @@ class HandoffChanged:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+@dataclass(frozen=True)
+class SlaEscalated:
+    """The SLA sweep acted on step `step` (`kind`: warning, breach, notify, ...) of a clock."""
+
+    clock_id: int
+    lead_id: int
+    team_id: int
+    step: int
+    kind: str
+    clock_kind: str
+    due_at: datetime.datetime
+    at: datetime.datetime
+    owner_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewVerdict:
+    """A reviewer gave (or revised: `from_verdict` not blank) the verdict on a review item."""
+
+    item_id: int
+    lead_id: int
+    from_verdict: str
+    to_verdict: str
+    by_id: int | None = None
+    note: str = ""
+
+
 TOPICS: dict[str, type] = {
     "lead_saved": LeadSaved,
     "account_saved": AccountSaved,
@@ -126,6 +153,8 @@ TOPICS: dict[str, type] = {
     "owner_changed": OwnerChanged,
     "touched": Touched,
     "handoff_changed": HandoffChanged,
+    "sla_escalated": SlaEscalated,
+    "review_verdict": ReviewVerdict,
 }
 
 Listener = Callable[[list[Any]], None]

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from qualify.errors import DomainError
+from qualify.leads.changes import ReviewVerdict, publish
 
 from .access import can_close_task, can_review
 from .models import FollowUpTask, RedFlag, ReviewItem, ReviewQueue, TaskKind, TaskStatus, Verdict
@@ -65,6 +66,7 @@ def record_verdict(
         if verdict == Verdict.NEEDS_FOLLOW_UP and assignee_id is None:
             raise DomainError("This lead has no owner to follow up; assign it first.", field="verdict")
         now = timezone.now()
+        previous = current.verdict
         current.verdict, current.note = verdict, note
         current.reviewed_by, current.reviewed_at = by, now
         current.save(update_fields=["verdict", "note", "reviewed_by", "reviewed_at"])
@@ -73,6 +75,7 @@ def record_verdict(
         # Complete the queue once nothing is left; the condition makes a racing second call a no-op.
         if not current.queue.items.filter(verdict="").exists():
             ReviewQueue.objects.filter(pk=current.queue_id, completed_at__isnull=True).update(completed_at=now)
+        publish("review_verdict", [ReviewVerdict(current.pk, current.lead_id, previous, verdict, by.pk, note)])
     for f in ReviewItem._meta.concrete_fields:
         setattr(item, f.attname, getattr(current, f.attname))
     return item

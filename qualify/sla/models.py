@@ -452,6 +452,7 @@ class NotificationKind(models.TextChoices):
     SLA_BREACH = "sla_breach", "SLA breach"
     SLA_ESCALATION = "sla_escalation", "SLA escalation"
     ASSIGNED = "assigned", "Lead assigned"
+    WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
 
 class EmailState(models.TextChoices):

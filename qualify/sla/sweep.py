@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from qualify.leads.changes import SlaEscalated, publish
 from qualify.leads.models import Lead
 
 from . import notify
@@ -157,6 +158,11 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
     result.steps += len(acted)
     result.by_kind.update(d.kind for d in acted)
     result.notifications += _notify(acted, now)
+    publish("sla_escalated", [
+        SlaEscalated(d.clock["id"], d.clock["lead_id"], d.clock["team_id"], d.step, d.kind, d.clock["kind"],
+                     d.clock["due_at"], now, d.clock["owner_id"])
+        for d in acted
+    ])
 
     # At most one ownership change per clock per sweep: the furthest rung reached wins (a sweep that
     # was down for hours returns the lead to the pool once instead of reassigning it first).

@@ -165,8 +165,9 @@ def test_sweep_query_count_does_not_grow_with_clocks_not_due(frozen, alice, nort
         make_mql(LeadFactory(team=north, owner=alice))  # started later: not due
     frozen.move_to(at(2025, 3, 4, 10, 45))
     ClockSchedule.objects.exclude(clock__lead=due).update(next_action_at=at(2025, 3, 6, 9))
-    # savepoint, claim, insert escalations, advance, notifications, release (a warning needs no managers)
-    with django_assert_num_queries(6):
+    # savepoint, claim, insert escalations, advance, notifications, webhook endpoints subscribed to the
+    # batch's steps (qualify/webhooks/outbox.py), release (a warning needs no managers)
+    with django_assert_num_queries(7):
         result = sweep()
     assert result.clocks == 1
 

@@ -18,5 +18,5 @@ def remove_beat(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sla", "0004_clock_schedule_and_lean_indexes"), ("django_celery_beat", "0019_alter_periodictasks_options")]
+    dependencies = [("sla", "0005_notification_kind_webhook_disabled"), ("django_celery_beat", "0019_alter_periodictasks_options")]
     operations = [migrations.RunPython(create_beat, remove_beat)]

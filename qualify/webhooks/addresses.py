@@ -1,0 +1,57 @@
+"""Where webhooks may go: public addresses only, unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES is on.
+
+A URL is checked when its endpoint is saved and again before every attempt, on every address its
+host resolves to; the attempt then connects to one of those checked addresses (not to a fresh
+lookup), so a DNS answer that changes between check and connect (rebinding) cannot reach an
+internal service.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+class UnsafeURL(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def check_url(url: str) -> Target:
+    """Resolve `url`'s host and return where to connect, or raise UnsafeURL. Costs one DNS lookup."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeURL("Use an http:// or https:// URL with a host name.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise UnsafeURL("The port is not a number between 0 and 65535.")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        raise UnsafeURL(f"Cannot resolve {parts.hostname}: {e}")
+    addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
+    if not settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
+        for a in addresses:
+            if not _public(ipaddress.ip_address(a.split("%")[0])):
+                raise UnsafeURL(f"{parts.hostname} resolves to {a}, a private, loopback or link-local address.")
+    path = parts.path or "/"
+    return Target(parts.scheme, parts.hostname, port, path + (f"?{parts.query}" if parts.query else ""), addresses)

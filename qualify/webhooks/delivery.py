@@ -1,0 +1,273 @@
+"""Sending the outbox: claim due rows with a lease, POST them signed, record what happened.
+
+1. claim: one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`, committed at
+   once, moves each row's `next_attempt_at` to now + lease and counts the attempt. Overlapping
+   workers take disjoint rows; a worker killed mid-delivery leaves its rows pending, due again when
+   the lease ends (at-least-once; receivers deduplicate by `webhook-id`, which never changes).
+2. send: outside any transaction, to an address checked again at this moment (addresses.py), with
+   connect 3 s / read 10 s timeouts and no redirects; signed with `standardwebhooks`.
+3. record: a conditional UPDATE (`attempts` still ours), so a worker that outlived its lease and
+   lost the row to another cannot overwrite the newer result. 2xx delivers; 410 disables the
+   endpoint; anything else retries with exponential backoff and jitter until three days after the
+   change (or the replay), then fails. An endpoint failing with no success for
+   WEBHOOK_DISABLE_AFTER_DAYS is disabled and RevOps admins get an in-app notification.
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import logging
+import random
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from accounts.models import Role, User
+from qualify.sla import notify
+from qualify.sla.models import NotificationKind
+
+from .addresses import Target, UnsafeURL, check_url
+from .models import Delivery, DeliveryStatus, Endpoint
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0
+BACKOFF_CAP = datetime.timedelta(hours=6)
+USER_AGENT = "Qualify-Webhooks/1"
+
+
+@dataclass
+class Claimed:
+    id: int
+    endpoint_id: int
+    msg_id: str
+    body: str
+    attempts: int
+    created_at: datetime.datetime
+    replayed_at: datetime.datetime | None
+
+
+@dataclass
+class Outcome:
+    code: int | None
+    latency_ms: int
+    error: str = ""
+
+
+def _lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+
+
+def claim(*, now: datetime.datetime | None = None, ids: list[int] | None = None, limit: int = 50) -> list[Claimed]:
+    """Take up to `limit` due deliveries (of `ids` only, when given) for one lease. One statement
+    on the webhook_delivery_due index, committed before anything is sent."""
+    now = now or timezone.now()
+    only = "AND id = ANY(%(ids)s)" if ids is not None else ""
+    table = Delivery._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET attempts = attempts + 1, last_attempt_at = %(now)s, next_attempt_at = %(until)s "
+            f"WHERE id IN (SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= %(now)s {only} "
+            "ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+            "RETURNING id, endpoint_id, msg_id, body, attempts, created_at, replayed_at",
+            {"now": now, "until": now + _lease(), "ids": ids or [], "limit": limit},
+        )
+        return [Claimed(*row) for row in cursor.fetchall()]
+
+
+def deliver(*, ids: list[int] | None = None, now: datetime.datetime | None = None, limit: int = 50) -> int:
+    """Claim and send one batch; returns how many were claimed. `now` is for tests only (the lease
+    and backoff are computed from it; HTTP happens in real time)."""
+    rows = claim(now=now, ids=ids, limit=limit)
+    if not rows:
+        return 0
+    endpoints = Endpoint.objects.in_bulk({r.endpoint_id for r in rows})
+    for row in rows:
+        endpoint = endpoints.get(row.endpoint_id)
+        if endpoint is None or not endpoint.active:
+            _finish(row, DeliveryStatus.FAILED, Outcome(None, 0, "Endpoint disabled"), now)
+            continue
+        outcome = send(endpoint, row)
+        record(endpoint, row, outcome, now)
+    return len(rows)
+
+
+def deliver_due(*, now: datetime.datetime | None = None, batch: int = 50, budget_s: float = 50.0) -> int:
+    """The sweep: deliver due rows batch by batch until none are due or `budget_s` has passed."""
+    start, total = time.monotonic(), 0
+    while time.monotonic() - start < budget_s:
+        n = deliver(now=now, limit=batch)
+        total += n
+        if n < batch:
+            break
+    return total
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+def headers_for(endpoint: Endpoint, msg_id: str, body: str, at: datetime.datetime) -> dict[str, str]:
+    """The Standard Webhooks headers; the signature covers id, timestamp and the exact body."""
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(endpoint.secret).sign(msg_id, at, body),
+    }
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a checked address, with the URL's host name for SNI and certificate checks."""
+
+    def __init__(self, address: str, host: str, port: int, **kw):
+        super().__init__(host, port, context=ssl.create_default_context(), **kw)
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), CONNECT_TIMEOUT)
+        sock.settimeout(READ_TIMEOUT)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, address: str, host: str, port: int, **kw):
+        super().__init__(host, port, **kw)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), CONNECT_TIMEOUT)
+        self.sock.settimeout(READ_TIMEOUT)
+
+
+def send(endpoint: Endpoint, row: Claimed) -> Outcome:
+    """One POST. Never raises: every failure is an Outcome with no code and an error."""
+    start = time.perf_counter()
+    try:
+        target = check_url(endpoint.url)
+    except UnsafeURL as e:
+        return Outcome(None, 0, f"Refused: {e}")
+    try:
+        return _post(target, headers_for(endpoint, row.msg_id, row.body, timezone.now()), row.body.encode(), start)
+    except (OSError, http.client.HTTPException) as e:
+        return Outcome(None, int((time.perf_counter() - start) * 1000), f"{type(e).__name__}: {e}"[:300])
+
+
+def _post(target: Target, headers: dict[str, str], body: bytes, start: float) -> Outcome:
+    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    last: OSError | None = None
+    for address in target.addresses:
+        conn = cls(address, target.host, target.port, timeout=READ_TIMEOUT)
+        try:
+            conn.request("POST", target.path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read(4096)  # a little of the body, so the connection closes cleanly
+            return Outcome(response.status, int((time.perf_counter() - start) * 1000),
+                           "" if 200 <= response.status < 300 else f"HTTP {response.status} {response.reason}"[:300])
+        except OSError as e:
+            if isinstance(e, TimeoutError) or conn.sock is not None:
+                raise  # sent (or timed out reading): another address would deliver twice
+            last = e  # could not connect: try the host's next address
+        finally:
+            conn.close()
+    raise last or OSError("no address")
+
+
+# --- recording -----------------------------------------------------------------------------------
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """Exponential from WEBHOOK_RETRY_BASE_SECONDS (5 s), capped at 6 h, with jitter: a random
+    point in the upper half, so endpoints that failed together do not retry together."""
+    base = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** min(attempts - 1, 30)
+    seconds = min(base, BACKOFF_CAP.total_seconds())
+    return datetime.timedelta(seconds=random.uniform(seconds / 2, seconds))
+
+
+def _finish(row: Claimed, status: str, outcome: Outcome, now: datetime.datetime | None,
+            next_at: datetime.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return Delivery.objects.filter(pk=row.id, attempts=row.attempts, status=DeliveryStatus.PENDING).update(
+        status=status, response_code=outcome.code, latency_ms=outcome.latency_ms, last_error=outcome.error,
+        next_attempt_at=next_at, delivered_at=now if status == DeliveryStatus.DELIVERED else None,
+    ) == 1
+
+
+def record(endpoint: Endpoint, row: Claimed, outcome: Outcome, now: datetime.datetime | None = None) -> None:
+    now = now or timezone.now()
+    if outcome.code is not None and 200 <= outcome.code < 300:
+        _finish(row, DeliveryStatus.DELIVERED, outcome, now)
+        if endpoint.failing_since is not None:
+            Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+            endpoint.failing_since = None
+        return
+    if outcome.code == 410:
+        _finish(row, DeliveryStatus.FAILED, outcome, now)
+        disable(endpoint, reason="The receiver answered 410 Gone", now=now)
+        return
+    next_at = now + backoff(row.attempts)
+    give_up = next_at > (row.replayed_at or row.created_at) + datetime.timedelta(days=settings.WEBHOOK_RETRY_DAYS)
+    _finish(row, DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING, outcome, now, None if give_up else next_at)
+    if endpoint.failing_since is None:
+        Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+        endpoint.failing_since = now
+    elif now - endpoint.failing_since >= datetime.timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS):
+        disable(endpoint, reason=f"Failing since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC ({outcome.error or 'no answer'})", now=now)
+
+
+def disable(endpoint: Endpoint, *, reason: str, now: datetime.datetime | None = None) -> bool:
+    """Switch the endpoint off, fail what it still had pending, and tell RevOps (in-app, and email
+    for those with an address). Only the first caller does it (conditional UPDATE)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if Endpoint.objects.filter(pk=endpoint.pk, active=True).update(active=False, disabled_at=now, disabled_reason=reason[:200]) != 1:
+            return False
+        Delivery.objects.filter(endpoint_id=endpoint.pk, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.FAILED, next_attempt_at=None, last_error="Endpoint disabled")
+        admins = User.objects.filter(Q(is_superuser=True) | Q(memberships__role=Role.REVOPS), is_active=True).distinct()
+        url = reverse("admin:webhooks_endpoint_change", args=[endpoint.pk])
+        notify.save_all([
+            notify.make(user, kind=NotificationKind.WEBHOOK_DISABLED, title=f"Webhook endpoint disabled: {endpoint.url}"[:200],
+                        body=f"{reason}. Fix the receiver, switch the endpoint back on and replay what it missed.", url=url)
+            for user in admins
+        ])
+    endpoint.active, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason[:200]
+    log.warning("Webhook endpoint %s disabled: %s", endpoint.pk, reason)
+    return True
+
+
+def replay(deliveries, *, now: datetime.datetime | None = None) -> list[int]:
+    """Send these deliveries again (same webhook-id), with a fresh three days of retries. Pending
+    ones are already queued and endpoints that are switched off are skipped. One UPDATE."""
+    now = now or timezone.now()
+    table = Delivery._meta.db_table
+    ids = list(deliveries.exclude(status=DeliveryStatus.PENDING).filter(endpoint__active=True).values_list("pk", flat=True))
+    if not ids:
+        return []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = 'pending', attempts = 0, next_attempt_at = %s, replayed_at = %s, last_error = '' "
+            "WHERE id = ANY(%s) AND status <> 'pending' RETURNING id", [now, now, ids])
+        replayed = [r[0] for r in cursor.fetchall()]
+        transaction.on_commit(lambda: kick(replayed), robust=True)
+    return replayed
+
+
+def kick(ids: list[int]) -> None:
+    """Ask a worker to deliver `ids` now, for low latency. Best effort: with the broker down, the
+    beat sweep (webhooks.sweep) finds the rows in the outbox anyway."""
+    try:
+        current_app.send_task("webhooks.deliver", args=[ids])
+    except Exception:  # noqa: BLE001 - any broker error: the sweeper is the safety net
+        log.warning("Could not enqueue webhook deliveries %s; the sweep will send them", ids[:10], exc_info=True)

@@ -1,0 +1,107 @@
+"""The delivery log and replay through the API and admin: RevOps admins only, read-only."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Role
+from qualify.webhooks import delivery
+from qualify.webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
+from tests.conftest import login
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def log_rows(north, alices_lead):
+    endpoint = Endpoint.objects.create(team=north, url="http://127.0.0.1:9/", events=[EventType.LEAD_MQL])
+    old = timezone.now() - datetime.timedelta(days=2)
+    rows = Delivery.objects.bulk_create([
+        Delivery(endpoint=endpoint, event="lead.mql", msg_id=f"msg_{i}", body='{"type":"lead.mql"}', lead_id=alices_lead.pk,
+                 created_at=old + datetime.timedelta(hours=i), status=status, attempts=3, response_code=code, latency_ms=12)
+        for i, (status, code) in enumerate([(DeliveryStatus.DELIVERED, 204), (DeliveryStatus.FAILED, 500),
+                                            (DeliveryStatus.FAILED, 500), (DeliveryStatus.PENDING, None)])
+    ])
+    return endpoint, rows
+
+
+def test_admins_read_the_delivery_log(client, rita, log_rows, django_assert_max_num_queries):
+    endpoint, rows = log_rows
+    login(client, rita)
+    with CaptureQueriesContext(connection) as queries:
+        data = client.get(f"/api/webhook-deliveries/?endpoint={endpoint.pk}").json()
+    assert [d["id"] for d in data["results"]] == [r.pk for r in reversed(rows)]
+    # Sessions, user and memberships, then the page: the same count for any number of rows.
+    Delivery.objects.bulk_create([Delivery(endpoint=endpoint, event="lead.mql", msg_id=f"msg_more_{i}", body="{}")
+                                  for i in range(20)])
+    with django_assert_max_num_queries(len(queries)):
+        client.get(f"/api/webhook-deliveries/?endpoint={endpoint.pk}")
+    first = data["results"][-1]
+    assert (first["status"], first["response_code"], first["latency_ms"], first["attempts"]) == ("delivered", 204, 12, 3)
+    assert first["payload"] == {"type": "lead.mql"}
+    [listed] = login(client, rita).get("/api/webhook-endpoints/").json()
+    assert listed["url"] == endpoint.url and "secret" not in listed
+
+
+def test_reps_and_managers_cannot_see_webhooks(client, alice, maria, log_rows):
+    for user in (alice, maria):
+        assert login(client, user).get("/api/webhook-deliveries/").status_code == 403
+        assert login(client, user).get("/api/webhook-endpoints/").status_code == 403
+        assert login(client, user).post(f"/api/webhook-deliveries/{log_rows[1][1].pk}/replay/").status_code == 403
+
+
+def test_the_log_is_read_only(client, rita, log_rows):
+    assert login(client, rita).delete(f"/api/webhook-deliveries/{log_rows[1][0].pk}/").status_code == 405
+    assert login(client, rita).post("/api/webhook-endpoints/", {"url": "http://x"}).status_code == 405
+
+
+def test_replay_one_delivery_keeps_its_webhook_id(client, rita, log_rows):
+    failed = log_rows[1][1]
+    response = login(client, rita).post(f"/api/webhook-deliveries/{failed.pk}/replay/")
+    assert response.json() == {"replayed": [failed.pk]}
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.msg_id) == ("pending", 0, "msg_1")
+    assert failed.replayed_at is not None and failed.next_attempt_at <= timezone.now()
+
+
+def test_replay_a_time_range_skips_pending_rows(client, rita, log_rows):
+    endpoint, rows = log_rows
+    since, until = rows[0].created_at, rows[3].created_at + datetime.timedelta(minutes=1)
+    response = login(client, rita).post(f"/api/webhook-endpoints/{endpoint.pk}/replay/",
+                                        {"since": since.isoformat(), "until": until.isoformat()}, content_type="application/json")
+    assert sorted(response.json()["replayed"]) == [rows[0].pk, rows[1].pk, rows[2].pk]
+    assert login(client, rita).post(f"/api/webhook-endpoints/{endpoint.pk}/replay/",
+                                    {"since": until.isoformat(), "until": since.isoformat()}, content_type="application/json").status_code == 400
+
+
+def test_replay_skips_disabled_endpoints(log_rows):
+    endpoint, rows = log_rows
+    Endpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    assert delivery.replay(Delivery.objects.all()) == []
+
+
+def test_admin_action_replays_and_the_log_is_not_editable(client, north, log_rows):
+    endpoint, rows = log_rows
+    boss = UserFactory.with_role(Role.REVOPS, north, username="boss", is_staff=True, is_superuser=True)
+    login(client, boss)
+    assert client.get("/admin/webhooks/delivery/").status_code == 200
+    assert client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/").status_code == 200
+    response = client.post("/admin/webhooks/delivery/", {"action": "replay", "_selected_action": [rows[1].pk, rows[2].pk]})
+    assert response.status_code == 302
+    assert set(Delivery.objects.filter(status="pending").values_list("pk", flat=True)) == {rows[1].pk, rows[2].pk, rows[3].pk}
+    assert client.post(f"/admin/webhooks/delivery/{rows[0].pk}/change/", {"status": "pending"}).status_code == 403
+
+
+def test_openapi_schema_documents_every_event(client, rita):
+    schema = login(client, rita).get("/api/schema/?format=json").json()
+    assert set(schema["webhooks"]) == set(EventType.values)
+    mql = schema["webhooks"]["lead.mql"]["post"]
+    assert "webhook-signature" in mql["description"]
+    example = next(iter(mql["requestBody"]["content"]["application/json"]["examples"].values()))["value"]
+    assert example["data"]["previous"] == {"stage": "new"} and example["version"] == 1
