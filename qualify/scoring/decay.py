@@ -30,14 +30,16 @@ REFRESH_LIMIT = 5000
 
 # The SQL functions (migrations 0004 and 0006) every writer, reader and the refresh use, so they
 # cannot disagree: the SQL home of the score-now formula (ranking.py is the Python one). Both are
-# plain SQL functions, which PostgreSQL inlines into the calling statement.
+# plain SQL functions, which PostgreSQL inlines into the calling statement. Decay exponents stop
+# at -1000 (2^-1000 is 1e-301, nothing anyone sees): PostgreSQL raises an error rather than
+# underflow to zero, which a short half-life and an old engagement would otherwise reach.
 FUNCTIONS_SQL = """
 CREATE OR REPLACE FUNCTION scoring_engagement(eng float8, eng_at timestamptz, hl float8, ecap float8, at timestamptz)
 RETURNS float8
 LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN eng = 0 OR eng_at IS NULL OR hl <= 0 THEN 0::float8
-         ELSE LEAST(COALESCE(ecap, 'Infinity'::float8), eng * power(2::float8,
-              -((extract(epoch FROM at)::float8 - extract(epoch FROM eng_at)::float8) / (hl * 86400.0::float8))))
+         ELSE LEAST(COALESCE(ecap, 'Infinity'::float8), eng * power(2::float8, GREATEST(-1000::float8,
+              -((extract(epoch FROM at)::float8 - extract(epoch FROM eng_at)::float8) / (hl * 86400.0::float8)))))
          END
 $$;
 

@@ -239,7 +239,7 @@ def _weight(t: str, h: str) -> str:
 
 def _scale(h: str) -> str:
     """From a window's start to %(at_us)s: engine.decay_weight(start, at, h)."""
-    return f"power(2::float8, ((ug.b * ug.win - %(at_us)s::bigint)::float8 / 1000000.0) / {h})"
+    return f"power(2::float8, GREATEST(-1000::float8, ((ug.b * ug.win - %(at_us)s::bigint)::float8 / 1000000.0) / {h}))"
 
 
 def compile_scores(spec: ModelSpec) -> str:
@@ -305,7 +305,8 @@ def compile_delta(spec: ModelSpec) -> str:
     stored = "(extract(epoch FROM l.score_engagement_at) * 1000000)::bigint"
     decayed = (
         f"CASE WHEN l.score_engagement = 0 OR l.score_engagement_at IS NULL THEN 0::float8 "
-        f"ELSE l.score_engagement * power(2::float8, -((%(at_us)s::bigint - {stored})::float8 / 1000000.0) / {h}) END"
+        f"ELSE l.score_engagement * power(2::float8, GREATEST(-1000::float8, "
+        f"-((%(at_us)s::bigint - {stored})::float8 / 1000000.0) / {h})) END"
     )
     head = """
         fresh AS (

@@ -15,13 +15,17 @@ from qualify.scoring.ranking import SCORE_NOW_SQL, engagement_now, value_now
 
 T0 = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
 
+# Points are whole or fractional rule points, never 1e-300: a product PostgreSQL cannot hold as a
+# float8 (it raises on underflow) is not a score anyone has.
+points = st.floats(-60, 120, allow_nan=False).map(lambda x: round(x, 6))
+
 columns = st.fixed_dictionaries({
-    "score_fit": st.floats(-20, 80, allow_nan=False),
-    "score_engagement": st.floats(-60, 120, allow_nan=False),
+    "score_fit": st.floats(-20, 80, allow_nan=False).map(lambda x: round(x, 6)),
+    "score_engagement": points,
     "score_half_life_days": st.sampled_from([0.0, 0.5, 7.0, 30.0]),
     "score_engagement_cap": st.one_of(st.none(), st.floats(0, 60, allow_nan=False)),
     "score_cap": st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
-    "later_s": st.integers(0, 200 * 86400),
+    "later_s": st.integers(0, 3000 * 86400),  # old enough for the exponent floor (2^-1000) at a 0.5-day half-life
 })
 
 
