@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "qualify.reviews",
     "qualify.analytics",
     "qualify.imports",
+    "qualify.segment",
     "qualify.demo",
 ]
 

@@ -288,6 +288,8 @@ class EventType(models.TextChoices):
     DEMO_REQUEST = "demo_request", "Demo request"
     PRODUCT_USAGE = "product_usage", "Product usage"
     INTENT_SURGE = "intent_surge", "Intent surge"
+    # A Segment `track` call: the event name is properties["event"], which rules match on.
+    TRACK = "track", "Tracked event (Segment)"
 
 
 class Event(models.Model):

@@ -75,14 +75,14 @@ class Item:
         return out
 
 
-def _has_nul(value: Any) -> bool:
+def has_nul(value: Any) -> bool:
     """PostgreSQL text and jsonb cannot store U+0000; one in any string is that item's error."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(has_nul(v) for v in value)
     return False
 
 
@@ -149,7 +149,7 @@ def parse_item(index: int, raw: Any, now: datetime.datetime) -> Item:
         else:
             if len(encoded) > MAX_PROPERTIES_BYTES:
                 item.fail("properties", f"At most {MAX_PROPERTIES_BYTES} bytes of properties.")
-            elif "\\u0000" in encoded and _has_nul(props):  # the cheap test first: it is rare
+            elif "\\u0000" in encoded and has_nul(props):  # the cheap test first: it is rare
                 item.fail("properties", "Contains a NUL character (\\u0000), which cannot be stored.")
             else:
                 item.properties_json = encoded
