@@ -8,7 +8,7 @@ Who a message is about: `userId` is the lead's external id in the source's team;
 `anonymousId` is looked up in AnonymousId, which identify and alias fill. An event whose sender is
 not a lead yet is kept in PendingEvent and moved into Event when identify or alias links it.
 
-Cost of a batch of events: 2 lookups (anonymous ids, then leads by external id), the page rules
+Cost of a batch of events: 1 lookup (anonymous ids and external ids, bound as arrays), the page rules
 when it has pages, then ingestion's lock and INSERT (plus one INSERT for pending events). Identify,
 group and alias are a few queries each, in a transaction each, so one that fails changes nothing
 and the others still apply.
@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+import psycopg
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -189,24 +190,25 @@ def _events(source: Source, msgs: list[Message], now: datetime.datetime) -> None
 
 
 def _leads_for(team_id: int, user_ids: set[str], anonymous_ids: set[str]) -> dict[tuple[str, str], int]:
-    """("u", userId) and ("a", anonymousId) → lead id, for the leads known in the team. Two queries."""
-    found: dict[tuple[str, str], int] = {}
-    via_user: dict[str, list[str]] = {}
-    if anonymous_ids:
-        for anon, user_id, lead_id in AnonymousId.objects.filter(team_id=team_id, anonymous_id__in=anonymous_ids).values_list(
-            "anonymous_id", "user_id", "lead_id"
-        ):
-            if lead_id:
-                found[("a", anon)] = lead_id
-            elif user_id:
-                via_user.setdefault(user_id, []).append(anon)
-    wanted = user_ids | set(via_user)
-    if wanted:
-        for ext, pk in Lead.objects.filter(team_id=team_id, external_id__in=wanted).values_list("external_id", "pk"):
-            found[("u", ext)] = pk
-            for anon in via_user.get(ext, ()):
-                found.setdefault(("a", anon), pk)
-    return found
+    """("u", userId) and ("a", anonymousId) → lead id, for the leads known in the team. One
+    statement, its ids bound as two arrays: Django's `__in` would put a thousand parameters into
+    the SQL text, a quarter of a batch's time."""
+    if not user_ids and not anonymous_ids:
+        return {}
+    with transaction.atomic():  # connects, so connection.connection is there
+        with psycopg.Cursor(connection.connection) as cur:
+            cur.execute(
+                """SELECT 'a', a.anonymous_id, coalesce(a.lead_id, l.id)
+                   FROM segment_anonymousid a
+                   LEFT JOIN leads_lead l ON a.lead_id IS NULL AND l.team_id = a.team_id
+                        AND l.external_id = a.user_id AND l.external_id <> ''
+                   WHERE a.team_id = %b AND a.anonymous_id = ANY(%b::text[])
+                   UNION ALL
+                   SELECT 'u', external_id, id FROM leads_lead
+                   WHERE team_id = %b AND external_id = ANY(%b::text[]) AND external_id <> ''""",
+                [team_id, list(anonymous_ids), team_id, list(user_ids)],
+            )
+            return {(kind, key): lead_id for kind, key, lead_id in cur.fetchall() if lead_id is not None}
 
 
 def _attach(team_id: int, lead: Lead, *, anonymous_ids: Iterable[str] = (), user_ids: Iterable[str] = (),
