@@ -123,7 +123,8 @@ def parse_item(index: int, raw: Any, now: datetime.datetime) -> Item:
         item.fail("type", f"Unknown event type {shown}; one of: {', '.join(sorted(EVENT_TYPES))}.")
     occurred = raw.get("occurred_at")
     try:
-        moment = parse_datetime(occurred) if isinstance(occurred, str) else None
+        # A datetime comes only from code (the Segment door has parsed it already), never from JSON.
+        moment = occurred if isinstance(occurred, datetime.datetime) else parse_datetime(occurred) if isinstance(occurred, str) else None
     except ValueError:  # well formed but impossible, e.g. month 13
         moment = None
     if moment is None:

@@ -170,7 +170,7 @@ def _events(source: Source, msgs: list[Message], now: datetime.datetime) -> None
         lead_id = leads.get(("u", msg.user_id)) if msg.user_id else None
         if lead_id is None and msg.anonymous_id:
             lead_id = leads.get(("a", msg.anonymous_id))
-        raw = {"client_id": source.client_id(msg.message_id), "type": etype, "occurred_at": msg.occurred_at.isoformat(),
+        raw = {"client_id": source.client_id(msg.message_id), "type": etype, "occurred_at": msg.occurred_at,
                "properties": props, "lead_id": lead_id or 0}
         item = parse_item(msg.index, raw, now)
         if item.errors:
@@ -224,7 +224,7 @@ def _attach(team_id: int, lead: Lead, *, anonymous_ids: Iterable[str] = (), user
     if not rows:
         return
     items = [
-        parse_item(i, {"client_id": r.client_id, "type": r.type, "occurred_at": r.occurred_at.isoformat(),
+        parse_item(i, {"client_id": r.client_id, "type": r.type, "occurred_at": r.occurred_at,
                        "properties": r.properties, "lead_id": lead.pk}, now)
         for i, r in enumerate(rows)
     ]

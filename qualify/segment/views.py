@@ -92,7 +92,7 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
             return _error(400, "invalid_request", "A batch body has a `batch` list of messages.")
         shared = {k: body[k] for k in ("context", "integrations") if isinstance(body.get(k), dict)}
         # Batch-level context and integrations apply to every message that has none of its own.
-        raws = [{**shared, **m} if isinstance(m, dict) else m for m in batch]
+        raws = [{**shared, **m} if isinstance(m, dict) else m for m in batch] if shared else batch
         messages = [tracking.parse(i, m, now, nul_possible=nul_possible) for i, m in enumerate(raws)]
         if len(raw) > MAX_MESSAGE_BYTES:  # only then can one message be over the limit
             for msg, m in zip(messages, batch):
