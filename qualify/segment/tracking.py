@@ -98,7 +98,8 @@ def parse(index: int, raw: Any, now: datetime.datetime, kind: str | None = None,
         msg.type = kind if isinstance(kind, str) else ""
         if msg.type not in TYPES:
             raise Rejected(f"Unknown type; one of: {', '.join(sorted(TYPES))}.")
-        msg.message_id = _id(raw, "messageId", 90) or f"qualify-{uuid.uuid4()}"
+        # Source.client_id hashes an id too long for Event.client_id.
+        msg.message_id = _id(raw, "messageId", 200) or f"qualify-{uuid.uuid4()}"
         msg.user_id = _id(raw, "userId", 100)
         msg.anonymous_id = _id(raw, "anonymousId", 200)
         if msg.type == "alias":
@@ -260,7 +261,8 @@ def _find_lead(team_id: int, msg: Message, email: str = "") -> Lead | None:
         if found:
             return Lead.objects.get(pk=found)
     if email:
-        return Lead.objects.filter(team_id=team_id, email__iexact=email).order_by("pk").first()
+        # Exact match on the lower-cased email, as POST /api/events/ matches it: the lead_email index.
+        return Lead.objects.filter(team_id=team_id, email=email).order_by("pk").first()
     return None
 
 

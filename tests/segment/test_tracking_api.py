@@ -57,6 +57,12 @@ def test_identify_creates_the_lead_and_its_account_and_track_becomes_an_event(
     post(api, "/v1/identify", {**identify(title="CRO"), "writeKey": north_source.key})
     lead.refresh_from_db()
     assert lead.title == "CRO" and Lead.objects.filter(external_id="u-1").count() == 1
+    # Without a userId the email finds the lead; a long messageId still dedupes (hashed into the client id).
+    long_id = "m" * 150
+    for _ in range(2):
+        post(api, "/v1/batch", {"batch": [{**identify(), "userId": None, "anonymousId": "anon-1"},
+                                          track(long_id, user_id=None, anonymousId="anon-1")]}, north_source.key)
+    assert Lead.objects.count() == 1 and Event.objects.filter(lead=lead).count() == 2
 
 
 def test_an_engagement_rule_matches_a_track_by_its_event_name():
