@@ -13,7 +13,11 @@ Each request carries one probe event; a monitor polls the probe leads' `score_wa
 50 ms and records when it covers the probe's event id: that is "the score is updated".
 Targets: ≥ 5,000 events/s sustained, p95 delay < 5 s, read together with `--rate N`, which paces
 the clients to offer N events/s in all (back to back, the clients outrun the scorer and the delay
-only grows with the duration). The WAL written per event
+only grows with the duration). `--segment` posts the same events as Segment `track` and `page`
+calls to `/v1/batch` instead (write-key auth, each lead named by an anonymous id linked to it
+before the clock starts, probes found by their messageId): the same ingestion behind another door.
+Types other than page views arrive as `track` events, which the default model does not score, so
+the scorer's share of the work is smaller than with --segment off. The WAL written per event
 (pg_stat_wal, whole server) and the server's checkpoint settings are printed: a write-heavy figure
 depends on them as much as on the code.
 """
@@ -42,6 +46,7 @@ DESCRIPTION = "Event ingestion via POST /api/events/ (gunicorn + Celery on Redis
 ROOT = Path(__file__).resolve().parent.parent
 PORT_RANGE = (8100, 8900)
 PORT = 0  # chosen at run time
+SEGMENT_SOURCE = 0  # --segment: the source posted to (its id prefixes the events' client ids)
 BATCH = 1000
 TARGET_RATE = 5000
 # Back to back, bodies for this many events per second are built ahead (more are built on the fly).
@@ -55,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--web-workers", type=int, default=1, help="scoring_ingest: gunicorn workers")
     parser.add_argument("--celery-concurrency", type=int, default=2, help="scoring_ingest: Celery worker processes")
     parser.add_argument("--rate", type=float, default=0, help="scoring_ingest: events/s offered in all (0: back to back)")
+    parser.add_argument("--segment", action="store_true", help="scoring_ingest: post Segment batches to /v1/batch")
 
 
 def _env(broker: str, prefix: str) -> dict[str, str]:
@@ -131,7 +137,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         t0 = time.perf_counter()
         c.execute("VACUUM (ANALYZE) leads_lead, leads_event")
         print(f"vacuumed leads and events in {time.perf_counter() - t0:.1f} s")
-    token = _token()
+    token = _segment_setup(lo, hi) if args.segment else _token()
     global PORT
     PORT = _free_port()
     broker, prefix = common.broker_url(), common.broker_key_prefix(NAME)
@@ -169,6 +175,46 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"deleted this run's {common.delete_broker_keys(broker, prefix)} broker keys ({prefix}*)")
 
 
+def _segment_setup(lo: int, hi: int) -> str:
+    """A source per team and an anonymous id per lead ("bench-<id>", linked as identify would
+    link it): data set preparation, one statement. Returns the write key of an all-teams
+    stand-in: the first team's source, whose team is then given every lead's anonymous id."""
+    from accounts.models import Team
+    from qualify.segment.models import Source
+
+    team = Team.objects.order_by("pk").first()
+    source = Source.objects.filter(name="bench", team=team).first() or Source(name="bench", team=team)
+    key = source.issue_key()
+    source.save()
+    with connection.cursor() as c:
+        # The bench posts for random leads of both teams; Segment sources are per team, so this
+        # source's team gets anonymous ids for every lead (the lookup and the insert cost the same).
+        c.execute(
+            """INSERT INTO segment_anonymousid (team_id, anonymous_id, user_id, lead_id, linked_at)
+               SELECT %s, 'bench-' || id, '', id, now() FROM leads_lead WHERE id BETWEEN %s AND %s
+               ON CONFLICT (team_id, anonymous_id) DO NOTHING""",
+            [team.pk, lo, hi],
+        )
+    global SEGMENT_SOURCE
+    SEGMENT_SOURCE = source.pk
+    return key
+
+
+def _segment_body(items: list[dict[str, Any]], key: str) -> bytes:
+    """The same events as Segment messages: page views as `page` (the rules would set the
+    category; the bench passes it as a property), the rest as `track` named by the type."""
+    batch = []
+    for it in items:
+        msg = {"messageId": it["client_id"], "anonymousId": f"bench-{it['lead_id']}", "timestamp": it["occurred_at"],
+               "properties": it["properties"]}
+        if it["type"] == "page_view":
+            msg.update(type="page", name="Page")
+        else:
+            msg.update(type="track", event=it["type"])
+        batch.append(msg)
+    return json.dumps({"batch": batch, "writeKey": key}).encode()
+
+
 def _wal() -> tuple[int, int, int]:
     """WAL bytes and full-page images written by the whole server so far, and MQLs made (each
     promotion is a stage change, routing and an SLA clock: a cost of its own)."""
@@ -190,6 +236,7 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
     probes: dict[int, tuple[int, float]] = {}  # event id → (lead id, response time)
     errors: list[str] = []
     counter = [0]
+    unresolved: list[tuple[str, float]] = []  # --segment: (messageId, response time) of each probe
 
     def body() -> bytes:
         items = []
@@ -202,6 +249,8 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
             at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - rnd.randrange(0, 3 * 86400)))
             items.append({"client_id": f"bench-{run_tag}-{base + i}", "type": etype, "occurred_at": at,
                           "lead_id": rnd.randint(lo, hi), "properties": props})
+        if args.segment:
+            return _segment_body(items, token)
         return json.dumps(items).encode()
 
     # With --rate, each client sends one batch every `interval` seconds (catching up if late).
@@ -217,7 +266,10 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
 
     def client() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
-        headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
+        headers = {"Content-Type": "application/json"}
+        if not args.segment:
+            headers["Authorization"] = f"Token {token}"
+        path = "/v1/batch" if args.segment else "/api/events/"
         due = time.monotonic() + rnd.random() * interval
         while time.monotonic() < stop:
             if interval:
@@ -230,7 +282,7 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
                 data = bodies.pop() if bodies else None
             data = data or body()
             t0 = time.monotonic()
-            conn.request("POST", "/api/events/", data, headers)
+            conn.request("POST", path, data, headers)
             resp = conn.getresponse()
             raw = resp.read()
             t1 = time.monotonic()
@@ -238,6 +290,16 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
                 errors.append(f"{resp.status}: {raw[:200]!r}")
                 continue
             result = json.loads(raw)
+            if args.segment:
+                # Segment answers only success: the monitor finds the probe's event by messageId.
+                # The first message is the probe; its id is read off the bytes (no decode on this
+                # core the server shares).
+                start = data.index(b'"messageId": "') + 14
+                with lock:
+                    created[0] += BATCH  # 200: every message accepted (this run's ids are new)
+                    latencies.append(t1 - t0)
+                    unresolved.append((data[start:data.index(b'"', start)].decode(), t1))
+                continue
             first = result["results"][0]
             with lock:
                 created[0] += result["created"]
@@ -255,6 +317,18 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
         url = common.with_db_name(common.database_url(), DB_NAME)
         with psycopg.connect(url, autocommit=True) as conn:
             while monitoring[0]:
+                if unresolved:
+                    with lock:
+                        batch, unresolved[:] = list(unresolved), []
+                    for message_id, t_resp in batch:
+                        # By the unique (team_id, client_id) index; the team is the lead's.
+                        row = conn.execute(
+                            "SELECT e.id, e.lead_id FROM leads_event e WHERE e.team_id IN (SELECT id FROM accounts_team) "
+                            "AND e.client_id = %s", [f"seg:{SEGMENT_SOURCE}:{message_id}"],
+                        ).fetchone()
+                        if row:
+                            with lock:
+                                probes[row[0]] = (row[1], t_resp)
                 with lock:
                     pending = {eid: v for eid, v in probes.items() if eid not in done_probes}
                 if pending:
@@ -295,14 +369,14 @@ def _load(args, token: str, lo: int, hi: int, ds, unscored: int) -> dict[str, An
         "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "port": PORT,
         "events_created": created[0], "requests": len(latencies), "errors": len(errors), "probes": len(probes),
         "probes_scored": len(done_probes), "all_scored_after_s": round(drained, 1), "unscored_leads_before": unscored,
-        "offered_events_per_s": args.rate or "back to back",
+        "offered_events_per_s": args.rate or "back to back", "door": "/v1/batch" if args.segment else "/api/events/",
         "wal_bytes_per_event": round(wal_bytes / max(created[0], 1)),
         "wal_full_page_images_per_event": round(wal_fpi / max(created[0], 1), 2),
         "mqls_made": mqls,
     })
     if latencies:
         result["cases"].append(common.Case(
-            name=f"POST /api/events/ ({BATCH} events)", median_ms=round(common.median(latencies) * 1000, 1),
+            name=f"POST {'/v1/batch' if args.segment else '/api/events/'} ({BATCH} events)", median_ms=round(common.median(latencies) * 1000, 1),
             p95_ms=round(common.percentile(latencies, 95) * 1000, 1), min_ms=round(min(latencies) * 1000, 1),
             max_ms=round(max(latencies) * 1000, 1), reps=len(latencies), queries=0,
         ).as_dict())

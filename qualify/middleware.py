@@ -3,7 +3,9 @@
 - NUL characters: PostgreSQL text cannot store them, so one in a form field or a JSON body used to
   end as a 500 deep inside a write (handoff accept, review verdict, reassign, the API). Refused
   here with a 400 that names the problem; uploaded files are not inspected (the CSV importer
-  judges its own files).
+  judges its own files), nor are the batch endpoints, which judge each item alone so that one bad
+  item never sinks the others (`POST /api/events/`, the Segment-compatible `/v1/`, whose bodies
+  may also be gzip).
 - Bodies over DATA_UPLOAD_MAX_MEMORY_SIZE: Django answered an HTML 400 with no message; the API
   now answers a JSON 413 that states the limit, and pages a sentence in the app's layout.
 
@@ -20,6 +22,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 NUL_MESSAGE = "The request contains a NUL character (\\u0000), which no field can store. Remove it and send it again."
+
+
+# Paths whose views refuse NUL item by item (qualify/scoring/ingest.py, qualify/segment).
+PER_ITEM_PATHS = ("/api/events/", "/v1/")
 
 
 def _api(request: HttpRequest) -> bool:
@@ -51,7 +57,7 @@ class InputGuardMiddleware:
                            f"The request body is {length:,} bytes; the limit is {limit:,} bytes.")
         if _has_nul(request.GET):
             return _refuse(request, 400, "Bad input", NUL_MESSAGE)
-        if request.method in ("POST", "PUT", "PATCH"):
+        if request.method in ("POST", "PUT", "PATCH") and not request.path.startswith(PER_ITEM_PATHS):
             if "json" in request.content_type:
                 body = request.body
                 if b"\x00" in body or b"\\u0000" in body:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "qualify.analytics",
     "qualify.imports",
     "qualify.webhooks",
+    "qualify.segment",
     "qualify.demo",
 ]
 

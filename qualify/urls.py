@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("qualify.api.urls")),
+    path("", include("qualify.segment.urls")),  # /v1/: the Segment-compatible tracking API
     path("", include("accounts.urls")),
     path("", include("qualify.leads.urls")),
     path("", include("qualify.frameworks.urls")),

@@ -290,6 +290,8 @@ class EventType(models.TextChoices):
     DEMO_REQUEST = "demo_request", "Demo request"
     PRODUCT_USAGE = "product_usage", "Product usage"
     INTENT_SURGE = "intent_surge", "Intent surge"
+    # A Segment `track` call: the event name is properties["event"], which rules match on.
+    TRACK = "track", "Tracked event (Segment)"
 
 
 class Event(models.Model):
@@ -303,6 +305,13 @@ class Event(models.Model):
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField(default=timezone.now)
     client_id = models.CharField(max_length=100, blank=True, default="", help_text="Sender's id; retries dedupe on it.")
+    # The team whose lead received it: the scope of client_id, so one team's ids never swallow
+    # another's events. Set by ingestion from the lead it locks (no extra query); history written
+    # without a client id (demo seed, benchmarks) may leave it empty. No index of its own: the
+    # unique index below leads with it.
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         indexes = [
@@ -311,7 +320,14 @@ class Event(models.Model):
             models.Index(fields=["lead", "id"], name="event_lead_id"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["client_id"], condition=~Q(client_id=""), name="event_client_id_unique"),
+            # Ingestion's ON CONFLICT (team_id, client_id) WHERE client_id <> '' (qualify/scoring/ingest.py).
+            models.UniqueConstraint(
+                fields=["team", "client_id"], condition=~Q(client_id=""), name="event_team_client_id_unique"
+            ),
+            # A NULL team would put the event outside the unique key above: retries would count twice.
+            models.CheckConstraint(
+                condition=Q(client_id="") | Q(team__isnull=False), name="event_client_id_has_team"
+            ),
         ]
         triggers = [
             pgtrigger.Protect(name="event_append_only", operation=pgtrigger.Update),

@@ -3,11 +3,16 @@
 A batch of up to 1,000 items is validated item by item; bad items get their own errors and the
 good ones still land. Each item names its lead by id, external id or email (optionally narrowed by
 the account's domain) among the leads the poster can see, so another team's lead is "not found".
-Each carries a client id: the partial unique constraint on Event.client_id plus ON CONFLICT DO
-NOTHING make a retried request a no-op for the items that already landed.
+Each carries a client id, unique within the lead's team: the partial unique constraint on
+Event (team, client_id) plus ON CONFLICT DO NOTHING make a retried request a no-op for the items
+that already landed, while another team's ids never collide with this team's.
 
-Cost for a full batch: 3 lookup queries, 1 lock, 1 INSERT … SELECT FROM unnest(…) RETURNING, and
-one Celery message for the scoring of all the leads it touched.
+`ingest_events` is the REST door; the Segment-compatible API (qualify/segment) builds the same
+items with `parse_item` and stores them with `store_items`, so both share validation, locking,
+the insert and the scoring they queue.
+
+Cost for a full batch: 3 lookup queries, 1 lock (which also reads each lead's team), 1 INSERT …
+SELECT FROM unnest(…) RETURNING, and one Celery message for the scoring of all the leads it touched.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ MAX_BATCH = 1000
 MAX_PROPERTIES_BYTES = 4096
 FUTURE_SKEW = datetime.timedelta(minutes=5)
 EVENT_TYPES = frozenset(EventType.values)
+MAX_ID = 2**63 - 1  # bigint: a larger lead id can name no lead, and PostgreSQL would refuse it
 
 
 class BatchError(ValueError):
@@ -69,25 +75,58 @@ class Item:
         return out
 
 
-def _parse(index: int, raw: Any, now: datetime.datetime) -> Item:
+def has_nul(value: Any) -> bool:
+    """PostgreSQL text and jsonb cannot store U+0000; one in any string is that item's error."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def _text(item: Item, raw: dict[str, Any], key: str) -> str | None:
+    """The string at `key`, or None after recording why it is unusable."""
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        item.fail(key, "Must be a string.")
+        return None
+    if "\x00" in value:
+        item.fail(key, "Contains a NUL character (\\u0000), which cannot be stored.")
+        return None
+    return value
+
+
+def parse_item(index: int, raw: Any, now: datetime.datetime) -> Item:
+    """Validate one item alone: whatever its shape, the result is an Item, with errors or without.
+    Nothing here raises for bad input, so one item never sinks its batch."""
     item = Item(index)
     if not isinstance(raw, dict):
         item.fail("non_field_errors", "Each event must be an object.")
         return item
-    client_id = raw.get("client_id")
-    if not isinstance(client_id, str) or not client_id.strip():
-        item.fail("client_id", "A client id is required, so retries never count twice.")
-    elif len(client_id) > 100:
-        item.fail("client_id", "At most 100 characters.")
-    else:
-        item.client_id = client_id.strip()
+    client_id = _text(item, raw, "client_id")
+    if client_id is not None:
+        if not client_id.strip():
+            item.fail("client_id", "A client id is required, so retries never count twice.")
+        elif len(client_id) > 100:
+            item.fail("client_id", "At most 100 characters.")
+        else:
+            item.client_id = client_id.strip()
     etype = raw.get("type")
-    if etype not in EVENT_TYPES:
-        item.fail("type", f"Unknown event type {etype!r}; one of: {', '.join(sorted(EVENT_TYPES))}.")
-    else:
+    if isinstance(etype, str) and etype in EVENT_TYPES:
         item.type = etype
+    else:
+        shown = repr(etype[:40]) if isinstance(etype, str) else f"a {type(etype).__name__}"
+        item.fail("type", f"Unknown event type {shown}; one of: {', '.join(sorted(EVENT_TYPES))}.")
     occurred = raw.get("occurred_at")
-    moment = parse_datetime(occurred) if isinstance(occurred, str) else None
+    try:
+        # A datetime comes only from code (the Segment door has parsed it already), never from JSON.
+        moment = occurred if isinstance(occurred, datetime.datetime) else parse_datetime(occurred) if isinstance(occurred, str) else None
+    except ValueError:  # well formed but impossible, e.g. month 13
+        moment = None
     if moment is None:
         item.fail("occurred_at", "An ISO 8601 date-time is required.")
     else:
@@ -102,23 +141,35 @@ def _parse(index: int, raw: Any, now: datetime.datetime) -> Item:
         props = {}
     if not isinstance(props, dict):
         item.fail("properties", "Properties must be an object.")
-    elif len(encoded := json.dumps(props)) > MAX_PROPERTIES_BYTES:
-        item.fail("properties", f"At most {MAX_PROPERTIES_BYTES} bytes of properties.")
     else:
-        item.properties_json = encoded
+        try:
+            # allow_nan=False: JSON has no NaN or Infinity (1e999 parses as inf) and jsonb refuses them.
+            encoded = json.dumps(props, allow_nan=False)
+        except ValueError:
+            item.fail("properties", "Numbers must be finite.")
+        else:
+            if len(encoded) > MAX_PROPERTIES_BYTES:
+                item.fail("properties", f"At most {MAX_PROPERTIES_BYTES} bytes of properties.")
+            elif "\\u0000" in encoded and has_nul(props):  # the cheap test first: it is rare
+                item.fail("properties", "Contains a NUL character (\\u0000), which cannot be stored.")
+            else:
+                item.properties_json = encoded
     lead = raw.get("lead_id", raw.get("lead"))
     if lead is not None:
-        if isinstance(lead, bool) or not isinstance(lead, (int, str)) or not str(lead).isdigit():
+        # ASCII digits only: "²".isdigit() is true and int("²") raises.
+        digits = str(lead) if isinstance(lead, int) and not isinstance(lead, bool) else lead
+        if not isinstance(digits, str) or not digits.isascii() or not digits.isdigit() or len(digits) > 19 \
+                or int(digits) > MAX_ID:
             item.fail("lead_id", "A lead id is a positive integer.")
         else:
-            item.lead_id = int(lead)
+            item.lead_id = int(digits)
     for key, attr in (("external_id", "external_id"), ("email", "email"), ("account_domain", "domain")):
-        value = raw.get(key)
-        if value is not None and not isinstance(value, str):
-            item.fail(key, "Must be a string.")
-        elif value:
+        value = _text(item, raw, key)
+        if value:
             setattr(item, attr, value.strip() if attr == "external_id" else value.strip().lower())
-    if item.lead_id is None and not item.external_id and not item.email:
+    if item.lead_id is None and not item.external_id and not item.email and not item.errors.keys() & {
+        "lead_id", "external_id", "email"
+    }:
         item.fail("lead", "Identify the lead by lead_id, external_id or email.")
     return item
 
@@ -169,53 +220,9 @@ def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = N
     if len(payload) > MAX_BATCH:
         raise BatchError(f"At most {MAX_BATCH} events per request; this one has {len(payload)}.")
     now = now or timezone.now()
-    items = [_parse(i, raw, now) for i, raw in enumerate(payload)]
+    items = [parse_item(i, raw, now) for i, raw in enumerate(payload)]
     _resolve(user, items)
-    seen: set[str] = set()
-    good: list[Item] = []
-    for item in items:
-        if item.errors:
-            item.status = "error"
-        elif item.client_id in seen:
-            item.status = "duplicate"  # the same id twice in one request counts once
-        else:
-            seen.add(item.client_id)
-            good.append(item)
-    touched: list[int] = []
-    if good:
-        lead_ids = sorted({i.lead_id for i in good})
-        with transaction.atomic():  # connects, so connection.connection is there
-            # Server-side parameters, arrays in binary: Django's default client-side binding would
-            # quote a thousand JSON strings into the SQL text, a third of this function's time.
-            with psycopg.Cursor(connection.connection) as cur:
-                # FOR SHARE before the INSERT allocates ids: see qualify/scoring/scores.py, "Locking protocol".
-                cur.execute("SELECT id FROM leads_lead WHERE id = ANY(%b::bigint[]) ORDER BY id FOR SHARE", [lead_ids])
-                good.sort(key=lambda i: (i.lead_id, i.index))
-                cur.execute(
-                    """INSERT INTO leads_event (lead_id, type, properties, occurred_at, received_at, client_id)
-                       SELECT v.lead_id, v.type, v.props::jsonb, v.occurred_at, %b, v.client_id
-                       FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::timestamptz[], %b::text[])
-                            AS v(lead_id, type, props, occurred_at, client_id)
-                       ON CONFLICT (client_id) WHERE client_id <> '' DO NOTHING
-                       RETURNING id, client_id, lead_id""",
-                    [
-                        now,
-                        [i.lead_id for i in good],
-                        [i.type for i in good],
-                        [i.properties_json for i in good],
-                        [i.occurred_at for i in good],
-                        [i.client_id for i in good],
-                    ],
-                )
-                created = {client_id: (pk, lead_id) for pk, client_id, lead_id in cur.fetchall()}
-            touched = sorted({lead_id for _, lead_id in created.values()})
-            if touched:
-                transaction.on_commit(lambda: _enqueue(touched))
-        for item in good:
-            if item.client_id in created:
-                item.status, item.event_id = "created", created[item.client_id][0]
-            else:
-                item.status = "duplicate"
+    store_items(items, now=now)
     counts = {"created": 0, "duplicate": 0, "error": 0}
     for item in items:
         counts[item.status] += 1
@@ -225,6 +232,69 @@ def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = N
         "errors": counts["error"],
         "results": [item.result() for item in items],
     }
+
+
+def store_items(items: list[Item], *, now: datetime.datetime) -> None:
+    """Insert the items without errors (their lead_id resolved) in one statement, and set every
+    item's status: created, duplicate (its client id is already stored for the lead's team, or
+    came earlier in this batch) or error. Queues the scoring of the touched leads after commit.
+    The caller has checked that the leads are the sender's to write."""
+    for item in items:
+        if item.errors:
+            item.status = "error"
+    good = [i for i in items if not i.errors]
+    if not good:
+        return
+    lead_ids = sorted({i.lead_id for i in good})
+    with transaction.atomic():  # connects, so connection.connection is there
+        # Server-side parameters, arrays in binary: Django's default client-side binding would
+        # quote a thousand JSON strings into the SQL text, a third of this function's time.
+        with psycopg.Cursor(connection.connection) as cur:
+            # FOR SHARE before the INSERT allocates ids: see qualify/scoring/scores.py, "Locking protocol".
+            # The same statement reads each lead's team, the scope of its events' client ids.
+            cur.execute(
+                "SELECT id, team_id FROM leads_lead WHERE id = ANY(%b::bigint[]) ORDER BY id FOR SHARE", [lead_ids]
+            )
+            team_of = dict(cur.fetchall())
+            seen: set[tuple[int, str]] = set()
+            kept: list[Item] = []
+            for item in good:
+                if item.lead_id not in team_of:  # deleted since it was resolved
+                    item.fail("lead", "Lead not found.")
+                    item.status = "error"
+                elif (team_of[item.lead_id], item.client_id) in seen:
+                    item.status = "duplicate"  # the same id twice in one request counts once
+                else:
+                    seen.add((team_of[item.lead_id], item.client_id))
+                    kept.append(item)
+            good = sorted(kept, key=lambda i: (i.lead_id, i.index))
+            cur.execute(
+                """INSERT INTO leads_event (lead_id, team_id, type, properties, occurred_at, received_at, client_id)
+                   SELECT v.lead_id, v.team_id, v.type, v.props::jsonb, v.occurred_at, %b, v.client_id
+                   FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::timestamptz[], %b::text[])
+                        AS v(lead_id, team_id, type, props, occurred_at, client_id)
+                   ON CONFLICT (team_id, client_id) WHERE client_id <> '' DO NOTHING
+                   RETURNING id, client_id, lead_id, team_id""",
+                [
+                    now,
+                    [i.lead_id for i in good],
+                    [team_of[i.lead_id] for i in good],
+                    [i.type for i in good],
+                    [i.properties_json for i in good],
+                    [i.occurred_at for i in good],
+                    [i.client_id for i in good],
+                ],
+            )
+            created = {(team, client_id): (pk, lead_id) for pk, client_id, lead_id, team in cur.fetchall()}
+        touched = sorted({lead_id for _, lead_id in created.values()})
+        if touched:
+            transaction.on_commit(lambda: _enqueue(touched))
+    for item in good:
+        hit = created.get((team_of[item.lead_id], item.client_id))
+        if hit is not None and hit[1] == item.lead_id:
+            item.status, item.event_id = "created", hit[0]
+        else:
+            item.status = "duplicate"
 
 
 def _enqueue(lead_ids: list[int]) -> None:

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_api_token'),
-        ('leads', '0011_account_domain_per_team'),
+        ('leads', '0013_alter_event_type'),
         ('scoring', '0008_snapshot_uses_scoring_value'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

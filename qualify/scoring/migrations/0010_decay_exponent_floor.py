@@ -7,5 +7,5 @@ from qualify.scoring.decay import FUNCTIONS_SQL
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scoring", "0008_snapshot_uses_scoring_value")]
+    dependencies = [("scoring", "0009_alter_rule_event_type")]
     operations = [migrations.RunSQL(FUNCTIONS_SQL, migrations.RunSQL.noop)]

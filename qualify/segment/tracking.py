@@ -1,0 +1,363 @@
+"""Segment messages (identify, group, alias, track, page, screen) as leads, accounts and events.
+
+Leads and accounts change only through qualify.leads.records; events go through the same
+functions as POST /api/events/ (scoring.ingest.parse_item and store_items), so they share its
+validation, its one INSERT per batch, its per-team dedupe and the scoring it queues.
+
+Who a message is about: `userId` is the lead's external id in the source's team; an
+`anonymousId` is looked up in AnonymousId, which identify and alias fill. An event whose sender is
+not a lead yet is kept in PendingEvent and moved into Event when identify or alias links it.
+
+Cost of a batch of events: 1 lookup (anonymous ids and external ids, bound as arrays), the page rules
+when it has pages, then ingestion's lock and INSERT (plus one INSERT for pending events). Identify,
+group and alias are a few queries each, in a transaction each, so one that fails changes nothing
+and the others still apply.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from qualify.errors import DomainError
+from qualify.leads import records
+from qualify.leads.models import Account, EventType, Lead, Source as LeadSource
+from qualify.scoring.ingest import Item, has_nul, parse_item, store_items
+
+from .models import AnonymousId, PageRule, PendingEvent, Source
+
+IDENTITY_TYPES = ("identify", "group", "alias")
+EVENT_TYPES = ("track", "page", "screen")
+TYPES = frozenset(IDENTITY_TYPES + EVENT_TYPES)
+
+
+class Rejected(ValueError):
+    """This message cannot be used; the others of its batch still are."""
+
+
+@dataclass
+class Message:
+    index: int
+    raw: dict[str, Any]
+    type: str
+    message_id: str
+    user_id: str
+    anonymous_id: str
+    occurred_at: datetime.datetime
+    error: str = ""
+
+
+def _id(raw: dict[str, Any], key: str, limit: int) -> str:
+    value = raw.get(key)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise Rejected(f"{key} must be a string.")
+    text = str(value).strip()
+    if len(text) > limit:
+        raise Rejected(f"{key} is longer than {limit} characters.")
+    return text
+
+
+def _moment(raw: dict[str, Any], now: datetime.datetime) -> datetime.datetime:
+    """`timestamp` (or `originalTimestamp`), else now; a device clock ahead of ours is clamped to now."""
+    for key in ("timestamp", "originalTimestamp"):
+        value = raw.get(key)
+        if isinstance(value, str):
+            try:
+                moment = parse_datetime(value)
+            except ValueError:
+                moment = None
+            if moment is None:
+                raise Rejected(f"{key} is not an ISO 8601 date-time.")
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, datetime.UTC)
+            return min(moment, now)
+    return now
+
+
+def parse(index: int, raw: Any, now: datetime.datetime, kind: str | None = None, *, nul_possible: bool = True) -> Message:
+    """One message of a batch (or the body of /v1/<kind>), validated alone. `nul_possible=False`
+    (the body has no \\u0000) skips walking the message for NUL characters."""
+    msg = Message(index, raw if isinstance(raw, dict) else {}, "", "", "", "", now)
+    try:
+        if not isinstance(raw, dict):
+            raise Rejected("Each message must be an object.")
+        if nul_possible and has_nul(raw):
+            raise Rejected("The message contains a NUL character (\\u0000), which cannot be stored.")
+        kind = kind or raw.get("type")
+        msg.type = kind if isinstance(kind, str) else ""
+        if msg.type not in TYPES:
+            raise Rejected(f"Unknown type; one of: {', '.join(sorted(TYPES))}.")
+        # Source.client_id hashes an id too long for Event.client_id.
+        msg.message_id = _id(raw, "messageId", 200) or f"qualify-{uuid.uuid4()}"
+        msg.user_id = _id(raw, "userId", 100)
+        msg.anonymous_id = _id(raw, "anonymousId", 200)
+        if msg.type == "alias":
+            if not msg.user_id or not _id(raw, "previousId", 200):
+                raise Rejected("alias needs userId and previousId.")
+        elif not msg.user_id and not msg.anonymous_id:
+            raise Rejected("Every message needs a userId or an anonymousId.")
+        if msg.type == "track" and not (isinstance(raw.get("event"), str) and raw["event"].strip()):
+            raise Rejected("track needs an event name.")
+        if msg.type == "group" and not _id(raw, "groupId", 200) and not isinstance(raw.get("traits"), dict):
+            raise Rejected("group needs a groupId or traits.")
+        for key in ("properties", "traits", "context"):
+            if raw.get(key) is not None and not isinstance(raw[key], dict):
+                raise Rejected(f"{key} must be an object.")
+        msg.occurred_at = _moment(raw, now)
+    except Rejected as e:
+        msg.error = str(e)
+    return msg
+
+
+def receive(source: Source, messages: list[Message], *, now: datetime.datetime) -> None:
+    """Apply the valid messages of one request; sets `error` on those that could not be applied.
+    Identities first, so a batch that identifies a user and then tracks them needs no second pass."""
+    for msg in messages:
+        if not msg.error and msg.type in IDENTITY_TYPES:
+            try:
+                with transaction.atomic():
+                    {"identify": _identify, "group": _group, "alias": _alias}[msg.type](source, msg, now)
+            except (DomainError, Rejected) as e:
+                msg.error = str(e)
+    _events(source, [m for m in messages if not m.error and m.type in EVENT_TYPES], now)
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+def _page_rules(team_id: int) -> list[PageRule]:
+    return list(PageRule.objects.filter(Q(team_id=team_id) | Q(team__isnull=True)))
+
+
+def _as_event(msg: Message, rules: list[PageRule] | None) -> tuple[str, dict[str, Any]]:
+    """The Qualify event type and properties of a track, page or screen message."""
+    props = dict(msg.raw.get("properties") or {})
+    if msg.type == "track":
+        props["event"] = msg.raw["event"].strip()
+        return EventType.TRACK, props
+    name = msg.raw.get("name") if isinstance(msg.raw.get("name"), str) else ""
+    path = props.get("path") if isinstance(props.get("path"), str) else ""
+    if msg.type == "page":
+        props.setdefault("name", name)
+    else:
+        props["screen"] = name
+    category = next((r.category for r in rules or () if r.matches(name, path)), "")
+    if category:
+        props["page_category"] = category
+    return EventType.PAGE_VIEW, props
+
+
+def _events(source: Source, msgs: list[Message], now: datetime.datetime) -> None:
+    if not msgs:
+        return
+    team_id = source.team_id
+    leads = _leads_for(team_id, {m.user_id for m in msgs if m.user_id}, {m.anonymous_id for m in msgs if m.anonymous_id})
+    rules = _page_rules(team_id) if any(m.type != "track" for m in msgs) else None
+    items: list[tuple[Message, Item]] = []
+    pending: list[PendingEvent] = []
+    for msg in msgs:
+        etype, props = _as_event(msg, rules)
+        lead_id = leads.get(("u", msg.user_id)) if msg.user_id else None
+        if lead_id is None and msg.anonymous_id:
+            lead_id = leads.get(("a", msg.anonymous_id))
+        raw = {"client_id": source.client_id(msg.message_id), "type": etype, "occurred_at": msg.occurred_at,
+               "properties": props, "lead_id": lead_id or 0}
+        item = parse_item(msg.index, raw, now)
+        if item.errors:
+            msg.error = "; ".join(f"{k}: {' '.join(v)}" for k, v in item.errors.items())
+        elif lead_id is None:
+            pending.append(PendingEvent(team_id=team_id, anonymous_id=msg.anonymous_id, user_id=msg.user_id,
+                                        client_id=item.client_id, type=etype, properties=props,
+                                        occurred_at=item.occurred_at, received_at=now))
+        else:
+            items.append((msg, item))
+    if pending:
+        PendingEvent.objects.bulk_create(pending, ignore_conflicts=True)  # a retry of a pending message
+    store_items([item for _, item in items], now=now)
+    for msg, item in items:
+        if item.status == "error":
+            msg.error = "; ".join(f"{k}: {' '.join(v)}" for k, v in item.errors.items())
+
+
+def _leads_for(team_id: int, user_ids: set[str], anonymous_ids: set[str]) -> dict[tuple[str, str], int]:
+    """("u", userId) and ("a", anonymousId) → lead id, for the leads known in the team. One
+    statement, its ids bound as two arrays: Django's `__in` would put a thousand parameters into
+    the SQL text, a quarter of a batch's time."""
+    if not user_ids and not anonymous_ids:
+        return {}
+    with transaction.atomic():  # connects, so connection.connection is there
+        with psycopg.Cursor(connection.connection) as cur:
+            cur.execute(
+                """SELECT 'a', a.anonymous_id, coalesce(a.lead_id, l.id)
+                   FROM segment_anonymousid a
+                   LEFT JOIN leads_lead l ON a.lead_id IS NULL AND l.team_id = a.team_id
+                        AND l.external_id = a.user_id AND l.external_id <> ''
+                   WHERE a.team_id = %b AND a.anonymous_id = ANY(%b::text[])
+                   UNION ALL
+                   SELECT 'u', external_id, id FROM leads_lead
+                   WHERE team_id = %b AND external_id = ANY(%b::text[]) AND external_id <> ''""",
+                [team_id, list(anonymous_ids), team_id, list(user_ids)],
+            )
+            return {(kind, key): lead_id for kind, key, lead_id in cur.fetchall() if lead_id is not None}
+
+
+def _attach(team_id: int, lead: Lead, *, anonymous_ids: Iterable[str] = (), user_ids: Iterable[str] = (),
+            now: datetime.datetime) -> None:
+    """Move the pending events of these ids onto `lead`, through the same ingestion."""
+    anonymous_ids, user_ids = [a for a in anonymous_ids if a], [u for u in user_ids if u]
+    if not anonymous_ids and not user_ids:
+        return
+    rows = list(
+        PendingEvent.objects.select_for_update()
+        .filter(Q(anonymous_id__in=anonymous_ids) | Q(user_id__in=user_ids), team_id=team_id)
+    )
+    if not rows:
+        return
+    items = [
+        parse_item(i, {"client_id": r.client_id, "type": r.type, "occurred_at": r.occurred_at,
+                       "properties": r.properties, "lead_id": lead.pk}, now)
+        for i, r in enumerate(rows)
+    ]
+    store_items(items, now=now)
+    PendingEvent.objects.filter(pk__in=[r.pk for r in rows]).delete()
+
+
+# --- identities -------------------------------------------------------------------------------
+
+
+def _traits(msg: Message) -> dict[str, Any]:
+    traits = msg.raw.get("traits")
+    if not isinstance(traits, dict):
+        traits = (msg.raw.get("context") or {}).get("traits")
+    return traits if isinstance(traits, dict) else {}
+
+
+def _text(traits: dict[str, Any], *keys: str, limit: int = 200) -> str:
+    for key in keys:
+        value = traits.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()[:limit]
+    return ""
+
+
+def _find_lead(team_id: int, msg: Message, email: str = "") -> Lead | None:
+    if msg.user_id:
+        lead = Lead.objects.filter(team_id=team_id, external_id=msg.user_id).first()
+        if lead:
+            return lead
+    if msg.anonymous_id:
+        found = _leads_for(team_id, set(), {msg.anonymous_id}).get(("a", msg.anonymous_id))
+        if found:
+            return Lead.objects.get(pk=found)
+    if email:
+        # Exact match on the lower-cased email, as POST /api/events/ matches it: the lead_email index.
+        return Lead.objects.filter(team_id=team_id, email=email).order_by("pk").first()
+    return None
+
+
+def _domain(value: str) -> str:
+    value = value.strip().lower()
+    for prefix in ("https://", "http://"):
+        value = value.removeprefix(prefix)
+    return value.split("/")[0].removeprefix("www.")[:200]
+
+
+def _account(source: Source, traits: dict[str, Any], email: str = "") -> Account:
+    """The team's account for these company traits (by domain, else by name), created if new and
+    updated with what the traits say."""
+    domain = _domain(_text(traits, "domain", "website"))
+    if not domain and email and "@" in email:
+        domain = _domain(email.rsplit("@", 1)[1])
+    name = _text(traits, "name", "company") or domain or "Unknown company"
+    values: dict[str, Any] = {"name": name}
+    if industry := _text(traits, "industry", limit=100):
+        values["industry"] = industry
+    employees = traits.get("employees", traits.get("employee_count"))
+    if isinstance(employees, int) and not isinstance(employees, bool) and 0 <= employees < 2**31:
+        values["employee_count"] = employees
+    lookup = {"domain": domain} if domain else {"domain": "", "name": name}
+    account = Account.objects.select_for_update().filter(team_id=source.team_id, **lookup).order_by("pk").first()
+    if account is None:
+        return records.create_account(by=None, team_id=source.team_id, domain=domain, **values)
+    if not _text(traits, "name", "company"):
+        values.pop("name")  # a domain-only call never renames the account
+    records.edit_account(account, by=None, **values)
+    return account
+
+
+def _identify(source: Source, msg: Message, now: datetime.datetime) -> None:
+    traits = _traits(msg)
+    email = _text(traits, "email", limit=254).lower()
+    first, last = _text(traits, "firstName", "first_name", limit=100), _text(traits, "lastName", "last_name", limit=100)
+    if not first and (name := _text(traits, "name")):
+        first, _, last = name.partition(" ")
+        first, last = first[:100], last.strip()[:100]
+    values: dict[str, Any] = {k: v for k, v in {
+        "first_name": first, "last_name": last, "email": email,
+        "title": _text(traits, "title"), "phone": _text(traits, "phone", limit=40),
+    }.items() if v}
+    lead = _find_lead(source.team_id, msg, email)
+    if lead is None:
+        company = traits.get("company")
+        account = _account(source, company if isinstance(company, dict) else {"name": _text(traits, "company")}, email)
+        values.setdefault("first_name", email.split("@")[0][:100] if email else "Unknown")
+        lead = records.create_lead(by=None, team_id=source.team_id, account=account, source=LeadSource.INBOUND,
+                                   external_id=msg.user_id, **values)
+    else:
+        if msg.user_id and not lead.external_id:
+            values["external_id"] = msg.user_id
+        records.edit_lead(lead, by=None, **values)
+    _link(source, msg.anonymous_id, msg.user_id, lead, now)
+
+
+def _link(source: Source, anonymous_id: str, user_id: str, lead: Lead, now: datetime.datetime) -> None:
+    """Link the ids to `lead` (with any anonymous id an earlier alias gave this user) and attach
+    their pending events."""
+    user_id = user_id or lead.external_id
+    anonymous_ids = [anonymous_id]
+    if anonymous_id:
+        AnonymousId.objects.update_or_create(
+            team_id=source.team_id, anonymous_id=anonymous_id,
+            defaults={"user_id": user_id, "lead": lead, "linked_at": now},
+        )
+    if user_id:
+        waiting = AnonymousId.objects.filter(team_id=source.team_id, user_id=user_id, lead__isnull=True)
+        anonymous_ids += list(waiting.values_list("anonymous_id", flat=True))
+        waiting.update(lead=lead, linked_at=now)
+    _attach(source.team_id, lead, anonymous_ids=anonymous_ids, user_ids=[user_id], now=now)
+
+
+def _group(source: Source, msg: Message, now: datetime.datetime) -> None:
+    traits = dict(_traits(msg))
+    if not _text(traits, "name", "company", "domain", "website"):
+        traits["name"] = _id(msg.raw, "groupId", 200)
+    account = _account(source, traits)
+    lead = _find_lead(source.team_id, msg)
+    if lead is not None and lead.account_id != account.pk:
+        records.edit_lead(lead, by=None, account=account)
+
+
+def _alias(source: Source, msg: Message, now: datetime.datetime) -> None:
+    previous = _id(msg.raw, "previousId", 200)
+    lead = _find_lead(source.team_id, msg)
+    if lead is None:
+        lead = _find_lead(source.team_id, Message(msg.index, {}, "", "", previous[:100], previous, now))
+        if lead is not None and not lead.external_id:
+            records.edit_lead(lead, by=None, external_id=msg.user_id)
+    if lead is None:
+        # Neither id is a lead yet: remember the link, so identify(userId) later attaches both.
+        AnonymousId.objects.update_or_create(team_id=source.team_id, anonymous_id=previous,
+                                             defaults={"user_id": msg.user_id, "lead": None, "linked_at": now})
+        return
+    _link(source, previous, msg.user_id, lead, now)

@@ -1,0 +1,108 @@
+"""/v1/batch, /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group and /v1/alias in Segment's
+HTTP Tracking API format, so a Segment or RudderStack source can point at Qualify.
+
+Authentication as Segment's: the source's write key as the HTTP Basic user name (empty password)
+or as `writeKey` in the body; no session, no CSRF. Bodies may be gzip. Limits as Segment's: 32 KB
+a message (and a single call), 500 KB a batch, both measured uncompressed. Answers are JSON:
+`{"success": true}`, or `{"success": false, "code": ..., "message": ...}` with a 400 (body,
+size or message errors) or 401 (write key); when some messages of a batch are refused the others
+are still applied and `errors` lists the refused ones by index.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import tracking
+from .models import Source, hash_key
+
+MAX_MESSAGE_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
+    return JsonResponse({"success": False, "code": code, "message": message, **extra}, status=status)
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _body(request: HttpRequest, limit: int) -> bytes:
+    """The uncompressed body, refused past `limit` bytes without inflating more than that."""
+    raw = request.body
+    if request.headers.get("Content-Encoding", "").strip().lower() == "gzip":
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        raw = inflater.decompress(raw, limit + 1)  # a gzip bomb stops here
+        if len(raw) > limit or inflater.unconsumed_tail:
+            raise _TooLarge
+        if not inflater.eof:
+            raise zlib.error("truncated gzip body")
+    elif len(raw) > limit:
+        raise _TooLarge
+    return raw
+
+
+def _write_key(request: HttpRequest, body: dict[str, Any]) -> str:
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            return base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+    key = body.get("writeKey")
+    return key if isinstance(key, str) else ""
+
+
+@csrf_exempt
+@require_POST
+def receive(request: HttpRequest, kind: str) -> JsonResponse:
+    limit = MAX_BATCH_BYTES if kind == "batch" else MAX_MESSAGE_BYTES
+    try:
+        raw = _body(request, limit)
+    except _TooLarge:
+        return _error(400, "payload_too_large", f"The body is over {limit // 1024} KB, the limit for /v1/{kind}.")
+    except zlib.error:
+        return _error(400, "invalid_request", "The body is not valid gzip.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return _error(400, "invalid_json", "The body is not valid JSON.")
+    if not isinstance(body, dict):
+        return _error(400, "invalid_request", "The body must be a JSON object.")
+    key = _write_key(request, body)
+    source = Source.objects.filter(key_hash=hash_key(key), active=True).first() if key else None
+    if source is None:
+        return _error(401, "invalid_write_key", "Missing or unknown write key: send the source's write key as "
+                      "the Basic auth user name or as writeKey.")
+    now = timezone.now()
+    nul_possible = b"\\u0000" in raw  # JSON text can carry NUL only escaped; most bodies skip the walk
+    if kind == "batch":
+        batch = body.get("batch")
+        if not isinstance(batch, list):
+            return _error(400, "invalid_request", "A batch body has a `batch` list of messages.")
+        shared = {k: body[k] for k in ("context", "integrations") if isinstance(body.get(k), dict)}
+        # Batch-level context and integrations apply to every message that has none of its own.
+        raws = [{**shared, **m} if isinstance(m, dict) else m for m in batch] if shared else batch
+        messages = [tracking.parse(i, m, now, nul_possible=nul_possible) for i, m in enumerate(raws)]
+        if len(raw) > MAX_MESSAGE_BYTES:  # only then can one message be over the limit
+            for msg, m in zip(messages, batch):
+                if not msg.error and len(json.dumps(m, separators=(",", ":"))) > MAX_MESSAGE_BYTES:
+                    msg.error = f"The message is over {MAX_MESSAGE_BYTES // 1024} KB."
+    else:
+        messages = [tracking.parse(0, body, now, kind=kind, nul_possible=nul_possible)]
+    tracking.receive(source, messages, now=now)
+    refused = [{"index": m.index, "messageId": m.message_id, "message": m.error} for m in messages if m.error]
+    if refused:
+        return _error(400, "invalid_messages", f"{len(refused)} of {len(messages)} messages were refused; "
+                      "the others were accepted.", errors=refused)
+    return JsonResponse({"success": True})

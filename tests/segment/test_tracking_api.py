@@ -1,0 +1,212 @@
+"""/v1/*: Segment's request format, write keys, limits, mapping and dedupe (Django test client)."""
+
+import base64
+import gzip
+import json
+
+import pytest
+
+from qualify.leads.models import Account, Event, Lead
+from qualify.scoring.engine import RuleSpec
+from qualify.segment.models import PendingEvent, Source
+
+
+def post(client, path, body, key=None, *, encoding=None):
+    data = json.dumps(body).encode()
+    headers = {}
+    if key is not None:
+        headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    if encoding == "gzip":
+        data = gzip.compress(data)
+        headers["HTTP_CONTENT_ENCODING"] = "gzip"
+    return client.post(path, data, content_type="application/json", **headers)
+
+
+def track(message_id, user_id="u-1", event="Report Exported", **kw):
+    return {"type": "track", "messageId": message_id, "userId": user_id, "event": event,
+            "properties": {"format": "csv"}, "timestamp": "2026-01-05T10:00:00Z", **kw}
+
+
+def identify(user_id="u-1", **traits):
+    return {"type": "identify", "messageId": f"id-{user_id}", "userId": user_id,
+            "traits": {"email": "dana@acme.example", "name": "Dana Diaz", "title": "VP Sales",
+                       "company": {"name": "Acme", "domain": "acme.example"}, **traits}}
+
+
+@pytest.fixture
+def api(client):
+    # Session auth and CSRF play no part: a client that enforces CSRF still gets through.
+    from django.test import Client
+
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.mark.django_db
+def test_identify_creates_the_lead_and_its_account_and_track_becomes_an_event(
+    api, north_source, scored, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(api, "/v1/batch", {"batch": [identify(), track("t-1")]}, north_source.key).json() == {"success": True}
+    lead = Lead.objects.get(team=north_source.team, external_id="u-1")
+    assert (lead.first_name, lead.last_name, lead.email, lead.title) == ("Dana", "Diaz", "dana@acme.example", "VP Sales")
+    assert (lead.account.name, lead.account.domain) == ("Acme", "acme.example")
+    event = Event.objects.get(lead=lead)
+    assert (event.type, event.properties, event.team_id) == ("track", {"format": "csv", "event": "Report Exported"}, north_source.team_id)
+    assert [lead.pk] in scored  # the same scoring task as POST /api/events/
+    # A later identify edits the same lead (through records.edit_lead).
+    post(api, "/v1/identify", {**identify(title="CRO"), "writeKey": north_source.key})
+    lead.refresh_from_db()
+    assert lead.title == "CRO" and Lead.objects.filter(external_id="u-1").count() == 1
+    # Without a userId the email finds the lead; a long messageId still dedupes (hashed into the client id).
+    long_id = "m" * 150
+    for _ in range(2):
+        post(api, "/v1/batch", {"batch": [{**identify(), "userId": None, "anonymousId": "anon-1"},
+                                          track(long_id, user_id=None, anonymousId="anon-1")]}, north_source.key)
+    assert Lead.objects.count() == 1 and Event.objects.filter(lead=lead).count() == 2
+
+
+def test_an_engagement_rule_matches_a_track_by_its_event_name():
+    rule = RuleSpec(key=1, group=1, label="Exported", points=5, event_type="track", prop="event", value="Report Exported")
+    assert rule.catches("track", {"event": "Report Exported"})
+    assert not rule.catches("track", {"event": "Signed Up"})
+
+
+@pytest.mark.django_db
+def test_the_write_key_may_be_in_the_body_and_a_wrong_key_is_a_401(api, north_source):
+    assert post(api, "/v1/identify", {**identify(), "writeKey": north_source.key}).status_code == 200
+    wrong = post(api, "/v1/batch", {"batch": [track("w-1")]}, "qk_not-a-key")
+    assert wrong.status_code == 401
+    assert wrong.json()["success"] is False and wrong.json()["code"] == "invalid_write_key"
+    assert post(api, "/v1/batch", {"batch": [track("w-2")]}).status_code == 401
+    north_source.active = False
+    north_source.save()
+    assert post(api, "/v1/batch", {"batch": [track("w-3")]}, north_source.key).status_code == 401
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_key_is_stored_hashed_and_rotation_retires_the_old_one(api, north_source):
+    assert north_source.key not in {north_source.key_hash, north_source.key_hint}
+    assert not Source.objects.filter(key_hash=north_source.key).exists()
+    old = north_source.key
+    new = north_source.issue_key()
+    north_source.save()
+    assert post(api, "/v1/identify", identify(), old).status_code == 401
+    assert post(api, "/v1/identify", identify(), new).status_code == 200
+
+
+@pytest.mark.django_db
+def test_gzip_bodies_are_accepted(api, north_source):
+    assert post(api, "/v1/batch", {"batch": [identify(), track("g-1")]}, north_source.key, encoding="gzip").status_code == 200
+    assert Event.objects.filter(client_id=f"seg:{north_source.pk}:g-1").exists()
+
+
+@pytest.mark.django_db
+def test_a_malformed_body_is_a_segment_style_400(api, north_source):
+    response = api.post("/v1/batch", b"{not json", content_type="application/json",
+                        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{north_source.key}:".encode()).decode())
+    assert response.status_code == 400 and response.json() == {
+        "success": False, "code": "invalid_json", "message": "The body is not valid JSON."}
+    bad_gzip = api.post("/v1/batch", b"not gzip", content_type="application/json", HTTP_CONTENT_ENCODING="gzip")
+    assert bad_gzip.status_code == 400 and bad_gzip.json()["code"] == "invalid_request"
+    assert post(api, "/v1/batch", {"batch": "nope"}, north_source.key).status_code == 400
+
+
+@pytest.mark.django_db
+def test_bad_and_oversize_messages_are_refused_alone_and_the_good_ones_land(api, north_source):
+    batch = [
+        identify(),
+        track("ok-1"),
+        track("big", properties={"blob": "x" * 33_000}),  # over 32 KB
+        track("nul", event="Signed\x00Up"),
+        {"type": "track", "messageId": "no-ids", "event": "X"},
+        {"type": "track", "messageId": "no-name", "userId": "u-1"},
+        {"type": "teleport", "messageId": "type", "userId": "u-1"},
+        "not an object",
+        track("ok-2", timestamp="2026-01-05T11:00:00Z"),
+    ]
+    response = post(api, "/v1/batch", {"batch": batch}, north_source.key)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["success"] is False and body["code"] == "invalid_messages"
+    assert [e["index"] for e in body["errors"]] == [2, 3, 4, 5, 6, 7]
+    assert "32 KB" in body["errors"][0]["message"]
+    assert sorted(Event.objects.values_list("client_id", flat=True)) == [f"seg:{north_source.pk}:ok-1", f"seg:{north_source.pk}:ok-2"]
+
+
+@pytest.mark.django_db
+def test_a_batch_over_500_kb_and_a_single_call_over_32_kb_are_refused(api, north_source):
+    batch = [track(f"b-{i}", properties={"blob": "x" * 30_000}) for i in range(18)]
+    response = post(api, "/v1/batch", {"batch": batch}, north_source.key)
+    assert response.status_code == 400 and response.json()["code"] == "payload_too_large"
+    single = post(api, "/v1/track", track("s-1", properties={"blob": "x" * 33_000}), north_source.key)
+    assert single.status_code == 400 and single.json()["code"] == "payload_too_large"
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_retried_message_id_counts_once_and_another_teams_id_never_collides(api, north_source, south_source):
+    for _ in range(2):
+        assert post(api, "/v1/batch", {"batch": [identify(), track("same-id")]}, north_source.key).status_code == 200
+        assert post(api, "/v1/batch", {"batch": [identify(), track("same-id")]}, south_source.key).status_code == 200
+    assert Event.objects.filter(team=north_source.team).count() == 1
+    assert Event.objects.filter(team=south_source.team).count() == 1
+    assert Lead.objects.filter(external_id="u-1").count() == 2  # one per team
+
+
+@pytest.mark.django_db
+def test_anonymous_events_wait_for_identify_and_are_attached_then(api, north_source, pricing_rule, scored):
+    early = [
+        {"type": "page", "messageId": "p-1", "anonymousId": "anon-7", "name": "Pricing",
+         "properties": {"path": "/pricing/enterprise", "url": "https://x.example/pricing/enterprise"}},
+        {"type": "track", "messageId": "t-1", "anonymousId": "anon-7", "event": "Calculator Used"},
+    ]
+    assert post(api, "/v1/batch", {"batch": early}, north_source.key).status_code == 200
+    assert PendingEvent.objects.count() == 2 and not Event.objects.exists()
+    assert post(api, "/v1/batch", {"batch": early}, north_source.key).status_code == 200  # a retry
+    assert PendingEvent.objects.count() == 2
+    post(api, "/v1/identify", {**identify(), "anonymousId": "anon-7"}, north_source.key)
+    lead = Lead.objects.get(external_id="u-1")
+    assert not PendingEvent.objects.exists()
+    page = Event.objects.get(lead=lead, type="page_view")
+    assert page.properties["page_category"] == "pricing" and page.properties["name"] == "Pricing"
+    assert Event.objects.filter(lead=lead, type="track").exists()
+    # Later events from the anonymous id go straight to the lead.
+    post(api, "/v1/page", {"messageId": "p-2", "anonymousId": "anon-7", "properties": {"path": "/docs"}}, north_source.key)
+    assert Event.objects.filter(lead=lead).count() == 3
+    assert "page_category" not in Event.objects.get(client_id=f"seg:{north_source.pk}:p-2").properties
+
+
+@pytest.mark.django_db
+def test_alias_links_an_anonymous_id_to_a_user_identified_later(api, north_source):
+    post(api, "/v1/track", {"messageId": "a-1", "anonymousId": "anon-9", "event": "Signed Up"}, north_source.key)
+    post(api, "/v1/alias", {"messageId": "al-1", "previousId": "anon-9", "userId": "u-9"}, north_source.key)
+    assert PendingEvent.objects.count() == 1
+    post(api, "/v1/identify", identify("u-9"), north_source.key)
+    assert Event.objects.get(lead__external_id="u-9").properties == {"event": "Signed Up"}
+    assert not PendingEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_group_creates_or_updates_the_account_and_links_the_lead(api, north_source):
+    post(api, "/v1/identify", identify(company={}, email="dana@gmail.example"), north_source.key)
+    post(api, "/v1/group", {"messageId": "g-1", "userId": "u-1", "groupId": "org-1",
+                            "traits": {"name": "Globex", "website": "https://www.globex.example/", "industry": "Energy",
+                                       "employees": 1200}}, north_source.key)
+    lead = Lead.objects.select_related("account").get(external_id="u-1")
+    assert (lead.account.name, lead.account.domain, lead.account.industry, lead.account.employee_count) == (
+        "Globex", "globex.example", "Energy", 1200)
+    post(api, "/v1/group", {"messageId": "g-2", "userId": "u-1", "traits": {"domain": "globex.example", "industry": "Utilities"}},
+         north_source.key)
+    assert Account.objects.get(pk=lead.account_id).industry == "Utilities"
+    assert Account.objects.filter(domain="globex.example").count() == 1
+
+
+@pytest.mark.django_db
+def test_screen_is_a_page_view_named_by_the_screen(api, north_source, pricing_rule):
+    from qualify.segment.models import PageRule
+
+    PageRule.objects.create(field=PageRule.Field.NAME, op=PageRule.Op.EQUALS, value="Plans", category="pricing")
+    post(api, "/v1/batch", {"batch": [identify(), {"type": "screen", "messageId": "s-1", "userId": "u-1", "name": "Plans"}]},
+         north_source.key)
+    assert Event.objects.get(type="page_view").properties == {"screen": "Plans", "page_category": "pricing"}
