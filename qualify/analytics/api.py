@@ -41,7 +41,7 @@ class MetricsViewSet(viewsets.ViewSet):
     lookup_value_regex = "[a-z_]+"
     schema = _OneObjectSchema()
 
-    @extend_schema(responses={200: MetricsIndexSerializer})
+    @extend_schema(operation_id="metrics_list", responses={200: MetricsIndexSerializer})
     def list(self, request):
         filters_from(request)  # 403 for SDRs and AEs
         return Response({"tables": sorted(TABLES), "dimensions": m.DIMENSIONS})
