@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
@@ -26,13 +27,21 @@ class MetricsTableSerializer(serializers.Serializer):
     rows = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
 
 
+class _OneObjectSchema(AutoSchema):
+    """The index is one object ({"tables", "dimensions"}), though the router names it `list`."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class MetricsViewSet(viewsets.ViewSet):
     """GET /api/metrics/ lists the tables; GET /api/metrics/{name}/?start=&end=&team=&dim= returns
     one as {"columns": [...], "rows": [[...]]} (the same table the page's CSV export gives)."""
 
     lookup_value_regex = "[a-z_]+"
+    schema = _OneObjectSchema()
 
-    @extend_schema(responses={200: MetricsIndexSerializer})
+    @extend_schema(operation_id="metrics_list", responses={200: MetricsIndexSerializer})
     def list(self, request):
         filters_from(request)  # 403 for SDRs and AEs
         return Response({"tables": sorted(TABLES), "dimensions": m.DIMENSIONS})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from accounts.models import Role
 from qualify.leads.access import visible_leads_filter
 from qualify.leads.models import Lead
 
@@ -23,8 +25,18 @@ def visible_handoffs(user: User):
     return Handoff.objects.filter(Q(lead__in=leads) | Q(from_user=user) | Q(to_user=user))
 
 
-def access_handoff(user: User, handoff_id: int | str) -> Handoff:
+def can_decide(user: User, handoff: Handoff) -> bool:
+    """The receiving AE decides; the team's managers and admins may decide for them."""
+    return user.pk == handoff.to_user_id or user.is_admin or handoff.team_id in user.team_ids(Role.MANAGER)
+
+
+def access_handoff(user: User, handoff_id: int | str, *, for_write: bool = False) -> Handoff:
+    """The handoff if `user` may see it (404 otherwise); PermissionDenied if they may see it but
+    not accept or reject it (the sender, a teammate, marketing)."""
     try:
-        return visible_handoffs(user).select_related("lead__account", "from_user", "to_user", "reason").get(pk=int(handoff_id))
+        handoff = visible_handoffs(user).select_related("lead__account", "from_user", "to_user", "reason").get(pk=int(handoff_id))
     except (Handoff.DoesNotExist, ValueError, TypeError):
         raise Http404("No such handoff.")
+    if for_write and not can_decide(user, handoff):
+        raise PermissionDenied("Only the receiving AE or the team's manager can decide this handoff.")
+    return handoff

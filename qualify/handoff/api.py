@@ -54,7 +54,7 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return visible_handoffs(self.request.user)
 
     def get_object(self) -> Handoff:
-        return access_handoff(self.request.user, self.kwargs["pk"])
+        return access_handoff(self.request.user, self.kwargs["pk"], for_write=self.request.method == "POST")
 
     @extend_schema(request=HandOffInput, responses={201: HandoffSerializer})
     def create(self, request):
@@ -71,17 +71,19 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=AcceptInput, responses=HandoffSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
+        handoff = self.get_object()  # 404 or 403 before the body is read: an outsider learns nothing
         s = AcceptInput(data=request.data)
         s.is_valid(raise_exception=True)
-        handoff = accept(self.get_object(), by=request.user, note=s.validated_data["note"])
+        handoff = accept(handoff, by=request.user, note=s.validated_data["note"])
         return Response(HandoffSerializer(handoff).data)
 
     @extend_schema(request=RejectInput, responses=HandoffSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
+        handoff = self.get_object()  # 404 or 403 before the body is read: an outsider learns nothing
         s = RejectInput(data=request.data)
         s.is_valid(raise_exception=True)
-        handoff = reject(self.get_object(), by=request.user, reason=s.validated_data["reason"], note=s.validated_data["note"])
+        handoff = reject(handoff, by=request.user, reason=s.validated_data["reason"], note=s.validated_data["note"])
         return Response(HandoffSerializer(handoff).data)
 
 

@@ -112,7 +112,7 @@ def _decided(request: HttpRequest, handoff: Handoff, error: str = "") -> HttpRes
 @login_required
 @require_POST
 def accept_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
-    handoff = access_handoff(request.user, handoff_id)
+    handoff = access_handoff(request.user, handoff_id, for_write=True)
     try:
         accept(handoff, by=request.user, note=request.POST.get("note", ""))
     except DomainError as e:
@@ -125,7 +125,7 @@ def accept_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def reject_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
-    handoff = access_handoff(request.user, handoff_id)
+    handoff = access_handoff(request.user, handoff_id, for_write=True)
     reason = DisqualifyReason.objects.filter(pk=request.POST.get("reason") or 0).first()
     try:
         reject(handoff, by=request.user, reason=reason, note=request.POST.get("note", ""))

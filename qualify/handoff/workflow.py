@@ -19,6 +19,7 @@ from qualify.leads.assignment import assign
 from qualify.leads.changes import HandoffChanged, publish
 from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage
 
+from .access import can_decide
 from .models import Handoff, HandoffStatus
 from .packet import build_packet
 
@@ -62,11 +63,6 @@ def hand_off(lead: Lead, *, to: User, by: User, next_step: str, note: str = "") 
     except IntegrityError:
         # Another request handed it off between our check and our insert (a double click).
         raise DomainError("This lead is already waiting for an AE.")
-
-
-def can_decide(user: User, handoff: Handoff) -> bool:
-    """The receiving AE decides; the team's managers and admins may decide for them."""
-    return user.pk == handoff.to_user_id or user.is_admin or handoff.team_id in user.team_ids(Role.MANAGER)
 
 
 def _claim(handoff: Handoff, by: User) -> Handoff:

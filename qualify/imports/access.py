@@ -8,7 +8,7 @@ from django.http import Http404
 
 from accounts.models import Role, Team
 
-from .models import ImportJob
+from .models import ImportJob, ImportKind
 
 
 def import_teams(user) -> list[Team]:
@@ -19,6 +19,19 @@ def import_teams(user) -> list[Team]:
     if not ids:
         raise PermissionDenied("CSV import is for managers, marketing and RevOps.")
     return list(Team.objects.filter(pk__in=ids).order_by("name"))
+
+
+def can_import_kind(user, team_id: int, kind: str) -> bool:
+    """Marketing brings in new leads only: an accounts file rewrites existing accounts and an
+    outcomes file moves existing leads to won or lost, which marketing never does by hand either."""
+    if user.is_admin or team_id in user.team_ids(Role.MANAGER):
+        return True
+    return kind == ImportKind.LEADS and team_id in user.team_ids(Role.MARKETING)
+
+
+def importable_kinds(user, teams: list[Team]) -> list[tuple[str, str]]:
+    """The kinds `user` may import into at least one of `teams`, for the upload form."""
+    return [(k, label) for k, label in ImportKind.choices if any(can_import_kind(user, t.pk, k) for t in teams)]
 
 
 def visible_jobs(user):

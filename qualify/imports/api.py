@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from qualify.api.pagination import IdCursor
 
-from .access import access_job, import_teams, visible_jobs
+from .access import access_job, can_import_kind, import_teams, visible_jobs
 from .jobs import create_job, start
 from .models import ImportJob, ImportKind, ImportMode
 
@@ -81,6 +81,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         d = s.validated_data
         if d["team"] not in teams:
             raise ValidationError({"team": ["You cannot import into this team."]})
+        if not can_import_kind(request.user, d["team"], d["kind"]):
+            raise PermissionDenied("Marketing imports new leads only; accounts and outcomes are for managers and RevOps.")
         upload = d["file"]
         job = create_job(kind=d["kind"], team=teams[d["team"]], by=request.user, content=upload.read(), filename=upload.name,
                          mapping=_json(d.get("mapping"), "mapping"), defaults=_json(d.get("defaults"), "defaults"))

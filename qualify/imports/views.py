@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from qualify.errors import DomainError
 from qualify.leads.models import Source, Stage
 
-from .access import access_job, import_teams, visible_jobs
+from .access import access_job, can_import_kind, import_teams, importable_kinds, visible_jobs
 from .columns import FIELDS, KIND_FIELDS
 from .jobs import create_job, start
 from .models import ImportJob, ImportKind, ImportMode
@@ -31,8 +31,11 @@ def upload(request: HttpRequest) -> HttpResponse:
                 raise DomainError("Choose a team you can import into.", field="team")
             if upload_file is None:
                 raise DomainError("Choose a CSV file.", field="file")
+            kind = request.POST.get("kind", "")
+            if kind in ImportKind.values and not can_import_kind(request.user, team.pk, kind):
+                raise PermissionDenied("Marketing imports new leads only; accounts and outcomes are for managers and RevOps.")
             defaults = {"source": request.POST.get("default_source", ""), "stage": request.POST.get("default_stage", "")}
-            job = create_job(kind=request.POST.get("kind", ""), team=team, by=request.user, content=upload_file.read(),
+            job = create_job(kind=kind, team=team, by=request.user, content=upload_file.read(),
                              filename=upload_file.name, defaults=defaults)
         except DomainError as e:
             error = e.message
@@ -40,7 +43,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))
     jobs = list(visible_jobs(request.user).select_related("team", "created_by").defer("content")[:20])
     return render(request, "imports/upload.html", {
-        "teams": teams, "kinds": ImportKind.choices, "jobs": jobs, "error": error, "sources": Source.choices,
+        "teams": teams, "kinds": importable_kinds(request.user, teams), "jobs": jobs, "error": error, "sources": Source.choices,
         "stages": Stage.choices,
     })
 

@@ -249,8 +249,8 @@ class LeadViewSet(
         lifecycle.disqualify(lead, reason=s.validated_data["reason"], note=s.validated_data["note"], by=request.user)
         return Response(LeadSerializer(lead, context={"request": request}).data)
 
-    @extend_schema(request=TouchSerializer, responses=TouchSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(request=TouchSerializer, responses={200: TouchSerializer(many=True), 201: TouchSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list, newest 200
     def touches(self, request: Request, pk=None) -> Response:
         """GET the lead's touches, newest first; POST logs one."""
         if request.method == "GET":
@@ -263,7 +263,7 @@ class LeadViewSet(
         return Response(TouchSerializer(touch).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=StageChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list, newest 500
     def history(self, request: Request, pk=None) -> Response:
         """The lead's stage history, newest first."""
         lead = access_lead(request.user, pk)

@@ -36,6 +36,9 @@ class ReviewItemSerializer(serializers.ModelSerializer):
         fields = ["id", "queue", "lead", "position", "stratum", "rep", "source", "verdict", "flags", "note",
                   "reviewed_by", "reviewed_at"]
         read_only_fields = fields
+        # Blank until reviewed / when unknown. Read-only fields drop the model's allow_blank, and the
+        # schema would then refuse "" (drf-spectacular adds it to the enum when allow_blank is set).
+        extra_kwargs = {"source": {"allow_blank": True}, "verdict": {"allow_blank": True}}
 
 
 class ReviewQueueSerializer(serializers.ModelSerializer):

@@ -44,6 +44,8 @@ class RuleSerializer(serializers.ModelSerializer):
             "override_owner", "method", "user", "role", "members", "capacity",
         ]
         read_only_fields = fields
+        # Blank means "any": keep "" in the schema's enums (read-only fields drop allow_blank).
+        extra_kwargs = {f: {"allow_blank": True} for f in ("segment", "source", "account_owned")}
 
 
 class AssignmentSerializer(serializers.ModelSerializer):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -48,8 +48,11 @@ def breakdown(request: HttpRequest, lead_id: int) -> HttpResponse:
     return render(request, template, {"lead": lead, "ex": explain(lead)})
 
 
-@staff_member_required
+@login_required
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The admin progress bar, polled by htmx while the run is active."""
+    """The admin progress bar, polled by htmx while the run is active. Staff only: anyone else
+    signed in is refused (403) rather than sent to the admin's sign-in page."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Scoring runs are for RevOps.")
     run = get_object_or_404(ScoreRun.objects.select_related("version"), pk=run_id)
     return render(request, "scoring/run_progress.html", {"run": run})

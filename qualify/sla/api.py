@@ -33,6 +33,8 @@ class PolicySerializer(serializers.ModelSerializer):
             "target_minutes", "warn_at_percent", "on_reassign", "steps",
         ]
         read_only_fields = fields
+        # Blank means "any": keep "" in the schema's enums (read-only fields drop allow_blank).
+        extra_kwargs = {f: {"allow_blank": True} for f in ("segment", "source", "grade")}
 
 
 class ClockSerializer(serializers.ModelSerializer):

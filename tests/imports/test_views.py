@@ -33,6 +33,26 @@ def test_marketing_uploads_and_sees_the_proposed_mapping(client, north, mark):
     assert "Dry run (write nothing)" in html and "Email Address" in html
 
 
+OUTCOMES = b"Email Address,Outcome\nada@x.example,won\n"
+
+
+@pytest.mark.parametrize("kind", ["accounts", "outcomes"])
+def test_marketing_cannot_import_accounts_or_outcomes(client, north, mark, kind):
+    """They would rewrite existing accounts or move existing leads to won or lost."""
+    login(client, mark)
+    assert upload(client, north, OUTCOMES, kind=kind).status_code == 403
+    r = client.post("/api/imports/", {"kind": kind, "team": north.pk, "file": SimpleUploadedFile("o.csv", OUTCOMES)})
+    assert r.status_code == 403
+    assert not ImportJob.objects.exists()
+    html = client.get("/imports/").content.decode()
+    assert 'value="leads"' in html and 'value="outcomes"' not in html and 'value="accounts"' not in html
+
+
+def test_a_manager_may_import_outcomes(client, north, maria):
+    r = upload(login(client, maria), north, OUTCOMES, kind="outcomes")
+    assert r.status_code == 302 and ImportJob.objects.get().kind == "outcomes"
+
+
 def test_cannot_import_into_another_team(client, south, mark):
     r = upload(login(client, mark), south)
     assert r.status_code == 200 and "Choose a team you can import into" in r.content.decode()

@@ -1,0 +1,291 @@
+"""The permission matrix: every URL of the project, every method it answers, every member of the cast.
+
+The URLs come from the URL configuration (tests/security/urlwalk.py), so a new endpoint fails
+`test_every_url_has_expectations` until someone writes down here who may use it. Each URL is built
+with the ids of team North's objects (tests/security/world.py) and asked by:
+
+- anon: pages send it to the sign-in page, the API answers 401 or 403;
+- alice, bob (SDRs), erin (AE), maria (manager), mark (marketing), rita (RevOps admin) of North:
+  those listed for the method are allowed (2xx, 3xx, or 400 for the empty body we send: validity is
+  not the point), the others are refused (403 or 404), never a 2xx or 3xx;
+- charlie (SDR) and stella (manager) of South: another team's object is a 404, or a 403 that the
+  same person also gets for an id that does not exist (the answer says nothing about the object);
+  and nothing they get may contain the name of one of North's objects.
+
+Nobody ever gets a 500. Every request runs in a savepoint that is rolled back, so an allowed POST
+(an accept, a revoke) does not change what the next person is asked about.
+
+Marketing (mark) reads its team's leads and metrics, creates leads and accounts, posts events and
+imports new leads; it never changes an existing lead, account, stage, owner or handoff (README,
+Security).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from tests.security.urlwalk import Route, all_routes
+from tests.security.world import World, build_world
+
+NORTH = ("alice", "bob", "erin", "maria", "mark", "rita")
+SOUTH = ("charlie", "stella")
+CAST = ("anon", *NORTH, *SOUTH)
+
+# Shorthands for who is allowed, read as sentences in the table below.
+PUBLIC = "anon alice bob erin maria mark rita charlie stella"
+SIGNED_IN = "alice bob erin maria mark rita charlie stella"
+SEES_LEAD = "alice maria mark rita"  # alice owns North's lead; bob and erin do not see it
+CHANGES_LEAD = "alice maria rita"  # marketing reads only
+MANAGERS = "maria rita stella"  # managers of their own teams, and RevOps
+METRICS = "maria mark rita stella"  # managers and marketing of their own teams, and RevOps
+DECIDES_HANDOFF = "erin maria rita"  # the receiving AE, the team's manager, RevOps
+REVIEWS_READ = "maria mark rita"
+REVIEWS_WRITE = "maria rita"
+OWN = "alice"  # alice's own notification, task or token
+TASK = "alice maria rita"
+
+# Who may do what, by URL name and method. A missing URL name fails the test.
+EXPECT: dict[str, dict[str, str]] = {
+    # --- sign-in, passwords, tokens, home ---------------------------------------------------
+    "login": {"GET": PUBLIC, "POST": PUBLIC},
+    "logout": {"POST": PUBLIC},
+    "password_change": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "password_change_done": {"GET": SIGNED_IN},
+    "password_reset": {"GET": PUBLIC, "POST": PUBLIC},
+    "password_reset_done": {"GET": PUBLIC},
+    "password_reset_confirm": {"GET": PUBLIC, "POST": PUBLIC},
+    "password_reset_complete": {"GET": PUBLIC},
+    "tokens": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "token_revoke": {"POST": OWN},
+    "token_revoke_all": {"POST": SIGNED_IN},
+    "home": {"GET": SIGNED_IN},
+    # --- leads -------------------------------------------------------------------------------
+    "leads:queue": {"GET": SIGNED_IN},
+    "leads:detail": {"GET": SEES_LEAD},
+    "leads:touch": {"POST": CHANGES_LEAD},
+    "leads:move": {"POST": CHANGES_LEAD},
+    "leads:claim": {"POST": CHANGES_LEAD},
+    "leads:nurture": {"POST": CHANGES_LEAD},
+    "leads:disqualify": {"POST": CHANGES_LEAD},
+    "frameworks:answers": {"GET": SEES_LEAD, "POST": CHANGES_LEAD},
+    "frameworks:definition": {"GET": SIGNED_IN},
+    "scoring:breakdown": {"GET": SEES_LEAD},
+    "scoring:run-progress": {"GET": "rita"},
+    "routing:reassign": {"POST": "maria rita"},
+    # --- handoffs ----------------------------------------------------------------------------
+    "handoff:inbox": {"GET": SIGNED_IN},
+    "handoff:feedback": {"GET": METRICS},
+    "handoff:detail": {"GET": "alice erin maria mark rita"},
+    "handoff:accept": {"POST": DECIDES_HANDOFF},
+    "handoff:reject": {"POST": DECIDES_HANDOFF},
+    "handoff:hand_off": {"GET": SEES_LEAD, "POST": CHANGES_LEAD},
+    # --- SLA and notifications ---------------------------------------------------------------
+    "sla:notifications": {"GET": SIGNED_IN},
+    "sla:badge": {"GET": SIGNED_IN},
+    "sla:mark_all_read": {"POST": SIGNED_IN},
+    "sla:mark_read": {"POST": OWN},
+    "sla:open": {"GET": OWN},
+    "sla:breaches": {"GET": MANAGERS},
+    # --- reviews and tasks -------------------------------------------------------------------
+    "reviews:queues": {"GET": METRICS},
+    "reviews:queue": {"GET": REVIEWS_READ},
+    "reviews:item": {"GET": REVIEWS_READ},
+    "reviews:verdict": {"POST": REVIEWS_WRITE},
+    "reviews:tasks": {"GET": SIGNED_IN},
+    "reviews:task_done": {"POST": TASK},
+    "reviews:opportunity_stage": {"POST": CHANGES_LEAD},
+    "reviews:resolve_requalification": {"POST": CHANGES_LEAD},
+    # --- metrics and imports -----------------------------------------------------------------
+    "analytics:funnel": {"GET": METRICS},
+    "analytics:velocity": {"GET": METRICS},
+    "analytics:handoffs": {"GET": METRICS},
+    "analytics:quality": {"GET": METRICS},
+    "analytics:refresh": {"POST": METRICS},
+    "imports:upload": {"GET": METRICS, "POST": METRICS},
+    "imports:job": {"GET": "maria rita"},  # maria uploaded it; mark sees only his own jobs
+    "imports:run": {"POST": "maria rita"},
+    # --- API: leads and accounts ---------------------------------------------------------------
+    "api:api-root": {"GET": SIGNED_IN},
+    "api:api-token": {"POST": PUBLIC},
+    "api:schema": {"GET": SIGNED_IN},
+    "api:api-docs": {"GET": SIGNED_IN},
+    "api:api-redoc": {"GET": SIGNED_IN},
+    "api:account-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api:account-detail": {"GET": "alice bob erin maria mark rita", "PATCH": "alice bob erin maria rita",
+                           "PUT": "alice bob erin maria rita"},
+    "api:lead-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api:lead-detail": {"GET": SEES_LEAD, "PATCH": CHANGES_LEAD, "PUT": CHANGES_LEAD},
+    "api:lead-disqualify": {"POST": CHANGES_LEAD},
+    "api:lead-history": {"GET": SEES_LEAD},
+    "api:lead-move": {"POST": CHANGES_LEAD},
+    "api:lead-nurture": {"POST": CHANGES_LEAD},
+    "api:lead-touches": {"GET": SEES_LEAD, "POST": CHANGES_LEAD},
+    "api:disqualify-reason-list": {"GET": SIGNED_IN},
+    "api:disqualify-reason-detail": {"GET": SIGNED_IN},
+    "api:framework-list": {"GET": SIGNED_IN},
+    "api:framework-detail": {"GET": SIGNED_IN},
+    "api:answer-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},  # POST: 400 on the empty body, the lead decides
+    "api:answer-completeness": {"GET": SEES_LEAD},
+    "api:answer-detail": {"GET": SEES_LEAD},
+    "api:scores-detail": {"GET": SEES_LEAD},
+    "api:events-list": {"POST": SIGNED_IN},  # events land only on leads the caller sees (scoring/ingest.py)
+    # --- API: handoffs, routing, SLA -----------------------------------------------------------
+    "api:handoff-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api:handoff-detail": {"GET": "alice erin maria mark rita"},
+    "api:handoff-accept": {"POST": DECIDES_HANDOFF},
+    "api:handoff-reject": {"POST": DECIDES_HANDOFF},
+    "api:routing-rule-list": {"GET": MANAGERS},
+    "api:routing-rule-detail": {"GET": "maria rita"},
+    "api:assignment-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api:sla-policy-list": {"GET": SIGNED_IN},
+    "api:sla-policy-detail": {"GET": SIGNED_IN},
+    "api:sla-clock-list": {"GET": SIGNED_IN},
+    "api:sla-clock-detail": {"GET": SEES_LEAD},
+    "api:sla-escalation-list": {"GET": MANAGERS},
+    "api:sla-escalation-detail": {"GET": "maria rita"},
+    "api:notification-list": {"GET": SIGNED_IN},
+    "api:notification-read-all": {"POST": SIGNED_IN},
+    "api:notification-unread-count": {"GET": SIGNED_IN},
+    "api:notification-detail": {"GET": OWN},
+    "api:notification-read": {"POST": OWN},
+    # --- API: reviews, tasks, requalification --------------------------------------------------
+    "api:review-plan-list": {"GET": METRICS},
+    "api:review-plan-detail": {"GET": REVIEWS_READ},
+    "api:review-queue-list": {"GET": METRICS},
+    "api:review-queue-detail": {"GET": REVIEWS_READ},
+    "api:review-item-detail": {"GET": REVIEWS_READ},
+    "api:review-item-verdict": {"POST": REVIEWS_WRITE},
+    "api:follow-up-task-list": {"GET": SIGNED_IN},
+    "api:follow-up-task-detail": {"GET": TASK},
+    "api:follow-up-task-done": {"POST": TASK},
+    "api:opportunity-stage-list": {"GET": SIGNED_IN},
+    "api:opportunity-stage-detail": {"GET": SIGNED_IN},
+    "api:requalification-list": {"GET": SIGNED_IN},
+    "api:requalification-move-sub-stage": {"POST": SIGNED_IN},  # 400 on the empty body; the lead decides
+    "api:requalification-detail": {"GET": SEES_LEAD},
+    "api:requalification-resolve": {"POST": CHANGES_LEAD},
+    # --- API: metrics, imports, tokens ---------------------------------------------------------
+    "api:metrics-list": {"GET": METRICS},
+    "api:metrics-detail": {"GET": METRICS},
+    "api:import-list": {"GET": METRICS, "POST": METRICS},
+    "api:import-detail": {"GET": "maria rita"},
+    "api:import-run": {"POST": "maria rita"},
+    "api:token-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api:token-revoke-all": {"POST": SIGNED_IN},
+    "api:token-detail": {"DELETE": OWN},
+}
+
+# Objects every team shares (frameworks, reasons, policies, stages, metrics tables): not North's.
+SHARED = {"disqualify-reason", "framework", "sla-policy", "opportunity-stage", "metrics"}
+# Query strings some doors need to say which lead they are about.
+QUERY = {"api:answer-completeness": "lead={lead_id}"}
+
+ROUTES = {r.name: r for r in all_routes()}
+
+
+def url_for(route: Route, ids: dict[str, int], *, missing: bool = False) -> str:
+    kwargs: dict[str, object] = {}
+    for key in route.kwargs:
+        if key in ("uidb64", "token"):
+            kwargs[key] = {"uidb64": "MQ", "token": "set-password"}[key]
+        elif route.basename == "metrics":
+            kwargs[key] = "funnel"
+        elif route.basename in SHARED:
+            kwargs[key] = 1
+        else:
+            kwargs[key] = 99_999_999 if missing else ids[key if key != "pk" else f"pk:{route.basename}"]
+    url = reverse(route.url_name, kwargs=kwargs)
+    if query := QUERY.get(route.name):
+        url += "?" + query.format(**{"lead_id": 99_999_999 if missing else ids["lead_id"]})
+    return url
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """One world for the whole module, in a transaction rolled back at its end; each test runs in a
+    savepoint inside it (pytest-django's db), each request in a savepoint inside that."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            w = build_world()
+            sessions = {}
+            for name, user in w.users.items():
+                client = Client()
+                client.force_login(user)
+                sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
+            yield w, sessions
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def _ask(client: Client, method: str, url: str, is_api: bool):
+    with transaction.atomic():
+        if method == "GET":
+            response = client.get(url)
+        elif is_api:
+            response = client.generic(method, url, data="{}", content_type="application/json")
+        else:
+            response = client.post(url, {})
+        transaction.set_rollback(True)
+    return response
+
+
+def _client(sessions: dict[str, str], name: str) -> Client:
+    client = Client()
+    if name != "anon":
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[name]
+    return client
+
+
+def test_every_url_has_expectations():
+    """A new URL, or a new method on an API route, fails here until the table says who may use it."""
+    missing = sorted(set(ROUTES) - set(EXPECT))
+    assert not missing, f"Add these URL names to EXPECT in {__file__}: {missing}"
+    stale = sorted(set(EXPECT) - set(ROUTES))
+    assert not stale, f"No longer in the URL configuration: {stale}"
+    for name, route in ROUTES.items():
+        if (methods := route.drf_methods) is not None and route.is_api:
+            assert methods == set(EXPECT[name]), f"{name} answers {sorted(methods)}, the table says {sorted(EXPECT[name])}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_matrix(name, world, db):
+    w, sessions = world
+    route = ROUTES[name]
+    url = url_for(route, w.north.ids)
+    has_object = bool(route.kwargs) and route.basename not in SHARED and name != "password_reset_confirm"
+    problems = []
+    for method, allowed_spec in EXPECT[name].items():
+        allowed = set(allowed_spec.split())
+        for who in CAST:
+            response = _ask(_client(sessions, who), method, url, route.is_api)
+            status = response.status_code
+            case = f"{method} {url} as {who}: {status}"
+            if status >= 500:
+                problems.append(f"{case} (server error)")
+            elif who in allowed:
+                if not (200 <= status < 400 or status == 400):
+                    problems.append(f"{case}, expected allowed")
+            elif who == "anon":
+                to_login = status == 302 and response["Location"].startswith(reverse("login"))
+                if not (status in (401, 403) if route.is_api else to_login):
+                    problems.append(f"{case}, expected {'401/403' if route.is_api else 'a redirect to sign in'}")
+            elif who in SOUTH and has_object:
+                if status == 403:
+                    other = _ask(_client(sessions, who), method, url_for(route, w.north.ids, missing=True), route.is_api)
+                    if other.status_code != 403:
+                        problems.append(f"{case}, but {other.status_code} for a missing id: the answer tells them it exists")
+                elif status != 404:
+                    problems.append(f"{case}, expected 404 for another team's object")
+            elif status not in (403, 404):
+                problems.append(f"{case}, expected 403 or 404")
+            if who in SOUTH:
+                body = response.content.decode(errors="replace")
+                problems += [f"{case} shows North's {word!r}" for word in w.north.secrets if word in body]
+    assert not problems, "\n".join(problems)
