@@ -177,9 +177,22 @@ EXPECT: dict[str, dict[str, str]] = {
     "api:token-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api:token-revoke-all": {"POST": SIGNED_IN},
     "api:token-detail": {"DELETE": OWN},
+    # Webhooks: RevOps only, read-only but for replay.
+    "api:webhook-endpoint-list": {"GET": "rita"},
+    "api:webhook-endpoint-detail": {"GET": "rita"},
+    "api:webhook-endpoint-replay": {"POST": "rita"},
+    "api:webhook-delivery-list": {"GET": "rita"},
+    "api:webhook-delivery-detail": {"GET": "rita"},
+    "api:webhook-delivery-replay": {"POST": "rita"},
 }
 
 # Objects every team shares (frameworks, reasons, policies, stages, metrics tables): not North's.
+# The Segment-compatible API authenticates by a source's write key only: a session is no key, so
+# everyone, signed in or not, is refused with Segment's 401 (or 400 when the body that may carry
+# the key is unreadable); tests/segment/ covers the keys themselves.
+WRITE_KEY_ONLY = {f"segment:{call}" for call in ("batch", "track", "identify", "page", "screen", "group", "alias")}
+EXPECT.update({name: {"POST": ""} for name in WRITE_KEY_ONLY})
+
 SHARED = {"disqualify-reason", "framework", "sla-policy", "opportunity-stage", "metrics"}
 # Query strings some doors need to say which lead they are about.
 QUERY = {"api:answer-completeness": "lead={lead_id}"}
@@ -269,6 +282,10 @@ def test_matrix(name, world, db):
             case = f"{method} {url} as {who}: {status}"
             if status >= 500:
                 problems.append(f"{case} (server error)")
+            elif name in WRITE_KEY_ONLY:
+                # The key may be in the body, so an unreadable body is refused (400) before it.
+                if status not in (400, 401):
+                    problems.append(f"{case}, expected 400 or 401 (a write key is the only way in)")
             elif who in allowed:
                 if not (200 <= status < 400 or status == 400):
                     problems.append(f"{case}, expected allowed")
