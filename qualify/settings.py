@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 QUALIFY_LISTENERS = [
     "qualify.routing.listeners",  # owner changes recorded; new MQLs routed
     "qualify.handoff.listeners",  # an outcome closes the lead's pending handoff
+    "qualify.frameworks.listeners",  # a rejection naming a dimension disputes that answer
     "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs; notifications
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
 ]
