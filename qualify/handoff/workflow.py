@@ -17,7 +17,7 @@ from qualify.frameworks.completeness import completeness
 from qualify.leads import lifecycle
 from qualify.leads.assignment import assign
 from qualify.leads.changes import HandoffChanged, publish
-from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage
+from qualify.leads.models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage
 
 from .models import Handoff, HandoffStatus
 from .packet import build_packet
@@ -45,6 +45,9 @@ def hand_off(lead: Lead, *, to: User, by: User, next_step: str, note: str = "") 
         raise DomainError("Answer the required criteria before handing off: " + "; ".join(missing) + ".", details=missing)
     if not eligible_aes(lead).filter(pk=to.pk).exists():
         raise DomainError(f"{to} is not an AE on {lead.team}.", field="to_user")
+    if len(next_step) > NOTE_MAX_LENGTH or len((note or "").strip()) > NOTE_MAX_LENGTH:
+        raise DomainError(f"The next step and the note are each kept to {NOTE_MAX_LENGTH:,} characters; shorten them.",
+                          field="note")
     if len(next_step) < MIN_NEXT_STEP:
         raise DomainError(f"Write the next step (at least {MIN_NEXT_STEP} characters), e.g. 'Demo Tue 10am with CFO'.", field="next_step")
     try:
