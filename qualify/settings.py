@@ -95,13 +95,17 @@ ROOT_URLCONF = "qualify.urls"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=6 * 1024 * 1024)
 WSGI_APPLICATION = "qualify.wsgi.application"
 
+# One date format throughout ("4 Dec 2026, 14:05"): qualify/formats/en/formats.py. Django 5 always
+# localizes, so the locale's formats win over DATE_FORMAT here; this path is how to set them.
+FORMAT_MODULE_PATH = ["qualify.formats"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": ["template_partials.templatetags.partials", "qualify.formatting"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

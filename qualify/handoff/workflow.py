@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import Role, User
 from qualify.errors import DomainError
@@ -80,7 +81,7 @@ def _claim(handoff: Handoff, by: User) -> Handoff:
     if current.status != HandoffStatus.PENDING:
         raise DomainError(
             f"This handoff was already {current.get_status_display().lower()} by {current.decided_by} "
-            f"at {timezone.localtime(current.decided_at):%Y-%m-%d %H:%M}."
+            f"at {date_format(timezone.localtime(current.decided_at), 'DATETIME_FORMAT')}."
         )
     return current
 

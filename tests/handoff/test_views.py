@@ -56,7 +56,7 @@ def test_inbox_lists_pending_oldest_first_with_wait(client, alice, erin, qualifi
     hand_off(second_lead, to=erin, by=alice, next_step=NEXT)
     body = login(client, erin).get(reverse("handoff:inbox")).content.decode()
     assert body.index("Wanda Worked") < body.index("Zed ")
-    assert "waiting 5h" in body
+    assert "waiting 5 h" in body
 
 
 def test_inbox_offers_accept_and_reject_to_those_who_decide(client, alice, erin, maria, qualified_lead):
