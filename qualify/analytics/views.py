@@ -129,6 +129,26 @@ def handoffs(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def marketing(request: HttpRequest) -> HttpResponse:
+    """Marketing's start page: how their sources and campaigns convert, and what AEs say about the
+    leads they produce (acceptance and rejection reasons by source). The same queries as the funnel
+    and handoff pages, on one page; the full breakdowns stay there."""
+    f, teams, team = filters_from(request)
+    total = m.funnel_total(f)
+    by_source = m.funnel_by(f, "source")
+    by_campaign = m.funnel_by(f, "campaign")[:10]
+    cells = m.handoff_cells(f)
+    overall, per_source = m.rejection_pareto(f, cells)
+    return render(request, "analytics/marketing.html", _context(
+        request, f, teams, team, total=total, by_source=by_source, by_campaign=by_campaign,
+        acceptance=m.acceptance_by(f, "source", cells), per_source=per_source,
+        source_chart=charts.hbars("Lead → won by source",
+                                  [(r.label, r.lead_to_won or 0, f"{r.lead_to_won or 0}% of {r.leads:,}") for r in by_source]),
+        pareto_chart=charts.pareto_chart("Why AEs reject your leads", [(b.reason, b.count, b.cumulative) for b in overall]),
+    ))
+
+
+@login_required
 def quality(request: HttpRequest) -> HttpResponse:
     """False-SQL rate from manager reviews, and SLA compliance."""
     f, teams, team = filters_from(request)
