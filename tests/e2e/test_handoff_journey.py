@@ -148,8 +148,10 @@ def test_hand_off_with_required_criteria_missing_is_refused_and_lists_them(page,
     actions.get_by_label("Next step").fill("Demo Tue 10am with the CFO")
     actions.get_by_role("button", name="Hand off").click()
 
-    error = page.locator(".flash-error")
+    # Refused in place (htmx): the message above the form, and the next step still typed.
+    error = actions.locator("#handoff-form [role=alert]")
     expect(error).to_contain_text("Answer the required criteria before handing off")
+    expect(actions.get_by_label("Next step")).to_have_value("Demo Tue 10am with the CFO")
     for dimension in ("Budget", "Authority", "Timeline"):
         expect(error).to_contain_text(f"{dimension}: not answered yet")
     expect(error).not_to_contain_text("Need")

@@ -120,3 +120,18 @@ def test_answers_panel_shows_the_dispute_and_what_was_disputed(client, qualified
     assert "Disputed" in html and AE_NOTE in html
     assert "was Confirmed" in html
     assert "Authority</a>: disputed by the AE" in html
+
+
+def test_the_api_shows_the_dispute(qualified_lead, alice, erin):
+    from rest_framework.test import APIClient
+
+    rejected_for_authority(qualified_lead, alice, erin)
+    api = APIClient()
+    api.force_authenticate(alice)
+
+    body = api.get("/api/answers/completeness/", {"lead": qualified_lead.pk}).json()
+    [item] = [i for i in body["items"] if i["dimension"] == "Authority"]
+    assert item["is_disputed"] and item["credit"] == 0
+    answers = api.get("/api/answers/", {"lead": qualified_lead.pk}).json()
+    rows = answers["results"] if isinstance(answers, dict) else answers
+    assert any(a["disputed"] and a["evidence"] == AE_NOTE for a in rows)
