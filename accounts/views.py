@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .models import ApiToken
+from .models import ApiToken, Role
 from .tokens import issue_token, revoke_all_tokens, revoke_token
 
 NEW_KEY = "new_api_token_key"
@@ -12,7 +12,11 @@ NEW_KEY = "new_api_token_key"
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Send each person to the page they work from."""
+    """Send each person to the page they work from: marketing to their sources' funnel and
+    handoff feedback (they work no queue), everyone else to the lead queue. Decided by the
+    primary role, so a marketer who also works leads as an SDR lands on the queue."""
+    if request.user.primary_role == Role.MARKETING:
+        return redirect("analytics:marketing")
     return redirect("leads:queue")
 
 

@@ -9,3 +9,9 @@ class DomainError(Exception):
         self.message = message
         self.field = field
         self.details = details or []
+
+
+def form_error_message(form) -> str:
+    """A Django form's errors as one sentence per problem, in field order, for the flash or the
+    inline error: the form's own messages name the field and the problem ("The note is too long")."""
+    return " ".join(str(message) for errors in form.errors.values() for message in errors)

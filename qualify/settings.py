@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 QUALIFY_LISTENERS = [
     "qualify.routing.listeners",  # owner changes recorded; new MQLs routed
     "qualify.handoff.listeners",  # an outcome closes the lead's pending handoff
+    "qualify.frameworks.listeners",  # a rejection naming a dimension disputes that answer
     "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs; notifications
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
     "qualify.webhooks.listeners",  # outbox rows for subscribed endpoints, in the change's transaction
@@ -97,13 +98,17 @@ ROOT_URLCONF = "qualify.urls"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=6 * 1024 * 1024)
 WSGI_APPLICATION = "qualify.wsgi.application"
 
+# One date format throughout ("4 Dec 2026, 14:05"): qualify/formats/en/formats.py. Django 5 always
+# localizes, so the locale's formats win over DATE_FORMAT here; this path is how to set them.
+FORMAT_MODULE_PATH = ["qualify.formats"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": ["template_partials.templatetags.partials", "qualify.formatting"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

@@ -8,5 +8,6 @@ urlpatterns = [
     path("metrics/velocity/", views.velocity, name="velocity"),
     path("metrics/handoffs/", views.handoffs, name="handoffs"),
     path("metrics/quality/", views.quality, name="quality"),
+    path("metrics/marketing/", views.marketing, name="marketing"),
     path("metrics/refresh/", views.refresh_now, name="refresh"),
 ]

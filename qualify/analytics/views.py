@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from qualify.exports import csv_response
+from qualify.formatting import humanize_duration
 from qualify.redirects import safe_next
 
 from . import charts
@@ -95,8 +96,9 @@ def velocity(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/velocity.html", _context(
         request, f, teams, team, dim=dim, total=total, rows=by, overall_median=overall_median,
         stages=[(label, total.stage_time[s][0], total.avg_stage_days(s)) for s, label in m.STAGES],
-        stage_chart=charts.hbars("Average days in stage", [
-            (label, total.avg_stage_days(s) or 0, f"{total.avg_stage_days(s) or 0} d (n={total.stage_time[s][0]:,})")
+        stage_chart=charts.hbars("Average time in stage", [
+            (label, total.avg_stage_days(s) or 0,
+             f"{humanize_duration(total.avg_stage_days(s) or 0, 'days')} (n={total.stage_time[s][0]:,})")
             for s, label in m.STAGES]),
         speed_chart=charts.hbars(
             "MQLs answered within an hour",
@@ -104,8 +106,9 @@ def velocity(request: HttpRequest) -> HttpResponse:
             max_value=max([r.mql for r in top] + [1])),
         win_chart=charts.hbars("Win rate (won of closed)",
                                [(r.label, r.win_rate or 0, f"{r.win_rate or 0}% of {r.won + r.lost:,}") for r in top], max_value=100),
-        cycle_chart=charts.hbars("Median days to close",
-                                 [(r.label, r.median_cycle_days or 0, f"{r.median_cycle_days} d ({r.won:,} won)") for r in top if r.won]),
+        cycle_chart=charts.hbars("Median time to close",
+                                 [(r.label, r.median_cycle_days or 0,
+                                   f"{humanize_duration(r.median_cycle_days, 'days')} ({r.won:,} won)") for r in top if r.won]),
     ))
 
 
@@ -122,6 +125,26 @@ def handoffs(request: HttpRequest) -> HttpResponse:
         overall=overall, per_source=per_source, reps=m.consistency(f, cells),
         pareto_chart=charts.pareto_chart("Rejection reasons (Pareto)", [(b.reason, b.count, b.cumulative) for b in overall]),
         source_charts=[(p, charts.pareto_chart(p.label, [(b.reason, b.count, b.cumulative) for b in p.bars])) for p in per_source],
+    ))
+
+
+@login_required
+def marketing(request: HttpRequest) -> HttpResponse:
+    """Marketing's start page: how their sources and campaigns convert, and what AEs say about the
+    leads they produce (acceptance and rejection reasons by source). The same queries as the funnel
+    and handoff pages, on one page; the full breakdowns stay there."""
+    f, teams, team = filters_from(request)
+    total = m.funnel_total(f)
+    by_source = m.funnel_by(f, "source")
+    by_campaign = m.funnel_by(f, "campaign")[:10]
+    cells = m.handoff_cells(f)
+    overall, per_source = m.rejection_pareto(f, cells)
+    return render(request, "analytics/marketing.html", _context(
+        request, f, teams, team, total=total, by_source=by_source, by_campaign=by_campaign,
+        acceptance=m.acceptance_by(f, "source", cells), per_source=per_source,
+        source_chart=charts.hbars("Lead → won by source",
+                                  [(r.label, r.lead_to_won or 0, f"{r.lead_to_won or 0}% of {r.leads:,}") for r in by_source]),
+        pareto_chart=charts.pareto_chart("Why AEs reject your leads", [(b.reason, b.count, b.cumulative) for b in overall]),
     ))
 
 

@@ -30,9 +30,11 @@ def record_answer(
     """Record `by`'s answer to `criterion` for `lead`, or raise DomainError and write nothing.
 
     The answer must fit the criterion's type: a status from AnswerStatus, one of the choices, a
-    number, or non-empty text. Confirmed and partial answers need evidence. The criterion must be
-    active and belong to the framework that applies to the lead. Access is the caller's job
-    (access_lead(..., for_write=True)). Costs 2 queries (framework choice, insert).
+    number, or non-empty text. Confirmed and partial answers need evidence. When an AE disputed the
+    current answer (a rejection naming this dimension), the new answer needs evidence whatever its
+    type, and not the evidence that was disputed. The criterion must be active and belong to the
+    framework that applies to the lead. Access is the caller's job (access_lead(..., for_write=True)).
+    Costs 3 queries (framework choice, the current answer, insert).
     """
     status = (status or "").strip()
     value = (value or "").strip()
@@ -61,6 +63,7 @@ def record_answer(
         if status:
             raise DomainError(f"'{criterion.dimension}' takes a value, not a status.", field="status")
         value = _clean_value(criterion, value)
+    _check_dispute_answered(lead, criterion, evidence)
 
     return Answer.objects.create(
         lead=lead,
@@ -72,6 +75,26 @@ def record_answer(
         evidence=evidence,
         author=by,
     )
+
+
+def _check_dispute_answered(lead: Lead, criterion: Criterion, evidence: str) -> None:
+    """A disputed answer is settled only by something new: evidence, and not the evidence the AE
+    already read and rejected."""
+    recent = list(Answer.objects.filter(lead=lead, criterion=criterion).order_by("-created_at", "-id")[:20])
+    if not recent or not recent[0].disputed:
+        return
+    if len(evidence) < MIN_EVIDENCE_LENGTH:
+        raise DomainError(
+            f"An AE disputed '{criterion.dimension}' when rejecting the handoff (“{recent[0].evidence}”). "
+            f"Answer with new evidence (at least {MIN_EVIDENCE_LENGTH} characters) that settles it.",
+            field="evidence",
+        )
+    disputed_claim = next((a for a in recent if not a.disputed), None)
+    if disputed_claim is not None and evidence.casefold() == disputed_claim.evidence.strip().casefold():
+        raise DomainError(
+            f"That is the evidence the AE disputed for '{criterion.dimension}'. Add what you learned since.",
+            field="evidence",
+        )
 
 
 def _clean_value(criterion: Criterion, value: str) -> str:

@@ -86,8 +86,9 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             model = Answer
             fields = [
                 "id", "lead", "criterion", "criterion_version", "question_text", "status", "value", "evidence",
-                "author", "author_name", "created_at", "is_stale",
+                "author", "author_name", "created_at", "is_stale", "disputed",
             ]
+            read_only_fields = ["disputed"]
 
     class CompletenessSerializer(serializers.Serializer):
         class ItemSerializer(serializers.Serializer):
@@ -97,6 +98,7 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             weight = serializers.IntegerField(source="criterion.weight")
             credit = serializers.FloatField()
             is_stale = serializers.BooleanField()
+            is_disputed = serializers.BooleanField()
             answer = serializers.SerializerMethodField()
 
             def get_answer(self, item) -> int | None:

@@ -25,7 +25,7 @@ class CriterionProgress:
 
     @property
     def credit(self) -> float:
-        if self.answer is None:
+        if self.answer is None or self.answer.disputed:
             return 0.0
         if self.criterion.answer_type == AnswerType.STATUS:
             return STATUS_CREDIT.get(self.answer.status, 0.0)
@@ -39,13 +39,22 @@ class CriterionProgress:
     def is_stale(self) -> bool:
         return self.answer is not None and self.answer.criterion_version < self.criterion.version
 
+    @property
+    def is_disputed(self) -> bool:
+        return self.answer is not None and self.answer.disputed
+
+    @property
+    def disputed_claim(self) -> Answer | None:
+        """The answer the AE disputed (the newest answer before the dispute that was not one)."""
+        return next((a for a in self.earlier if not a.disputed), None) if self.is_disputed else None
+
 
 @dataclass(frozen=True)
 class Missing:
     """A required criterion that blocks handoff, and why."""
 
     criterion: Criterion
-    reason: str  # "unanswered", "unknown" or "negative"
+    reason: str  # "unanswered", "unknown", "negative" or "disputed"
 
     @property
     def note(self) -> str:
@@ -53,6 +62,7 @@ class Missing:
             "unanswered": "not answered yet",
             "unknown": "still unknown",
             "negative": "answered negative: resolve it, or nurture or disqualify the lead",
+            "disputed": "disputed by the AE who rejected the handoff: answer again with new evidence",
         }[self.reason]
 
     @property
@@ -78,13 +88,18 @@ class Completeness:
     def stale_count(self) -> int:
         return sum(1 for item in self.items if item.is_stale)
 
+    @property
+    def disputed_count(self) -> int:
+        return sum(1 for item in self.items if item.is_disputed)
+
 
 def completeness(lead: Lead, *, framework: Framework | None = None) -> Completeness:
     """Weighted completeness of `lead` against the framework that applies to it.
 
     A criterion earns its full weight when confirmed (or, for choice/number/text criteria, when
     it has a value) and half when partial. Required criteria that are unanswered, unknown or
-    negative are listed in `missing_required`. Stale answers (given to an earlier wording) still
+    negative are listed in `missing_required`, and so is every criterion whose current answer an AE
+    disputed (required or not: a rejection named it), which earns no credit. Stale answers (given to an earlier wording) still
     count, flagged with `is_stale`. Costs 3 queries whatever the number of criteria and answers
     (2 when `framework` is passed); `lead.account` should be loaded.
     """
@@ -115,12 +130,14 @@ def completeness(lead: Lead, *, framework: Framework | None = None) -> Completen
     missing = [
         Missing(item.criterion, _missing_reason(item.answer))
         for item in items
-        if item.criterion.required_for_handoff and not item.is_satisfied
+        if item.is_disputed or (item.criterion.required_for_handoff and not item.is_satisfied)
     ]
     return Completeness(framework=framework, items=items, percent=percent, missing_required=missing)
 
 
 def _missing_reason(answer: Answer | None) -> str:
+    if answer is not None and answer.disputed:
+        return "disputed"
     if answer is None or (answer.criterion.answer_type != AnswerType.STATUS and not answer.value):
         return "unanswered"
     return "negative" if answer.status == AnswerStatus.NEGATIVE else "unknown"

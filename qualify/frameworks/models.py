@@ -188,6 +188,12 @@ class Answer(models.Model):
     evidence = models.TextField(blank=True, default="")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    disputed = models.BooleanField(
+        default=False,
+        help_text="An AE rejected the handoff for this criterion's dimension: the row repeats the answer it "
+        "disputes, with the AE as author and their note as evidence. It earns no credit and blocks handoff "
+        "until a rep answers again with new evidence (frameworks/listeners.py).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -205,6 +211,10 @@ class Answer(models.Model):
     @property
     def display_value(self) -> str:
         return self.get_status_display() if self.status else self.value
+
+    @property
+    def badge_class(self) -> str:
+        return "disputed" if self.disputed else (self.status or "value")
 
     @property
     def is_stale(self) -> bool:

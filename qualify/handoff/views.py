@@ -54,9 +54,18 @@ def hand_off_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             raise DomainError("Choose the AE to hand this lead to.", field="to_user")
         hand_off(lead, to=to, by=request.user, next_step=request.POST.get("next_step", ""), note=request.POST.get("note", ""))
     except DomainError as e:
+        if request.htmx:  # the section again, with the message and what was typed
+            posted = {k: request.POST.get(k, "") for k in ("to_user", "next_step", "note")}
+            context = {"lead": lead, **answers_panel_context(lead, request.user), **lead_handoff_context(lead, request.user),
+                       "handoff_error": e.message, "handoff_posted": posted}
+            return render(request, "handoff/lead_actions.html", context)
         messages.error(request, e.message)
         return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]) + "#handoff")
     messages.success(request, f"Handed off to {to}. They'll accept or reject it from their Handoffs page.")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("leads:detail", args=[lead.pk])
+        return response
     return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))
 
 
@@ -97,13 +106,15 @@ def detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
     )
 
 
-def _decided(request: HttpRequest, handoff: Handoff, error: str = "") -> HttpResponse:
+def _decided(request: HttpRequest, handoff: Handoff, error: str = "", posted: dict | None = None) -> HttpResponse:
+    """The packet after a decision. A refused one comes back with the message and, in `posted`,
+    what was typed (the reason chosen, the note), so nothing has to be typed twice."""
+    context = {"h": handoff, "error": error, "posted": posted or {}, "reasons": DisqualifyReason.objects.filter(active=True),
+               "can_decide": handoff.is_pending and can_decide(request.user, handoff)}
     if request.htmx:
-        return render(
-            request, "handoff/inbox.html#packet",
-            {"h": handoff, "error": error, "reasons": DisqualifyReason.objects.filter(active=True),
-             "can_decide": handoff.is_pending and can_decide(request.user, handoff)},
-        )
+        return render(request, "handoff/inbox.html#packet", context)
+    if error and posted:
+        return render(request, "handoff/detail.html", context)
     if error:
         messages.error(request, error)
     return HttpResponseRedirect(safe_next(request, reverse("handoff:inbox")))
@@ -131,7 +142,8 @@ def reject_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
         reject(handoff, by=request.user, reason=reason, note=request.POST.get("note", ""))
     except DomainError as e:
         handoff.refresh_from_db()
-        return _decided(request, handoff, e.message)
+        posted = {"reason": request.POST.get("reason", ""), "note": request.POST.get("note", "")}
+        return _decided(request, handoff, e.message, posted if handoff.is_pending else None)
     messages.success(request, f"Rejected {handoff.lead} ({reason}).")
     return _decided(request, handoff)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import Role, User
 from qualify.errors import DomainError
@@ -17,7 +18,7 @@ from qualify.frameworks.completeness import completeness
 from qualify.leads import lifecycle
 from qualify.leads.assignment import assign
 from qualify.leads.changes import HandoffChanged, publish
-from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage
+from qualify.leads.models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage
 
 from .access import can_decide
 from .models import Handoff, HandoffStatus
@@ -46,6 +47,9 @@ def hand_off(lead: Lead, *, to: User, by: User, next_step: str, note: str = "") 
         raise DomainError("Answer the required criteria before handing off: " + "; ".join(missing) + ".", details=missing)
     if not eligible_aes(lead).filter(pk=to.pk).exists():
         raise DomainError(f"{to} is not an AE on {lead.team}.", field="to_user")
+    if len(next_step) > NOTE_MAX_LENGTH or len((note or "").strip()) > NOTE_MAX_LENGTH:
+        raise DomainError(f"The next step and the note are each kept to {NOTE_MAX_LENGTH:,} characters; shorten them.",
+                          field="note")
     if len(next_step) < MIN_NEXT_STEP:
         raise DomainError(f"Write the next step (at least {MIN_NEXT_STEP} characters), e.g. 'Demo Tue 10am with CFO'.", field="next_step")
     try:
@@ -73,7 +77,7 @@ def _claim(handoff: Handoff, by: User) -> Handoff:
     if current.status != HandoffStatus.PENDING:
         raise DomainError(
             f"This handoff was already {current.get_status_display().lower()} by {current.decided_by} "
-            f"at {timezone.localtime(current.decided_at):%Y-%m-%d %H:%M}."
+            f"at {date_format(timezone.localtime(current.decided_at), 'DATETIME_FORMAT')}."
         )
     return current
 

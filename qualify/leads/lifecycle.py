@@ -15,7 +15,7 @@ from django.utils import timezone
 from qualify.errors import DomainError
 
 from .changes import StageChanged, publish
-from .models import DisqualifyReason, Lead, ReasonAction, Stage, StageChange
+from .models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage, StageChange
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -173,6 +173,10 @@ def check_reason(reason: DisqualifyReason | None, note: str) -> DisqualifyReason
     if not reason.active:
         raise DomainError(f"'{reason}' is retired; choose another reason.", field="reason")
     note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise DomainError(
+            f"The note is too long: {len(note):,} characters; keep it to {NOTE_MAX_LENGTH:,}.", field="note"
+        )
     if reason.note_required and len(note) < max(reason.min_note_length, 1):
         raise DomainError(
             f"'{reason}' needs a note of at least {max(reason.min_note_length, 1)} characters.", field="note"

@@ -337,6 +337,10 @@ class Event(models.Model):
         return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+# The longest note a person may write on a touch, a stage change or a rejection (forms and verbs).
+NOTE_MAX_LENGTH = 5000
+
+
 class TouchKind(models.TextChoices):
     CALL = "call", "Call"
     EMAIL = "email", "Email"

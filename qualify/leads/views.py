@@ -11,7 +11,7 @@ from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from qualify.errors import DomainError
+from qualify.errors import DomainError, form_error_message
 from qualify.redirects import safe_next
 
 from . import lifecycle
@@ -79,15 +79,18 @@ def _options(choices) -> str:
     return format_html_join("", '<option value="{}">{}</option>', choices.choices)
 
 
-def _row_response(request: HttpRequest, lead: Lead, *, error: str = "", flash: str = "") -> HttpResponse:
-    """htmx: re-render the queue row in place. Otherwise: back to where the user came from."""
+def _row_response(
+    request: HttpRequest, lead: Lead, *, error: str = "", flash: str = "", posted: dict | None = None
+) -> HttpResponse:
+    """htmx: re-render the queue row in place (a refused touch keeps what was typed, in `posted`).
+    Otherwise: back to where the user came from."""
     if request.htmx:
         lead = access_lead(request.user, lead.pk)
         decorate_queue_rows([lead], request.user)
         response = render(
             request,
             "leads/queue.html#row",
-            {"lead": lead, "row_error": error, "row_flash": flash, **_row_context(request)},
+            {"lead": lead, "row_error": error, "row_flash": flash, "row_posted": posted or {}, **_row_context(request)},
         )
         return response
     if error:
@@ -102,12 +105,16 @@ def _row_response(request: HttpRequest, lead: Lead, *, error: str = "", flash: s
 def touch(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = access_lead(request.user, lead_id, for_write=True)
     form = TouchForm(request.POST)
-    if not form.is_valid():
-        return _row_response(request, lead, error="Pick a kind and an outcome for the touch.")
     try:
+        if not form.is_valid():
+            raise DomainError(form_error_message(form))
         t = log_touch(lead, by=request.user, **form.cleaned_data)
     except DomainError as e:
-        return _row_response(request, lead, error=e.message)
+        if request.htmx:
+            return _row_response(request, lead, error=e.message, posted={"note": request.POST.get("note", "")})
+        # The form again, as typed, with what is wrong: a redirect would lose the note.
+        context = _detail_context(request, lead, touch_form=form, touch_error=e.message)
+        return render(request, "leads/detail.html", context)
     return _row_response(request, lead, flash=f"Logged: {t}")
 
 
@@ -144,7 +151,7 @@ def _reason_action(request: HttpRequest, lead_id: int, kind: str) -> HttpRespons
     form = ReasonForm(request.POST, kind=kind)
     try:
         if not form.is_valid():
-            raise DomainError(" ".join(e for errs in form.errors.values() for e in errs))
+            raise DomainError(form_error_message(form))
         data = form.cleaned_data
         if kind == "nurture":
             lifecycle.nurture(lead, reason=data["reason"], note=data["note"], by=request.user, recycle_on=data.get("recycle_on"))

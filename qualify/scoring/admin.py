@@ -12,7 +12,9 @@ from django.utils.html import format_html
 from qualify.errors import DomainError
 
 from . import runs
-from .models import ModelVersion, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition
+from .models import (
+    ModelVersion, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition, unreachable_total_cap,
+)
 
 
 class SegmentConditionInline(admin.TabularInline):
@@ -99,6 +101,19 @@ class ScoringModelAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        """Warn, on every view of the draft, when its caps make the total cap unreachable."""
+        model = self.get_object(request, object_id)
+        if request.method == "GET" and model is not None:
+            if warning := unreachable_total_cap(model.fit_cap, model.engagement_cap, model.total_cap):
+                self.message_user(request, warning, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: ScoringModel, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if warning := unreachable_total_cap(obj.fit_cap, obj.engagement_cap, obj.total_cap):
+            self.message_user(request, warning, messages.WARNING)
+
     def get_urls(self):
         return [
             path("<int:object_id>/publish/", self.admin_site.admin_view(self.publish_view), name="scoring_scoringmodel_publish"),
@@ -126,6 +141,15 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        """The same warning for a published version, read from its frozen spec."""
+        version = self.get_object(request, object_id)
+        if request.method == "GET" and version is not None:
+            spec = version.spec
+            if warning := unreachable_total_cap(spec.get("fit_cap"), spec.get("engagement_cap"), spec.get("total_cap")):
+                self.message_user(request, warning, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(ScoreRun)

@@ -53,6 +53,20 @@ class GroupKind(models.TextChoices):
     ENGAGEMENT = engine.ENGAGEMENT, "Engagement (events; decays)"
 
 
+def unreachable_total_cap(fit_cap: int | None, engagement_cap: int | None, total_cap: int | None) -> str:
+    """Why the total cap can never be reached ('' when it can): fit and engagement are each capped
+    and their caps add up to less than the total, so the best leads all tie at that sum. An empty
+    cap means no cap, which can reach anything."""
+    if total_cap is None or fit_cap is None or engagement_cap is None or fit_cap + engagement_cap >= total_cap:
+        return ""
+    return (
+        f"No lead can score above {fit_cap + engagement_cap}: the fit cap ({fit_cap}) plus the engagement cap "
+        f"({engagement_cap}) is less than the total cap ({total_cap}), so every lead that reaches both caps ties "
+        f"at {fit_cap + engagement_cap} and the queue cannot rank them. Raise a cap or lower the total cap to "
+        f"{fit_cap + engagement_cap}."
+    )
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class ScoringModel(models.Model):
     """A scoring model for one segment. Edits are a draft until published."""

@@ -34,7 +34,7 @@ def criterion(page, dimension: str):
 
 def answer(page, dimension: str, status: str, evidence: str):
     item = criterion(page, dimension)
-    item.locator("summary", has_text="Answer").click()
+    item.locator(".answer-form > summary").click()
     item.get_by_label(status, exact=True).check()
     item.get_by_label(f"Evidence for {dimension}").fill(evidence)
     item.get_by_role("button", name="Save answer").click()
@@ -99,6 +99,19 @@ def test_sdr_qualifies_and_hands_off_ae_rejects_it_back_and_sdr_sees_why(page, p
     dana.refresh_from_db()
     assert (dana.stage, dana.owner, dana.ae) == (Stage.WORKING, e2e_cast.alice, None)
 
+    # The rejection had teeth: Authority is disputed with erin's note, and blocks handing it back.
+    row.get_by_role("link", name="Dana Diaz").click()
+    authority = criterion(page, "Authority")
+    expect(authority.locator(".answer-dispute")).to_contain_text("Contact cannot sign; get us to the CFO first.")
+    expect(authority.locator(".answer-dispute")).to_contain_text("was Confirmed")
+    expect(page.locator(".completeness-percent")).to_have_text("75% complete")
+    expect(page.locator(".missing-required")).to_contain_text("Authority: disputed by the AE")
+    expect(page.locator("#handoff-missing")).to_contain_text("Authority")
+    page.screenshot(path="/tmp/ws-disputed-lead.png", full_page=True)
+    answer(page, "Authority", "Confirmed", "Authority: met the CFO on 14 May; he signs and joins the demo")
+    expect(page.locator(".completeness-percent")).to_have_text("100% complete")
+    expect(page.locator(".missing-required")).to_have_count(0)
+
 
 def test_ae_accepts_a_handoff_and_the_lead_becomes_theirs(page, live_server, e2e_cast, dana):
     confirm_bant(dana, e2e_cast.alice)
@@ -135,8 +148,10 @@ def test_hand_off_with_required_criteria_missing_is_refused_and_lists_them(page,
     actions.get_by_label("Next step").fill("Demo Tue 10am with the CFO")
     actions.get_by_role("button", name="Hand off").click()
 
-    error = page.locator(".flash-error")
+    # Refused in place (htmx): the message above the form, and the next step still typed.
+    error = actions.locator("#handoff-form [role=alert]")
     expect(error).to_contain_text("Answer the required criteria before handing off")
+    expect(actions.get_by_label("Next step")).to_have_value("Demo Tue 10am with the CFO")
     for dimension in ("Budget", "Authority", "Timeline"):
         expect(error).to_contain_text(f"{dimension}: not answered yet")
     expect(error).not_to_contain_text("Need")

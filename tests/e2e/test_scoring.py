@@ -55,7 +55,7 @@ def test_sdr_sees_the_score_breakdown_of_a_new_mql(page, live_server, e2e_cast, 
     page.get_by_role("link", name="Hana Hot").click()
     panel = page.locator("#score-panel")
     expect(panel).to_contain_text(f"Score {score_now(fresh_mql)}")
-    expect(panel).to_contain_text("Default v1")
+    expect(panel).to_contain_text("Default v2")  # scoring.0009
     expect(panel.locator(".line-fit", has_text="Champion")).to_be_visible()
     expect(panel.locator(".line-eng", has_text="Demo request")).to_be_visible()
     expect(panel).to_contain_text("At MQL")

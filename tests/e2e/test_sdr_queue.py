@@ -148,4 +148,4 @@ def test_an_sdr_opening_another_teams_lead_by_url_gets_a_404(page, live_server, 
 
     assert response.status == 404
     expect(page.get_by_text("Sofia")).to_have_count(0)
-    expect(page.get_by_role("heading", name="Not Found")).to_be_visible()
+    expect(page.get_by_role("heading", name="We can't find that page")).to_be_visible()

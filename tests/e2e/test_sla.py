@@ -50,7 +50,7 @@ def test_manager_sees_a_breach_appear_and_reassigns_the_lead(page, live_server, 
     overdue = page.locator("#overdue")
     expect(overdue).to_contain_text("Dana Diaz")
     expect(overdue).to_contain_text("Alice Adams")
-    expect(overdue).to_contain_text("overdue 30m")
+    expect(overdue).to_contain_text("overdue 30 min")
     expect(page.locator("#escalations")).to_contain_text("Notified Alice, Maria")
     # The navigation badge (htmx, on load) shows Maria's breach notification.
     expect(page.locator("#notification-badge")).to_have_text("1")
@@ -65,7 +65,7 @@ def test_manager_sees_a_breach_appear_and_reassigns_the_lead(page, live_server, 
 
     # The lead page tells the story; Bob was told.
     page.get_by_role("link", name="Dana Diaz").first.click()
-    expect(page.locator("#sla-panel")).to_contain_text("overdue 30m")
+    expect(page.locator("#sla-panel")).to_contain_text("overdue 30 min")
     expect(page.locator("#sla-panel")).to_contain_text("Notified Alice, Maria")
     expect(page.locator("#reassign")).to_contain_text("Alice Adams → Bob Brown")
     bob = page_for("bob")

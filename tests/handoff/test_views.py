@@ -56,7 +56,7 @@ def test_inbox_lists_pending_oldest_first_with_wait(client, alice, erin, qualifi
     hand_off(second_lead, to=erin, by=alice, next_step=NEXT)
     body = login(client, erin).get(reverse("handoff:inbox")).content.decode()
     assert body.index("Wanda Worked") < body.index("Zed ")
-    assert "waiting 5h" in body
+    assert "waiting 5 h" in body
 
 
 def test_inbox_offers_accept_and_reject_to_those_who_decide(client, alice, erin, maria, qualified_lead):
@@ -192,3 +192,39 @@ def test_accept_without_htmx_goes_back_to_a_same_site_next(client, alice, erin, 
     h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
     response = login(client, erin).post(reverse("handoff:accept", args=[h.pk]), {"next": f"/leads/{qualified_lead.pk}/"})
     assert response.url == f"/leads/{qualified_lead.pk}/"
+
+
+def test_refused_rejection_keeps_the_reason_and_note_and_names_the_problem(client, qualified_lead, alice, erin):
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step="Demo Tuesday 10:00 with the CFO")
+    reason = DisqualifyReason.objects.get(name="No authority")
+    note = ("The contact cannot sign; " * 800).strip()  # 19,999 characters
+    response = login(client, erin).post(
+        f"/handoffs/{h.pk}/reject/", {"reason": reason.pk, "note": note}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "The note is too long: 19,999 characters; keep it to 5,000." in html
+    assert '<details class="reject" open>' in html
+    assert f'<option value="{reason.pk}" selected>' in html
+    assert "The contact cannot sign; The contact" in html
+    h.refresh_from_db()
+    assert h.status == "pending"
+
+
+def test_refused_rejection_without_htmx_shows_the_packet_with_what_was_typed(client, qualified_lead, alice, erin):
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step="Demo Tuesday 10:00 with the CFO")
+    reason = DisqualifyReason.objects.get(name="Other")  # needs 40 characters
+    response = login(client, erin).post(f"/handoffs/{h.pk}/reject/", {"reason": reason.pk, "note": "Too thin"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "needs a note of at least 40 characters" in html
+    assert f'<option value="{reason.pk}" selected>' in html and "Too thin</textarea>" in html
+
+
+def test_refused_hand_off_keeps_the_next_step_and_note(client, worked_lead, alice, erin):
+    response = login(client, alice).post(
+        f"/leads/{worked_lead.pk}/hand-off/", {"to_user": erin.pk, "next_step": "Demo Tue", "note": "Keen buyer"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "Answer the required criteria before handing off" in html
+    assert "Demo Tue</textarea>" in html and "Keen buyer</textarea>" in html

@@ -129,7 +129,32 @@ def test_touch_with_bad_input_changes_nothing(client, alice, alices_lead):
     response = login(client, alice).post(
         reverse("leads:touch", args=[alices_lead.pk]), {"kind": "pigeon", "outcome": "sent"}, HTTP_HX_REQUEST="true"
     )
-    assert "Pick a kind and an outcome" in response.content.decode()
+    assert "&#x27;pigeon&#x27; is not a kind of touch." in response.content.decode()
+    assert not Touch.objects.exists()
+
+
+def test_too_long_touch_note_is_told_so_and_kept_in_the_row(client, alice, alices_lead):
+    note = ("Called twice, " * 1500).strip()  # 20,999 characters
+    response = login(client, alice).post(
+        reverse("leads:touch", args=[alices_lead.pk]), {"kind": "call", "outcome": "connected", "note": note},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "The note is too long: 20999 characters; keep it to 5000." in html
+    assert "kind" not in html.split('role="alert">')[1].split("</div>")[0]  # names the real problem only
+    assert 'class="inline-action" open' in html and 'value="Called twice, Called twice,' in html
+    assert not Touch.objects.exists()
+
+
+def test_refused_touch_on_the_lead_page_shows_the_form_as_typed(client, alice, alices_lead):
+    note = "x" * 20_000
+    response = login(client, alice).post(
+        reverse("leads:touch", args=[alices_lead.pk]), {"kind": "email", "outcome": "sent", "note": note}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The note is too long: 20000 characters; keep it to 5000." in html
+    assert '<option value="email" selected>' in html and note in html
     assert not Touch.objects.exists()
 
 

@@ -91,7 +91,7 @@ def test_the_lead_page_shows_fit_and_engagement_apart_and_what_decayed(client, a
     body = login(client, alice).get(f"/leads/{alices_lead.pk}/").content.decode()
     assert 'id="score-panel"' in body
     assert "VP" in body and "Pricing page view" in body and "Demo request" in body
-    assert "decayed" in body and "Default v1" in body
+    assert "decayed" in body and "Default v2" in body  # v2: scoring.0009 made the caps add up
     assert "At MQL" in body  # score history: the MQL snapshot
 
 
@@ -114,7 +114,7 @@ def test_the_api_explains_a_score_and_hides_other_teams_leads(client, alice, cha
     event(alices_lead, "email_click", days_ago=3, link="https://x/case-study")
     scores.score_leads([alices_lead.pk], promote=False)
     body = login(client, alice).get(f"/api/scores/{alices_lead.pk}/").json()
-    assert body["version"] == "Default v1" and body["score"] == score_now(Lead.objects.get(pk=alices_lead.pk))
+    assert body["version"] == "Default v2" and body["score"] == score_now(Lead.objects.get(pk=alices_lead.pk))
     labels = {line["label"]: line for line in body["lines"]}
     assert labels["Email click"]["kind"] == "engagement" and labels["Email click"]["decayed"] > 0
     assert login(client, charlie).get(f"/api/scores/{alices_lead.pk}/").status_code == 404
@@ -151,7 +151,7 @@ def test_admin_pages_render_for_revops(client, rita):
     assert "<progress" in body and 'http-equiv="refresh"' in body
     response = client.post(f"/admin/scoring/scoringmodel/{model.pk}/publish/")
     assert response.status_code == 302
-    assert model.versions.count() == 2
+    assert model.versions.count() == 3  # v1 shipped, v2 by scoring.0009, v3 published here
 
 
 @pytest.mark.django_db

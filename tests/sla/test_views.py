@@ -132,7 +132,7 @@ def breached(frozen, alices_lead, make_mql, maria):
 def test_manager_sees_overdue_clocks_and_escalations(client, breached, maria):
     html = login(client, maria).get("/sla/breaches/").content.decode()
     assert "Overdue now (1)" in html
-    assert "Dana Diaz" in html and "overdue 1h 30m" in html
+    assert "Dana Diaz" in html and "overdue 1 h 30 min" in html
     assert "Notified Alice, Maria" in html
     assert "No other rep available; stays with Alice Adams" in html
     assert 'action="/leads/%d/reassign/"' % breached.lead_id in html
@@ -200,7 +200,7 @@ def test_queue_row_shows_the_countdown(client, frozen, alices_lead, alice, make_
     make_mql(alices_lead)
     frozen.move_to(at(2025, 3, 4, 10, 50))
     html = login(client, alice).get("/queue/").content.decode()
-    assert "sla-warn" in html and "First touch due in 10m" in html
+    assert "sla-warn" in html and "First touch due in 10 min" in html
 
 
 def test_queue_badges_cost_one_query_for_the_page(client, frozen, alice, north, make_mql):
@@ -240,7 +240,7 @@ def test_lead_page_shows_clocks_and_escalations(client, breached, alice):
     html = login(client, alice).get(f"/leads/{breached.lead_id}/").content.decode()
     assert 'id="sla-panel"' in html
     assert "MQL first touch within 1 business hour" in html
-    assert "overdue 1h 30m" in html and "Notified Alice, Maria" in html
+    assert "overdue 1 h 30 min" in html and "Notified Alice, Maria" in html
     assert "Reassign to" not in html  # an SDR cannot reassign
 
 
@@ -260,5 +260,5 @@ def test_handoff_inbox_shows_the_sla_countdown_with_one_query(client, frozen, al
     login(client, erin)
     with CaptureQueriesContext(connection) as ctx:
         html = client.get("/handoffs/").content.decode()
-    assert html.count("SLA due in 30m") == 3
+    assert html.count("SLA due in 30 min") == 3
     assert sum("sla_clock" in q["sql"] for q in ctx.captured_queries) == 1

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django import template
 from django.utils import timezone
 
+from qualify.formatting import humanize_duration
 from qualify.sla.models import Clock, ClockStatus
 
 register = template.Library()
 
 
-def short(delta: datetime.timedelta) -> str:
-    """2d 3h, 4h 05m or 7m: wall-clock time at a glance."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
 
 
 @register.filter
@@ -39,17 +28,17 @@ def sla_state(clock: Clock) -> str:
 
 @register.filter
 def countdown(clock: Clock) -> str:
-    """'due in 45m', 'overdue 1h 05m', or how the clock ended."""
+    """'due in 45 min', 'overdue 1 h 5 min', or how the clock ended."""
     if clock.status == ClockStatus.MET:
         return "met"
     if clock.status == ClockStatus.LATE:
-        return f"met {short(clock.closed_at - clock.due_at)} late"
+        return f"met {humanize_duration(clock.closed_at - clock.due_at)} late"
     if clock.status == ClockStatus.CANCELLED:
         return "no longer applies"
     remaining = clock.due_at - timezone.now()
     if remaining.total_seconds() <= 0:
-        return f"overdue {short(-remaining)}"
-    return f"due in {short(remaining)}"
+        return f"overdue {humanize_duration(-remaining)}"
+    return f"due in {humanize_duration(remaining)}"
 
 
 @register.filter

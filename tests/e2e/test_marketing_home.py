@@ -1,0 +1,51 @@
+"""Marketing signs in and lands on their sources' page (funnel by source, handoff feedback), not
+on an empty queue; a page that doesn't exist says so in the app's layout, with a way back."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from qualify.analytics.rollups import refresh
+from qualify.handoff.models import Handoff
+from qualify.leads.models import DisqualifyReason, Source
+from tests.e2e.conftest import login_as, url_path
+from tests.e2e.test_metrics import funnel  # noqa: F401  (the fixture: inbound and outbound leads with history)
+from tests.factories import LeadFactory
+
+
+@pytest.fixture
+def feedback(e2e_cast, funnel):  # noqa: F811
+    c = e2e_cast
+    reason = DisqualifyReason.objects.get(name="No authority")
+    for n, (status, why) in enumerate([("accepted", None), ("rejected", reason), ("rejected", reason)]):
+        lead = LeadFactory(team=c.north, owner=c.alice, source=Source.INBOUND)
+        Handoff.objects.create(lead=lead, team=c.north, from_user=c.alice, to_user=c.erin, next_step=f"Demo number {n}",
+                               source="inbound", status=status, reason=why, decision_note="Cannot sign" if why else "",
+                               decided_by=c.erin)
+    refresh(full=True)
+
+
+def test_marketer_lands_on_their_sources_page(page, live_server, e2e_cast, feedback):
+    login_as(page, live_server, "mark")
+
+    assert url_path(page) == "/metrics/marketing/"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your sources: funnel and handoff feedback")
+    expect(page.locator("#sources-funnel svg")).to_be_visible()
+    feedback_table = page.locator("section.card", has=page.get_by_role("heading", name=re.compile("Handoff acceptance by source")))
+    expect(feedback_table.locator("tr", has_text="Inbound")).to_contain_text("33.3%")
+    expect(page.locator("#sources-rejections")).to_contain_text("No authority")
+    expect(page.get_by_role("link", name="Sources")).to_have_attribute("aria-current", "page")
+    page.screenshot(path="/tmp/ws-marketing-home.png", full_page=True)
+
+
+def test_unknown_page_says_why_and_leads_back(page, live_server, e2e_cast, settings):
+    settings.DEBUG = False
+    login_as(page, live_server, "alice")
+    page.goto(f"{live_server.url}/leads/999999/")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("We can't find that page")
+    expect(page.locator("main")).to_contain_text("belongs to a team you are not on")
+    page.screenshot(path="/tmp/ws-404.png", full_page=True)
+    page.get_by_role("link", name="The lead queue").click()
+    assert url_path(page) == "/queue/"

@@ -1,0 +1,57 @@
+"""One date format and one way of writing durations, everywhere."""
+
+import datetime
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone
+
+from qualify.formatting import humanize_duration
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (datetime.timedelta(minutes=737, seconds=12), "seconds", "12 h 17 min"),
+    (737.2, "minutes", "12 h 17 min"),
+    (datetime.timedelta(days=3, hours=4, minutes=59), "seconds", "3 d 4 h"),
+    (2.5, "days", "2 d 12 h"),
+    (datetime.timedelta(hours=5), "seconds", "5 h"),
+    (7.9, "minutes", "7 min"),
+    (datetime.timedelta(seconds=20), "seconds", "under 1 min"),
+    (datetime.timedelta(minutes=-5), "seconds", "under 1 min"),
+    (None, "seconds", ""),
+])
+def test_durations_read_at_a_glance(value, unit, text):
+    assert humanize_duration(value, unit) == text
+
+
+def test_duration_filter_needs_no_load_and_takes_a_unit():
+    html = Template('{{ d|duration }} · {{ m|duration:"minutes" }} · {{ n|duration:"days"|default:"—" }}').render(
+        Context({"d": datetime.timedelta(hours=1, minutes=5), "m": 737.2, "n": None})
+    )
+    assert html == "1 h 5 min · 12 h 17 min · —"
+
+
+def test_one_date_format_in_templates(settings):
+    settings.TIME_ZONE = "UTC"
+    at = datetime.datetime(2026, 12, 4, 14, 5, tzinfo=datetime.UTC)
+    with timezone.override("UTC"):
+        html = Template('{{ at }} | {{ at|date }} | {{ at|date:"DATETIME_FORMAT" }} | {{ day|date:"DATE_FORMAT" }}').render(
+            Context({"at": at, "day": at.date()})
+        )
+    assert html == "4 Dec 2026, 14:05 | 4 Dec 2026 | 4 Dec 2026, 14:05 | 4 Dec 2026"
+
+
+def test_templates_use_the_named_formats_only():
+    """Display dates go through DATE_FORMAT / DATETIME_FORMAT; literal formats are left only for
+    machine values (ISO 'c', the 'Y-m-d' of date inputs and links) and the time zone ('e')."""
+    import pathlib
+    import re
+
+    allowed = {"DATE_FORMAT", "DATETIME_FORMAT", "c", "Y-m-d", "e"}
+    found = {
+        (str(path), fmt)
+        for path in pathlib.Path("templates").rglob("*.html")
+        for fmt in re.findall(r"\|date:['\"](.*?)['\"]", path.read_text())
+        if fmt not in allowed
+    }
+    assert not found
