@@ -9,7 +9,7 @@ from django.apps import apps as live_apps
 from qualify.scoring.models import ModelVersion, ScoringModel, unreachable_total_cap
 from tests.conftest import login
 
-caps_migration = importlib.import_module("qualify.scoring.migrations.0009_default_model_caps_add_up")
+caps_migration = importlib.import_module("qualify.scoring.migrations.0011_default_model_caps_add_up")
 
 
 @pytest.mark.django_db

@@ -39,7 +39,7 @@ def caps_add_up(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("scoring", "0008_snapshot_uses_scoring_value"),
+        ("scoring", "0010_decay_exponent_floor"),
     ]
 
     operations = [
