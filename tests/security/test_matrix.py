@@ -101,6 +101,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "reviews:resolve_requalification": {"POST": CHANGES_LEAD},
     # --- metrics and imports -----------------------------------------------------------------
     "analytics:funnel": {"GET": METRICS},
+    "analytics:marketing": {"GET": METRICS},
     "analytics:velocity": {"GET": METRICS},
     "analytics:handoffs": {"GET": METRICS},
     "analytics:quality": {"GET": METRICS},
