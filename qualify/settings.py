@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "qualify.sla",
     "qualify.routing",
     "qualify.reviews",
+    "qualify.dedupe",
     "qualify.analytics",
     "qualify.imports",
     "qualify.demo",
@@ -65,6 +66,10 @@ QUALIFY_LISTENERS = [
     "qualify.handoff.listeners",  # an outcome closes the lead's pending handoff
     "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs; notifications
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
+    # Merges (leads_merged) only: each app moves its own rows of the merged lead to the survivor.
+    "qualify.frameworks.listeners",
+    "qualify.reviews.listeners",
+    "qualify.dedupe.listeners",  # new leads and accounts checked for duplicates; candidates of merges closed
 ]
 LISTENER_ERRORS_RAISE = env.bool("LISTENER_ERRORS_RAISE", default=False)
 
