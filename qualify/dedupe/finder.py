@@ -33,7 +33,7 @@ def _reason(rule: str, detail_sql: str) -> str:
 def _grouped(table: str, rule: str, key: str, where: str, detail: str, kind: str) -> str:
     """Pairs (first of group, member) of records sharing `key` within a team."""
     return f"""
-    SELECT '{kind}', team_id, first_id, id, NULL, {r.CONFIDENCE[rule]}, {_reason(rule, detail)}, 'open', %(now)s
+    SELECT '{kind}', team_id, first_id, id, NULL, {r.CONFIDENCE[rule]}, {_reason(rule, "v")}, 'open', %(now)s
       FROM (SELECT t.id, t.team_id, {key.format(t="t")} AS k, {detail.format(t="t")} AS v,
                    min(t.id) OVER (PARTITION BY t.team_id, {key.format(t="t")}) AS first_id
               FROM {table} t WHERE {where.format(t="t")} AND t.team_id = ANY(%(teams)s)) g
