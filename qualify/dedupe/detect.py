@@ -27,7 +27,7 @@ def _lead_sql(trigram: bool) -> str:
     same_team_domain = f"o.team_id = n.team_id AND {r.sql(r.LEAD_DOMAIN, o)} = {r.sql(r.LEAD_DOMAIN, n)} AND o.id <> n.id AND o.email <> ''"
     return f"""
     WITH n AS (SELECT * FROM leads_lead WHERE id = ANY(%(ids)s))
-    SELECT n.team_id, n.id, o.id, 'email', n.email
+    SELECT n.team_id, n.id, o.id, 'email', lower(n.email)
       FROM n JOIN leads_lead o ON {same_team_domain} AND {r.sql(r.LEAD_EMAIL, o)} = {r.sql(r.LEAD_EMAIL, n)}
      WHERE n.email <> ''
     UNION ALL

@@ -21,7 +21,7 @@ MOVE = """
 UPDATE dedupe_duplicatecandidate SET status = %(merged)s, decided_at = %(now)s, decided_by_id = %(by)s
  WHERE kind = %(kind)s AND low_id = least(%(s)s, %(m)s) AND high_id = greatest(%(s)s, %(m)s);
 DELETE FROM dedupe_duplicatecandidate c
- WHERE c.kind = %(kind)s AND %(m)s IN (c.low_id, c.high_id)
+ WHERE c.kind = %(kind)s AND %(m)s IN (c.low_id, c.high_id) AND %(s)s NOT IN (c.low_id, c.high_id)
    AND EXISTS (SELECT 1 FROM dedupe_duplicatecandidate o
                 WHERE o.kind = c.kind
                   AND o.low_id = least(%(s)s, CASE WHEN c.low_id = %(m)s THEN c.high_id ELSE c.low_id END)
@@ -29,7 +29,7 @@ DELETE FROM dedupe_duplicatecandidate c
 UPDATE dedupe_duplicatecandidate c
    SET low_id = least(%(s)s, CASE WHEN c.low_id = %(m)s THEN c.high_id ELSE c.low_id END),
        high_id = greatest(%(s)s, CASE WHEN c.low_id = %(m)s THEN c.high_id ELSE c.low_id END)
- WHERE c.kind = %(kind)s AND %(m)s IN (c.low_id, c.high_id);
+ WHERE c.kind = %(kind)s AND %(m)s IN (c.low_id, c.high_id) AND %(s)s NOT IN (c.low_id, c.high_id);
 """
 
 

@@ -38,7 +38,7 @@ from django.utils import timezone
 from qualify.errors import DomainError
 
 from .changes import AccountSaved, AccountsMerged, LeadSaved, LeadsMerged, publish
-from .models import Account, Event, Lead, MergedAccount, MergedLead, StageChange, Touch
+from .models import Account, Event, Lead, MergedAccount, MergedLead, Stage, StageChange, Touch
 from .records import changed_fields
 
 if TYPE_CHECKING:
@@ -52,6 +52,18 @@ LEAD_FIELDS = (
 ACCOUNT_FIELDS = ("name", "domain", "industry", "employee_count", "revenue_band", "country", "region", "segment", "owner")
 
 SURVIVOR, OTHER = "survivor", "other"
+
+# How far along a lead is: the default survivor is the one further along (it keeps its stage and
+# owner), so a merge never sends a deal back to New.
+FURTHER = {s: i for i, s in enumerate([
+    Stage.DISQUALIFIED, Stage.NURTURE, Stage.NEW, Stage.MQL, Stage.WORKING, Stage.HANDED_OFF, Stage.ACCEPTED,
+    Stage.OPPORTUNITY, Stage.LOST, Stage.WON,
+])}
+
+
+def default_survivor(a: Lead, b: Lead) -> Lead:
+    """The lead further along the funnel, then the older."""
+    return max((a, b), key=lambda lead: (FURTHER[lead.stage], -lead.pk))
 
 
 def _value(obj: Any, name: str) -> Any:

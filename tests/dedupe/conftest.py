@@ -60,7 +60,29 @@ def rich_lead(team, *, owner, ae, first_name, email, events=3, hand=True, **kw) 
 
 
 @pytest.fixture
-def erin_is_default_ae(north, erin):
+def erin_is_default_ae(north, erin, shipped_rows):
     north.default_ae = erin
     north.save()
     return erin
+
+
+@pytest.fixture
+def shipped_rows(db):
+    """The default frameworks, SLA policies and scoring model (data migrations) that rich_lead's
+    verbs read: an earlier transactional test's flush may have removed them."""
+    import importlib
+
+    from django.apps import apps as live
+
+    from qualify.frameworks.models import Framework
+    from qualify.sla.models import SlaPolicy
+
+    if not Framework.objects.exists():
+        importlib.import_module("qualify.frameworks.migrations.0002_default_frameworks").create(live, None)
+    if not SlaPolicy.objects.exists():
+        importlib.import_module("qualify.sla.migrations.0002_defaults_and_sweep").create(live, None)
+    from qualify.scoring.scores import _spec_cache
+    from tests.scoring.conftest import ensure_default_model
+
+    ensure_default_model()
+    _spec_cache.clear()
