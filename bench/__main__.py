@@ -25,6 +25,7 @@ BENCHMARKS: list[str] = [
     "bench.analytics",
     "bench.sla_sweep",
     "bench.routing",
+    "bench.dedupe",
 ]
 
 

@@ -273,6 +273,7 @@ CELERY_TASK_ROUTES = {
     "routing.*": {"queue": "sla"},
     "analytics.run_import": {"queue": "io"},  # the CSV import task's name from before qualify/imports/
     "imports.*": {"queue": "io"},
+    "dedupe.*": {"queue": "io"},
 }
 
 LOGGING = {

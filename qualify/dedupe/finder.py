@@ -7,8 +7,9 @@ the whole group. Where the server has pg_trgm, similar (not equal) names are als
 each company domain of at most SIMILAR_GROUP leads (a self-join there; bigger domains are shared
 mail hosts more than companies).
 
-`python manage.py find_duplicates [--team ID]`, the page's "Find duplicates" button and the API
-call `find_duplicates`. Cost: a scan of the lead table per rule (see bench/dedupe.py).
+`python manage.py find_duplicates [--team ID]` and the page's "Find duplicates" button (a task,
+tasks.py) call it. Cost: a scan of the lead table per rule; at 1,000,000 leads about 20 s with the
+equal-key rules and 55 s with pg_trgm's similar names too (bench/dedupe.py).
 """
 
 from __future__ import annotations

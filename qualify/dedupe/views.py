@@ -18,8 +18,8 @@ from qualify.leads.models import Account, Lead
 
 from . import decisions
 from .access import access_candidate, can_work_duplicates, duplicate_teams, visible_candidates
-from .finder import find_duplicates
 from .models import Kind, Status
+from .tasks import find_duplicates_task
 
 PAGE = 100
 
@@ -131,10 +131,10 @@ def dismiss(request: HttpRequest, candidate_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def find(request: HttpRequest) -> HttpResponse:
-    """Run the bulk finder over the user's teams now (see README for its time at 1M leads)."""
+    """Queue the bulk finder over the user's teams (a task: it outlasts a request at 1M leads)."""
     _guard(request)
     teams = duplicate_teams(request.user)
     team_ids = list(Team.objects.values_list("pk", flat=True)) if teams is None else sorted(teams)
-    written = find_duplicates(team_ids)
-    messages.success(request, f"Finder done: {sum(written.values())} pairs flagged or strengthened.")
+    find_duplicates_task.delay(team_ids)
+    messages.success(request, "The finder is looking through your teams' leads and accounts; new pairs appear here as it goes.")
     return HttpResponseRedirect(reverse("dedupe:candidates"))

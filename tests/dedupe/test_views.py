@@ -82,7 +82,8 @@ def test_not_a_duplicate(client, twins, maria):
     assert b"same e-mail" not in client.get(reverse("dedupe:candidates")).content
 
 
-def test_find_button_runs_the_finder(client, north, rita):
+def test_find_button_runs_the_finder(client, north, rita, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     acme = AccountFactory(team=north, domain="acme.example")
     LeadFactory(team=north, account=acme, email="x@acme.example")
     LeadFactory(team=north, account=acme, email="x@acme.example")
