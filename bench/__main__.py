@@ -26,6 +26,7 @@ BENCHMARKS: list[str] = [
     "bench.sla_sweep",
     "bench.routing",
     "bench.webhooks",
+    "bench.dedupe",
 ]
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "qualify.sla",
     "qualify.routing",
     "qualify.reviews",
+    "qualify.dedupe",
     "qualify.analytics",
     "qualify.imports",
     "qualify.webhooks",
@@ -68,6 +69,8 @@ QUALIFY_LISTENERS = [
     "qualify.frameworks.listeners",  # a rejection naming a dimension disputes that answer
     "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs; notifications
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
+    "qualify.reviews.listeners",  # merges: review items move to the survivor
+    "qualify.dedupe.listeners",  # new leads and accounts checked for duplicates; candidates of merges closed
     "qualify.webhooks.listeners",  # outbox rows for subscribed endpoints, in the change's transaction
 ]
 LISTENER_ERRORS_RAISE = env.bool("LISTENER_ERRORS_RAISE", default=False)
@@ -292,6 +295,7 @@ CELERY_TASK_ROUTES = {
     "routing.*": {"queue": "sla"},
     "analytics.run_import": {"queue": "io"},  # the CSV import task's name from before qualify/imports/
     "imports.*": {"queue": "io"},
+    "dedupe.*": {"queue": "io"},
 }
 
 LOGGING = {

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("qualify.sla.urls")),
     path("", include("qualify.routing.urls")),
     path("", include("qualify.reviews.urls")),
+    path("", include("qualify.dedupe.urls")),
     path("", include("qualify.analytics.urls")),
     path("", include("qualify.imports.urls")),
 ]

@@ -10,9 +10,10 @@ with new evidence (answers.record_answer), so the lead cannot go straight back u
 
 from __future__ import annotations
 
+import pgtrigger
 from django.utils import timezone
 
-from qualify.leads.changes import IN_TRANSACTION, HandoffChanged, listen
+from qualify.leads.changes import IN_TRANSACTION, HandoffChanged, LeadsMerged, listen
 from qualify.leads.models import DisqualifyReason, Lead
 
 from .models import Answer, Criterion
@@ -55,3 +56,13 @@ def _dispute(change: HandoffChanged, dimension: str) -> None:
             evidence=note, author_id=change.by_id, created_at=now, disputed=True,
         ))
     Answer.objects.bulk_create(disputes)
+
+
+@listen("leads_merged", when=IN_TRANSACTION)
+def move_merged_answers(batch: list[LeadsMerged]) -> None:
+    """Every answer of the merged lead joins the survivor's, with its author, evidence and time;
+    the newest answer per criterion is the current one, as always (completeness reads it so).
+    Answers are append-only: the trigger is lifted only for this move of their lead."""
+    with pgtrigger.ignore("frameworks.Answer:answer_append_only"):
+        for change in batch:
+            Answer.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from qualify.leads.changes import IN_TRANSACTION, HandoffChanged, StageChanged, listen, publish
+from qualify.leads.changes import IN_TRANSACTION, HandoffChanged, LeadsMerged, StageChanged, listen, publish
 from qualify.leads.models import Stage
 
 from .models import Handoff, HandoffStatus
@@ -37,3 +37,23 @@ def close_left_handoffs(batch: list[StageChanged]) -> None:
                        extra={"at": now, "to_user_id": h.to_user_id, "from_user_id": h.from_user_id})
         for h in pending
     ])
+
+
+@listen("leads_merged", when=IN_TRANSACTION)
+def move_merged_handoffs(batch: list[LeadsMerged]) -> None:
+    """The merged lead's handoffs move to the survivor. A lead has one pending handoff at most:
+    when both had one, the merged lead's is closed (its AE clock with it) and the survivor's stays."""
+    for change in batch:
+        if Handoff.objects.filter(lead_id=change.survivor_id, status=HandoffStatus.PENDING).exists():
+            pending = list(Handoff.objects.select_for_update().filter(lead_id=change.merged_id, status=HandoffStatus.PENDING))
+            now, note = timezone.now(), f"Closed: the lead was merged into lead #{change.survivor_id}"
+            for handoff in pending:
+                handoff.status, handoff.decided_at, handoff.decided_by_id = HandoffStatus.CLOSED, now, change.by_id
+                handoff.decision_note = note
+            Handoff.objects.bulk_update(pending, ["status", "decided_at", "decided_by", "decision_note"])
+            publish("handoff_changed", [
+                HandoffChanged(h.pk, h.lead_id, HandoffStatus.CLOSED, h.decided_by_id, note=note,
+                               extra={"at": now, "to_user_id": h.to_user_id, "from_user_id": h.from_user_id})
+                for h in pending
+            ])
+        Handoff.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)

@@ -18,7 +18,7 @@ from django.http import Http404
 
 from accounts.models import Role
 
-from .models import Account, Lead
+from .models import Account, Lead, MergedAccount, MergedLead
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -51,11 +51,26 @@ def can_change_lead(user: User, lead: Lead) -> bool:
     return lead.owner_id is None and lead.team_id in user.team_ids(Role.SDR)
 
 
+def survivor_of(model, pk: int):
+    """The id a merged-away lead or account now resolves to (leads/merge.py), or None."""
+    redirects = MergedLead if model is Lead else MergedAccount
+    return redirects.objects.filter(merged_id=pk).values_list("survivor_id", flat=True).first()
+
+
 def access_lead(user: User, lead_id: int | str, *, for_write: bool = False, queryset=None) -> Lead:
-    """The lead if `user` may see it (404 otherwise); PermissionDenied if they may only read it."""
+    """The lead if `user` may see it (404 otherwise); PermissionDenied if they may only read it.
+    The id of a lead merged into another resolves to the survivor (callers that show a URL compare
+    `lead.pk` with the id they were given and redirect); the extra query runs only on a miss."""
     qs = queryset if queryset is not None else Lead.objects.select_related("account", "owner", "ae", "team")
     try:
-        lead = qs.visible_to(user).get(pk=int(lead_id))
+        pk = int(lead_id)
+        try:
+            lead = qs.visible_to(user).get(pk=pk)
+        except Lead.DoesNotExist:
+            survivor = survivor_of(Lead, pk)
+            if survivor is None:
+                raise
+            lead = qs.visible_to(user).get(pk=survivor)
     except (Lead.DoesNotExist, ValueError, TypeError):
         raise Http404("No such lead.")
     if for_write and not can_change_lead(user, lead):
@@ -81,7 +96,14 @@ def can_change_account(user: User, account: Account) -> bool:
 
 def access_account(user: User, account_id: int | str, *, for_write: bool = False) -> Account:
     try:
-        account = visible_accounts(user).get(pk=int(account_id))
+        pk = int(account_id)
+        try:
+            account = visible_accounts(user).get(pk=pk)
+        except Account.DoesNotExist:
+            survivor = survivor_of(Account, pk)
+            if survivor is None:
+                raise
+            account = visible_accounts(user).get(pk=survivor)
     except (Account.DoesNotExist, ValueError, TypeError):
         raise Http404("No such account.")
     if for_write and not can_change_account(user, account):

@@ -9,11 +9,29 @@ from django.http import HttpRequest
 
 from qualify.errors import DomainError
 
-from . import records
+from . import merge, records
 from .assignment import assign
 from .changes import gathered
 from .models import Account, DisqualifyReason, Event, Lead, StageChange, Touch
 from .touches import log_touch
+
+
+def _merge_two(model_admin, request, queryset, verb) -> None:
+    """The admin's merge: exactly two records, through the same verb as the page and the API. The
+    survivor is the lead further along (then the older), or the older account; every field takes
+    the non-empty, more recently changed value. For a field-by-field choice use the duplicates page."""
+    rows = list(queryset.order_by("pk")[:3])
+    if len(rows) != 2:
+        model_admin.message_user(request, "Select exactly two records to merge.", messages.ERROR)
+        return
+    survivor = merge.default_survivor(*rows) if isinstance(rows[0], Lead) else rows[0]
+    other = rows[1] if survivor is rows[0] else rows[0]
+    try:
+        kept = verb(survivor, other, by=request.user)
+    except DomainError as e:
+        model_admin.message_user(request, e.message, messages.ERROR)
+        return
+    model_admin.message_user(request, f"Merged #{other.pk} into {kept} (#{kept.pk}).")
 
 
 @admin.register(Account)
@@ -24,6 +42,11 @@ class AccountAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner", "team"]
     list_select_related = ["team", "owner"]
     show_full_result_count = False
+    actions = ["merge_two"]
+
+    @admin.action(description="Merge the two selected accounts (the older one is kept)")
+    def merge_two(self, request, queryset):
+        _merge_two(self, request, queryset, merge.merge_accounts)
 
     def save_model(self, request: HttpRequest, obj: Account, form: ModelForm, change: bool) -> None:
         """Through records.create_account / edit_account, like every other door."""
@@ -78,7 +101,7 @@ class LeadAdmin(admin.ModelAdmin):
     # Counting a million rows on every changelist page costs more than the page; show "Show all".
     show_full_result_count = False
     inlines = [StageChangeInline, TouchInline]
-    actions = ["return_to_pool"]
+    actions = ["return_to_pool", "merge_two"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona"]}),
         ("Ownership", {"fields": ["account", "team", "owner", "ae"]}),
@@ -109,6 +132,10 @@ class LeadAdmin(admin.ModelAdmin):
                 except DomainError as e:
                     self.message_user(request, f"{lead}: {e.message}", messages.ERROR)
         self.message_user(request, "Returned to the pool.")
+
+    @admin.action(description="Merge the two selected leads (the one further along keeps its stage and owner)")
+    def merge_two(self, request, queryset):
+        _merge_two(self, request, queryset, merge.merge_leads)
 
 
 @admin.register(Event)

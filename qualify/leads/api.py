@@ -14,7 +14,7 @@ from accounts.models import Team
 from qualify.api.pagination import IdCursor, ScoreCursor
 from qualify.errors import DomainError
 
-from . import lifecycle, records
+from . import lifecycle, merge, records
 from .access import access_account, access_lead, can_create_in_team, visible_accounts
 from .assignment import assign, can_reassign, eligible_owners
 from .filters import LeadFilter
@@ -182,6 +182,29 @@ class ReasonOutSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "action", "recycle_days", "note_required", "min_note_length", "dimension", "active"]
 
 
+class MergeSerializer(serializers.Serializer):
+    other = serializers.IntegerField(help_text="The id of the lead (or account) merged into this one; it stops existing.")
+    fields = serializers.DictField(
+        child=serializers.ChoiceField(choices=[merge.SURVIVOR, merge.OTHER]), required=False, default=dict,
+        help_text="Per field, whose value to keep; unnamed fields keep the non-empty, more recently changed value.",
+    )
+
+
+def _merged(verb, request: Request, survivor, model_access, serializer_class):
+    """The shared body of the two merge endpoints: both records writable by the caller (an
+    outsider's id is a 404), then the one merge verb; its refusals are a 400."""
+    s = MergeSerializer(data=request.data)
+    s.is_valid(raise_exception=True)
+    other = model_access(request.user, s.validated_data["other"], for_write=True)
+    if other.pk == survivor.pk:
+        raise ValidationError({"other": ["This is the same record (or it was already merged into it)."]})
+    try:
+        kept = verb(survivor, other, by=request.user, fields=s.validated_data["fields"])
+    except DomainError as e:
+        raise ValidationError({e.field or "non_field_errors": [e.message]})
+    return Response(serializer_class(kept, context={"request": request}).data)
+
+
 # --- viewsets ----------------------------------------------------------------------------------
 
 
@@ -199,6 +222,12 @@ class AccountViewSet(
 
     def get_object(self):
         return access_account(self.request.user, self.kwargs["pk"], for_write=self.request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @extend_schema(request=MergeSerializer, responses=AccountSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk=None) -> Response:
+        """Merge account `other` into this one (its leads move here; its id keeps resolving here)."""
+        return _merged(merge.merge_accounts, request, self.get_object(), access_account, AccountSerializer)
 
 
 class LeadViewSet(
@@ -229,6 +258,13 @@ class LeadViewSet(
             raise ValidationError({"to": [f"Use the dedicated endpoint to move this lead to {Stage(to).label}."]})
         lifecycle.move_stage(lead, to=to, by=request.user, why=s.validated_data["why"], expect=s.validated_data.get("expect"))
         return Response(LeadSerializer(lead, context={"request": request}).data)
+
+    @extend_schema(request=MergeSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk=None) -> Response:
+        """Merge lead `other` into this one, keeping all of both histories; `other`'s id then
+        resolves to this lead (GET answers this lead's record, with its own id)."""
+        return _merged(merge.merge_leads, request, self.get_object(), access_lead, LeadSerializer)
 
     @extend_schema(request=ReasonSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"])

@@ -146,6 +146,31 @@ class ReviewVerdict:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class LeadsMerged:
+    """`merged_id` was merged into `survivor_id` (leads/merge.py). Published in the merge's
+    transaction, after the core moved its own rows and before the merged lead's row is deleted:
+    each app re-points its rows to the survivor there (IN_TRANSACTION), so nothing is lost and
+    nothing half-merged is ever committed."""
+
+    survivor_id: int
+    merged_id: int
+    by_id: int | None = None
+
+    @property
+    def lead_id(self) -> int:  # by_lead() and friends key changes by lead
+        return self.survivor_id
+
+
+@dataclass(frozen=True)
+class AccountsMerged:
+    """`merged_id` was merged into `survivor_id`; its leads now belong to the survivor."""
+
+    survivor_id: int
+    merged_id: int
+    by_id: int | None = None
+
+
 TOPICS: dict[str, type] = {
     "lead_saved": LeadSaved,
     "account_saved": AccountSaved,
@@ -155,6 +180,8 @@ TOPICS: dict[str, type] = {
     "handoff_changed": HandoffChanged,
     "sla_escalated": SlaEscalated,
     "review_verdict": ReviewVerdict,
+    "leads_merged": LeadsMerged,
+    "accounts_merged": AccountsMerged,
 }
 
 Listener = Callable[[list[Any]], None]

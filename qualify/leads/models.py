@@ -436,3 +436,30 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_stage or '∅'} → {self.to_stage}"
+
+
+
+class Redirect(models.Model):
+    """A record merged into another (leads/merge.py): its id keeps resolving to the survivor, so
+    old URLs, API clients and bookmarks land on the record that holds its history now. A chain
+    (A into B, then B into C) is kept flat: merging B re-points A's row to C."""
+
+    merged_id = models.BigIntegerField(primary_key=True, help_text="The id of the record that no longer exists.")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    # What the merged-away record looked like (its fields, as strings), since its row is gone.
+    snapshot = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.merged_id} → {self.survivor_id}"
+
+
+class MergedLead(Redirect):
+    survivor = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="merged_from")
+
+
+class MergedAccount(Redirect):
+    survivor = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="merged_from")

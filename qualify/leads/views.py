@@ -48,6 +48,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = access_lead(request.user, lead_id)
+    if lead.pk != lead_id:  # merged into another lead: its page lives at the survivor's URL now
+        return HttpResponseRedirect(lead.get_absolute_url(), status=301)
     return render(request, "leads/detail.html", _detail_context(request, lead))
 
 

@@ -6,12 +6,13 @@ are routed after the move commits, all of a batch in one transaction (engine.rou
 
 from __future__ import annotations
 
-from qualify.leads.changes import AFTER_COMMIT, StageChanged, by_lead, listen
+from qualify.leads.changes import AFTER_COMMIT, IN_TRANSACTION, LeadsMerged, StageChanged, by_lead, listen
 from qualify.leads.models import Stage
 from qualify.lookups import reused_lookups
 
 from . import history  # noqa: F401  (registers owners_changed)
 from .engine import route_new_mqls
+from .models import Assignment
 
 
 @listen("stage_changed", when=AFTER_COMMIT)
@@ -22,3 +23,10 @@ def route_new_mqls_after_commit(batch: list[StageChanged]) -> None:
     if ids:
         with reused_lookups():
             route_new_mqls(ids)
+
+
+@listen("leads_merged", when=IN_TRANSACTION)
+def move_merged_assignments(batch: list[LeadsMerged]) -> None:
+    """The merged lead's record of owners joins the survivor's (one UPDATE per merge)."""
+    for change in batch:
+        Assignment.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)

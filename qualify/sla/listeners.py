@@ -10,11 +10,11 @@ from __future__ import annotations
 from django.urls import reverse
 
 from accounts.models import User
-from qualify.leads.changes import AFTER_COMMIT, IN_TRANSACTION, OwnerChanged, listen
+from qualify.leads.changes import AFTER_COMMIT, IN_TRANSACTION, LeadsMerged, OwnerChanged, listen
 from qualify.leads.models import Lead
 
 from . import clocks, notify
-from .models import NotificationKind
+from .models import Clock, ClockStatus, Escalation, Notification, NotificationKind
 
 listen("stage_changed", when=AFTER_COMMIT)(clocks.stages_changed)
 listen("owner_changed", when=IN_TRANSACTION)(clocks.owners_changed)
@@ -45,3 +45,16 @@ def tell_new_owners(batch: list[OwnerChanged]) -> None:
             url=reverse("leads:detail", args=[lead.pk]), lead_id=lead.pk,
         ))
     notify.save_all(rows)
+
+
+@listen("leads_merged", when=IN_TRANSACTION)
+def move_merged_clocks(batch: list[LeadsMerged]) -> None:
+    """Clocks, escalations and notifications of the merged lead move to the survivor. One clock
+    of a kind runs per lead: where both ran one, the merged lead's is cancelled (its history stays)."""
+    for change in batch:
+        both = set(Clock.objects.filter(lead_id=change.survivor_id, status=ClockStatus.OPEN).values_list("kind", flat=True))
+        if both:
+            clocks.cancel_clocks(change.merged_id, both, note=f"Merged into lead #{change.survivor_id}", by_id=change.by_id)
+        Clock.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)
+        Escalation.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)
+        Notification.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)

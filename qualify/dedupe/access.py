@@ -1,0 +1,40 @@
+"""Who works the duplicates: RevOps admins (every team) and managers (their teams). Anyone else,
+and a pair of another team, is a 404, as for leads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import Role
+
+from .models import DuplicateCandidate
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def can_work_duplicates(user: User) -> bool:
+    return user.is_authenticated and user.is_active and (user.is_admin or user.has_role(Role.MANAGER))
+
+
+def duplicate_teams(user: User) -> set[int] | None:
+    """The teams whose pairs `user` works; None means every team (admins)."""
+    return None if user.is_admin else user.team_ids(Role.MANAGER)
+
+
+def visible_candidates(user: User) -> QuerySet[DuplicateCandidate]:
+    if not can_work_duplicates(user):
+        return DuplicateCandidate.objects.none()
+    teams = duplicate_teams(user)
+    qs = DuplicateCandidate.objects.all()
+    return qs if teams is None else qs.filter(team_id__in=teams)
+
+
+def access_candidate(user: User, candidate_id: int | str) -> DuplicateCandidate:
+    try:
+        return visible_candidates(user).get(pk=int(candidate_id))
+    except (DuplicateCandidate.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such duplicate pair.")

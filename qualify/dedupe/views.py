@@ -1,0 +1,140 @@
+"""The duplicates page (RevOps and managers): open pairs by confidence, the merge form with a
+field-by-field choice, "not a duplicate", and the bulk finder. Thin views over decisions.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import Team
+from qualify.errors import DomainError
+from qualify.leads.access import access_account, access_lead
+from qualify.leads.merge import ACCOUNT_FIELDS, LEAD_FIELDS, OTHER, SURVIVOR, default_choices, default_survivor
+from qualify.leads.models import Account, Lead
+
+from . import decisions
+from .access import access_candidate, can_work_duplicates, duplicate_teams, visible_candidates
+from .models import Kind, Status
+from .tasks import find_duplicates_task
+
+PAGE = 100
+
+
+def _guard(request: HttpRequest) -> None:
+    if not can_work_duplicates(request.user):
+        raise Http404("No such page.")
+
+
+def _records(kind: str, ids) -> dict[int, Lead | Account]:
+    if kind == Kind.LEAD:
+        qs = Lead.objects.select_related("account", "owner")
+    else:
+        qs = Account.objects.select_related("owner")
+    return {r.pk: r for r in qs.filter(pk__in=list(ids))}
+
+
+@login_required
+def candidates(request: HttpRequest) -> HttpResponse:
+    """Open pairs of the user's teams, most confident first (3 queries whatever the page size)."""
+    _guard(request)
+    kind = request.GET.get("kind") if request.GET.get("kind") in Kind.values else Kind.LEAD
+    pairs = list(visible_candidates(request.user).filter(kind=kind, status=Status.OPEN)
+                 .order_by("-confidence", "-id")[:PAGE])
+    records = _records(kind, {pk for p in pairs for pk in (p.low_id, p.high_id)})
+    rows = [(p, records.get(p.low_id), records.get(p.high_id)) for p in pairs]
+    context = {"rows": rows, "kind": kind, "kinds": Kind.choices, "page_size": PAGE}
+    if request.htmx:
+        return render(request, "dedupe/candidates.html#rows", context)
+    return render(request, "dedupe/candidates.html", context)
+
+
+def _default_survivor(kind: str, a, b):
+    """Leads: the one further along the funnel (it keeps its stage and owner), then the older."""
+    return default_survivor(a, b) if kind == Kind.LEAD else (a if a.pk < b.pk else b)
+
+
+@login_required
+def candidate(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """The merge form: which record survives, and per field whose value it keeps."""
+    _guard(request)
+    pair = access_candidate(request.user, candidate_id)
+    records = _records(pair.kind, [pair.low_id, pair.high_id])
+    a, b = records.get(pair.low_id), records.get(pair.high_id)
+    if pair.status != Status.OPEN or a is None or b is None:
+        messages.info(request, "This pair was already decided.")
+        return HttpResponseRedirect(reverse("dedupe:candidates") + f"?kind={pair.kind}")
+    survivor = _default_survivor(pair.kind, a, b)
+    other = b if survivor is a else a
+    names = LEAD_FIELDS if pair.kind == Kind.LEAD else ACCOUNT_FIELDS
+    choices = default_choices(survivor, other, names)
+    fields = []
+    for name in names:
+        field = a._meta.get_field(name)
+        keep = survivor if choices[name] == SURVIVOR else other
+        fields.append({"name": name, "label": field.verbose_name.capitalize(), "a": _shown(a, name), "b": _shown(b, name),
+                       "pick": keep.pk, "same": _shown(a, name) == _shown(b, name)})
+    return render(request, "dedupe/candidate.html", {
+        "pair": pair, "a": a, "b": b, "survivor": survivor, "fields": fields, "is_lead": pair.kind == Kind.LEAD,
+    })
+
+
+def _shown(record, name: str) -> str:
+    value = getattr(record, name)
+    if hasattr(record, f"get_{name}_display"):
+        return getattr(record, f"get_{name}_display")() if value else ""
+    return "" if value is None else str(value)
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    _guard(request)
+    pair = access_candidate(request.user, candidate_id)
+    try:
+        survivor_id = int(request.POST.get("survivor", ""))
+    except ValueError:
+        survivor_id = 0
+    access = access_lead if pair.kind == Kind.LEAD else access_account
+    for pk in (pair.low_id, pair.high_id):  # both must be the user's to change (a 404 for outsiders)
+        access(request.user, pk, for_write=True)
+    names = LEAD_FIELDS if pair.kind == Kind.LEAD else ACCOUNT_FIELDS
+    fields = {name: (SURVIVOR if request.POST.get(f"field_{name}") == str(survivor_id) else OTHER)
+              for name in names if request.POST.get(f"field_{name}")}
+    try:
+        kept = decisions.merge_pair(pair, survivor_id=survivor_id, by=request.user, fields=fields)
+    except DomainError as e:
+        messages.error(request, e.message)
+        return HttpResponseRedirect(reverse("dedupe:candidate", args=[pair.pk]))
+    messages.success(request, f"Merged into {kept} (#{kept.pk}); #{pair.low_id + pair.high_id - kept.pk} now opens it.")
+    return HttpResponseRedirect(reverse("dedupe:candidates") + f"?kind={pair.kind}")
+
+
+@login_required
+@require_POST
+def dismiss(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """Not a duplicate. htmx: the row goes away; otherwise back to the list."""
+    _guard(request)
+    pair = access_candidate(request.user, candidate_id)
+    try:
+        decisions.dismiss(pair, by=request.user)
+    except DomainError as e:
+        messages.error(request, e.message)
+    if request.htmx:
+        return HttpResponse("")
+    return HttpResponseRedirect(reverse("dedupe:candidates") + f"?kind={pair.kind}")
+
+
+@login_required
+@require_POST
+def find(request: HttpRequest) -> HttpResponse:
+    """Queue the bulk finder over the user's teams (a task: it outlasts a request at 1M leads)."""
+    _guard(request)
+    teams = duplicate_teams(request.user)
+    team_ids = list(Team.objects.values_list("pk", flat=True)) if teams is None else sorted(teams)
+    find_duplicates_task.delay(team_ids)
+    messages.success(request, "The finder is looking through your teams' leads and accounts; new pairs appear here as it goes.")
+    return HttpResponseRedirect(reverse("dedupe:candidates"))

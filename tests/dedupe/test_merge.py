@@ -1,0 +1,141 @@
+"""merge_leads keeps everything, and the merged-away id keeps resolving."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from qualify.errors import DomainError
+from qualify.frameworks.models import Answer
+from qualify.handoff.models import Handoff, HandoffStatus
+from qualify.leads.merge import merge_accounts, merge_leads
+from qualify.leads.models import Account, Event, Lead, MergedLead, StageChange, Touch
+from qualify.scoring.models import ScoreSnapshot
+from qualify.scoring.scores import live_specs, recompute_ids
+from qualify.sla.models import Clock, ClockStatus
+from tests.conftest import login
+from tests.factories import AccountFactory, LeadFactory
+
+from .conftest import counts, rich_lead
+
+
+@pytest.fixture
+def pair(north, alice, bob, erin_is_default_ae):
+    erin = erin_is_default_ae
+    a = rich_lead(north, owner=alice, ae=erin, first_name="Dana", email="dana@acme.example", events=3)
+    b = rich_lead(north, owner=bob, ae=erin, first_name="Dana", email="d.doe@acme.example", events=2,
+                  phone="+1 555 010 2030", external_id="CRM-77")
+    return a, b
+
+
+def test_merge_keeps_every_related_row(pair, rita, django_capture_on_commit_callbacks):
+    a, b = pair
+    before = counts([a.pk, b.pk])
+    assert before["leads.Event.lead_id"] == 5 and before["handoff.Handoff.lead_id"] == 2
+    assert before["sla.Clock.lead_id"] >= 2 and before["frameworks.Answer.lead_id"] > 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        survivor = merge_leads(a, b, by=rita, fields={"email": "survivor"})
+
+    assert survivor.pk == a.pk and not Lead.objects.filter(pk=b.pk).exists()
+    after = counts([a.pk, b.pk])
+    before["leads.MergedLead.survivor_id"] += 1  # the redirect itself
+    # Daily snapshots of a day both leads have keep the survivor's (one per lead and day); all else moves.
+    dropped = {"scoring.ScoreSnapshot.lead_id": 2}
+    assert {k: before[k] - dropped.get(k, 0) for k in before} == after
+    assert not any(counts([b.pk]).values())
+    assert (survivor.phone, survivor.external_id, survivor.email) == ("+1 555 010 2030", "CRM-77", "dana@acme.example")
+    # One pending handoff per lead: the merged one's is closed, with its clock; history stays.
+    assert Handoff.objects.filter(lead=a, status=HandoffStatus.PENDING).count() == 1
+    assert Handoff.objects.filter(lead=a, status=HandoffStatus.CLOSED).count() == 1
+    assert Clock.objects.filter(lead=a, status=ClockStatus.OPEN, kind="handoff").count() <= 1
+    assert MergedLead.objects.get(merged_id=b.pk).survivor_id == a.pk
+
+
+def test_merged_score_equals_a_fresh_recompute_over_the_combined_events(pair, rita, django_capture_on_commit_callbacks):
+    a, b = pair
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_leads(a, b, by=rita)
+    merged = Lead.objects.get(pk=a.pk)
+    assert Event.objects.filter(lead=a).count() == 5
+    assert merged.score_watermark == max(Event.objects.filter(lead=a).values_list("id", flat=True))
+    # Recompute from scratch (as a full recompute would) and compare every scoring column.
+    cols = ["score", "score_fit", "score_engagement", "fit_grade", "score_watermark"]
+    stored = Lead.objects.filter(pk=a.pk).values(*cols).get()
+    from django.db import transaction
+
+    with transaction.atomic():
+        recompute_ids([a.pk], live_specs(), now=merged.score_computed_at)
+    assert Lead.objects.filter(pk=a.pk).values(*cols).get() == stored
+    assert stored["score"] > 0
+
+
+def test_merge_across_teams_is_refused_and_changes_nothing(north, south, alices_lead, south_lead, rita):
+    before = counts([alices_lead.pk, south_lead.pk])
+    with pytest.raises(DomainError, match="different teams"):
+        merge_leads(alices_lead, south_lead, by=rita)
+    assert counts([alices_lead.pk, south_lead.pk]) == before
+    assert Lead.objects.filter(pk=south_lead.pk).exists()
+
+
+def test_merging_twice_says_it_was_already_merged(pair, rita):
+    a, b = pair
+    merge_leads(a, b, by=rita)
+    with pytest.raises(DomainError, match=f"#{b.pk} was already merged into #{a.pk}"):
+        merge_leads(a, b, by=rita)
+
+
+def test_merge_with_itself_is_refused(alices_lead, rita):
+    with pytest.raises(DomainError, match="itself"):
+        merge_leads(alices_lead, alices_lead, by=rita)
+
+
+def test_merged_id_redirects_to_the_survivor_page_and_api(client, pair, rita, maria):
+    a, b = pair
+    merge_leads(a, b, by=rita)
+    login(client, maria)
+    response = client.get(reverse("leads:detail", args=[b.pk]))
+    assert response.status_code == 301 and response["Location"] == a.get_absolute_url()
+    api = client.get(f"/api/leads/{b.pk}/")
+    assert api.status_code == 200 and api.json()["id"] == a.pk
+
+
+def test_a_chain_of_merges_stays_flat(north, rita):
+    x, y, z = (LeadFactory(team=north) for _ in range(3))
+    merge_leads(y, x, by=rita)
+    merge_leads(z, y, by=rita)
+    assert dict(MergedLead.objects.values_list("merged_id", "survivor_id")) == {x.pk: z.pk, y.pk: z.pk}
+
+
+def test_api_merge(client, pair, maria, charlie):
+    a, b = pair
+    login(client, charlie)  # the outsider: another team's leads do not exist
+    assert client.post(f"/api/leads/{a.pk}/merge/", {"other": b.pk}, content_type="application/json").status_code == 404
+    login(client, maria)
+    response = client.post(f"/api/leads/{a.pk}/merge/", {"other": b.pk, "fields": {"phone": "other"}},
+                           content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == a.pk and response.json()["phone"] == "+1 555 010 2030"
+    again = client.post(f"/api/leads/{a.pk}/merge/", {"other": b.pk}, content_type="application/json")
+    assert again.status_code == 400
+
+
+def test_api_merge_refuses_an_unknown_field(client, pair, maria):
+    a, b = pair
+    login(client, maria)
+    response = client.post(f"/api/leads/{a.pk}/merge/", {"other": b.pk, "fields": {"stage": "other"}},
+                           content_type="application/json")
+    assert response.status_code == 400 and Lead.objects.filter(pk=b.pk).exists()
+
+
+def test_merge_accounts_moves_leads_and_resolves(client, north, rita, maria):
+    a = AccountFactory(team=north, name="Acme Inc", domain="acme.example", industry="")
+    b = AccountFactory(team=north, name="ACME", domain="www.acme.example", industry="Robotics")
+    leads = [LeadFactory(team=north, account=b) for _ in range(3)]
+    kept = merge_accounts(a, b, by=rita, fields={"domain": "survivor"})  # industry: the non-empty one
+    assert kept.industry == "Robotics" and kept.domain == "acme.example"
+    assert Lead.objects.filter(pk__in=[x.pk for x in leads], account=a).count() == 3
+    assert not Account.objects.filter(pk=b.pk).exists()
+    login(client, maria)
+    assert client.get(f"/api/accounts/{b.pk}/").json()["id"] == a.pk

@@ -1,0 +1,109 @@
+"""The duplicates page: RevOps and managers only, team-scoped, merge with field choices, dismiss."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from qualify.dedupe.detect import detect
+from qualify.dedupe.models import DuplicateCandidate, Kind, Status
+from qualify.leads.models import Lead, MergedLead, Stage
+from tests.conftest import login
+from tests.factories import AccountFactory, LeadFactory
+
+
+@pytest.fixture
+def twins(north, alice):
+    acme = AccountFactory(team=north, name="Acme", domain="acme.example")
+    a = LeadFactory(team=north, account=acme, owner=alice, stage=Stage.WORKING, email="dana@acme.example",
+                    first_name="Dana", last_name="Diaz", phone="")
+    b = LeadFactory(team=north, account=acme, email="DANA@acme.example", first_name="Dana", last_name="Diaz",
+                    phone="+1 555 010 2030", title="CFO")
+    detect(Kind.LEAD, [b.pk])
+    return a, b, DuplicateCandidate.objects.get()
+
+
+def test_page_lists_pairs_for_managers_and_revops(client, twins, maria, rita, django_assert_max_num_queries):
+    for user in (maria, rita):
+        login(client, user)
+        with django_assert_max_num_queries(8):
+            page = client.get(reverse("dedupe:candidates"))
+        assert page.status_code == 200 and b"same e-mail dana@acme.example" in page.content
+
+
+def test_sdrs_and_outsiders_get_404(client, twins, alice, charlie):
+    a, b, pair = twins
+    for user in (alice, charlie):
+        login(client, user)
+        assert client.get(reverse("dedupe:candidates")).status_code == 404
+        assert client.post(reverse("dedupe:merge", args=[pair.pk]), {"survivor": a.pk}).status_code == 404
+    assert Lead.objects.filter(pk=b.pk).exists()
+
+
+def test_another_teams_manager_does_not_see_the_pair(client, twins, south):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    magnus = UserFactory.with_role(Role.MANAGER, south, username="magnus")
+    login(client, magnus)
+    assert b"dana@acme.example" not in client.get(reverse("dedupe:candidates")).content
+    assert client.get(reverse("dedupe:candidate", args=[twins[2].pk])).status_code == 404
+
+
+def test_merge_form_defaults_to_the_lead_further_along_and_non_empty_values(client, twins, maria):
+    a, b, pair = twins
+    login(client, maria)
+    page = client.get(reverse("dedupe:candidate", args=[pair.pk]))
+    assert page.context["survivor"] == a
+    picks = {f["name"]: f["pick"] for f in page.context["fields"]}
+    assert picks["phone"] == b.pk and picks["title"] in (a.pk, b.pk)
+
+
+def test_merge_from_the_page_keeps_chosen_fields_and_closes_the_pair(client, twins, maria):
+    a, b, pair = twins
+    login(client, maria)
+    response = client.post(reverse("dedupe:merge", args=[pair.pk]),
+                           {"survivor": a.pk, "field_phone": b.pk, "field_email": a.pk, "field_title": a.pk})
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert (a.phone, a.email, a.title) == ("+1 555 010 2030", "dana@acme.example", "VP Operations")
+    assert MergedLead.objects.get(merged_id=b.pk).survivor_id == a.pk
+    pair.refresh_from_db()
+    assert pair.status == Status.MERGED and pair.decided_by == maria
+
+
+def test_not_a_duplicate(client, twins, maria):
+    a, b, pair = twins
+    login(client, maria)
+    response = client.post(reverse("dedupe:dismiss", args=[pair.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""
+    pair.refresh_from_db()
+    assert pair.status == Status.DISMISSED
+    assert b"same e-mail" not in client.get(reverse("dedupe:candidates")).content
+
+
+def test_find_button_runs_the_finder(client, north, rita, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    acme = AccountFactory(team=north, domain="acme.example")
+    LeadFactory(team=north, account=acme, email="x@acme.example")
+    LeadFactory(team=north, account=acme, email="x@acme.example")
+    login(client, rita)
+    assert client.post(reverse("dedupe:find")).status_code == 302
+    assert DuplicateCandidate.objects.filter(kind=Kind.LEAD, status=Status.OPEN).count() == 1
+
+
+def test_admin_merges_two_selected_leads(admin_client, twins):
+    client = admin_client
+    a, b, pair = twins
+    response = client.post(reverse("admin:leads_lead_changelist"),
+                           {"action": "merge_two", "_selected_action": [a.pk, b.pk]}, follow=True)
+    assert response.status_code == 200
+    assert not Lead.objects.filter(pk=b.pk).exists()  # a is further along (Working), so it survives
+    assert MergedLead.objects.get(merged_id=b.pk).survivor_id == a.pk
+
+
+def test_admin_merge_needs_exactly_two(admin_client, twins):
+    client = admin_client
+    a, b, pair = twins
+    response = client.post(reverse("admin:leads_lead_changelist"), {"action": "merge_two", "_selected_action": [a.pk]}, follow=True)
+    assert b"Select exactly two" in response.content and Lead.objects.filter(pk=b.pk).exists()
