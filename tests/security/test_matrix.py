@@ -178,6 +178,15 @@ EXPECT: dict[str, dict[str, str]] = {
     "api:token-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api:token-revoke-all": {"POST": SIGNED_IN},
     "api:token-detail": {"DELETE": OWN},
+    # Merges: whoever may change both records (an empty body is a 400 for them); outsiders 404.
+    "api:lead-merge": {"POST": CHANGES_LEAD},
+    "api:account-merge": {"POST": "alice bob erin maria rita"},
+    # Duplicates: managers of their teams and RevOps; a pair of another team is a 404.
+    "dedupe:candidates": {"GET": MANAGERS},
+    "dedupe:find": {"POST": MANAGERS},
+    "dedupe:candidate": {"GET": "maria rita"},
+    "dedupe:merge": {"POST": "maria rita"},
+    "dedupe:dismiss": {"POST": "maria rita"},
     # Webhooks: RevOps only, read-only but for replay.
     "api:webhook-endpoint-list": {"GET": "rita"},
     "api:webhook-endpoint-detail": {"GET": "rita"},

@@ -20,6 +20,7 @@ from qualify.reviews.sampling import build_queue
 from qualify.routing.models import RoutingRule
 from qualify.scoring.models import ModelVersion, ScoreRun
 from qualify.sla.models import BusinessCalendar, Clock, ClockKind, Escalation, Notification, NotificationKind, SlaPolicy, StepKind
+from qualify.dedupe.models import DuplicateCandidate
 from qualify.webhooks.models import Delivery, Endpoint
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
 
@@ -78,6 +79,11 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
     token, _ = issue_token(user=sdr, name=f"{prefix} script")
     escalation = Escalation.objects.create(clock=clock, step=1, kind=StepKind.choices[0][0], lead=lead, team=team, scheduled_at=now)
     rule = RoutingRule.objects.create(name=f"{prefix} inbound rule", team=team, method="round_robin")
+    twin = LeadFactory(team=team, owner=sdr, account=account, stage=Stage.NEW, first_name=f"{prefix}dana",
+                       last_name=f"{prefix}diaz")
+    low, high = sorted((lead.pk, twin.pk))
+    pair = DuplicateCandidate.objects.create(kind="lead", team=team, low_id=low, high_id=high, confidence=0.9,
+                                             reasons=[{"rule": "name", "detail": "same name", "confidence": 0.9}])
     endpoint = Endpoint.objects.create(team=team, url=f"https://{prefix.lower()}-hooks.example/in", events=["lead.mql"])
     delivery = Delivery.objects.create(endpoint=endpoint, event="lead.mql", msg_id=f"msg_{prefix}", body="{}", lead_id=lead.pk)
     criterion = Criterion.objects.filter(answer_type="status", active=True).order_by("id").first()
@@ -89,7 +95,7 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
         "pk:sla-clock": clock.pk, "task_id": task.pk, "pk:follow-up-task": task.pk, "req_id": requal.pk,
         "pk:requalification": requal.pk, "token_id": token.pk, "pk:token": token.pk, "pk:scores": lead.pk,
         "pk:review-plan": plan.pk, "pk:sla-escalation": escalation.pk, "pk:routing-rule": rule.pk, "pk:answer": answer.pk,
-        "pk:webhook-endpoint": endpoint.pk, "pk:webhook-delivery": delivery.pk,
+        "pk:webhook-endpoint": endpoint.pk, "pk:webhook-delivery": delivery.pk, "candidate_id": pair.pk,
     }
     return side
 
