@@ -2,7 +2,7 @@
 benchmark's database (qualify_bench_sla, next to its 1M-lead data set).
 
 Each lead goes New → MQL through lifecycle.move_stage in autocommit, so its after-commit hook does
-what production does: route_new_mql (rule match, cursor lock, candidate facts, assign, Assignment
+what production does: the routing listener (route_new_mqls: rule match, cursor lock, candidate facts, assign, Assignment
 row, notification) and the first-touch SLA clock. Team "Bench Routing" has 10 SDRs and no other
 leads; its leads are deleted before each pass.
 

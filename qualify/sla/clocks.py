@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.contrib.postgres.expressions import ArraySubquery
@@ -35,9 +34,6 @@ from .models import (
     TeamCalendar,
     TOUCH_KINDS,
 )
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 # --- choosing a policy and a calendar ----------------------------------------------------------
@@ -136,7 +132,7 @@ def start_clock(
 
 
 def start_touch_clocks(leads: Iterable[Lead], kind: str) -> list[Clock]:
-    """start_touch_clock for many leads at once (a batch of new MQLs): one INSERT for them all.
+    """Start a `kind` touch clock, owned by each lead's owner, for many leads at once: one INSERT.
     They start at the same moment, so leads under the same policy and calendar share one computed
     schedule (the calendar walks are most of a batch's Python time). Returns the clocks started
     (not those already running, nor leads no policy covers)."""
@@ -156,12 +152,10 @@ def _new_clock(
         return None
     calendar = calendar_for(lead.team_id, policy)
     started = at or timezone.now()
+    plans = {} if plans is None else plans
     key = (policy.pk, calendar.pk, started)
-    if plans is None or key not in plans:
-        computed = build_plan(policy, calendar.spec(), started)
-        if plans is None:
-            plans = {}
-        plans[key] = computed
+    if key not in plans:
+        plans[key] = build_plan(policy, calendar.spec(), started)
     warn, due, plan = plans[key]
     return Clock(
         lead_id=lead.pk, team_id=lead.team_id, policy=policy, calendar=calendar, kind=kind, handoff_id=handoff_id,
@@ -204,15 +198,10 @@ def _lead(lead_or_id: Lead | int) -> Lead:
     return Lead.objects.select_related("account").get(pk=lead_or_id)
 
 
-def start_touch_clock(lead: Lead, kind: str) -> Clock | None:
-    """A touch clock is owned by the lead's current owner (None while it sits in the pool)."""
-    return start_clock(lead, kind, owner_id=lead.owner_id)
-
-
 # --- stopping ----------------------------------------------------------------------------------
 
 
-def _unschedule(running) -> None:
+def unschedule(running) -> None:
     """Drop the schedule rows of `running` clocks first: the sweep locks schedule rows before clock
     rows, and taking them in the same order means the two can never deadlock."""
     ClockSchedule.objects.filter(clock__in=running).delete()
@@ -221,7 +210,7 @@ def _unschedule(running) -> None:
 def _close(qs, *, at: datetime.datetime, by_id: int | None, note: str) -> int:
     """Stop open clocks: met when `at` is on time, late otherwise. Two statements."""
     running = qs.filter(status=ClockStatus.OPEN)
-    _unschedule(running)
+    unschedule(running)
     return running.update(
         status=Case(When(due_at__gte=at, then=Value(ClockStatus.MET)), default=Value(ClockStatus.LATE)),
         closed_at=at, closed_by_id=by_id, closed_note=note[:200],
@@ -231,7 +220,7 @@ def _close(qs, *, at: datetime.datetime, by_id: int | None, note: str) -> int:
 def cancel_clocks(lead_id: int, kinds: Iterable[str], *, note: str, by_id: int | None = None) -> int:
     """The SLA no longer applies (the lead left the stage it measures); not counted as met or missed."""
     running = Clock.objects.filter(lead_id=lead_id, kind__in=list(kinds), status=ClockStatus.OPEN)
-    _unschedule(running)
+    unschedule(running)
     return running.update(
         status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=by_id, closed_note=note[:200],
     )
@@ -342,7 +331,7 @@ def handoffs_changed(batch: list[HandoffChanged]) -> None:
         qs = Clock.objects.filter(handoff_id=change.handoff_id, kind=ClockKind.HANDOFF_DECISION)
         if change.status == "closed":
             running = qs.filter(status=ClockStatus.OPEN)
-            _unschedule(running)
+            unschedule(running)
             running.update(status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=change.by_id,
                            closed_note=change.note[:200])
         else:

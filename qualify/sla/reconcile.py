@@ -28,7 +28,7 @@ from qualify.lookups import reused_lookups
 from qualify.routing.engine import route_new_mqls
 from qualify.routing.models import Assignment
 
-from .clocks import _unschedule, start_touch_clocks
+from .clocks import unschedule, start_touch_clocks
 from .models import TOUCH_KINDS, Clock, ClockKind, ClockStatus
 
 HORIZON = datetime.timedelta(minutes=2)
@@ -58,7 +58,7 @@ def reconcile_moves(*, now: datetime.datetime | None = None) -> dict[str, int]:
     left = StageChange.objects.filter(to_stage__in=[s for s in Stage.values if s not in SDR_STAGES], **window)
     stale = Clock.objects.filter(lead_id__in=left.values("lead_id"), kind__in=TOUCH_KINDS, status=ClockStatus.OPEN) \
         .exclude(lead__stage__in=SDR_STAGES)
-    _unschedule(stale)
+    unschedule(stale)
     cancelled = stale.update(status=ClockStatus.CANCELLED, closed_at=now,
                              closed_note="Lead had left the SDR stages (reconciled)")
     recycled = StageChange.objects.filter(from_stage=Stage.NURTURE, to_stage=Stage.WORKING, lead_id=OuterRef("pk"),
