@@ -315,9 +315,12 @@ class Event(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["lead", "-occurred_at"], name="event_lead_time"),
-            # Incremental scoring: WHERE lead_id = ANY(?) AND id > lead.score_watermark (new events only).
-            models.Index(fields=["lead", "id"], name="event_lead_id"),
+            # One index for a lead's events by time (timelines; incremental scoring's windows: lead_id =
+            # ? AND occurred_at >= ?) and for its new events (lead_id = ANY(?) AND id > score_watermark:
+            # the id is checked in the index, so only new events are fetched). It replaces a (lead, id)
+            # index: every event insert wrote a random page of each, a full-page image of WAL after
+            # each checkpoint (see README, ingestion).
+            models.Index(fields=["lead", "-occurred_at", "id"], name="event_lead_time_id"),
         ]
         constraints = [
             # Ingestion's ON CONFLICT (team_id, client_id) WHERE client_id <> '' (qualify/scoring/ingest.py).
