@@ -15,7 +15,7 @@ from qualify.errors import DomainError, form_error_message
 from qualify.redirects import safe_next
 
 from . import lifecycle
-from .access import access_lead, can_change_lead
+from .access import access_lead, can_change_account, can_change_lead
 from .assignment import claim as claim_lead
 from .forms import MoveForm, ReasonForm, TouchForm
 from .models import Lead, Segment, Source, Stage, TouchKind, TouchOutcome
@@ -57,6 +57,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
     context = {
         "lead": lead,
         "can_change": can_change_lead(request.user, lead),
+        "can_change_account": can_change_account(request.user, lead.account),
         "timeline": timeline_for(lead),
         "touch_form": TouchForm(),
         "nurture_form": ReasonForm(kind="nurture"),
