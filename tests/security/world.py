@@ -50,7 +50,8 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
 
     handed = LeadFactory(team=team, owner=sdr, ae=ae, account=account, stage=Stage.HANDED_OFF,
                          first_name=f"{prefix}hana", last_name="Handed")
-    handoff = Handoff.objects.create(lead=handed, team=team, from_user=sdr, to_user=ae, next_step="Demo on Friday")
+    handoff = Handoff.objects.create(lead=handed, team=team, from_user=sdr, to_user=ae, next_step="Demo on Friday",
+                                     packet={"lead": {"name": handed.full_name, "title": handed.title, "company": account.name}})
 
     # Six accepted leads in the last week: the review plan samples three of them.
     at = timezone.now() - datetime.timedelta(days=2)
