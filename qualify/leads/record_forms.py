@@ -20,8 +20,8 @@ from .assignment import OWNER_ROLES, eligible_owners
 from .models import Account, Lead
 
 LEAD_FIELDS = [
-    "first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona", "source", "campaign",
-    "partner_name", "partner_contact", "external_id", "account",
+    "account", "first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona", "source",
+    "campaign", "partner_name", "partner_contact", "external_id",
 ]
 ACCOUNT_FIELDS = ["name", "domain", "industry", "employee_count", "revenue_band", "country", "region", "segment", "owner"]
 
