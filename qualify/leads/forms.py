@@ -3,10 +3,17 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from .models import NOTE_MAX_LENGTH, DisqualifyReason, ReasonAction, TouchKind, TouchOutcome
+from .models import NOTE_MAX_LENGTH, DisqualifyReason, ReasonAction, TouchKind, TouchOutcome, note_too_long
 
-# Each message names its field and the problem, so a refused form says what to fix.
-NOTE_ERRORS = {"max_length": "The note is too long: %(show_value)d characters; keep it to %(limit_value)d."}
+
+def _note_length(value: str) -> None:
+    """The verbs' own message (one number format: "20,000"), not Django's max_length one."""
+    if len(value) > NOTE_MAX_LENGTH:
+        raise forms.ValidationError(note_too_long(len(value)), code="max_length")
+
+
+def note_field() -> forms.CharField:
+    return forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[_note_length])
 
 
 class TouchForm(forms.Form):
@@ -18,9 +25,7 @@ class TouchForm(forms.Form):
         "required": "Choose the touch's outcome.",
         "invalid_choice": "'%(value)s' is not a touch outcome.",
     })
-    note = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX_LENGTH, error_messages=NOTE_ERRORS
-    )
+    note = note_field()
 
 
 class MoveForm(forms.Form):
@@ -34,11 +39,10 @@ class ReasonForm(forms.Form):
 
     reason = forms.ModelChoiceField(
         queryset=DisqualifyReason.objects.filter(active=True), empty_label="Choose a reason…",
+        widget=forms.Select(attrs={"aria-label": "Reason"}),
         error_messages={"required": "Choose a reason.", "invalid_choice": "That reason no longer exists; choose another."},
     )
-    note = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX_LENGTH, error_messages=NOTE_ERRORS
-    )
+    note = note_field()
     recycle_on = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "The recycle date is not a date; use the date picker (YYYY-MM-DD)."},

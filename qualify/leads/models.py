@@ -344,6 +344,11 @@ class Event(models.Model):
 NOTE_MAX_LENGTH = 5000
 
 
+def note_too_long(length: int) -> str:
+    """The one message for a note over NOTE_MAX_LENGTH, from a form or a verb: "20,000" either way."""
+    return f"The note is too long: {length:,} characters; keep it to {NOTE_MAX_LENGTH:,}."
+
+
 class TouchKind(models.TextChoices):
     CALL = "call", "Call"
     EMAIL = "email", "Email"

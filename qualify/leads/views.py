@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -15,7 +16,7 @@ from qualify.errors import DomainError, form_error_message
 from qualify.redirects import safe_next
 
 from . import lifecycle
-from .access import access_lead, can_change_lead
+from .access import access_lead, can_change_account, can_change_lead
 from .assignment import claim as claim_lead
 from .forms import MoveForm, ReasonForm, TouchForm
 from .models import Lead, Segment, Source, Stage, TouchKind, TouchOutcome
@@ -50,13 +51,16 @@ def detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = access_lead(request.user, lead_id)
     if lead.pk != lead_id:  # merged into another lead: its page lives at the survivor's URL now
         return HttpResponseRedirect(lead.get_absolute_url(), status=301)
-    return render(request, "leads/detail.html", _detail_context(request, lead))
+    return render(request, "leads/detail.html", detail_context(request, lead))
 
 
-def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
+def detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
+    """Everything the lead page shows; `extra` carries a refused form back as typed (touch,
+    nurture, disqualify, and the hand-off form of qualify/handoff/views.py)."""
     context = {
         "lead": lead,
         "can_change": can_change_lead(request.user, lead),
+        "can_change_account": can_change_account(request.user, lead.account),
         "timeline": timeline_for(lead),
         "touch_form": TouchForm(),
         "nurture_form": ReasonForm(kind="nurture"),
@@ -69,16 +73,24 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
     return context
 
 
-def _row_context(request: HttpRequest) -> dict:
+def _row_context(request: HttpRequest, posted: dict | None = None) -> dict:
     """What every queue row needs, computed once per page rather than once per row."""
     here = safe_next(request, reverse("leads:queue")) if request.method == "POST" else request.get_full_path()
-    return {"here": here, "touch_kind_options": _options(TouchKind), "touch_outcome_options": _options(TouchOutcome)}
+    posted = posted or {}
+    return {
+        "here": here,
+        "touch_kind_options": _options(TouchKind, posted.get("kind", "")),
+        "touch_outcome_options": _options(TouchOutcome, posted.get("outcome", "")),
+    }
 
 
-def _options(choices) -> str:
+def _options(choices, selected: str = "") -> str:
     """<option> tags for a choice set, built once per page: looping them in every row's template
-    was the largest part of the queue's render time."""
-    return format_html_join("", '<option value="{}">{}</option>', choices.choices)
+    was the largest part of the queue's render time. `selected`: what a refused row had chosen."""
+    return format_html_join(
+        "", '<option value="{}"{}>{}</option>',
+        ((value, mark_safe(" selected") if value == selected else "", label) for value, label in choices.choices),
+    )
 
 
 def _row_response(
@@ -92,7 +104,7 @@ def _row_response(
         response = render(
             request,
             "leads/queue.html#row",
-            {"lead": lead, "row_error": error, "row_flash": flash, "row_posted": posted or {}, **_row_context(request)},
+            {"lead": lead, "row_error": error, "row_flash": flash, "row_posted": posted or {}, **_row_context(request, posted)},
         )
         return response
     if error:
@@ -113,9 +125,10 @@ def touch(request: HttpRequest, lead_id: int) -> HttpResponse:
         t = log_touch(lead, by=request.user, **form.cleaned_data)
     except DomainError as e:
         if request.htmx:
-            return _row_response(request, lead, error=e.message, posted={"note": request.POST.get("note", "")})
+            posted = {name: request.POST.get(name, "") for name in ("kind", "outcome", "note")}
+            return _row_response(request, lead, error=e.message, posted=posted)
         # The form again, as typed, with what is wrong: a redirect would lose the note.
-        context = _detail_context(request, lead, touch_form=form, touch_error=e.message)
+        context = detail_context(request, lead, touch_form=form, touch_error=e.message)
         return render(request, "leads/detail.html", context)
     return _row_response(request, lead, flash=f"Logged: {t}")
 
@@ -161,7 +174,7 @@ def _reason_action(request: HttpRequest, lead_id: int, kind: str) -> HttpRespons
             lifecycle.disqualify(lead, reason=data["reason"], note=data["note"], by=request.user)
     except DomainError as e:
         if request.htmx:
-            context = _detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
+            context = detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
             return render(request, "leads/detail.html#actions", context)
         messages.error(request, e.message)
         return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))

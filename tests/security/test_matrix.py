@@ -71,6 +71,11 @@ EXPECT: dict[str, dict[str, str]] = {
     "leads:claim": {"POST": CHANGES_LEAD},
     "leads:nurture": {"POST": CHANGES_LEAD},
     "leads:disqualify": {"POST": CHANGES_LEAD},
+    # Create: anyone of a team, marketing included (an empty body is a 400); edit: who changes it.
+    "leads:lead_create": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "leads:lead_edit": {"GET": CHANGES_LEAD, "POST": CHANGES_LEAD},
+    "leads:account_create": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "leads:account_edit": {"GET": "alice bob erin maria rita", "POST": "alice bob erin maria rita"},
     "frameworks:answers": {"GET": SEES_LEAD, "POST": CHANGES_LEAD},
     "frameworks:definition": {"GET": SIGNED_IN},
     "scoring:breakdown": {"GET": SEES_LEAD},

@@ -50,7 +50,8 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
 
     handed = LeadFactory(team=team, owner=sdr, ae=ae, account=account, stage=Stage.HANDED_OFF,
                          first_name=f"{prefix}hana", last_name="Handed")
-    handoff = Handoff.objects.create(lead=handed, team=team, from_user=sdr, to_user=ae, next_step="Demo on Friday")
+    handoff = Handoff.objects.create(lead=handed, team=team, from_user=sdr, to_user=ae, next_step="Demo on Friday",
+                                     packet={"lead": {"name": handed.full_name, "title": handed.title, "company": account.name}})
 
     # Six accepted leads in the last week: the review plan samples three of them.
     at = timezone.now() - datetime.timedelta(days=2)
@@ -89,7 +90,7 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
     criterion = Criterion.objects.filter(answer_type="status", active=True).order_by("id").first()
     answer = record_answer(lead, criterion=criterion, by=sdr, status="confirmed", evidence=f"{prefix} said so on the call")
     side.ids = {
-        "lead_id": lead.pk, "pk:lead": lead.pk, "pk:account": account.pk, "handoff_id": handoff.pk, "pk:handoff": handoff.pk,
+        "lead_id": lead.pk, "pk:lead": lead.pk, "pk:account": account.pk, "account_id": account.pk, "handoff_id": handoff.pk, "pk:handoff": handoff.pk,
         "queue_id": queue.pk, "pk:review-queue": queue.pk, "item_id": item.pk, "pk:review-item": item.pk,
         "job_id": job.pk, "pk:import": job.pk, "notification_id": note.pk, "pk:notification": note.pk,
         "pk:sla-clock": clock.pk, "task_id": task.pk, "pk:follow-up-task": task.pk, "req_id": requal.pk,
