@@ -13,6 +13,7 @@ from qualify.demo.accounts import AccountsMixin
 from qualify.demo.activity import ActivityMixin
 from qualify.demo.base import write_line
 from qualify.demo.cast import CastMixin
+from qualify.demo.dayone import bring_to_present
 from qualify.demo.leads import LeadsMixin
 from qualify.demo.qualification import QualificationMixin
 from qualify.demo.tables import BATCH, TEAMS
@@ -35,6 +36,8 @@ def seed(
     with pghistory.context(source="seed_demo"), transaction.atomic():
         counts = Generator(leads=leads, accounts=accounts, days=days, seed=seed, stdout=stdout).run()
     recompute_all(promote=False)  # real scores replace the rough ones
+    present = bring_to_present(seed=seed, stdout=stdout)  # after commit: clocks, sweep, today's work
+    counts.update({k: present[k] for k in ("clocks", "imports")})
     metrics = refresh_metrics()
     if stdout is not None:
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())

@@ -22,6 +22,7 @@ class NotificationKind(models.TextChoices):
     SLA_BREACH = "sla_breach", "SLA breach"
     SLA_ESCALATION = "sla_escalation", "SLA escalation"
     REVIEW_FOLLOW_UP = "review_follow_up", "Review follow-up"
+    IMPORT_FINISHED = "import_finished", "CSV import finished"
     WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
 

@@ -79,6 +79,7 @@ EXPECT: dict[str, dict[str, str]] = {
     # --- handoffs ----------------------------------------------------------------------------
     "handoff:inbox": {"GET": SIGNED_IN},
     "handoff:feedback": {"GET": METRICS},
+    "handoff:sent": {"GET": SIGNED_IN},
     "handoff:detail": {"GET": "alice erin maria mark rita"},
     "handoff:accept": {"POST": DECIDES_HANDOFF},
     "handoff:reject": {"POST": DECIDES_HANDOFF},
