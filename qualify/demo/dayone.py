@@ -4,16 +4,17 @@ same code that runs it every day, so every page shows something true on first si
 - SLA clocks start for what is waiting right now, from the moment the wait began: each pending
   handoff (the AE's accept-or-reject clock, from when it was handed off) and each owned MQL nobody
   has touched since it became one (the first-touch clock, from then). Then the SLA sweep runs, as
-  beat would a minute later: warnings, breaches and escalation rungs are recorded, and their
-  notifications written, once each. Clocks started minutes ago are merely running or at risk.
+  beat would have: warnings, breaches and escalation rungs are recorded, and their notifications
+  written, once each. Clocks started minutes ago are merely running or at risk.
 - Today's work, through the verbs: each team's AE accepts its most recent pending handoff and
   rejects the one before with a reason and a note (the SDRs are told; older handoffs stay waiting
   and breached), and each manager asks for a follow-up on the first lead of their review queue
   (it goes to the SDR who qualified it).
 - Each team's first SDR with a fully qualified lead hands it off (the AE is told; its clock
   starts now).
-- An import job per team: marketing uploads a trade-show list of new leads, and RevOps a list of
-  target accounts; the importer runs them as on the upload page, telling each uploader how it ended.
+- Import jobs: marketing of each team uploads a trade-show list of new leads, and RevOps a list of
+  target accounts; the importer runs each as a dry run, as on the upload page (validated, nothing
+  written), and tells the uploader how it ended; the job page offers the real import.
 
 Everything is derived from the seeded rows (which handoffs wait, since when; which MQLs are
 untouched), so seeding the same --seed twice the same minute gives the same result.
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 REJECT_NOTE = ("Spoke to them on Tuesday: our contact cannot sign, and procurement owns this purchase. "
                "Find who signs and confirm authority before handing it back.")
+NEXT_STEP = "Discovery call booked for Tuesday 10:00 with the COO"
 FOLLOW_UP = "Confirm who signs, with the evidence on the lead, and book the next call"
 SHOW_FIRST = ("Sam", "Priya", "Jonas", "Amara", "Lucas", "Mei", "Oskar", "Ines", "Tariq", "Elena", "Noah", "Yuki")
 SHOW_LAST = ("Berg", "Okafor", "Silva", "Tanaka", "Novak", "Haddad", "Moreau", "Kowalski", "Reyes", "Larsen")
@@ -61,11 +63,11 @@ def bring_to_present(*, seed: int, stdout: IO[str] | None = None) -> dict[str, i
     counts: dict[str, int] = {}
     with pghistory.context(source="seed_demo"):
         counts["clocks"] = _start_clocks()
+        result = sweep()  # what beat would have done had it been running; today's work comes after
         decided = _decide_recent_handoffs(users)
         counts.update(decided)
         counts["handed_off"] = _hand_off_ready_leads(users)
         counts["follow_ups"] = _ask_for_follow_ups(users)
-        result = sweep()
         counts["imports"] = _import_trade_show_lists(users, seed)
     counts["escalation_steps"] = result.steps
     if stdout is not None:
@@ -129,7 +131,7 @@ def _hand_off_ready_leads(users: dict[str, User]) -> int:
                           .select_related("team", "account").order_by("-score", "id")[:50])
             ready = next((lead for lead in candidates if completeness(lead).is_complete), None)
             if ready is not None:
-                hand_off(ready, to=ae, by=sdr, next_step="Discovery call booked for Tuesday 10:00 with the COO",
+                hand_off(ready, to=ae, by=sdr, next_step=NEXT_STEP,
                          note="Budget approved this quarter; the COO asked for a demo.")
                 sent += 1
                 break
@@ -157,7 +159,9 @@ def _ask_for_follow_ups(users: dict[str, User]) -> int:
 
 
 def _import_trade_show_lists(users: dict[str, User], seed: int) -> int:
-    """Marketing of each team imports new leads met at a trade show, through the importer."""
+    """Marketing of each team checks a trade-show list of new leads with a dry run, and RevOps a
+    list of target accounts: real jobs, validated by the importer, waiting for someone to import
+    them (the generated workspace stays what its tests describe)."""
     rng = random.Random(seed * 31 + 7)
     jobs = 0
     for username, _, _, team, role in CAST:
@@ -171,7 +175,7 @@ def _import_trade_show_lists(users: dict[str, User], seed: int) -> int:
         member = users[username].memberships.select_related("team").get(team__name=team)
         job = create_job(kind="leads", team=member.team, by=users[username], content="\n".join(rows).encode(),
                          filename=f"trade-show-{team.lower().replace(' ', '-')}.csv")
-        start(job, dry_run=False, mode="good_rows")  # a small file runs inline, as on the upload page
+        start(job, dry_run=True, mode="good_rows")  # a small file runs inline, as on the upload page
         jobs += 1
     revops = next((users[u] for u, _, _, _, role in CAST if role == Role.REVOPS and u in users), None)
     team = revops.memberships.select_related("team").order_by("team__name").first() if revops else None
@@ -181,6 +185,6 @@ def _import_trade_show_lists(users: dict[str, User], seed: int) -> int:
             for name in SHOW_COMPANIES]
         job = create_job(kind="accounts", team=team.team, by=revops, content="\n".join(rows).encode(),
                          filename="target-accounts.csv")
-        start(job, dry_run=False, mode="good_rows")
+        start(job, dry_run=True, mode="good_rows")
         jobs += 1
     return jobs
