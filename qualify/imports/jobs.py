@@ -189,8 +189,8 @@ FINISHED = (ImportStatus.DONE, ImportStatus.REFUSED, ImportStatus.FAILED)
 def _tell_uploader(job: ImportJob) -> None:
     """The person who uploaded the file is told how it ended, once per attempt (the key): imports
     run in the background and may take minutes."""
-    title = {ImportStatus.DONE: "Import finished", ImportStatus.REFUSED: "Import refused",
-             ImportStatus.FAILED: "Import failed"}[job.status]
+    title = {ImportStatus.DONE: "Dry run finished" if job.dry_run else "Import finished",
+             ImportStatus.REFUSED: "Import refused", ImportStatus.FAILED: "Import failed"}[job.status]
     delivery.save_all([delivery.make(
         job.created_by, kind=NotificationKind.IMPORT_FINISHED, title=f"{title}: {job.filename or job.get_kind_display()}",
         body=job.message, url=reverse("imports:job", args=[job.pk]), key=f"import:{job.pk}:{job.attempts}",
