@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "qualify.leads",
+    "qualify.notifications",
     "qualify.frameworks",
     "qualify.handoff",
     "qualify.scoring",
@@ -67,7 +68,8 @@ QUALIFY_LISTENERS = [
     "qualify.routing.listeners",  # owner changes recorded; new MQLs routed
     "qualify.handoff.listeners",  # an outcome closes the lead's pending handoff
     "qualify.frameworks.listeners",  # a rejection naming a dimension disputes that answer
-    "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs; notifications
+    "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs
+    "qualify.notifications.listeners",  # handoffs, new owners and review follow-ups told, in the change's transaction
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
     "qualify.reviews.listeners",  # merges: review items move to the survivor
     "qualify.dedupe.listeners",  # new leads and accounts checked for duplicates; candidates of merges closed

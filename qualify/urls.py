@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("qualify.frameworks.urls")),
     path("", include("qualify.handoff.urls")),
     path("", include("qualify.scoring.urls")),
+    path("", include("qualify.notifications.urls")),
     path("", include("qualify.sla.urls")),
     path("", include("qualify.routing.urls")),
     path("", include("qualify.reviews.urls")),

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
 from qualify import demo
+from qualify.demo import dayone
 from qualify.analytics.models import FunnelRollup, RefreshState
 from qualify.frameworks.answers import MIN_EVIDENCE_LENGTH
 from qualify.frameworks.completeness import completeness
@@ -50,6 +51,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def seeded(db):
+    """The generated history, as of its end (the day-one step is tested on `seeded_today`)."""
+    return demo.seed(leads=LEADS, accounts=ACCOUNTS, days=DAYS, seed=7, present=False)
+
+
+@pytest.fixture
+def seeded_today(db):
+    """What `seed_demo` leaves: the history brought to the present (qualify/demo/dayone.py)."""
     return demo.seed(leads=LEADS, accounts=ACCOUNTS, days=DAYS, seed=7)
 
 
@@ -209,12 +217,12 @@ def test_same_seed_gives_the_same_data_whatever_day_it_is(db):
     # A Saturday night (nothing is in working hours) and a Wednesday afternoon.
     with time_machine.travel(datetime.datetime(2025, 3, 8, 23, 30, tzinfo=datetime.UTC)):
         with pytest.raises(Rollback), transaction.atomic():
-            demo.seed(leads=60, accounts=10, days=30, seed=3)
+            demo.seed(leads=60, accounts=10, days=30, seed=3, present=False)
             first = snapshot()
             raise Rollback
     assert not Lead.objects.exists()
     with time_machine.travel(datetime.datetime(2025, 6, 11, 15, 0, tzinfo=datetime.UTC)):
-        demo.seed(leads=60, accounts=10, days=30, seed=3)
+        demo.seed(leads=60, accounts=10, days=30, seed=3, present=False)
         assert snapshot() == first
         assert Lead.objects.filter(created_at__gte=timezone.now() - datetime.timedelta(days=30)).count() == 60
 
@@ -255,7 +263,8 @@ def _history() -> dict[int, list[StageChange]]:
 
 
 def test_every_handed_off_lead_waits_in_its_aes_inbox_with_one_pending_packet(seeded):
-    handed = list(Lead.objects.filter(stage=Stage.HANDED_OFF))
+    # Handed off in the generated history (day one hands off a lead or two today, through hand_off).
+    handed = list(Lead.objects.filter(stage=Stage.HANDED_OFF).exclude(handoffs__next_step=dayone.NEXT_STEP))
     assert handed
     for lead in handed:
         [handoff] = lead.handoffs.filter(status=HandoffStatus.PENDING)
@@ -472,3 +481,43 @@ def test_metrics_are_computed_when_the_seed_ends(seeded, client):
     response = client.get(reverse("analytics:funnel"))
     na = Lead.objects.filter(team__name="North America")
     assert response.status_code == 200 and response.context["total"].leads == na.count() > 0
+
+
+def test_day_one_has_running_and_breached_clocks_with_escalations_recorded(seeded_today, client):
+    from qualify.sla.models import Clock, ClockKind, ClockStatus, Escalation
+
+    now = timezone.now()
+    running = Clock.objects.filter(status=ClockStatus.OPEN)
+    assert seeded_today["clocks"] >= running.count() > 0
+    # Every pending handoff is on the clock, from when it was handed off.
+    for h in Handoff.objects.filter(status=HandoffStatus.PENDING):
+        clock = running.get(handoff=h, kind=ClockKind.HANDOFF_DECISION)
+        assert clock.started_at == h.created_at and clock.owner_id == h.to_user_id
+    assert running.filter(due_at__lte=now).exists()  # handoffs that waited days are breached
+    assert Escalation.objects.filter(kind="breach").count() == Clock.objects.filter(breached_at__isnull=False).count() > 0
+    assert client.login(request=RequestFactory().post("/login/"), username="maria", password="demo")
+    page = client.get(reverse("sla:breaches")).content.decode()
+    assert "Nothing overdue" not in page
+
+
+def test_day_one_tells_every_role_something_true(seeded_today):
+    from qualify.imports.models import ImportJob, ImportStatus
+    from qualify.notifications.models import Notification, NotificationKind as K
+    from qualify.reviews.models import FollowUpTask
+
+    by_role = {role: set(Notification.objects.filter(user__memberships__role=role).values_list("kind", flat=True))
+               for role in Role.values}
+    assert {K.HANDOFF_ACCEPTED, K.HANDOFF_REJECTED, K.REVIEW_FOLLOW_UP} <= by_role[Role.SDR]
+    assert K.HANDOFF_RECEIVED in by_role[Role.AE]
+    assert K.SLA_BREACH in by_role[Role.MANAGER]
+    assert K.IMPORT_FINISHED in by_role[Role.MARKETING] and K.IMPORT_FINISHED in by_role[Role.REVOPS]
+    # Each one comes from a row it describes: decided handoffs, follow-up tasks, import jobs.
+    for note in Notification.objects.filter(kind__in=[K.HANDOFF_ACCEPTED, K.HANDOFF_REJECTED]):
+        h = Handoff.objects.get(pk=int(note.url.strip("/").split("/")[-1]))
+        assert h.from_user_id == note.user_id and h.status == note.kind.removeprefix("handoff_")
+    for note in Notification.objects.filter(kind=K.REVIEW_FOLLOW_UP):
+        assert FollowUpTask.objects.filter(assignee=note.user, lead_id=note.lead_id, status="open").exists()
+    assert set(ImportJob.objects.values_list("status", "dry_run")) == {(ImportStatus.DONE, True)}
+    assert Notification.objects.filter(kind=K.IMPORT_FINISHED).count() == ImportJob.objects.count() == seeded_today["imports"]
+    # The present left the generated workspace as its tests describe: no lead was added.
+    assert Lead.objects.count() == LEADS

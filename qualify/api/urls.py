@@ -13,6 +13,7 @@ from qualify.leads.api import register as register_leads
 from qualify.reviews.api import register as register_reviews
 from qualify.routing.api import register as register_routing
 from qualify.scoring.api import register as register_scoring
+from qualify.notifications.api import register as register_notifications
 from qualify.sla.api import register as register_sla
 from qualify.analytics.api import register as register_analytics
 from qualify.imports.api import register as register_imports
@@ -24,6 +25,7 @@ register_frameworks(router)
 register_handoff(router)
 register_scoring(router)
 register_sla(router)
+register_notifications(router)
 register_routing(router)
 register_reviews(router)
 register_analytics(router)

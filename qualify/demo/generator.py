@@ -13,6 +13,7 @@ from qualify.demo.accounts import AccountsMixin
 from qualify.demo.activity import ActivityMixin
 from qualify.demo.base import write_line
 from qualify.demo.cast import CastMixin
+from qualify.demo.dayone import bring_to_present
 from qualify.demo.leads import LeadsMixin
 from qualify.demo.qualification import QualificationMixin
 from qualify.demo.tables import BATCH, TEAMS
@@ -27,14 +28,20 @@ def has_data() -> bool:
 
 
 def seed(
-    *, leads: int = 2000, accounts: int = 300, days: int = 90, seed: int = 42, stdout: IO[str] | None = None
+    *, leads: int = 2000, accounts: int = 300, days: int = 90, seed: int = 42, stdout: IO[str] | None = None,
+    present: bool = True,
 ) -> dict[str, int]:
-    """Create the demo cast, a realistic funnel, routing rules and review queues; then rescore and
-    refresh the metrics rollups. Returns how many rows of each kind were created."""
+    """Create the demo cast, a realistic funnel, routing rules and review queues; then rescore,
+    bring the workspace to the present (qualify/demo/dayone.py: clocks, the sweep, today's work;
+    `present=False` stops at the end of the generated history) and refresh the metrics rollups.
+    Returns how many rows of each kind were created."""
     started = time.monotonic()
     with pghistory.context(source="seed_demo"), transaction.atomic():
         counts = Generator(leads=leads, accounts=accounts, days=days, seed=seed, stdout=stdout).run()
     recompute_all(promote=False)  # real scores replace the rough ones
+    if present:  # after commit, through the verbs: clocks, the sweep, today's work
+        today = bring_to_present(seed=seed, stdout=stdout)
+        counts.update({k: today[k] for k in ("clocks", "imports")})
     metrics = refresh_metrics()
     if stdout is not None:
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())

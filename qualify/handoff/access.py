@@ -40,3 +40,11 @@ def access_handoff(user: User, handoff_id: int | str, *, for_write: bool = False
     if for_write and not can_decide(user, handoff):
         raise PermissionDenied("Only the receiving AE or the team's manager can decide this handoff.")
     return handoff
+
+
+def handed_off_by(user: User, lead_id: int) -> bool:
+    """Whether `user` handed this lead off (whatever the AE decided) while on its team, and is still
+    a member of that team: read-only access to its page (qualify.leads.panels.EXTRA_READERS). One
+    query on the handoff lead index."""
+    teams = user.team_ids()
+    return bool(teams) and Handoff.objects.filter(lead_id=lead_id, from_user=user, team_id__in=teams).exists()

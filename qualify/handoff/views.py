@@ -98,6 +98,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def sent(request: HttpRequest) -> HttpResponse:
+    """The handoffs the user sent and what became of each: waiting, accepted, or rejected with the
+    AE's reason and note. Newest first; two queries (the page is capped at 200)."""
+    rows = list(
+        Handoff.objects.filter(from_user=request.user).select_related("lead", "to_user", "decided_by", "reason")
+        .order_by("-created_at", "-id")[:200]
+    )
+    counts = {s: sum(h.status == s for h in rows) for s in HandoffStatus.values}
+    return render(request, "handoff/sent.html", {"sent": rows, "counts": counts})
+
+
+@login_required
 def detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
     handoff = access_handoff(request.user, handoff_id)
     return render(

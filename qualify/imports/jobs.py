@@ -24,10 +24,13 @@ from typing import Any
 import pghistory
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from qualify.errors import DomainError
+from qualify.notifications import delivery
+from qualify.notifications.models import NotificationKind
 
 from . import tasks
 from .apply import APPLY
@@ -174,7 +177,24 @@ def run_job(job_id: int) -> ImportJob | None:
     except Exception as e:  # the job page must say it failed, whatever happened
         log.exception("import job %s failed", job_id)
         mine.update(status=ImportStatus.FAILED, message=f"Failed: {e}", finished_at=timezone.now())
-    return ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.attempts == attempt and job.status in FINISHED:
+        _tell_uploader(job)
+    return job
+
+
+FINISHED = (ImportStatus.DONE, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+
+def _tell_uploader(job: ImportJob) -> None:
+    """The person who uploaded the file is told how it ended, once per attempt (the key): imports
+    run in the background and may take minutes."""
+    title = {ImportStatus.DONE: "Dry run finished" if job.dry_run else "Import finished",
+             ImportStatus.REFUSED: "Import refused", ImportStatus.FAILED: "Import failed"}[job.status]
+    delivery.save_all([delivery.make(
+        job.created_by, kind=NotificationKind.IMPORT_FINISHED, title=f"{title}: {job.filename or job.get_kind_display()}",
+        body=job.message, url=reverse("imports:job", args=[job.pk]), key=f"import:{job.pk}:{job.attempts}",
+    )])
 
 
 class _Heartbeat:

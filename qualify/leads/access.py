@@ -5,6 +5,8 @@
 - SDRs see their own leads and their team's unassigned pool.
 - AEs see the leads handed to them and the leads they own.
 - Marketing sees their team's leads, read-only.
+- Other concepts may grant read-only access to a single lead (panels.EXTRA_READERS): the SDR
+  who handed a lead off keeps reading its page after the AE takes it, and may change nothing.
 Anything else is a 404, so another team's lead does not even appear to exist.
 """
 
@@ -19,6 +21,7 @@ from django.http import Http404
 from accounts.models import Role
 
 from .models import Account, Lead, MergedAccount, MergedLead
+from .panels import extra_reader
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -68,9 +71,14 @@ def access_lead(user: User, lead_id: int | str, *, for_write: bool = False, quer
             lead = qs.visible_to(user).get(pk=pk)
         except Lead.DoesNotExist:
             survivor = survivor_of(Lead, pk)
-            if survivor is None:
+            if survivor is not None:
+                lead = qs.visible_to(user).get(pk=survivor)
+            elif user.is_authenticated and extra_reader(user, pk):
+                lead = qs.get(pk=pk)
+                if for_write:  # read-only by construction, whatever can_change_lead would say
+                    raise PermissionDenied("You handed this lead off: you can read it but not change it.")
+            else:
                 raise
-            lead = qs.visible_to(user).get(pk=survivor)
     except (Lead.DoesNotExist, ValueError, TypeError):
         raise Http404("No such lead.")
     if for_write and not can_change_lead(user, lead):

@@ -144,6 +144,8 @@ class ReviewVerdict:
     to_verdict: str
     by_id: int | None = None
     note: str = ""
+    # Needs follow-up: {"task_id", "assignee_id", "due_on", "follow_up"} of the task it opened.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

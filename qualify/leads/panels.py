@@ -9,6 +9,9 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
   whose decay is due up to date, so the queue can order by the stored column).
 - QUEUE_FILTERS: name → `f(queryset, value) -> queryset` for filters another concept answers
   (SLA state).
+- EXTRA_READERS: `f(user, lead_id) -> bool`, asked only when a lead is not visible to the user:
+  True grants read-only access to that one lead page (the SDR who handed it off keeps reading it
+  after the AE accepts). Lists never include such leads, and every change door still refuses.
 Dotted paths, loaded when first used: the core names the extension points, never the apps.
 """
 
@@ -38,6 +41,8 @@ BEFORE_LISTING: list[str] = ["qualify.scoring.decay.refresh_due"]
 
 QUEUE_FILTERS: dict[str, str] = {"sla": "qualify.sla.models.leads_with_clocks"}
 
+EXTRA_READERS: list[str] = ["qualify.handoff.access.handed_off_by"]
+
 
 def before_listing() -> None:
     for path in BEFORE_LISTING:
@@ -60,3 +65,7 @@ def decorate_queue_rows(leads: list[Lead], user: User) -> None:
         return
     for path in QUEUE_ROW_DECORATORS:
         import_string(path)(leads, user)
+
+
+def extra_reader(user: User, lead_id: int) -> bool:
+    return any(import_string(path)(user, lead_id) for path in EXTRA_READERS)

@@ -25,7 +25,7 @@ from .models import (
     ReviewQueue,
     Verdict,
 )
-from .verdicts import complete_task, record_verdict
+from .verdicts import ABOUT, complete_task, record_verdict
 
 
 class ReviewItemSerializer(serializers.ModelSerializer):
@@ -68,6 +68,10 @@ class VerdictInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
     follow_up = serializers.CharField(required=False, allow_blank=True, default="")
     due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    about = serializers.ChoiceField(
+        choices=list(ABOUT.items()), required=False, default="qualification",
+        help_text="Who follows up: the SDR who qualified the lead (qualification) or its owner (deal).",
+    )
 
 
 class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -104,7 +108,8 @@ class ReviewItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=VerdictInput, responses=ReviewItemSerializer)
     @action(detail=True, methods=["post"])
     def verdict(self, request, pk=None):
-        """Give or revise the verdict; needs_follow_up opens the owner's task (follow_up + due_on)."""
+        """Give or revise the verdict; needs_follow_up opens a task (follow_up + due_on) for the SDR who
+        qualified the lead (about=qualification) or its owner (about=deal)."""
         item = access_item(request.user, pk, for_write=True)
         s = VerdictInput(data=request.data)
         s.is_valid(raise_exception=True)

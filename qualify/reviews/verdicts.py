@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Membership
 from qualify.errors import DomainError
 from qualify.leads.changes import ReviewVerdict, publish
 
@@ -31,11 +32,15 @@ def record_verdict(
     note: str = "",
     follow_up: str = "",
     due_on: datetime.date | None = None,
+    about: str = "qualification",
 ) -> ReviewItem:
     """Give (or revise) the verdict on one review item, or raise DomainError and change nothing.
 
     False SQL and Needs follow-up need a note saying why. Needs follow-up also needs what the owner
-    must do and a due date; it opens (or updates) the owner's FollowUpTask. Revising a verdict away
+    must do and a due date; it opens (or updates) a FollowUpTask for whoever can act on it
+    (`follow_up_assignee`): the SDR who qualified the lead when the verdict is about its
+    qualification (`about="qualification"`, the default), the lead's owner when it is about the
+    deal (`about="deal"`). Revising a verdict away
     from Needs follow-up cancels the open task. When the last item gets its verdict the queue is
     completed. Costs about 8 queries.
     """
@@ -62,7 +67,9 @@ def record_verdict(
         allowed = set(current.queue.plan.red_flags.values_list("pk", flat=True))
         if stray := [f for f in flags if f.pk not in allowed]:
             raise DomainError(f"'{stray[0]}' is not on this plan's checklist.", field="flags")
-        assignee_id = current.lead.owner_id or current.rep_id
+        if about not in ABOUT:
+            raise DomainError("Say whether the follow-up is about the qualification or the deal.", field="about")
+        assignee_id = follow_up_assignee(current, about)
         if verdict == Verdict.NEEDS_FOLLOW_UP and assignee_id is None:
             raise DomainError("This lead has no owner to follow up; assign it first.", field="verdict")
         now = timezone.now()
@@ -75,10 +82,28 @@ def record_verdict(
         # Complete the queue once nothing is left; the condition makes a racing second call a no-op.
         if not current.queue.items.filter(verdict="").exists():
             ReviewQueue.objects.filter(pk=current.queue_id, completed_at__isnull=True).update(completed_at=now)
-        publish("review_verdict", [ReviewVerdict(current.pk, current.lead_id, previous, verdict, by.pk, note)])
+        extra = ({"assignee_id": assignee_id, "due_on": due_on, "follow_up": follow_up, "at": now.isoformat()}
+                 if verdict == Verdict.NEEDS_FOLLOW_UP else {})
+        publish("review_verdict", [ReviewVerdict(current.pk, current.lead_id, previous, verdict, by.pk, note, extra)])
     for f in ReviewItem._meta.concrete_fields:
         setattr(item, f.attname, getattr(current, f.attname))
     return item
+
+
+ABOUT = {"qualification": "The qualification (the SDR who qualified it follows up)",
+         "deal": "The deal (the lead's owner follows up)"}
+
+
+def follow_up_assignee(item: ReviewItem, about: str) -> int | None:
+    """Who can act on a follow-up: for the qualification, the rep who qualified the lead (frozen on
+    the item when sampled) while they are still an active member of the lead's team; otherwise,
+    and for the deal, the lead's current owner (or that rep when the lead has none). One query."""
+    owner_id = item.lead.owner_id
+    rep_id = item.rep_id
+    if about == "qualification" and rep_id and rep_id != owner_id:
+        if Membership.objects.filter(user_id=rep_id, team_id=item.lead.team_id, user__is_active=True).exists():
+            return rep_id
+    return owner_id or rep_id
 
 
 def _sync_task(item: ReviewItem, *, by: User, follow_up: str, due_on, assignee_id, now) -> None:
@@ -91,9 +116,9 @@ def _sync_task(item: ReviewItem, *, by: User, follow_up: str, due_on, assignee_i
                 title=title, detail=follow_up, due_on=due_on, review_item=item,
             )
             return
-        task.detail, task.due_on, task.status = follow_up, due_on, TaskStatus.OPEN
+        task.detail, task.due_on, task.status, task.assignee_id = follow_up, due_on, TaskStatus.OPEN, assignee_id
         task.closed_at, task.closed_by, task.closing_note = None, None, ""
-        task.save(update_fields=["detail", "due_on", "status", "closed_at", "closed_by", "closing_note"])
+        task.save(update_fields=["detail", "due_on", "status", "assignee", "closed_at", "closed_by", "closing_note"])
     elif task is not None and task.status == TaskStatus.OPEN:
         task.status, task.closed_at, task.closed_by = TaskStatus.CANCELLED, now, by
         task.closing_note = f"Verdict changed to {item.get_verdict_display()}."

@@ -36,7 +36,7 @@ from .models import (
     Verdict,
 )
 from .sampling import explain
-from .verdicts import complete_task, record_verdict
+from .verdicts import ABOUT, complete_task, record_verdict
 
 
 def _with_progress(qs):
@@ -91,7 +91,7 @@ def _item_context(request: HttpRequest, item: ReviewItem, **extra) -> dict:
         "next_open_id": next_open,
         "checklist": checklist, "checked": set(item.flags.values_list("pk", flat=True)),
         "handoff": handoff, "qualification": completeness(lead), "timeline": timeline_for(lead, limit=30),
-        "can_review": can_review(request.user, queue), "verdicts": Verdict.choices,
+        "can_review": can_review(request.user, queue), "verdicts": Verdict.choices, "about_choices": list(ABOUT.items()),
         "today": timezone.localdate(), "default_due": timezone.localdate() + datetime.timedelta(days=7),
         "follow_up": getattr(item, "follow_up", None) if item.verdict == Verdict.NEEDS_FOLLOW_UP else None,
         **extra,
@@ -111,6 +111,7 @@ def verdict(request: HttpRequest, item_id: int) -> HttpResponse:
     posted = {
         "verdict": request.POST.get("verdict", ""), "note": request.POST.get("note", ""),
         "follow_up": request.POST.get("follow_up", ""), "due_on": request.POST.get("due_on", ""),
+        "about": request.POST.get("about", "qualification"),
         "flags": {int(f) for f in request.POST.getlist("flags") if f.isdigit()},
     }
     try:
@@ -124,7 +125,7 @@ def verdict(request: HttpRequest, item_id: int) -> HttpResponse:
         if len(flags) != len(posted["flags"]):
             raise DomainError("One of the ticked red flags does not exist.", field="flags")
         record_verdict(item, by=request.user, verdict=posted["verdict"], flags=flags, note=posted["note"],
-                       follow_up=posted["follow_up"], due_on=due_on)
+                       follow_up=posted["follow_up"], due_on=due_on, about=posted["about"])
     except DomainError as e:
         if request.htmx:
             ctx = _item_context(request, item, error=e.message, posted=posted)

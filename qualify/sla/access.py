@@ -1,9 +1,8 @@
-"""Who may see which SLA clocks, escalations and notifications. Pages and API ask here.
+"""Who may see which SLA clocks and escalations. Pages and API ask here.
 
 - Clocks: those of the leads the user can see (qualify.leads.access), nothing else.
 - Breaches and escalations: the teams a user manages; RevOps admins see every team. Anyone else
   is refused (PermissionDenied), and another team is a 404, as if it did not exist.
-- Notifications: one's own only; someone else's is a 404.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from django.http import Http404
 from accounts.models import Role, Team
 from qualify.leads.models import Lead
 
-from .models import Clock, Escalation, Notification
+from .models import Clock, Escalation
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -49,15 +48,3 @@ def visible_escalations(user: User) -> QuerySet[Escalation]:
     if user.is_admin:
         return Escalation.objects.all()
     return Escalation.objects.filter(team_id__in=[t.pk for t in managed_teams(user)])
-
-
-def own_notifications(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user)
-
-
-def access_notification(user: User, notification_id: int | str) -> Notification:
-    """The user's own notification; anyone else's (or a bad id) is a 404."""
-    try:
-        return own_notifications(user).select_related("lead").get(pk=int(notification_id))
-    except (Notification.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such notification.")

@@ -1,4 +1,4 @@
-"""RevOps edit calendars and policies here; clocks, escalations and notifications are read-only."""
+"""RevOps edit calendars and policies here; clocks and escalations are read-only."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from .models import (
     Clock,
     Escalation,
     EscalationStep,
-    Notification,
     SlaPolicy,
     TeamCalendar,
     WorkingHours,
@@ -134,12 +133,3 @@ class EscalationAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "team"]
     list_select_related = ["lead", "owner", "team"]
     raw_id_fields = ["clock", "lead"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "kind", "title", "read_at", "email_state"]
-    list_filter = ["kind", "email_state"]
-    search_fields = ["title", "user__username"]
-    list_select_related = ["user"]
-    raw_id_fields = ["lead", "clock"]

@@ -1,5 +1,5 @@
 """Business calendars, SLA policies with escalation ladders, the clocks they start, and the
-escalations and notifications those clocks produce."""
+escalations those clocks produce (their notifications live in qualify.notifications)."""
 
 from __future__ import annotations
 
@@ -442,74 +442,6 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} (step {self.step}) on clock {self.clock_id}"
-
-
-# --- notifications -----------------------------------------------------------------------------
-
-
-class NotificationKind(models.TextChoices):
-    SLA_WARNING = "sla_warning", "SLA warning"
-    SLA_BREACH = "sla_breach", "SLA breach"
-    SLA_ESCALATION = "sla_escalation", "SLA escalation"
-    ASSIGNED = "assigned", "Lead assigned"
-    WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
-
-
-class EmailState(models.TextChoices):
-    NONE = "none", "No email"
-    PENDING = "pending", "Waiting to be sent"
-    SENT = "sent", "Sent"
-
-
-class Notification(models.Model):
-    """An in-app message to one user, optionally also sent by email (outbox: `email_state`)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
-                             db_index=False)  # served by notification_user_recent
-    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True, default="")
-    url = models.CharField(max_length=300, blank=True, default="")
-    # No constraint and no cascade (see Escalation.clock): a notification about a lead deleted
-    # later keeps its text and loses the name in front of it.
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
-                             db_index=False, db_constraint=False)
-    # Where the notice came from; kept (dangling) if the clock is ever deleted, as the text says it all.
-    clock = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
-                              db_index=False, db_constraint=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-    email_state = models.CharField(max_length=8, choices=EmailState.choices, default=EmailState.NONE)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            # Notifications page and API: a user's notifications, newest first (keyset on id).
-            models.Index(fields=["user", "-id"], name="notification_user_recent"),
-            # The navigation badge: COUNT(*) WHERE user_id=? AND read_at IS NULL.
-            models.Index(fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)),
-            # The email outbox: WHERE email_state='pending' ORDER BY id.
-            models.Index(fields=["id"], name="notification_email_outbox", condition=Q(email_state="pending")),
-        ]
-
-    def __str__(self) -> str:
-        return self.headline
-
-    @property
-    def headline(self) -> str:
-        """The title with the lead's name in front. SLA titles leave the name out so the sweep
-        never reads the lead table; load `lead` with select_related when listing these."""
-        if not self.lead_id or self.kind == NotificationKind.ASSIGNED:
-            return self.title
-        try:
-            lead = self.lead
-        except models.ObjectDoesNotExist:  # the lead was deleted since
-            lead = None
-        return f"{lead.full_name} — {self.title}" if lead is not None else self.title
-
-    @property
-    def is_read(self) -> bool:
-        return self.read_at is not None
 
 
 def leads_with_clocks(leads: models.QuerySet, state: str) -> models.QuerySet:

@@ -34,16 +34,16 @@ from django.utils import timezone
 from qualify.leads.changes import SlaEscalated, publish
 from qualify.leads.models import Lead
 
-from . import notify
+from qualify.notifications import delivery as notify
+from qualify.notifications.models import EmailState, Notification, NotificationKind
+
 from .models import (
     OWNERSHIP_ACTIONS,
     Clock,
     ClockKind,
     ClockSchedule,
     ClockStatus,
-    EmailState,
     Escalation,
-    NotificationKind,
     StepKind,
 )
 
@@ -262,7 +262,7 @@ def array_literal(values: list, kind: str = "text") -> str:
     return "{" + ",".join(out) + "}"
 
 
-_KIND = {"bigint": "int", "smallint": "int", "timestamptz": "time", "text": "text"}
+_KIND = {"bigint": "int", "smallint": "int", "timestamptz": "time", "text": "text", "boolean": "text"}
 
 
 def _unnest_insert(table: str, columns: dict[str, list], types: list[str], suffix: str = "") -> list[tuple]:
@@ -274,7 +274,7 @@ def _unnest_insert(table: str, columns: dict[str, list], types: list[str], suffi
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [array_literal(values, _KIND[t]) for values, t in zip(columns.values(), types)])
-        return cursor.fetchall() if suffix else []
+        return cursor.fetchall() if "RETURNING" in suffix else []
 
 
 def _record(due: list[DueStep], now: datetime.datetime) -> set[tuple[int, int]]:
@@ -332,12 +332,13 @@ def _stamp_breaches(advance: dict) -> None:
 
 
 def _notify(acted: list[DueStep], now: datetime.datetime) -> int:
-    """All notifications of the batch in one INSERT. Warnings are in-app only; the rest also email."""
-    from .models import Notification
-
+    """All notifications of the batch in one INSERT, as each recipient chose (one more query for
+    their preferences). By default warnings are in-app only and the rest also e-mail."""
     columns: dict[str, list] = {k: [] for k in (
-        "user_id", "kind", "title", "body", "url", "lead_id", "clock_id", "created_at", "email_state")}
+        "user_id", "kind", "title", "body", "url", "lead_id", "clock_id", "key", "in_app", "read_at", "created_at",
+        "email_state")}
     detail_url = reverse("leads:detail", args=[0])[:-2]  # "/leads/"; once per batch, not per row
+    prefs = notify.choices({p.id for d in acted for p in d.recipients})
     for d in acted:
         if not d.recipients:
             continue
@@ -354,6 +355,10 @@ def _notify(acted: list[DueStep], now: datetime.datetime) -> int:
         body = f"{title}."
         url = f"{detail_url}{clock['lead_id']}/"
         for person in d.recipients:
+            in_app, email = notify.wanted(prefs, person.id, kind)
+            email = email and bool(person.email)
+            if not in_app and not email:
+                continue
             columns["user_id"].append(person.id)
             columns["kind"].append(kind.value)
             columns["title"].append(title[:200])
@@ -361,14 +366,18 @@ def _notify(acted: list[DueStep], now: datetime.datetime) -> int:
             columns["url"].append(url)
             columns["lead_id"].append(clock["lead_id"])
             columns["clock_id"].append(clock["id"])
+            columns["key"].append(f"sla:{clock['id']}:{d.step}")
+            columns["in_app"].append("t" if in_app else "f")
+            columns["read_at"].append(None if in_app else now)  # e-mail only: hidden, never in the badge
             columns["created_at"].append(now)
-            email = d.kind != StepKind.WARNING and bool(person.email)
             columns["email_state"].append(EmailState.PENDING.value if email else EmailState.NONE.value)
     if not columns["user_id"]:
         return 0
     _unnest_insert(
         Notification._meta.db_table, columns,
-        ["bigint", "text", "text", "text", "text", "bigint", "bigint", "timestamptz", "text"],
+        ["bigint", "text", "text", "text", "text", "bigint", "bigint", "text", "boolean", "timestamptz", "timestamptz",
+         "text"],
+        suffix="ON CONFLICT DO NOTHING",
     )
     return len(columns["user_id"])
 

@@ -8,7 +8,7 @@ import pghistory
 from celery import shared_task
 
 from . import reconcile
-from .notify import send_pending_emails
+from qualify.notifications.delivery import send_pending_emails
 from .sweep import sweep as run_sweep
 
 log = logging.getLogger(__name__)
@@ -41,5 +41,5 @@ def reconcile_new_mqls() -> dict[str, int]:
 
 @shared_task(name="sla.send_emails")
 def send_emails() -> int:
-    """Send queued notification emails now (the sweep also does this every minute)."""
+    """Kept for messages queued under this name before notifications.send_emails existed."""
     return send_pending_emails()

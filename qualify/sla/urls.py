@@ -4,10 +4,5 @@ from . import views
 
 app_name = "sla"
 urlpatterns = [
-    path("notifications/", views.notifications, name="notifications"),
-    path("notifications/badge/", views.badge, name="badge"),
-    path("notifications/read-all/", views.mark_all_read, name="mark_all_read"),
-    path("notifications/<int:notification_id>/read/", views.mark_read, name="mark_read"),
-    path("notifications/<int:notification_id>/open/", views.open_notification, name="open"),
     path("sla/breaches/", views.breaches, name="breaches"),
 ]

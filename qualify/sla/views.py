@@ -1,4 +1,4 @@
-"""Notifications (page, badge, mark read) and the manager's page of breaches and escalations."""
+"""The manager's page of breaches and escalations."""
 
 from __future__ import annotations
 
@@ -6,95 +6,15 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from qualify.exports import csv_response
 from qualify.leads.assignment import eligible_owners
 
-from . import notify
-from .access import access_notification, managed_team, managed_teams, own_notifications
-from .models import Clock, ClockStatus, Escalation, Notification, StepKind
-
-PAGE = 50
-
-
-# --- notifications -------------------------------------------------------------------------------
-
-
-def _page(request: HttpRequest):
-    qs = own_notifications(request.user).select_related("lead")
-    unread_only = request.GET.get("unread") == "1"
-    if unread_only:
-        qs = qs.filter(read_at__isnull=True)
-    try:
-        before = int(request.GET.get("before", ""))
-    except ValueError:
-        before = None
-    if before:
-        qs = qs.filter(pk__lt=before)
-    # Ordered by id (creation order): keyset pages, no OFFSET, no COUNT over the whole list.
-    rows = list(qs.order_by("-id")[: PAGE + 1])
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
-    return rows, (rows[-1].pk if more else None), unread_only
-
-
-@login_required
-def notifications(request: HttpRequest) -> HttpResponse:
-    rows, next_before, unread_only = _page(request)
-    context = {"notes": rows, "next_before": next_before, "unread_only": unread_only,
-               "unread": notify.unread_count(request.user)}
-    if request.htmx and request.GET.get("before"):
-        return render(request, "sla/notifications.html#more", context)
-    return render(request, "sla/notifications.html", context)
-
-
-def _own(request: HttpRequest, notification_id: int) -> Notification:
-    return access_notification(request.user, notification_id)
-
-
-@login_required
-@require_POST
-def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    note = _own(request, notification_id)
-    notify.mark_read(Notification.objects.filter(pk=note.pk))
-    note = Notification.objects.select_related("lead").get(pk=note.pk)
-    if request.htmx:
-        response = render(request, "sla/notifications.html#note", {"n": note})
-        response["HX-Trigger"] = "notifications-changed"
-        return response
-    return HttpResponseRedirect(reverse("sla:notifications"))
-
-
-@login_required
-@require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
-    notify.mark_read(own_notifications(request.user))
-    return HttpResponseRedirect(reverse("sla:notifications"))
-
-
-@login_required
-def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Follow a notification's link, marking it read on the way."""
-    note = _own(request, notification_id)
-    notify.mark_read(Notification.objects.filter(pk=note.pk))
-    target = note.url if url_has_allowed_host_and_scheme(note.url, allowed_hosts=None) and note.url else reverse("sla:notifications")
-    return HttpResponseRedirect(target)
-
-
-@login_required
-def badge(request: HttpRequest) -> HttpResponse:
-    """The unread count in the navigation, polled by htmx. One COUNT on a partial index."""
-    return render(request, "sla/_badge.html", {"unread": notify.unread_count(request.user)})
-
-
-# --- manager page --------------------------------------------------------------------------------
-
+from .access import managed_team, managed_teams
+from .models import Clock, ClockStatus, Escalation, StepKind
 
 
 @login_required

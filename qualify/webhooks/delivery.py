@@ -33,8 +33,8 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from accounts.models import Role, User
-from qualify.sla import notify
-from qualify.sla.models import NotificationKind
+from qualify.notifications import delivery as notify
+from qualify.notifications.models import NotificationKind
 
 from .addresses import Target, UnsafeURL, check_url
 from .models import Delivery, DeliveryStatus, Endpoint

@@ -135,7 +135,7 @@ def test_listeners_are_registered_in_the_settings_order():
     after = [f.__module__ for f in changes.listeners("stage_changed", changes.AFTER_COMMIT)]
     assert after == ["qualify.routing.listeners", "qualify.sla.clocks"]
     during = [f.__module__ for f in changes.listeners("owner_changed", changes.IN_TRANSACTION)]
-    assert during == ["qualify.routing.history", "qualify.sla.clocks", "qualify.sla.listeners", "qualify.webhooks.listeners"]
+    assert during == ["qualify.routing.history", "qualify.sla.clocks", "qualify.notifications.listeners", "qualify.webhooks.listeners"]
 
 
 def test_a_rolled_back_change_reaches_no_after_commit_listener(alices_lead, django_capture_on_commit_callbacks, monkeypatch):

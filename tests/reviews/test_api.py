@@ -21,7 +21,7 @@ def test_verdict_through_the_api_opens_the_task(client, queue, maria, erin):
     login(client, maria)
     due = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
     r = client.post(f"/api/review-items/{item.pk}/verdict/", {"verdict": "needs_follow_up", "note": "No sponsor named at all",
-                    "follow_up": "Name the sponsor and book a call", "due_on": due}, content_type=JSON)
+                    "follow_up": "Name the sponsor and book a call", "due_on": due, "about": "deal"}, content_type=JSON)
     assert r.status_code == 200 and r.json()["verdict"] == "needs_follow_up"
     task = FollowUpTask.objects.get()
     login(client, erin)

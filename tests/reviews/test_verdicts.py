@@ -36,11 +36,11 @@ def test_unknown_verdict_is_refused(queue, maria):
         record_verdict(first_item(queue), by=maria, verdict="maybe")
 
 
-def test_needs_follow_up_gives_the_owner_a_dated_task(queue, maria, erin):
+def test_needs_follow_up_about_the_deal_gives_the_owner_a_dated_task(queue, maria, erin):
     item = first_item(queue)
     due = timezone.localdate() + datetime.timedelta(days=5)
     record_verdict(item, by=maria, verdict=Verdict.NEEDS_FOLLOW_UP, note="No sponsor named anywhere",
-                   follow_up="Find the economic buyer and book a call", due_on=due)
+                   follow_up="Find the economic buyer and book a call", due_on=due, about="deal")
 
     task = FollowUpTask.objects.get()
     assert task.assignee == erin  # the lead's owner now (the AE who accepted it)
@@ -100,7 +100,7 @@ def test_last_verdict_completes_the_queue(queue, maria):
 def test_owner_completes_the_task_once(queue, maria, erin, bob):
     item = first_item(queue)
     record_verdict(item, by=maria, verdict=Verdict.NEEDS_FOLLOW_UP, note="Next step has no date",
-                   follow_up="Put a date on the next step", due_on=timezone.localdate())
+                   follow_up="Put a date on the next step", due_on=timezone.localdate(), about="deal")
     task = FollowUpTask.objects.get()
     with pytest.raises(DomainError, match="assignee"):
         complete_task(task, by=bob)

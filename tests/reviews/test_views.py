@@ -119,7 +119,7 @@ def test_plain_post_redirects_to_the_next_unreviewed_item(client, queue, maria):
 def test_follow_up_task_shows_on_the_owners_tasks_page_and_nav(client, queue, maria, erin):
     item = item_of(queue)
     record_verdict(item, by=maria, verdict=Verdict.NEEDS_FOLLOW_UP, note="No dated next step",
-                   follow_up="Agree a dated next step with the buyer", due_on=timezone.localdate() + datetime.timedelta(days=2))
+                   follow_up="Agree a dated next step with the buyer", due_on=timezone.localdate() + datetime.timedelta(days=2), about="deal")
     html = login(client, erin).get("/tasks/").content.decode()
     assert "Agree a dated next step with the buyer" in html
     assert "1 open" in html
@@ -128,7 +128,7 @@ def test_follow_up_task_shows_on_the_owners_tasks_page_and_nav(client, queue, ma
 
 def test_owner_marks_task_done_with_htmx(client, queue, maria, erin):
     record_verdict(item_of(queue), by=maria, verdict=Verdict.NEEDS_FOLLOW_UP, note="No dated next step",
-                   follow_up="Agree a dated next step", due_on=timezone.localdate())
+                   follow_up="Agree a dated next step", due_on=timezone.localdate(), about="deal")
     task = FollowUpTask.objects.get()
     login(client, erin)
     r = client.post(f"/tasks/{task.pk}/done/", {"note": "Done on Tuesday's call"}, **HTMX)
@@ -139,7 +139,7 @@ def test_owner_marks_task_done_with_htmx(client, queue, maria, erin):
 
 def test_others_cannot_see_or_close_someone_elses_task(client, queue, maria, alice, charlie):
     record_verdict(item_of(queue), by=maria, verdict=Verdict.NEEDS_FOLLOW_UP, note="No dated next step",
-                   follow_up="Agree a dated next step", due_on=timezone.localdate())
+                   follow_up="Agree a dated next step", due_on=timezone.localdate(), about="deal")
     task = FollowUpTask.objects.get()
     for user in (alice, charlie):
         login(client, user)

@@ -14,7 +14,8 @@ from accounts.models import Role
 from qualify.leads.lifecycle import move_many
 from qualify.leads.models import Lead, Stage
 from qualify.routing.models import Assignment, Method, RoutingRule
-from qualify.sla.models import Clock, ClockKind, Notification
+from qualify.sla.models import Clock, ClockKind
+from qualify.notifications.models import Notification
 from tests.factories import LeadFactory, TeamFactory, UserFactory
 
 

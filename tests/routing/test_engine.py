@@ -11,7 +11,8 @@ from qualify.leads.lifecycle import move_stage
 from qualify.leads.models import Lead, Stage
 from qualify.routing.engine import reassign, route, route_new_mql
 from qualify.routing.models import AccountOwned, Assignment, Method, RoundRobinCursor, RoutingRule
-from qualify.sla.models import Clock, ClockKind, Notification
+from qualify.sla.models import Clock, ClockKind
+from qualify.notifications.models import Notification
 from tests.factories import LeadFactory, UserFactory
 
 TODAY = datetime.datetime(2025, 3, 4, 10, 0, tzinfo=datetime.timezone.utc)

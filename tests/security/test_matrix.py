@@ -84,16 +84,18 @@ EXPECT: dict[str, dict[str, str]] = {
     # --- handoffs ----------------------------------------------------------------------------
     "handoff:inbox": {"GET": SIGNED_IN},
     "handoff:feedback": {"GET": METRICS},
+    "handoff:sent": {"GET": SIGNED_IN},
     "handoff:detail": {"GET": "alice erin maria mark rita"},
     "handoff:accept": {"POST": DECIDES_HANDOFF},
     "handoff:reject": {"POST": DECIDES_HANDOFF},
     "handoff:hand_off": {"GET": SEES_LEAD, "POST": CHANGES_LEAD},
     # --- SLA and notifications ---------------------------------------------------------------
-    "sla:notifications": {"GET": SIGNED_IN},
-    "sla:badge": {"GET": SIGNED_IN},
-    "sla:mark_all_read": {"POST": SIGNED_IN},
-    "sla:mark_read": {"POST": OWN},
-    "sla:open": {"GET": OWN},
+    "notifications:list": {"GET": SIGNED_IN},
+    "notifications:badge": {"GET": SIGNED_IN},
+    "notifications:mark_all_read": {"POST": SIGNED_IN},
+    "notifications:mark_read": {"POST": OWN},
+    "notifications:open": {"GET": OWN},
+    "notifications:preferences": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "sla:breaches": {"GET": MANAGERS},
     # --- reviews and tasks -------------------------------------------------------------------
     "reviews:queues": {"GET": METRICS},
@@ -320,4 +322,46 @@ def test_matrix(name, world, db):
             if who in SOUTH:
                 body = response.content.decode(errors="replace")
                 problems += [f"{case} shows North's {word!r}" for word in w.north.secrets if word in body]
+    assert not problems, "\n".join(problems)
+
+
+# --- a lead the SDR handed off and the AE accepted ---------------------------------------------
+# alice (the SDR who sent it) keeps reading its page and API record, and every change door refuses
+# her; bob (her teammate, who did not send it) and South still get a 404 as for any unseen lead.
+LEAD_ROUTES = sorted(
+    name for name, r in ROUTES.items()
+    if "lead_id" in r.kwargs or (r.kwargs == ("pk",) and r.basename == "lead")
+)
+READ_ONLY_PAGES = {"leads:detail", "api:lead-detail"}
+
+
+def _taken_url(route: Route, ids: dict[str, int]) -> str:
+    return url_for(route, {**ids, "lead_id": ids["taken_lead_id"], "pk:lead": ids["taken_lead_id"]})
+
+
+def test_lead_routes_cover_the_read_only_doors():
+    assert READ_ONLY_PAGES <= set(LEAD_ROUTES) and len(LEAD_ROUTES) > 10, LEAD_ROUTES
+
+
+@pytest.mark.parametrize("name", LEAD_ROUTES)
+def test_sender_reads_a_taken_lead_but_changes_nothing(name, world, db):
+    w, sessions = world
+    route = ROUTES[name]
+    url = _taken_url(route, w.north.ids)
+    problems = []
+    for method in EXPECT[name]:
+        for who in ("alice", "bob", "charlie"):
+            status = _ask(_client(sessions, who), method, url, route.is_api).status_code
+            case = f"{method} {url} as {who}: {status}"
+            if who == "alice" and method == "GET" and name in READ_ONLY_PAGES:
+                if status != 200:
+                    problems.append(f"{case}, expected 200 (read-only access for the sender)")
+            elif who == "alice" and method == "GET":
+                if status not in (200, 403):
+                    problems.append(f"{case}, expected 200 or 403")
+            elif who == "alice":
+                if status not in (403, 404):
+                    problems.append(f"{case}, expected a refusal (403/404): the sender may only read")
+            elif status != 404:
+                problems.append(f"{case}, expected 404")
     assert not problems, "\n".join(problems)

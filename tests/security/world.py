@@ -19,7 +19,8 @@ from qualify.reviews.models import FollowUpTask, OpportunityStage, Population, R
 from qualify.reviews.sampling import build_queue
 from qualify.routing.models import RoutingRule
 from qualify.scoring.models import ModelVersion, ScoreRun
-from qualify.sla.models import BusinessCalendar, Clock, ClockKind, Escalation, Notification, NotificationKind, SlaPolicy, StepKind
+from qualify.sla.models import BusinessCalendar, Clock, ClockKind, Escalation, SlaPolicy, StepKind
+from qualify.notifications.models import Notification, NotificationKind
 from qualify.dedupe.models import DuplicateCandidate
 from qualify.webhooks.models import Delivery, Endpoint
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
@@ -52,6 +53,12 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
                          first_name=f"{prefix}hana", last_name="Handed")
     handoff = Handoff.objects.create(lead=handed, team=team, from_user=sdr, to_user=ae, next_step="Demo on Friday",
                                      packet={"lead": {"name": handed.full_name, "title": handed.title, "company": account.name}})
+    # Handed off by the SDR and accepted: the AE owns it, the SDR keeps reading it (read-only).
+    taken = LeadFactory(team=team, owner=ae, ae=ae, account=account, stage=Stage.ACCEPTED, first_name=f"{prefix}tara",
+                        last_name="Taken")
+    Handoff.objects.create(lead=taken, team=team, from_user=sdr, to_user=ae, next_step="Demo on Monday",
+                           status="accepted", decided_at=timezone.now(), decided_by=ae)
+    side.secrets.append(taken.first_name)
 
     # Six accepted leads in the last week: the review plan samples three of them.
     at = timezone.now() - datetime.timedelta(days=2)
@@ -97,6 +104,7 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
         "pk:requalification": requal.pk, "token_id": token.pk, "pk:token": token.pk, "pk:scores": lead.pk,
         "pk:review-plan": plan.pk, "pk:sla-escalation": escalation.pk, "pk:routing-rule": rule.pk, "pk:answer": answer.pk,
         "pk:webhook-endpoint": endpoint.pk, "pk:webhook-delivery": delivery.pk, "candidate_id": pair.pk,
+        "taken_lead_id": taken.pk,
     }
     return side
 

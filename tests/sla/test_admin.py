@@ -21,7 +21,7 @@ def admin_client(client, rita):
     "url",
     [
         "/admin/sla/businesscalendar/", "/admin/sla/slapolicy/", "/admin/sla/clock/", "/admin/sla/escalation/",
-        "/admin/sla/notification/", "/admin/routing/routingrule/", "/admin/routing/assignment/",
+        "/admin/notifications/notification/", "/admin/notifications/preference/", "/admin/routing/routingrule/", "/admin/routing/assignment/",
         "/admin/sla/slapolicy/add/", "/admin/routing/routingrule/add/",
     ],
 )

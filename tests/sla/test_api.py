@@ -3,7 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from qualify.sla.models import Clock, Notification, NotificationKind, SlaPolicy
+from qualify.sla.models import Clock, SlaPolicy
+from qualify.notifications.models import Notification, NotificationKind
 from qualify.sla.sweep import sweep
 
 from .conftest import at

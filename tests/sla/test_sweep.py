@@ -9,8 +9,9 @@ from qualify.leads.models import Lead
 from qualify.leads.touches import log_touch
 from qualify.routing.models import Assignment, Method, RoutingRule
 from qualify.sla import sweep as sweep_module
-from qualify.sla.models import Clock, ClockSchedule, ClockStatus, EmailState, Escalation, Notification, StepKind
-from qualify.sla.notify import send_pending_emails
+from qualify.sla.models import Clock, ClockSchedule, ClockStatus, Escalation, StepKind
+from qualify.notifications.models import EmailState, Notification
+from qualify.notifications.delivery import send_pending_emails
 from qualify.sla.sweep import sweep
 from qualify.sla.tasks import sweep as sweep_task
 from tests.factories import LeadFactory
@@ -165,9 +166,10 @@ def test_sweep_query_count_does_not_grow_with_clocks_not_due(frozen, alice, nort
         make_mql(LeadFactory(team=north, owner=alice))  # started later: not due
     frozen.move_to(at(2025, 3, 4, 10, 45))
     ClockSchedule.objects.exclude(clock__lead=due).update(next_action_at=at(2025, 3, 6, 9))
-    # savepoint, claim, insert escalations, advance, notifications, webhook endpoints subscribed to the
-    # batch's steps (qualify/webhooks/outbox.py), release (a warning needs no managers)
-    with django_assert_num_queries(7):
+    # savepoint, claim, insert escalations, advance, the recipients' notification preferences,
+    # notifications, webhook endpoints subscribed to the batch's steps (qualify/webhooks/outbox.py),
+    # release (a warning needs no managers)
+    with django_assert_num_queries(8):
         result = sweep()
     assert result.clocks == 1
 
@@ -184,7 +186,7 @@ def test_handoff_breach_notifies_the_ae_and_manager_but_never_reassigns(frozen, 
     sweep()
     clock = Clock.objects.get(lead=lead)
     assert [k for _, k in steps(clock)] == ["warning", "breach", "notify", "notify_managers"]
-    assert notes_for(erin) == ["sla_warning", "sla_breach"]
+    assert notes_for(erin) == ["handoff_received", "sla_warning", "sla_breach"]
     assert notes_for(maria) == ["sla_breach", "sla_escalation"]
     assert Lead.objects.get(pk=lead.pk).ae == erin
 

@@ -13,7 +13,8 @@ from django.db import connection
 from qualify.leads.models import Lead
 from qualify.sla import sweep as sweep_module
 from qualify.sla.clocks import start_clock
-from qualify.sla.models import Clock, ClockKind, Escalation, Notification
+from qualify.sla.models import Clock, ClockKind, Escalation
+from qualify.notifications.models import Notification
 from qualify.sla.sweep import sweep
 from tests.factories import LeadFactory
 

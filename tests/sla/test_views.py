@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from qualify.sla.models import Clock, Notification, NotificationKind
+from qualify.sla.models import Clock
+from qualify.notifications.models import Notification, NotificationKind
 from qualify.sla.sweep import sweep
 from tests.conftest import login
 from tests.factories import LeadFactory

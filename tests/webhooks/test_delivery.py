@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Role
 from qualify.leads import assignment, lifecycle, records
 from qualify.leads.models import Account, Stage
-from qualify.sla.models import Notification, NotificationKind
+from qualify.notifications.models import Notification, NotificationKind
 from qualify.webhooks import delivery
 from qualify.webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
 from tests.factories import UserFactory

@@ -1,0 +1,144 @@
+"""Who is told what, from the core's topics (settings.QUALIFY_LISTENERS; qualify/leads/changes.py).
+
+Every row is written inside the change's transaction, so a rolled-back change tells nobody, and
+each carries a key naming its event, so a second delivery of the same event adds nothing. E-mail
+leaves after commit (delivery.save_all). Imported history (`imported=True`) tells nobody. This
+module reads only the core's payloads and tables, never the apps that publish them (it sits
+below them); links are built from URL names.
+
+- handoff created → the receiving AE; accepted or rejected → the SDR who sent it, with the
+  reason and the AE's note.
+- owner changed → the new owner, unless they took it themselves or a handoff decision gave it
+  (the handoff notification already says so).
+- review verdict "needs follow-up" → whoever the task went to.
+SLA warnings and breaches are written by the SLA sweep itself, in one INSERT per batch
+(qualify/sla/sweep.py), through the same preferences.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from accounts.models import User
+from qualify.leads.changes import IN_TRANSACTION, HandoffChanged, LeadsMerged, OwnerChanged, ReviewVerdict, listen
+from qualify.leads.models import DisqualifyReason, Lead
+
+from . import delivery
+from .models import Notification, NotificationKind
+
+# A handoff decision's own owner change: accept gives the lead to the AE (who did it), and a
+# rejection back to the SDR is announced as the rejection (qualify/handoff/workflow.py's `why`).
+HANDOFF_WHY = "Handoff "
+
+
+def _leads(ids) -> dict[int, Lead]:
+    return Lead.objects.only("first_name", "last_name", "email").in_bulk(list(set(ids)))
+
+
+def _name(user: User | None, fallback: str = "Qualify") -> str:
+    return str(user) if user is not None else fallback
+
+
+@listen("owner_changed", when=IN_TRANSACTION)
+def tell_new_owners(batch: list[OwnerChanged]) -> None:
+    """The new owner of each lead who did not take it themselves. Three queries, one INSERT."""
+    told = [c for c in batch if c.to_id is not None and c.to_id != c.by_id and not c.imported
+            and not c.why.startswith(HANDOFF_WHY)]
+    if not told:
+        return
+    users = User.objects.in_bulk({c.to_id for c in told} | {c.by_id for c in told if c.by_id})
+    leads = _leads(c.lead_id for c in told)
+    rows = []
+    for c in told:
+        lead = leads.get(c.lead_id)
+        if lead is None or c.to_id not in users:
+            continue
+        by = users.get(c.by_id) if c.by_id else None
+        source = f"by {by}" if by else (f"by rule '{c.rule_name}'" if c.rule_name else "by Qualify")
+        again = "reassigned" if c.from_id else "assigned"
+        rows.append(delivery.make(
+            users[c.to_id], kind=NotificationKind.ASSIGNED, title=f"Lead {again} to you: {lead.full_name}",
+            body=f"{lead.full_name} was {again} to you {source}." + (f"\nWhy: {c.why}" if c.why else ""),
+            url=reverse("leads:detail", args=[lead.pk]), lead_id=lead.pk,
+        ))
+    delivery.save_all(rows)
+
+
+@listen("handoff_changed", when=IN_TRANSACTION)
+def tell_handoff_people(batch: list[HandoffChanged]) -> None:
+    """A new handoff to its AE; a decision to the SDR who sent it. Closed handoffs (the lead moved
+    on without a decision) tell nobody. About four queries for the batch, one INSERT."""
+    wanted = [c for c in batch if c.status in ("pending", "accepted", "rejected") and c.extra.get("to_user_id")]
+    if not wanted:
+        return
+    people = {c.extra.get("to_user_id") for c in wanted} | {c.extra.get("from_user_id") for c in wanted} | {c.by_id for c in wanted}
+    users = User.objects.in_bulk({p for p in people if p})
+    leads = _leads(c.lead_id for c in wanted)
+    reasons = DisqualifyReason.objects.in_bulk({c.reason_id for c in wanted if c.reason_id})
+    rows = []
+    for c in wanted:
+        lead = leads.get(c.lead_id)
+        if lead is None:
+            continue
+        url = reverse("handoff:detail", args=[c.handoff_id])
+        by = _name(users.get(c.by_id))
+        if c.status == "pending":
+            to = users.get(c.extra["to_user_id"])
+            if to is None:
+                continue
+            rows.append(delivery.make(
+                to, kind=NotificationKind.HANDOFF_RECEIVED, title=f"Handoff received: {lead.full_name}",
+                body=f"{by} handed {lead.full_name} to you.\nNext step: {c.note}", url=url, lead_id=lead.pk,
+                key=f"handoff:{c.handoff_id}:pending",
+            ))
+            continue
+        sdr = users.get(c.extra.get("from_user_id"))
+        if sdr is None or sdr.pk == c.by_id:
+            continue
+        note = c.extra.get("decision_note", "")
+        if c.status == "accepted":
+            rows.append(delivery.make(
+                sdr, kind=NotificationKind.HANDOFF_ACCEPTED, title=f"Handoff accepted: {lead.full_name}",
+                body=f"{by} accepted {lead.full_name}." + (f"\nNote: {note}" if note else ""), url=url, lead_id=lead.pk,
+                key=f"handoff:{c.handoff_id}:accepted",
+            ))
+        else:
+            reason = reasons.get(c.reason_id)
+            rows.append(delivery.make(
+                sdr, kind=NotificationKind.HANDOFF_REJECTED,
+                title=f"Handoff rejected: {lead.full_name} ({reason or 'no reason'})",
+                body=f"{by} rejected {lead.full_name}.\nReason: {reason or '—'}" + (f"\nNote: {note}" if note else ""),
+                url=url, lead_id=lead.pk, key=f"handoff:{c.handoff_id}:rejected",
+            ))
+    delivery.save_all(rows)
+
+
+@listen("review_verdict", when=IN_TRANSACTION)
+def tell_follow_up_assignees(batch: list[ReviewVerdict]) -> None:
+    """A "needs follow-up" verdict tells whoever the task went to (the reviewer excepted)."""
+    wanted = [c for c in batch if c.extra.get("assignee_id") and c.extra["assignee_id"] != c.by_id]
+    if not wanted:
+        return
+    users = User.objects.in_bulk({c.extra["assignee_id"] for c in wanted} | {c.by_id for c in wanted if c.by_id})
+    leads = _leads(c.lead_id for c in wanted)
+    rows = []
+    for c in wanted:
+        lead, to = leads.get(c.lead_id), users.get(c.extra["assignee_id"])
+        if lead is None or to is None:
+            continue
+        due = c.extra.get("due_on")
+        rows.append(delivery.make(
+            to, kind=NotificationKind.REVIEW_FOLLOW_UP, title=f"Review follow-up: {lead.full_name}",
+            body=f"{_name(users.get(c.by_id), 'A reviewer')} asks you to follow up"
+                 + (f" by {due:%-d %b %Y}" if due else "") + f":\n{c.extra.get('follow_up', '')}\nWhy: {c.note}",
+            url=reverse("reviews:tasks"), lead_id=lead.pk,
+            key=f"review:{c.item_id}:{c.extra.get('at', '')}"[:100],
+        ))
+    delivery.save_all(rows)
+
+
+@listen("leads_merged", when=IN_TRANSACTION)
+def move_merged_notifications(batch: list[LeadsMerged]) -> None:
+    """Notifications about the merged lead now name the survivor."""
+    for change in batch:
+        Notification.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)

@@ -1,0 +1,75 @@
+"""Issue 15 in a real browser: an AE rejects a handoff with a reason; the SDR is told (badge, list)
+and finds the rejected handoff, with the reason and note, under "Sent"."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from qualify.handoff.workflow import hand_off
+from qualify.leads.models import Stage
+from qualify.notifications.models import Notification, NotificationKind
+from tests.e2e.conftest import login_as
+from tests.e2e.test_handoff_journey import confirm_bant
+from tests.factories import AccountFactory, LeadFactory
+
+NOTE = "Contact cannot sign; get us to the CFO first."
+
+
+@pytest.fixture
+def handed(e2e_cast):
+    account = AccountFactory(team=e2e_cast.north, name="Acme Robotics")
+    dana = LeadFactory(team=e2e_cast.north, owner=e2e_cast.alice, account=account, first_name="Dana", last_name="Diaz",
+                       stage=Stage.WORKING, score=80)
+    confirm_bant(dana, e2e_cast.alice)
+    return hand_off(dana, to=e2e_cast.erin, by=e2e_cast.alice, next_step="Demo Tue 10am with the CFO and VP Ops")
+
+
+def test_ae_rejects_and_the_sdr_is_told_and_sees_it_under_sent(page, page_for, live_server, e2e_cast, handed):
+    # erin was told of the handoff: the badge counts it, the list links to the packet.
+    erin = page_for("erin")
+    expect(erin.locator("#notification-badge")).to_have_text("1")
+    erin.get_by_role("link", name=re.compile("^Notifications")).click()
+    erin.get_by_role("link", name="Handoff received: Dana Diaz").click()
+    packet = erin.locator("article.packet", has_text="Dana Diaz")
+    packet.locator("summary", has_text="Reject…").click()
+    packet.get_by_label("Rejection reason").select_option(label="No authority — Back to the SDR's queue")
+    packet.get_by_label("Rejection note").fill(NOTE)
+    packet.get_by_role("button", name="Reject", exact=True).click()
+    expect(erin.locator("article.packet", has_text="Dana Diaz")).to_contain_text("Rejected: No authority")
+
+    # alice: one unread notification, saying who rejected it and why.
+    login_as(page, live_server, "alice")
+    expect(page.locator("#notification-badge")).to_have_text("1")
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    note = page.locator("li.note", has_text="Handoff rejected: Dana Diaz (No authority)")
+    expect(note).to_have_class(re.compile("unread"))
+    page.screenshot(path="/tmp/notify-e2e-notifications.png", full_page=True)
+    note.get_by_role("button", name="Mark read").click()
+    expect(page.locator("li.note", has_text="Handoff rejected: Dana Diaz")).to_have_class(re.compile(r"\bread\b"))
+    expect(page.locator("#notification-badge")).to_have_text("")
+
+    # Sent: the rejected handoff, its reason and erin's note.
+    page.get_by_role("link", name="Handoffs", exact=True).click()
+    page.get_by_role("link", name="Sent").click()
+    row = page.locator(f"#sent-{handed.pk}")
+    expect(row).to_contain_text("Rejected")
+    expect(row).to_contain_text("No authority")
+    expect(row).to_contain_text(NOTE)
+    expect(row).to_contain_text("Erin Evans")
+    page.screenshot(path="/tmp/notify-e2e-sent.png", full_page=True)
+
+    assert list(Notification.objects.filter(user=e2e_cast.alice).values_list("kind", flat=True)) == [
+        NotificationKind.HANDOFF_REJECTED]
+
+
+def test_preferences_page_turns_off_an_email(page, live_server, e2e_cast):
+    login_as(page, live_server, "alice")
+    page.goto(f"{live_server.url}/notifications/")
+    page.get_by_role("link", name="Choose what reaches you, and how").click()
+    page.get_by_label("Lead assigned by e-mail").uncheck()
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.locator(".flash-success")).to_contain_text("Notification preferences saved")
+    expect(page.get_by_label("Lead assigned by e-mail")).not_to_be_checked()
+    expect(page.get_by_label("Lead assigned in the app")).to_be_checked()
+    page.screenshot(path="/tmp/notify-e2e-preferences.png", full_page=True)

@@ -1,0 +1,42 @@
+"""The SDR who handed a lead off sees what became of it ("Sent") and keeps reading the lead."""
+
+from qualify.handoff.workflow import accept, hand_off, reject
+from qualify.leads.models import DisqualifyReason, Lead, Stage
+from tests.conftest import login
+from tests.notifications.conftest import NEXT
+
+NOTE = "The contact cannot sign: procurement owns it"
+
+
+def test_sent_lists_my_handoffs_and_their_outcomes(client, qualified_lead, alice, bob, erin):
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
+    reject(h, by=erin, reason=DisqualifyReason.objects.get(name="No authority"), note=NOTE)
+    html = login(client, alice).get("/handoffs/sent/").content.decode()
+    assert f'id="sent-{h.pk}"' in html and "Rejected" in html and "No authority" in html and NOTE in html
+    assert "1 rejected" in html
+    assert f'id="sent-{h.pk}"' not in login(client, bob).get("/handoffs/sent/").content.decode()
+
+
+def test_after_accept_the_sender_reads_the_lead_but_every_write_is_refused(client, qualified_lead, alice, bob, erin, charlie):
+    accept(hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT), by=erin)
+    lead = Lead.objects.get(pk=qualified_lead.pk)
+    assert lead.owner == erin
+    login(client, alice)
+    page = client.get(f"/leads/{lead.pk}/")
+    assert page.status_code == 200 and "Wanda Worked" in page.content.decode()
+    assert client.get(f"/api/leads/{lead.pk}/").status_code == 200
+    writes = [
+        client.post(f"/leads/{lead.pk}/touch/", {"kind": "call", "outcome": "connected", "note": "hi"}),
+        client.post(f"/leads/{lead.pk}/move/", {"to": Stage.WON}),
+        client.post(f"/leads/{lead.pk}/disqualify/", {"reason": 1, "note": "Not a fit at all, sorry"}),
+        client.patch(f"/api/leads/{lead.pk}/", {"title": "CEO"}, content_type="application/json"),
+        client.post(f"/api/leads/{lead.pk}/touches/", {"kind": "call"}, content_type="application/json"),
+    ]
+    assert [w.status_code for w in writes] == [403] * len(writes)
+    after = Lead.objects.get(pk=lead.pk)
+    assert (after.stage, after.owner_id, after.title) == (lead.stage, lead.owner_id, lead.title)
+    # Not in her queue: read access to one page, not a place in her lists.
+    assert "Wanda Worked" not in client.get("/queue/").content.decode()
+    for outsider in (bob, charlie):
+        login(client, outsider)
+        assert client.get(f"/leads/{lead.pk}/").status_code == 404
