@@ -9,6 +9,8 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
   whose decay is due up to date, so the queue can order by the stored column).
 - QUEUE_FILTERS: name → `f(queryset, value) -> queryset` for filters another concept answers
   (SLA state).
+- QUEUE_SORT_KEYS: sort name → `f() -> (expression, Q)`: a queue sort whose key lives in another
+  concept's tables (SLA due), and the rows it applies to; leads/queue.py SORTS names it.
 Dotted paths, loaded when first used: the core names the extension points, never the apps.
 """
 
@@ -37,6 +39,12 @@ QUEUE_ROW_DECORATORS: list[str] = ["qualify.scoring.views.decorate_queue_scores"
 BEFORE_LISTING: list[str] = ["qualify.scoring.decay.refresh_due"]
 
 QUEUE_FILTERS: dict[str, str] = {"sla": "qualify.sla.models.leads_with_clocks"}
+
+QUEUE_SORT_KEYS: dict[str, str] = {"sla_due": "qualify.sla.models.lead_sla_due"}
+
+
+def queue_sort_key(name: str):
+    return import_string(QUEUE_SORT_KEYS[name])()
 
 
 def before_listing() -> None:

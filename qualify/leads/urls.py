@@ -5,6 +5,10 @@ from . import views
 app_name = "leads"
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("queue/bulk/", views.bulk_action, name="bulk"),
+    path("queue/views/", views.view_create, name="view_create"),
+    path("queue/views/<int:view_id>/", views.view_update, name="view_update"),
+    path("queue/views/<int:view_id>/delete/", views.view_delete, name="view_delete"),
     path("leads/<int:lead_id>/", views.detail, name="detail"),
     path("leads/<int:lead_id>/touch/", views.touch, name="touch"),
     path("leads/<int:lead_id>/move/", views.move, name="move"),

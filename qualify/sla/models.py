@@ -526,3 +526,13 @@ def leads_with_clocks(leads: models.QuerySet, state: str) -> models.QuerySet:
         running = running.filter(warn_at__lte=now, due_at__gt=now)
     return leads.filter(models.Exists(running))
 
+
+
+def lead_sla_due() -> tuple[models.Subquery, Q]:
+    """The queue's "SLA due" sort (leads.panels.QUEUE_SORT_KEYS): when the lead's soonest running
+    clock falls due, for the leads that have one. Running clocks are few next to leads (MQLs
+    awaiting a first touch, handoffs awaiting a decision), so Postgres starts from them through
+    sla_clock_one_open_per_kind and sorts what it finds."""
+    running = Clock.objects.filter(lead_id=models.OuterRef("pk"), status=ClockStatus.OPEN)
+    due = models.Subquery(running.order_by("due_at").values("due_at")[:1], output_field=models.DateTimeField())
+    return due, Q(models.Exists(running))
