@@ -171,8 +171,15 @@ def _parse_after(value: str, sort: Sort) -> tuple[object, int] | None:
         return None
 
 
-def _cursor_text(value: object) -> str:
-    return value.isoformat() if isinstance(value, datetime.datetime) else str(value)
+def cursor_of(row: Lead) -> str:
+    """The cursor that continues after `row` (read by a query from sorted_leads, which annotates
+    `cursor_key`)."""
+    value = row.cursor_key
+    return f"{value.isoformat() if isinstance(value, datetime.datetime) else value}:{row.pk}"
+
+
+def parse_cursor(text: str, sort: str) -> tuple[object, int] | None:
+    return _parse_after(text, SORTS[sort])
 
 
 def _without_blanks(params: QueryDict) -> QueryDict:
@@ -292,7 +299,7 @@ def load_queue(user: User, params: QueryDict, *, count: bool = True) -> QueuePag
     rows = list(ordered.select_related("account", "owner").annotate(cursor_key=F("sort_key"))[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
-    next_after = f"{_cursor_text(rows[-1].cursor_key)}:{rows[-1].pk}" if has_more else None
+    next_after = cursor_of(rows[-1]) if has_more else None
     clean = params.copy()
     clean.pop("after", None)
     clean["scope"] = scope

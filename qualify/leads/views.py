@@ -42,7 +42,8 @@ def _reps(user) -> list:
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """My queue: the leads to work, sorted by any column, keyset-paginated so deep pages stay fast."""
-    page: QueuePage = load_queue(request.user, request.GET, count=not request.GET.get("after"))
+    # "Load more" (htmx) appends rows under a total already shown: no need to count again.
+    page: QueuePage = load_queue(request.user, request.GET, count=not (request.htmx and request.GET.get("after")))
     decorate_queue_rows(page.leads, request.user)
     reps = _reps(request.user)
     context = {
