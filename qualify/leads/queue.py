@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, DateTimeField, Expression, F, Field, Func, IntegerField, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import DateTimeField, Expression, F, Field, Func, IntegerField, Q, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.http import QueryDict
 

@@ -236,7 +236,7 @@ def disqualify(request: HttpRequest, lead_id: int) -> HttpResponse:
 
 
 def _view_team(request: HttpRequest) -> int | None:
-    """"share" checked: the team to share with, the user's managed team (the one named if several)."""
+    """With "share" ticked: the team to share with, the user's managed team (the one named if several)."""
     if not request.POST.get("share"):
         return None
     try:
