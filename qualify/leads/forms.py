@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from .bulk import ACTIONS
 from .models import NOTE_MAX_LENGTH, DisqualifyReason, ReasonAction, TouchKind, TouchOutcome, note_too_long
 
 
@@ -56,3 +57,50 @@ class ReasonForm(forms.Form):
         else:
             self.fields["reason"].queryset = DisqualifyReason.objects.filter(active=True)
             del self.fields["recycle_on"]
+
+
+class LeadIdsField(forms.Field):
+    """The checked rows: any integers. Which of them the user may change is decided row by row."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        try:
+            return [int(v) for v in value or []]
+        except (TypeError, ValueError):
+            raise forms.ValidationError("The selection is not a list of lead ids.")
+
+
+class BulkForm(forms.Form):
+    """The queue's bulk bar: an action, the selected rows, and what the action needs. Each rule
+    here names what is missing; the verbs then judge each row (bulk.apply)."""
+
+    action = forms.ChoiceField(choices=[], error_messages={
+        "required": "Choose what to do with the selected leads.",
+        "invalid_choice": "'%(value)s' is not something the queue can do to leads.",
+    })
+    ids = LeadIdsField(error_messages={"required": "Select at least one lead first."})
+    owner = forms.IntegerField(required=False, error_messages={"invalid": "Choose who gets the leads."})
+    reason = forms.ModelChoiceField(
+        queryset=DisqualifyReason.objects.filter(active=True), required=False,
+        error_messages={"invalid_choice": "That reason no longer exists; choose another."},
+    )
+    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH, error_messages=NOTE_ERRORS)
+
+    def __init__(self, *args, max_rows: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_rows = max_rows
+        self.fields["action"].choices = list(ACTIONS.items())
+
+    def clean(self):
+        data = super().clean()
+        action, ids = data.get("action"), data.get("ids") or []
+        if len(ids) > self.max_rows:
+            raise forms.ValidationError(f"Select at most {self.max_rows} leads at a time ({len(ids)} selected).")
+        if action in ("nurture", "disqualify") and not data.get("reason"):
+            self.add_error("reason", f"Choose a reason to {action} the selected leads.")
+        if action == "nurture" and data.get("reason") and data["reason"].action != ReasonAction.NURTURE:
+            self.add_error("reason", f"“{data['reason']}” does not nurture leads; choose a nurture reason.")
+        if action == "reassign" and not data.get("owner"):
+            self.add_error("owner", "Choose who gets the selected leads.")
+        return data

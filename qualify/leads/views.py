@@ -4,39 +4,60 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import Role, Team, User
 from qualify.errors import DomainError, form_error_message
 from qualify.redirects import safe_next
 
-from . import lifecycle
+from . import bulk, lifecycle
 from .access import access_lead, can_change_account, can_change_lead
+from .assignment import OWNER_ROLES
 from .assignment import claim as claim_lead
-from .forms import MoveForm, ReasonForm, TouchForm
-from .models import Lead, Segment, Source, Stage, TouchKind, TouchOutcome
+from .forms import BulkForm, MoveForm, ReasonForm, TouchForm
+from .models import DisqualifyReason, Lead, SavedView, Segment, Source, Stage, TouchKind, TouchOutcome
 from .panels import decorate_queue_rows, lead_page_context
 from .queue import QueuePage, load_queue, queue_scopes
+from .saved_views import access_view, clean_query, delete_view, save_view, saved_views_for
 from .timeline import timeline_for
 from .touches import log_touch
 
 
+def _reps(user) -> list:
+    """The people whose leads a manager (or admin) may filter on and reassign to: the owners
+    eligible on the teams they manage. Empty for everyone else, who sees no rep filter."""
+    team_ids = user.team_ids(Role.MANAGER) if not user.is_admin else list(Team.objects.values_list("pk", flat=True))
+    if not team_ids:
+        return []
+    return list(
+        User.objects.filter(is_active=True, memberships__team_id__in=team_ids, memberships__role__in=OWNER_ROLES)
+        .distinct().order_by("first_name", "username")
+    )
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """My queue: the leads to work, ranked by score, keyset-paginated so deep pages stay fast."""
-    page: QueuePage = load_queue(request.user, request.GET)
+    """My queue: the leads to work, sorted by any column, keyset-paginated so deep pages stay fast."""
+    # "Load more" (htmx) appends rows under a total already shown: no need to count again.
+    page: QueuePage = load_queue(request.user, request.GET, count=not (request.htmx and request.GET.get("after")))
     decorate_queue_rows(page.leads, request.user)
+    reps = _reps(request.user)
     context = {
         "page": page,
         "scopes": queue_scopes(request.user),
         "stages": Stage.choices,
         "sources": Source.choices,
         "segments": Segment.choices,
+        "reps": reps,
+        "rep_filter": request.GET.get("owner", ""),
+        "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps],
+        "reasons": DisqualifyReason.objects.filter(active=True).order_by("name"),
+        "saved_views": saved_views_for(request.user),
         **_row_context(request),
     }
     if request.htmx and request.GET.get("after"):
@@ -44,6 +65,35 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "queue-results":
         return render(request, "leads/queue.html#results", context)
     return render(request, "leads/queue.html", context)
+
+
+@login_required
+@require_POST
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    """The bulk bar: one action on the selected rows through the same verbs, each row judged on
+    its own; the page then says what was done and, row by row, what was refused and why."""
+    back = safe_next(request, reverse("leads:queue"))
+    form = BulkForm(request.POST, max_rows=bulk.MAX_ROWS)
+    if not form.is_valid():
+        messages.error(request, form_error_message(form))
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+    owner = None
+    if data["action"] == "reassign":
+        owner = next((u for u in _reps(request.user) if u.pk == data["owner"]), None)
+        if owner is None:
+            messages.error(request, NOT_AN_OWNER)
+            return HttpResponseRedirect(back)
+    result = bulk.apply(data["ids"], action=data["action"], by=request.user, owner=owner,
+                        reason=data.get("reason"), note=data.get("note", ""))
+    if result.done:
+        messages.success(request, result.summary())
+    for _pk, who, why in result.refused:
+        messages.error(request, f"{who}: {why}")
+    return HttpResponseRedirect(back)
+
+
+NOT_AN_OWNER = "Choose an active SDR, AE or manager of a team you manage."
 
 
 @login_required
@@ -196,3 +246,51 @@ def nurture(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 def disqualify(request: HttpRequest, lead_id: int) -> HttpResponse:
     return _reason_action(request, lead_id, "disqualify")
+
+
+def _view_team(request: HttpRequest) -> int | None:
+    """With "share" ticked: the team to share with, the user's managed team (the one named if several)."""
+    if not request.POST.get("share"):
+        return None
+    try:
+        return int(request.POST.get("team") or next(iter(sorted(request.user.team_ids(Role.MANAGER)))))
+    except (StopIteration, ValueError):
+        raise DomainError("Only a manager of the team can share a view with it.")
+
+
+@login_required
+@require_POST
+def view_create(request: HttpRequest) -> HttpResponse:
+    """Save the queue's current filters and sort under a name (query string in `query`)."""
+    params = QueryDict(request.POST.get("query", ""))
+    try:
+        view = save_view(request.user, name=request.POST.get("name", ""), params=params, team_id=_view_team(request))
+    except DomainError as e:
+        messages.error(request, e.message)
+        return HttpResponseRedirect(reverse("leads:queue") + "?" + clean_query(params))
+    messages.success(request, f"Saved the view “{view.name}”{' for the team' if view.team_id else ''}.")
+    return HttpResponseRedirect(reverse("leads:queue") + "?" + view.query)
+
+
+@login_required
+@require_POST
+def view_update(request: HttpRequest, view_id: int) -> HttpResponse:
+    """Rename a view, or point it at the current filters (`query`), keeping where it is shared."""
+    view = access_view(request.user, view_id, for_write=True)
+    try:
+        params = QueryDict(request.POST["query"]) if "query" in request.POST else QueryDict(view.query)
+        save_view(request.user, name=request.POST.get("name", view.name), params=params, team_id=view.team_id, view=view)
+    except DomainError as e:
+        messages.error(request, e.message)
+        return HttpResponseRedirect(reverse("leads:queue") + "?" + SavedView.objects.get(pk=view_id).query)
+    messages.success(request, f"Updated the view “{view.name}”.")
+    return HttpResponseRedirect(reverse("leads:queue") + "?" + view.query)
+
+
+@login_required
+@require_POST
+def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = access_view(request.user, view_id, for_write=True)
+    delete_view(view)
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return HttpResponseRedirect(reverse("leads:queue"))

@@ -14,7 +14,7 @@ from qualify.frameworks.answers import record_answer
 from qualify.frameworks.models import Criterion, Framework
 from qualify.handoff.models import Handoff
 from qualify.imports.jobs import create_job
-from qualify.leads.models import DisqualifyReason, Stage, StageChange
+from qualify.leads.models import DisqualifyReason, SavedView, Stage, StageChange
 from qualify.reviews.models import FollowUpTask, OpportunityStage, Population, RedFlag, Requalification, ReviewPlan, TaskKind, TriggerKind
 from qualify.reviews.sampling import build_queue
 from qualify.routing.models import RoutingRule
@@ -96,6 +96,8 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
     delivery = Delivery.objects.create(endpoint=endpoint, event="lead.mql", msg_id=f"msg_{prefix}", body="{}", lead_id=lead.pk)
     criterion = Criterion.objects.filter(answer_type="status", active=True).order_by("id").first()
     answer = record_answer(lead, criterion=criterion, by=sdr, status="confirmed", evidence=f"{prefix} said so on the call")
+    view = SavedView.objects.create(name=f"{prefix} hot MQLs view", query="stage=mql", created_by=manager, team=team)
+    side.secrets.append(view.name)
     side.ids = {
         "lead_id": lead.pk, "pk:lead": lead.pk, "pk:account": account.pk, "account_id": account.pk, "handoff_id": handoff.pk, "pk:handoff": handoff.pk,
         "queue_id": queue.pk, "pk:review-queue": queue.pk, "item_id": item.pk, "pk:review-item": item.pk,
@@ -105,6 +107,7 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
         "pk:review-plan": plan.pk, "pk:sla-escalation": escalation.pk, "pk:routing-rule": rule.pk, "pk:answer": answer.pk,
         "pk:webhook-endpoint": endpoint.pk, "pk:webhook-delivery": delivery.pk, "candidate_id": pair.pk,
         "taken_lead_id": taken.pk,
+        "view_id": view.pk,
     }
     return side
 
