@@ -19,6 +19,7 @@ from .access import access_account, access_lead, can_create_in_team, visible_acc
 from .assignment import assign, can_reassign, eligible_owners
 from .filters import LeadFilter
 from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
+from .panels import account_api_detail
 from .touches import log_touch
 
 # Said of any user who cannot own the lead, whichever team they are on, so the answer names nobody.
@@ -73,6 +74,16 @@ def _written(verb, *args, **kwargs):
         return verb(*args, **kwargs)
     except DomainError as e:
         raise ValidationError({e.field or "non_field_errors": [e.message]})
+
+
+class AccountDetailSerializer(AccountSerializer):
+    """One account with what other concepts add (panels.ACCOUNT_API_DETAIL): its engagement now by
+    department and persona, buying-committee coverage, account score and MQA."""
+
+    qualification = serializers.DictField(read_only=True, required=False)
+
+    class Meta(AccountSerializer.Meta):
+        fields = [*AccountSerializer.Meta.fields, "qualification"]
 
 
 class AccountSummarySerializer(serializers.ModelSerializer):
@@ -222,6 +233,13 @@ class AccountViewSet(
 
     def get_object(self):
         return access_account(self.request.user, self.kwargs["pk"], for_write=self.request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @extend_schema(responses=AccountDetailSerializer)
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        account = self.get_object()
+        data = dict(AccountSerializer(account, context={"request": request}).data)
+        data.update(account_api_detail(account, request.user))
+        return Response(data)
 
     @extend_schema(request=MergeSerializer, responses=AccountSerializer)
     @action(detail=True, methods=["post"])
