@@ -96,6 +96,7 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
         "pk:requalification": requal.pk, "token_id": token.pk, "pk:token": token.pk, "pk:scores": lead.pk,
         "pk:review-plan": plan.pk, "pk:sla-escalation": escalation.pk, "pk:routing-rule": rule.pk, "pk:answer": answer.pk,
         "pk:webhook-endpoint": endpoint.pk, "pk:webhook-delivery": delivery.pk, "candidate_id": pair.pk,
+        "account_id": account.pk, "pk:duplicate": pair.pk,
     }
     return side
 
