@@ -472,3 +472,20 @@ def test_metrics_are_computed_when_the_seed_ends(seeded, client):
     response = client.get(reverse("analytics:funnel"))
     na = Lead.objects.filter(team__name="North America")
     assert response.status_code == 200 and response.context["total"].leads == na.count() > 0
+
+
+def test_account_pages_are_populated_on_day_one(seeded, client):
+    """Committees defined, every account's figures stored, some accounts (not all) MQAs, and an MQA's
+    page shows its committee with people who fill the roles."""
+    from qualify.abm.models import AccountScore, AccountScoring
+
+    scoring = AccountScoring.objects.get()
+    assert scoring.roles.count() == 4 and scoring.rules.count() > 0
+    assert AccountScore.objects.count() == ACCOUNTS
+    mqas = AccountScore.objects.filter(mqa_at__isnull=False)
+    assert 0 < mqas.count() < ACCOUNTS
+    mqa = mqas.select_related("account__team").order_by("account_id").first()
+    manager = User.objects.filter(memberships__team=mqa.account.team, memberships__role=Role.MANAGER).first()
+    client.force_login(manager)
+    html = client.get(mqa.account.get_absolute_url()).content.decode()
+    assert "Marketing-qualified account since" in html and "✓ " in html

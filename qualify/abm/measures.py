@@ -132,9 +132,9 @@ def scoring_for(persons: list[Person], by_model: dict[int, AccountScoring], defa
 
 
 def fills(role, person: Person) -> bool:
-    if person.persona and person.persona in split_list(role.personas):
+    if person.persona and person.persona in role.persona_set:
         return True
-    departments, keywords = split_list(role.departments), split_list(role.title_keywords)
+    departments, keywords = role.department_set, role.keyword_list
     if not departments and not keywords:
         return False
     if departments and person.department.strip().lower() not in departments:
@@ -152,17 +152,19 @@ def _grouped(persons: list[Person], key) -> list[tuple[str, float, int]]:
     return sorted(((k, v, heads[k]) for k, v in points.items()), key=lambda t: (-t[1], t[0]))
 
 
-def summarise(persons: list[Person], scoring: AccountScoring | None) -> Summary:
-    """Everything the account page, the API and the batch show, from the people's rows."""
+def summarise(persons: list[Person], scoring: AccountScoring | None, *, detail: bool = True) -> Summary:
+    """Everything the account page, the API and the batch show, from the people's rows (`detail`:
+    the splits by department and persona, which the batch does not store)."""
     engaged_min = scoring.engaged_points if scoring else 5.0
     for p in persons:
         p.engaged = p.engagement >= engaged_min
     engaged = [p for p in persons if p.engaged]
     s = Summary(scoring=scoring, people=persons)
     s.engagement = sum(p.engagement for p in persons)
-    s.by_department = _grouped(persons, lambda p: p.department.strip() or "Unknown department")
-    persona_label = dict(Persona.choices)
-    s.by_persona = _grouped(persons, lambda p: persona_label.get(p.persona, p.persona) or "Unknown")
+    if detail:
+        s.by_department = _grouped(persons, lambda p: p.department.strip() or "Unknown department")
+        persona_label = dict(Persona.choices)
+        s.by_persona = _grouped(persons, lambda p: persona_label.get(p.persona, p.persona) or "Unknown")
     s.engaged_people = len(engaged)
     s.departments_engaged = len({p.department.strip().lower() for p in engaged if p.department.strip()})
     s.engaged_this_week = sum(1 for p in persons if p.active_week)
@@ -173,7 +175,7 @@ def summarise(persons: list[Person], scoring: AccountScoring | None) -> Summary:
             s.roles.append(RoleCoverage(role.name, [p for p in matched if p.engaged], [p for p in matched if not p.engaged]))
         for rule in scoring.rules.all():
             if s.measure(rule.measure) >= rule.at_least:
-                s.lines.append((str(rule), rule.points))
+                s.lines.append((rule.label, rule.points))
         s.score = max(0, sum(points for _, points in s.lines))
     return s
 

@@ -8,6 +8,8 @@ committee and account rules of a segment's model apply to that segment's account
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -67,6 +69,19 @@ class CommitteeRole(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Parsed once per loaded role: the batch matches every person of hundreds of accounts against it.
+    @cached_property
+    def persona_set(self) -> frozenset[str]:
+        return frozenset(split_list(self.personas))
+
+    @cached_property
+    def department_set(self) -> frozenset[str]:
+        return frozenset(split_list(self.departments))
+
+    @cached_property
+    def keyword_list(self) -> tuple[str, ...]:
+        return tuple(split_list(self.title_keywords))
+
     def clean(self) -> None:
         unknown = [p for p in split_list(self.personas) if p not in Persona.values or not p]
         if unknown:
@@ -96,6 +111,10 @@ class AccountRule(models.Model):
         ordering = ["measure", "at_least", "id"]
 
     def __str__(self) -> str:
+        return self.label
+
+    @cached_property
+    def label(self) -> str:
         return f"{self.get_measure_display()} ≥ {self.at_least:g}: {self.points:+d}"
 
 
@@ -117,3 +136,13 @@ class AccountScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.score}"
+
+
+class PendingAccount(models.Model):
+    """An account whose people scoring rewrote since its figures were last stored: the scoring
+    listener adds it (one INSERT per chunk), the beat drain refreshes and removes it, so an account
+    whose people receive a thousand events in a minute is refreshed once in that minute. A plain
+    id, not a foreign key: marking takes no lock on the account."""
+
+    account_id = models.BigIntegerField(primary_key=True)
+    since = models.DateTimeField(default=timezone.now)

@@ -1,10 +1,12 @@
 """The batch after scoring: recompute the stored figures of a set of accounts and record the ones
 that crossed their MQA threshold, with when.
 
-Called with the accounts of the leads a scoring chunk just wrote (listeners.py: one call per chunk
-of up to 250 leads, after its commit — never per event), and by a beat sweep that brings every
-account with engaged people up to date as decay lowers them. Cost per call: 4 queries to read
-(people of all the accounts at once, the account scorings), 1 upsert for the batch. An account
+Scoring never waits for this: after each scoring chunk commits, the listener only marks the
+chunk's accounts pending (`mark_pending`, one INSERT ... SELECT per chunk of up to 250 leads), and a
+beat task drains the pending accounts every minute (`refresh_pending`, batches of 500), so a busy
+account is refreshed once a minute however many events its people receive. Another beat sweep
+brings every account with engagement up to date as decay lowers it. Cost per batch: 4 queries to
+read (people of all the accounts at once, the account scorings), 1 lock, 1 upsert. An account
 becomes an MQA once: `mqa_at` is set the first time its score reaches the threshold and kept.
 """
 
@@ -51,7 +53,8 @@ def refresh_accounts(account_ids: Iterable[int], *, now: datetime.datetime | Non
                                  ("account", "scoring", "score", "engagement", "engaged", "departments", "covered",
                                   "total", "week", "at", "mqa")}
         for account_id in chunk:
-            s = summarise(persons.get(account_id, []), scoring_for(persons.get(account_id, []), by_model, default))
+            mine = persons.get(account_id, [])
+            s = summarise(mine, scoring_for(mine, by_model, default), detail=False)
             crossed = s.scoring is not None and s.score >= s.scoring.mqa_threshold
             for key, value in (("account", account_id), ("scoring", s.scoring.pk if s.scoring else None),
                                ("score", s.score), ("engagement", s.engagement), ("engaged", s.engaged_people),
@@ -86,3 +89,28 @@ def refresh_engaged(*, now: datetime.datetime | None = None) -> int:
         ids = [r[0] for r in cur.fetchall()]
     refresh_accounts(ids, now=now)
     return len(ids)
+
+
+def mark_pending(lead_ids: Iterable[int]) -> None:
+    """The accounts of these leads need their figures refreshed (one statement)."""
+    with connection.cursor() as cur:
+        cur.execute("""INSERT INTO abm_pendingaccount (account_id, since)
+                       SELECT DISTINCT account_id, now() FROM leads_lead WHERE id = ANY(%s)
+                       ON CONFLICT (account_id) DO NOTHING""", [list(lead_ids)])
+
+
+def refresh_pending(*, now: datetime.datetime | None = None, limit: int = BATCH) -> int:
+    """Drain pending accounts in batches until none is left; returns accounts refreshed. Each batch
+    is claimed with SKIP LOCKED and removed in the transaction that refreshes it, so two workers
+    never refresh the same batch and a crash leaves the batch pending."""
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("""DELETE FROM abm_pendingaccount WHERE account_id IN (
+                             SELECT account_id FROM abm_pendingaccount ORDER BY since
+                             LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING account_id""", [limit])
+            ids = [row[0] for row in cur.fetchall()]
+            refresh_accounts(ids, now=now)
+        total += len(ids)
+        if len(ids) < limit:
+            return total

@@ -13,3 +13,12 @@ def refresh_engaged() -> int:
 
     with pghistory.context(source="task:abm.refresh_engaged"):
         return run()
+
+
+@shared_task(name="abm.refresh_pending")
+def refresh_pending() -> int:
+    """Beat, every minute: refresh the accounts scoring marked since the last run."""
+    from .refresh import refresh_pending as run
+
+    with pghistory.context(source="task:abm.refresh_pending"):
+        return run()

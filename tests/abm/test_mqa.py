@@ -41,15 +41,27 @@ def test_an_account_crosses_its_mqa_threshold_once_and_keeps_when(acme, scoring)
     assert stored.score == 0 and stored.mqa_at == later
 
 
-def test_scoring_refreshes_the_accounts_of_the_leads_it_wrote_after_commit(acme, scoring, django_capture_on_commit_callbacks):
+def test_scoring_marks_its_accounts_pending_after_commit_and_the_drain_refreshes_them(acme, scoring, north,
+                                                                                      django_capture_on_commit_callbacks):
+    from qualify.abm.models import PendingAccount
+    from qualify.abm.refresh import refresh_pending
+    from tests.factories import AccountFactory
+
+    quiet = AccountFactory(team=north, name="Quiet Co")
     people = [person(acme, department=d, persona=p) for d, p in
               (("Finance", Persona.ECONOMIC_BUYER), ("IT", Persona.TECHNICAL_EVALUATOR))]
+    bystander = person(quiet)
     for p in people:
         engage(p)
-    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        score_leads([p.pk for p in people], now=NOW, promote=False)
+    with time_machine.travel(NOW, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            score_leads([p.pk for p in people], now=NOW, promote=False)
+        assert list(PendingAccount.objects.values_list("account_id", flat=True)) == [acme.pk]
+        assert not AccountScore.objects.exists()  # scoring itself computed no account figures
+        assert refresh_pending(limit=1) == 1
+    assert not PendingAccount.objects.exists() and bystander.account_id not in AccountScore.objects.values_list("account_id", flat=True)
     stored = AccountScore.objects.get(account=acme)
-    assert stored.engaged_people == 2 and stored.mqa_at is not None
+    assert stored.engaged_people == 2 and stored.mqa_at == NOW
 
 
 def test_an_account_without_account_scoring_is_stored_but_never_an_mqa(acme):

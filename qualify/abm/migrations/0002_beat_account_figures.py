@@ -9,10 +9,13 @@ def add(apps, schema_editor):
     every, _ = Interval.objects.get_or_create(every=15, period="minutes")
     Task.objects.get_or_create(name=NAME, defaults={"task": "abm.refresh_engaged", "interval": every,
                                                     "description": "qualify.abm.tasks.refresh_engaged"})
+    minute, _ = Interval.objects.get_or_create(every=1, period="minutes")
+    Task.objects.get_or_create(name="Account figures after scoring", defaults={
+        "task": "abm.refresh_pending", "interval": minute, "description": "qualify.abm.tasks.refresh_pending"})
 
 
 def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task="abm.refresh_engaged").delete()
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task__in=["abm.refresh_engaged", "abm.refresh_pending"]).delete()
 
 
 class Migration(migrations.Migration):
