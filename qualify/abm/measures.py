@@ -66,7 +66,7 @@ class Summary:
     fit: float = 0.0
     roles: list[RoleCoverage] = field(default_factory=list)
     lines: list[tuple[str, int]] = field(default_factory=list)  # account rules that fired: (label, points)
-    score: int = 0
+    account_score: int = 0
 
     @property
     def roles_covered(self) -> int:
@@ -176,7 +176,7 @@ def summarise(persons: list[Person], scoring: AccountScoring | None, *, detail: 
         for rule in scoring.rules.all():
             if s.measure(rule.measure) >= rule.at_least:
                 s.lines.append((rule.label, rule.points))
-        s.score = max(0, sum(points for _, points in s.lines))
+        s.account_score = max(0, sum(points for _, points in s.lines))
     return s
 
 

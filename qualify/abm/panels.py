@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts.models import User
 
@@ -96,8 +96,23 @@ def as_json(s: Summary, stored: AccountScore | None) -> dict[str, Any]:
             for r in s.roles
         ],
         "roles_covered": s.roles_covered,
-        "score": s.score,
+        "score": s.account_score,
         "score_lines": [{"rule": label, "points": points} for label, points in s.lines],
         "mqa_threshold": s.mqa_threshold,
         "mqa_at": stored.mqa_at.isoformat() if stored and stored.mqa_at else None,
     }
+
+
+def score_signals(lead) -> list[str]:
+    """Beside the lead's score explanation: its account's MQA and this week's activity (1 query)."""
+    stored = AccountScore.objects.filter(account_id=lead.account_id).select_related("account").first()
+    if stored is None:
+        return []
+    name = stored.account.name
+    out = []
+    if stored.mqa_at:
+        out.append(f"{name} is a marketing-qualified account (since {formats.date_format(timezone.localtime(stored.mqa_at), 'DATE_FORMAT')}; "
+                   f"account score {stored.score}, {stored.roles_covered} of {stored.roles_total} committee roles covered).")
+    if stored.engaged_this_week >= 2:
+        out.append(f"{stored.engaged_this_week} people at {name} engaged this week.")
+    return out

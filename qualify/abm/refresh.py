@@ -55,9 +55,9 @@ def refresh_accounts(account_ids: Iterable[int], *, now: datetime.datetime | Non
         for account_id in chunk:
             mine = persons.get(account_id, [])
             s = summarise(mine, scoring_for(mine, by_model, default), detail=False)
-            crossed = s.scoring is not None and s.score >= s.scoring.mqa_threshold
+            crossed = s.scoring is not None and s.account_score >= s.scoring.mqa_threshold
             for key, value in (("account", account_id), ("scoring", s.scoring.pk if s.scoring else None),
-                               ("score", s.score), ("engagement", s.engagement), ("engaged", s.engaged_people),
+                               ("score", s.account_score), ("engagement", s.engagement), ("engaged", s.engaged_people),
                                ("departments", s.departments_engaged), ("covered", s.roles_covered),
                                ("total", len(s.roles)), ("week", s.engaged_this_week), ("at", now),
                                ("mqa", now if crossed else None)):

@@ -55,7 +55,7 @@ def test_coverage_counts_roles_filled_by_engaged_people_and_names_the_known_ones
     assert (s.roles_covered, len(s.roles), s.coverage_percent) == (2, 4, 50.0)
     assert s.engaged_people == 2 and s.departments_engaged == 2
     # Engaged people ≥ 2 (+30) and coverage ≥ 50 % (+30); three departments (+10) not reached.
-    assert s.score == 60 and len(s.lines) == 2
+    assert s.account_score == 60 and len(s.lines) == 2
 
 
 def test_another_teams_person_at_an_account_is_not_counted(acme, scoring, south):

@@ -132,3 +132,15 @@ def test_new_lead_at_an_owned_account_goes_to_its_owner_when_it_becomes_an_mql(a
         score_leads([lead.pk], now=NOW)
     lead.refresh_from_db()
     assert lead.stage == Stage.MQL and lead.owner_id == erin.pk
+
+
+def test_the_account_signal_is_in_the_leads_score_explanation(client, alice, acme, populated):
+    login(client, alice)
+    body = client.get(f"/api/scores/{populated['cfo'].pk}/").json()
+    assert body["signals"] == [
+        "Acme Robotics is a marketing-qualified account (since 15 Jun 2026; account score 60, 2 of 4 committee roles "
+        "covered).",
+        "2 people at Acme Robotics engaged this week.",
+    ]
+    html = client.get(populated["cfo"].get_absolute_url()).content.decode()
+    assert "2 people at Acme Robotics engaged this week." in html
