@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "qualify.routing",
     "qualify.reviews",
     "qualify.dedupe",
+    "qualify.abm",
     "qualify.analytics",
     "qualify.imports",
     "qualify.webhooks",
@@ -73,6 +74,7 @@ QUALIFY_LISTENERS = [
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
     "qualify.reviews.listeners",  # merges: review items move to the survivor
     "qualify.dedupe.listeners",  # new leads and accounts checked for duplicates; candidates of merges closed
+    "qualify.abm.listeners",  # account engagement, committee coverage and MQA, after each scoring chunk
     "qualify.webhooks.listeners",  # outbox rows for subscribed endpoints, in the change's transaction
 ]
 LISTENER_ERRORS_RAISE = env.bool("LISTENER_ERRORS_RAISE", default=False)

@@ -521,3 +521,20 @@ def test_day_one_tells_every_role_something_true(seeded_today):
     assert Notification.objects.filter(kind=K.IMPORT_FINISHED).count() == ImportJob.objects.count() == seeded_today["imports"]
     # The present left the generated workspace as its tests describe: no lead was added.
     assert Lead.objects.count() == LEADS
+
+
+def test_account_pages_are_populated_on_day_one(seeded, client):
+    """Committees defined, every account's figures stored, some accounts (not all) MQAs, and an MQA's
+    page shows its committee with people who fill the roles."""
+    from qualify.abm.models import AccountScore, AccountScoring
+
+    scoring = AccountScoring.objects.get()
+    assert scoring.roles.count() == 4 and scoring.rules.count() > 0
+    assert AccountScore.objects.count() == ACCOUNTS
+    mqas = AccountScore.objects.filter(mqa_at__isnull=False)
+    assert 0 < mqas.count() < ACCOUNTS
+    mqa = mqas.select_related("account__team").order_by("account_id").first()
+    manager = User.objects.filter(memberships__team=mqa.account.team, memberships__role=Role.MANAGER).first()
+    client.force_login(manager)
+    html = client.get(mqa.account.get_absolute_url()).content.decode()
+    assert "Marketing-qualified account since" in html and "✓ " in html

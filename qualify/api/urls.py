@@ -16,6 +16,7 @@ from qualify.scoring.api import register as register_scoring
 from qualify.notifications.api import register as register_notifications
 from qualify.sla.api import register as register_sla
 from qualify.analytics.api import register as register_analytics
+from qualify.dedupe.api import register as register_dedupe
 from qualify.imports.api import register as register_imports
 from qualify.webhooks.api import register as register_webhooks
 
@@ -32,6 +33,7 @@ register_analytics(router)
 register_imports(router)
 register_accounts(router)
 register_webhooks(router)
+register_dedupe(router)
 
 urlpatterns = [
     path("", include(router.urls)),

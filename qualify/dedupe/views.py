@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,10 +19,29 @@ from qualify.leads.models import Account, Lead
 
 from . import decisions
 from .access import access_candidate, can_work_duplicates, duplicate_teams, visible_candidates
-from .models import Kind, Status
+from .models import DuplicateCandidate, Kind, Status
 from .tasks import find_duplicates_task
 
 PAGE = 100
+
+
+def lead_duplicates_context(lead, user) -> dict:
+    """The lead page's "possible duplicate" badge: open pairs this lead is part of (2 queries, both
+    served by the pair indexes). Those who work duplicates get a link to the pair; others see the
+    other lead's name only if they may open it."""
+    pairs = list(DuplicateCandidate.objects.filter(Q(low_id=lead.pk) | Q(high_id=lead.pk), kind=Kind.LEAD,
+                                                   status=Status.OPEN, team_id=lead.team_id)
+                 .order_by("-confidence")[:5])
+    if not pairs:
+        return {"duplicate_pairs": []}
+    others = {p.pk: p.low_id + p.high_id - lead.pk for p in pairs}
+    visible = {o.pk: o for o in Lead.objects.visible_to(user).filter(pk__in=others.values())}
+    teams = duplicate_teams(user)
+    works = can_work_duplicates(user) and (teams is None or lead.team_id in teams)
+    return {"duplicate_pairs": [
+        {"pair": p, "other": visible.get(others[p.pk]), "url": reverse("dedupe:candidate", args=[p.pk]) if works else None}
+        for p in pairs
+    ]}
 
 
 def _guard(request: HttpRequest) -> None:

@@ -14,10 +14,12 @@ from qualify.demo.activity import ActivityMixin
 from qualify.demo.base import write_line
 from qualify.demo.cast import CastMixin
 from qualify.demo.dayone import bring_to_present
+from qualify.demo.committees import CommitteesMixin, refresh_all_accounts
 from qualify.demo.leads import LeadsMixin
 from qualify.demo.qualification import QualificationMixin
 from qualify.demo.tables import BATCH, TEAMS
 from qualify.demo.workspace import WorkspaceMixin, refresh_metrics
+from qualify.abm.models import AccountScore
 from qualify.leads.history import write_leads
 from qualify.leads.models import Event, Lead, Stage, StageChange, Touch
 from qualify.scoring.runs import recompute_all
@@ -42,6 +44,7 @@ def seed(
     if present:  # after commit, through the verbs: clocks, the sweep, today's work
         today = bring_to_present(seed=seed, stdout=stdout)
         counts.update({k: today[k] for k in ("clocks", "imports")})
+    refresh_all_accounts()  # account engagement, committees and MQAs as of now
     metrics = refresh_metrics()
     if stdout is not None:
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
@@ -50,12 +53,15 @@ def seed(
         reached = StageChange.objects.filter(to_stage=Stage.MQL).values("lead_id").distinct().count()
         now_mql = Lead.objects.filter(stage=Stage.MQL).count()
         write_line(stdout, f"  {reached} leads reached MQL; {now_mql} are MQLs now, the rest moved on")
+        mqas = AccountScore.objects.filter(mqa_at__isnull=False).count()
+        write_line(stdout, f"  {mqas} accounts are marketing-qualified (MQA) now")
         write_line(stdout, f"  Metrics rollups refreshed ({metrics.leads} leads)" if metrics.ran
                    else "  Metrics rollups: another refresh is running; /metrics/ fills in when it ends")
     return counts
 
 
-class Generator(CastMixin, AccountsMixin, LeadsMixin, ActivityMixin, QualificationMixin, WorkspaceMixin):
+class Generator(CastMixin, AccountsMixin, LeadsMixin, ActivityMixin, QualificationMixin, WorkspaceMixin,
+                CommitteesMixin):
     """The whole generator: one instance per seed() call; `run` writes everything in order."""
 
     def run(self) -> dict[str, int]:
@@ -91,8 +97,10 @@ class Generator(CastMixin, AccountsMixin, LeadsMixin, ActivityMixin, Qualificati
         n_answers, n_handoffs = self.write_answers_and_handoffs(plans, self.plan_answers(plans))
         rules = self.create_routing_rules()
         review_plans = self.create_review_plans(users)
+        committees = self.create_buying_committees()
         return {
             "teams": len(TEAMS), "users": len(users), "accounts": len(accounts), "leads": len(plans),
             "stage_changes": len(changes), "touches": len(touches), "events": n_events, "answers": n_answers,
             "handoffs": n_handoffs, "routing_rules": len(rules), "review_plans": len(review_plans),
+            "buying_committees": committees,
         }

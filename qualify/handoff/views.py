@@ -39,6 +39,13 @@ def lead_handoff_context(lead, user) -> dict:
     }
 
 
+def account_handoffs_context(account, people, user) -> dict:
+    """The account page's open handoffs: pending ones of the account's people, oldest first."""
+    pending = (Handoff.objects.filter(lead__account=account, team_id=account.team_id, status=HandoffStatus.PENDING)
+               .select_related("lead", "from_user", "to_user").order_by("created_at")[:50])
+    return {"open_handoffs": list(pending)}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def hand_off_view(request: HttpRequest, lead_id: int) -> HttpResponse:

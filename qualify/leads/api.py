@@ -23,6 +23,7 @@ from .assignment import assign, can_reassign, eligible_owners
 from .filters import LeadFilter
 from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
 from .queue import SORTS, cursor_of, parse_cursor, sorted_leads
+from .panels import account_api_detail
 from .touches import log_touch
 
 # Said of any user who cannot own the lead, whichever team they are on, so the answer names nobody.
@@ -77,6 +78,16 @@ def _written(verb, *args, **kwargs):
         return verb(*args, **kwargs)
     except DomainError as e:
         raise ValidationError({e.field or "non_field_errors": [e.message]})
+
+
+class AccountDetailSerializer(AccountSerializer):
+    """One account with what other concepts add (panels.ACCOUNT_API_DETAIL): its engagement now by
+    department and persona, buying-committee coverage, account score and MQA."""
+
+    qualification = serializers.DictField(read_only=True, required=False)
+
+    class Meta(AccountSerializer.Meta):
+        fields = [*AccountSerializer.Meta.fields, "qualification"]
 
 
 class AccountSummarySerializer(serializers.ModelSerializer):
@@ -226,6 +237,13 @@ class AccountViewSet(
 
     def get_object(self):
         return access_account(self.request.user, self.kwargs["pk"], for_write=self.request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @extend_schema(responses=AccountDetailSerializer)
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        account = self.get_object()
+        data = dict(AccountSerializer(account, context={"request": request}).data)
+        data.update(account_api_detail(account, request.user))
+        return Response(data)
 
     @extend_schema(request=MergeSerializer, responses=AccountSerializer)
     @action(detail=True, methods=["post"])

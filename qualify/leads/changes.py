@@ -173,6 +173,14 @@ class AccountsMerged:
     by_id: int | None = None
 
 
+@dataclass(frozen=True)
+class ScoreChanged:
+    """Scoring rewrote `lead_id`'s stored score (new events, edited fields, a new model version).
+    Published once per scoring chunk (up to 250 leads), never per event."""
+
+    lead_id: int
+
+
 TOPICS: dict[str, type] = {
     "lead_saved": LeadSaved,
     "account_saved": AccountSaved,
@@ -184,6 +192,7 @@ TOPICS: dict[str, type] = {
     "review_verdict": ReviewVerdict,
     "leads_merged": LeadsMerged,
     "accounts_merged": AccountsMerged,
+    "scores_changed": ScoreChanged,
 }
 
 Listener = Callable[[list[Any]], None]

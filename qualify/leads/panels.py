@@ -14,6 +14,9 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
   after the AE accepts). Lists never include such leads, and every change door still refuses.
 - QUEUE_SORT_KEYS: sort name → `f() -> (expression, Q)`: a queue sort whose key lives in another
   concept's tables (SLA due), and the rows it applies to; leads/queue.py SORTS names it.
+- ACCOUNT_PAGE_CONTEXT: `f(account, people, user) -> dict` merged into the account page context
+  (`people`: the account's leads, to which a contributor may attach attributes for the people table).
+- ACCOUNT_API_DETAIL: `f(account, user) -> dict` merged into `GET /api/accounts/{id}/`.
 Dotted paths, loaded when first used: the core names the extension points, never the apps.
 """
 
@@ -26,7 +29,7 @@ from django.utils.module_loading import import_string
 if TYPE_CHECKING:
     from accounts.models import User
 
-    from .models import Lead
+    from .models import Account, Lead
 
 LEAD_PAGE_CONTEXT: list[str] = [
     "qualify.frameworks.views.answers_panel_context",
@@ -35,9 +38,14 @@ LEAD_PAGE_CONTEXT: list[str] = [
     "qualify.scoring.views.lead_score_context",
     "qualify.sla.panels.lead_sla_context",
     "qualify.routing.views.lead_routing_context",
+    "qualify.abm.panels.lead_committee_context",
+    "qualify.dedupe.views.lead_duplicates_context",
 ]
 
-QUEUE_ROW_DECORATORS: list[str] = ["qualify.scoring.views.decorate_queue_scores", "qualify.sla.panels.decorate_queue_rows"]
+QUEUE_ROW_DECORATORS: list[str] = [
+    "qualify.scoring.views.decorate_queue_scores", "qualify.sla.panels.decorate_queue_rows",
+    "qualify.abm.panels.decorate_queue_rows",
+]
 
 BEFORE_LISTING: list[str] = ["qualify.scoring.decay.refresh_due"]
 
@@ -50,6 +58,11 @@ QUEUE_SORT_KEYS: dict[str, str] = {"sla_due": "qualify.sla.models.lead_sla_due"}
 
 def queue_sort_key(name: str):
     return import_string(QUEUE_SORT_KEYS[name])()
+
+
+ACCOUNT_PAGE_CONTEXT: list[str] = ["qualify.abm.panels.account_page_context", "qualify.handoff.views.account_handoffs_context"]
+
+ACCOUNT_API_DETAIL: list[str] = ["qualify.abm.panels.account_api_detail"]
 
 
 def before_listing() -> None:
@@ -77,3 +90,17 @@ def decorate_queue_rows(leads: list[Lead], user: User) -> None:
 
 def extra_reader(user: User, lead_id: int) -> bool:
     return any(import_string(path)(user, lead_id) for path in EXTRA_READERS)
+
+
+def account_page_context(account: Account, people: list[Lead], user: User) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    for path in ACCOUNT_PAGE_CONTEXT:
+        context.update(import_string(path)(account, people, user))
+    return context
+
+
+def account_api_detail(account: Account, user: User) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    for path in ACCOUNT_API_DETAIL:
+        detail.update(import_string(path)(account, user))
+    return detail

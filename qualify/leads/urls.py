@@ -19,4 +19,5 @@ urlpatterns = [
     path("leads/<int:lead_id>/claim/", views.claim, name="claim"),
     path("leads/<int:lead_id>/nurture/", views.nurture, name="nurture"),
     path("leads/<int:lead_id>/disqualify/", views.disqualify, name="disqualify"),
+    path("accounts/<int:account_id>/", views.account, name="account"),
 ]

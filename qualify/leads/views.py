@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -16,15 +16,15 @@ from qualify.errors import DomainError, form_error_message
 from qualify.redirects import safe_next
 
 from . import bulk, lifecycle
-from .access import access_lead, can_change_account, can_change_lead
+from .access import access_account, access_lead, can_change_account, can_change_lead
 from .assignment import OWNER_ROLES
 from .assignment import claim as claim_lead
 from .forms import BulkForm, MoveForm, ReasonForm, TouchForm
-from .models import DisqualifyReason, Lead, SavedView, Segment, Source, Stage, TouchKind, TouchOutcome
-from .panels import decorate_queue_rows, lead_page_context
+from .models import DisqualifyReason, Event, Lead, SavedView, Segment, Source, Stage, StageChange, Touch, TouchKind, TouchOutcome
+from .panels import account_page_context, decorate_queue_rows, lead_page_context
 from .queue import QueuePage, load_queue, queue_scopes
 from .saved_views import access_view, clean_query, delete_view, save_view, saved_views_for
-from .timeline import timeline_for
+from .timeline import Entry, timeline_for
 from .touches import log_touch
 
 
@@ -294,3 +294,62 @@ def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     delete_view(view)
     messages.success(request, f"Deleted the view “{view.name}”.")
     return HttpResponseRedirect(reverse("leads:queue"))
+
+
+# People listed on an account page; a larger account says how many more there are.
+ACCOUNT_PEOPLE = 300
+ACCOUNT_ACTIVITY = 40
+
+
+@login_required
+def account(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The account page: firmographics, owner, every person at the account with who owns them, and
+    recent activity; other concepts add engagement, the buying committee and open handoffs
+    (panels.ACCOUNT_PAGE_CONTEXT). Another team's account is a 404, like a lead."""
+    acct = access_account(request.user, account_id)
+    if acct.pk != account_id:  # merged into another account
+        return HttpResponseRedirect(acct.get_absolute_url(), status=301)
+    at_account = Lead.objects.filter(account=acct, team_id=acct.team_id)
+    people = list(at_account.select_related("owner", "ae").order_by("-score", "id")[:ACCOUNT_PEOPLE])
+    context = {
+        "account": acct,
+        "people": people,
+        "people_total": at_account.count() if len(people) == ACCOUNT_PEOPLE else len(people),
+        "visible_ids": set(at_account.visible_to(request.user).values_list("pk", flat=True)),
+        "owners": _owners(people),
+        "activity": _account_activity(acct),
+        "can_change_account": can_change_account(request.user, acct),
+        "account_edit_url": _reverse_or_none("leads:account_edit", acct.pk),
+    }
+    context.update(account_page_context(acct, people, request.user))
+    return render(request, "leads/account.html", context)
+
+
+def _reverse_or_none(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _owners(people: list[Lead]) -> list[tuple[str, int]]:
+    """Who owns the account's people, most first ("Team pool" for the unowned)."""
+    counts: dict[str, int] = {}
+    for lead in people:
+        name = str(lead.owner) if lead.owner else "Team pool"
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _account_activity(acct) -> list[Entry]:
+    """The newest events, touches and stage changes of the account's people: three queries."""
+    leads = Lead.objects.filter(account=acct, team_id=acct.team_id).values("pk")
+    limit = ACCOUNT_ACTIVITY
+    entries = [Entry(e.occurred_at, "event", e) for e in
+               Event.objects.filter(lead__in=leads).select_related("lead").order_by("-occurred_at")[:limit]]
+    entries += [Entry(t.occurred_at, "touch", t) for t in
+                Touch.objects.filter(lead__in=leads).select_related("lead", "author").order_by("-occurred_at")[:limit]]
+    entries += [Entry(c.at, "stage", c) for c in
+                StageChange.objects.filter(lead__in=leads).select_related("lead", "by", "reason").order_by("-at", "-id")[:limit]]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]

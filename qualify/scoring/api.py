@@ -65,6 +65,7 @@ class ScoreSerializer(serializers.Serializer):
     decayed = serializers.FloatField()
     lines = ScoreLineSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())
+    signals = serializers.ListField(child=serializers.CharField(), help_text="Not points: e.g. the account is an MQA.")
 
 
 class EventViewSet(viewsets.ViewSet):
@@ -111,6 +112,7 @@ class ScoreViewSet(viewsets.ViewSet):
                 "decayed": round(ex.decayed, 2),
                 "lines": ex.items(),
                 "notes": ex.notes,
+                "signals": ex.signals,
             }
         )
 

@@ -3,6 +3,10 @@
 Explanations are computed on demand from the lead's events with the version that produced its
 stored score (never the newer draft), as of now, so they agree with the number shown beside them.
 Costs 2 queries (version, events) for one lead; `explain_many` costs 2 for a page of leads.
+
+SIGNALS is an extension point: dotted paths of `f(lead) -> list[str]`, sentences that are not
+points but belong beside them (the account is an MQA, "3 people at Acme engaged this week"),
+added by `explain()` for one lead (the lead page, the score API), never by `explain_many`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from qualify.leads.models import Event, Lead
 
@@ -20,6 +25,8 @@ from . import engine, sql
 from .engine import Line, ModelSpec
 from .models import ModelVersion
 from .ranking import score_now, to_us, value_now
+
+SIGNALS: list[str] = ["qualify.abm.panels.score_signals"]
 
 
 @dataclass
@@ -33,6 +40,7 @@ class Explanation:
     lines: list[Line] = field(default_factory=list)
     fired: set[int] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    signals: list[str] = field(default_factory=list)
 
     @property
     def fit_lines(self) -> list[Line]:
@@ -101,7 +109,10 @@ def explain(lead: Lead, *, now: datetime.datetime | None = None) -> Explanation:
             engine.Ev(i, to_us(t), ty, p or {})
             for i, t, ty, p in Event.objects.filter(lead=lead).values_list("id", "occurred_at", "type", "properties")
         ]
-    return _build(lead, spec, events, now)
+    ex = _build(lead, spec, events, now)
+    for path in SIGNALS:
+        ex.signals += import_string(path)(lead)
+    return ex
 
 
 def explain_many(leads: list[Lead], *, now: datetime.datetime | None = None) -> dict[int, Explanation]:

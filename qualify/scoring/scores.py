@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from qualify.leads import lifecycle
+from qualify.leads.changes import ScoreChanged, publish
 from qualify.leads.models import Lead, Stage
 
 from . import engine, sql
@@ -121,6 +122,7 @@ def _score(ids: list[int], specs: list[ModelSpec], *, now: datetime.datetime | N
     by_version = {s.version_id: s for s in specs}
     params = {"at_us": to_us(now), "at": now}
     written = mqls = 0
+    scored: list[int] = []
     with connection.cursor() as cur:
         # Locking first (see "Locking protocol") makes every event of these leads visible below.
         cur.execute(sql.assign_sql(specs, lock="SKIP LOCKED" if incremental else ""), {"ids": ids})
@@ -136,11 +138,14 @@ def _score(ids: list[int], specs: list[ModelSpec], *, now: datetime.datetime | N
             cur.execute(sql.update_sql(spec, delta=same), {"ids": vids, **params})
             rows = cur.fetchall()
             written += len(rows)
+            scored += [row[0] for row in rows]
             if promote:
                 candidates += [
                     (lead_id, spec) for lead_id, value, fired, stage in rows
                     if stage in MQL_FROM and (value >= spec.mql_threshold or fired)
                 ]
+    # Account figures follow after commit, once for the whole chunk (abm's listener).
+    publish("scores_changed", [ScoreChanged(lead_id) for lead_id in scored])
     if candidates:
         mqls = len(promote_to_mql(dict(candidates), now=now))
     return written, mqls, [i for i in ids if i not in locked]

@@ -102,8 +102,8 @@ def test_queue_query_count_does_not_grow_with_page_size(client, alice, north):
     assert counts[0] == counts[1]
     # session, user, memberships, decayed-score refresh, rows, SLA badges; the capped count (two
     # queries, five inside the test's transaction: savepoint, timeout, count, timeout, release);
-    # saved views and the bulk bar's reasons.
-    assert counts[0] <= 13
+    # saved views and the bulk bar's reasons; account signals.
+    assert counts[0] <= 14
 
 
 def test_logging_a_touch_inline_rerenders_the_row(client, alice, alices_lead):

@@ -81,6 +81,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "leads:lead_edit": {"GET": CHANGES_LEAD, "POST": CHANGES_LEAD},
     "leads:account_create": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "leads:account_edit": {"GET": "alice bob erin maria rita", "POST": "alice bob erin maria rita"},
+    "leads:account": {"GET": "alice bob erin maria mark rita"},  # the team's accounts, like the account API
     "frameworks:answers": {"GET": SEES_LEAD, "POST": CHANGES_LEAD},
     "frameworks:definition": {"GET": SIGNED_IN},
     "scoring:breakdown": {"GET": SEES_LEAD},
@@ -199,6 +200,9 @@ EXPECT: dict[str, dict[str, str]] = {
     "dedupe:candidate": {"GET": "maria rita"},
     "dedupe:merge": {"POST": "maria rita"},
     "dedupe:dismiss": {"POST": "maria rita"},
+    "api:duplicate-list": {"GET": MANAGERS},  # stella gets South's pairs (none of North's)
+    "api:duplicate-detail": {"GET": "maria rita"},
+    "api:duplicate-dismiss": {"POST": "maria rita"},
     # Webhooks: RevOps only, read-only but for replay.
     "api:webhook-endpoint-list": {"GET": "rita"},
     "api:webhook-endpoint-detail": {"GET": "rita"},

@@ -108,6 +108,7 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
         "pk:webhook-endpoint": endpoint.pk, "pk:webhook-delivery": delivery.pk, "candidate_id": pair.pk,
         "taken_lead_id": taken.pk,
         "view_id": view.pk,
+        "account_id": account.pk, "pk:duplicate": pair.pk,
     }
     return side
 
