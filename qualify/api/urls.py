@@ -15,6 +15,7 @@ from qualify.routing.api import register as register_routing
 from qualify.scoring.api import register as register_scoring
 from qualify.sla.api import register as register_sla
 from qualify.analytics.api import register as register_analytics
+from qualify.calibration.api import register as register_calibration
 from qualify.imports.api import register as register_imports
 from qualify.webhooks.api import register as register_webhooks
 
@@ -27,6 +28,7 @@ register_sla(router)
 register_routing(router)
 register_reviews(router)
 register_analytics(router)
+register_calibration(router)
 register_imports(router)
 register_accounts(router)
 register_webhooks(router)

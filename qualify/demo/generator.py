@@ -19,6 +19,7 @@ from qualify.demo.tables import BATCH, TEAMS
 from qualify.demo.workspace import WorkspaceMixin, refresh_metrics
 from qualify.leads.history import write_leads
 from qualify.leads.models import Event, Lead, Stage, StageChange, Touch
+from qualify.scoring.history import restate_unscored
 from qualify.scoring.runs import recompute_all
 
 
@@ -35,6 +36,9 @@ def seed(
     with pghistory.context(source="seed_demo"), transaction.atomic():
         counts = Generator(leads=leads, accounts=accounts, days=days, seed=seed, stdout=stdout).run()
     recompute_all(promote=False)  # real scores replace the rough ones
+    # The stage history was written before any model scored it: its MQL, handoff and outcome
+    # snapshots get the score the model gives as of each moment, so calibration is true at once.
+    restated = restate_unscored()
     metrics = refresh_metrics()
     if stdout is not None:
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
@@ -43,6 +47,7 @@ def seed(
         reached = StageChange.objects.filter(to_stage=Stage.MQL).values("lead_id").distinct().count()
         now_mql = Lead.objects.filter(stage=Stage.MQL).count()
         write_line(stdout, f"  {reached} leads reached MQL; {now_mql} are MQLs now, the rest moved on")
+        write_line(stdout, f"  {restated} MQL, handoff and outcome score snapshots restated with the model's score then")
         write_line(stdout, f"  Metrics rollups refreshed ({metrics.leads} leads)" if metrics.ran
                    else "  Metrics rollups: another refresh is running; /metrics/ fills in when it ends")
     return counts
