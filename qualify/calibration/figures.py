@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -64,6 +65,20 @@ WHERE l.stage IN ('won', 'lost', 'disqualified') AND l.stage_changed_at >= %(sin
   AND l.team_id = ANY(%(teams)s)
   AND coalesce(o.version_id, l.score_version_id) IN (SELECT id FROM scoring_modelversion WHERE model_id = %(model)s)
 """
+
+
+@contextmanager
+def closed_table(cur, params: dict):
+    """The temporary table of the closed leads in scope, for the statements inside the block. It
+    is dropped at the end (and, should a caller's transaction outlive the block, before a new one
+    is made); ON COMMIT DROP cleans up after an error."""
+    cur.execute("DROP TABLE IF EXISTS calibration_closed")
+    cur.execute(CLOSED_SQL, params)
+    cur.execute("ANALYZE calibration_closed")
+    try:
+        yield
+    finally:
+        cur.execute("DROP TABLE IF EXISTS calibration_closed")
 
 
 def fired_sql(spec: ModelSpec) -> str:
@@ -175,9 +190,7 @@ def compute(scope: Scope, *, min_sample: int | None = None, keep: float | None =
     by_version: dict[int, tuple[int, int]] = {}
     reason_leads: dict[int, int] = {}
     fired: dict[int, dict[int | None, tuple[int, int]]] = defaultdict(dict)  # rule -> {reason or None: (n, won)}
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(CLOSED_SQL, params)
-        cur.execute("ANALYZE calibration_closed")
+    with transaction.atomic(), connection.cursor() as cur, closed_table(cur, params):
         cur.execute("SELECT stage, count(*), count(*) FILTER (WHERE cut_at IS NULL) FROM calibration_closed GROUP BY stage")
         for stage, n, current in cur.fetchall():
             setattr(report, stage, n)
@@ -284,8 +297,7 @@ def drill_down(scope: Scope, *, band: tuple[int, int] | None = None, rule: int |
     if outcome in CLOSED:
         where.append("c.stage = %(outcome)s")
         extra["outcome"] = outcome
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(CLOSED_SQL, params)
+    with transaction.atomic(), connection.cursor() as cur, closed_table(cur, params):
         if rule is not None:
             versions = ModelVersion.objects.filter(model=scope.model)
             specs = [spec_for_version(v) for v in versions if any(r.key == rule for r in spec_for_version(v).rules)]
