@@ -81,18 +81,19 @@ def closed_table(cur, params: dict):
         cur.execute("DROP TABLE IF EXISTS calibration_closed")
 
 
-def fired_sql(spec: ModelSpec) -> str:
-    """(lead_id, rule) for every rule that fired on a closed lead scored by `spec`: fit rules on
-    the lead's fields, engagement rules on its events up to the moment it closed."""
+def fired_sql(spec: ModelSpec, version: str = "%(version)s") -> str:
+    """(lead_id, rule) for every rule that fired on a closed lead scored by `spec` (whose version
+    id is the SQL `version`): fit rules on the lead's fields, engagement rules on its events up to
+    the moment it closed."""
     return f"""
     SELECT c.lead_id, unnest({score_sql.fit_fired_sql(spec)}) AS rule
     FROM calibration_closed c JOIN leads_lead l ON l.id = c.lead_id JOIN leads_account a ON a.id = l.account_id
-    WHERE c.version_id = %(version)s
+    WHERE c.version_id = {version}
     UNION
     SELECT c.lead_id, unnest({score_sql.event_rules_sql(spec)}) AS rule
     FROM calibration_closed c JOIN leads_event e ON e.lead_id = c.lead_id
          AND (c.cut_at IS NULL OR e.occurred_at <= c.cut_at)
-    WHERE c.version_id = %(version)s"""
+    WHERE c.version_id = {version}"""
 
 
 def counts_sql(spec: ModelSpec) -> str:
@@ -301,7 +302,7 @@ def drill_down(scope: Scope, *, band: tuple[int, int] | None = None, rule: int |
         if rule is not None:
             versions = ModelVersion.objects.filter(model=scope.model)
             specs = [spec_for_version(v) for v in versions if any(r.key == rule for r in spec_for_version(v).rules)]
-            parts = [f"({fired_sql(s).replace('%(version)s', str(s.version_id))})" for s in specs]
+            parts = [f"({fired_sql(s, str(int(s.version_id)))})" for s in specs]
             sub = " UNION ".join(parts) if parts else "SELECT NULL::bigint AS lead_id, NULL::int AS rule WHERE false"
             where.append(f"c.lead_id IN (SELECT f.lead_id FROM ({sub}) f WHERE f.rule = %(rule)s)")
             extra["rule"] = rule

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from django.db.models import Q
-
 from qualify.errors import DomainError
 from qualify.leads.models import Stage
 from qualify.scoring.models import Rule
@@ -49,8 +47,8 @@ def suggestion_states(report: figures.Report) -> dict[str, str]:
     for s in report.suggestions:
         now = model.mql_threshold if s.kind == THRESHOLD else rules.get(s.rule_id)
         states[s.key] = "open" if now == s.current else "in_draft" if now == s.suggested else "changed"
-    accepted = set(AcceptedSuggestion.objects.filter(Q(model=model, version=report.version),
-                                                     key__in=list(states)).values_list("key", flat=True))
+    accepted = set(AcceptedSuggestion.objects.filter(model=model, version=report.version, key__in=list(states))
+                   .values_list("key", flat=True))
     for key in accepted:
         states[key] = "in_draft" if states[key] == "in_draft" else "changed"
     return states
