@@ -15,7 +15,7 @@ from .access import check_can_accept, read_request
 from .service import accept_by_key, drill_params, suggestion_states
 
 
-class BandSerializer(serializers.Serializer):
+class CalibrationBandSerializer(serializers.Serializer):
     decile = serializers.IntegerField(source="number")
     low = serializers.IntegerField()
     high = serializers.IntegerField()
@@ -25,7 +25,7 @@ class BandSerializer(serializers.Serializer):
     interval = serializers.ListField(child=serializers.FloatField())
 
 
-class RuleSerializer(serializers.Serializer):
+class CalibrationRuleSerializer(serializers.Serializer):
     rule_id = serializers.IntegerField()
     label = serializers.CharField()
     kind = serializers.CharField()
@@ -41,20 +41,20 @@ class RuleSerializer(serializers.Serializer):
     below_floor = serializers.BooleanField()
 
 
-class ReasonRuleSerializer(serializers.Serializer):
+class CalibrationReasonRuleSerializer(serializers.Serializer):
     rule_id = serializers.IntegerField()
     label = serializers.CharField()
     fired = serializers.IntegerField()
 
 
-class ReasonSerializer(serializers.Serializer):
+class CalibrationReasonSerializer(serializers.Serializer):
     reason_id = serializers.IntegerField()
     name = serializers.CharField()
     leads = serializers.IntegerField()
-    top_rules = ReasonRuleSerializer(many=True)
+    top_rules = CalibrationReasonRuleSerializer(many=True)
 
 
-class ThresholdSerializer(serializers.Serializer):
+class CalibrationThresholdSerializer(serializers.Serializer):
     threshold = serializers.IntegerField()
     leads = serializers.IntegerField(source="mqls")
     won = serializers.IntegerField()
@@ -63,7 +63,7 @@ class ThresholdSerializer(serializers.Serializer):
     current = serializers.BooleanField()
 
 
-class SuggestionSerializer(serializers.Serializer):
+class CalibrationSuggestionSerializer(serializers.Serializer):
     key = serializers.CharField()
     kind = serializers.CharField()
     label = serializers.CharField()
@@ -76,7 +76,7 @@ class SuggestionSerializer(serializers.Serializer):
     state = serializers.CharField(help_text="open, in_draft (the draft holds the suggested value) or changed.")
 
 
-class ReportSerializer(serializers.Serializer):
+class CalibrationReportSerializer(serializers.Serializer):
     model = serializers.IntegerField()
     model_name = serializers.CharField()
     version = serializers.IntegerField(allow_null=True, help_text="The published version number.")
@@ -90,14 +90,14 @@ class ReportSerializer(serializers.Serializer):
     explained_now = serializers.IntegerField(help_text="Closed leads with no score recorded at close, explained in their current state.")
     min_sample = serializers.IntegerField()
     seconds = serializers.FloatField()
-    bands = BandSerializer(many=True)
-    rules = RuleSerializer(many=True)
-    thresholds = ThresholdSerializer(many=True)
-    reasons = ReasonSerializer(many=True)
-    suggestions = SuggestionSerializer(many=True)
+    bands = CalibrationBandSerializer(many=True)
+    rules = CalibrationRuleSerializer(many=True)
+    thresholds = CalibrationThresholdSerializer(many=True)
+    reasons = CalibrationReasonSerializer(many=True)
+    suggestions = CalibrationSuggestionSerializer(many=True)
 
 
-class DrillLeadSerializer(serializers.Serializer):
+class CalibrationDrillLeadSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     team = serializers.IntegerField(source="team_id")
@@ -108,19 +108,19 @@ class DrillLeadSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(source="stage_changed_at")
 
 
-class DrillSerializer(serializers.Serializer):
+class CalibrationDrillSerializer(serializers.Serializer):
     total = serializers.IntegerField()
-    leads = DrillLeadSerializer(many=True)
+    leads = CalibrationDrillLeadSerializer(many=True)
 
 
-class AcceptInputSerializer(serializers.Serializer):
+class CalibrationAcceptInputSerializer(serializers.Serializer):
     model = serializers.IntegerField(min_value=1)
     key = serializers.CharField(max_length=100)
     days = serializers.IntegerField(required=False, min_value=1)
     team = serializers.IntegerField(required=False, min_value=1)
 
 
-class AcceptedSerializer(serializers.Serializer):
+class CalibrationAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     model = serializers.IntegerField(source="model_id")
     version = serializers.IntegerField(source="version_id", allow_null=True)
@@ -168,10 +168,10 @@ class _OneObjectSchema(AutoSchema):
 class CalibrationViewSet(viewsets.ViewSet):
     schema = _OneObjectSchema()
 
-    @extend_schema(operation_id="calibration_report", parameters=SCOPE_PARAMS, responses={200: ReportSerializer})
+    @extend_schema(operation_id="calibration_report", parameters=SCOPE_PARAMS, responses={200: CalibrationReportSerializer})
     def list(self, request):
         req = read_request(request.user, request.query_params)
-        return Response(ReportSerializer(report_data(figures.compute(req.scope))).data)
+        return Response(CalibrationReportSerializer(report_data(figures.compute(req.scope))).data)
 
     @extend_schema(
         parameters=[*SCOPE_PARAMS,
@@ -179,7 +179,7 @@ class CalibrationViewSet(viewsets.ViewSet):
                     OpenApiParameter("rule", int, required=False, description="Leads this rule fired on."),
                     OpenApiParameter("reason", int, required=False, description="Leads disqualified with this reason."),
                     OpenApiParameter("outcome", str, required=False, enum=["won", "lost", "disqualified"])],
-        responses={200: DrillSerializer},
+        responses={200: CalibrationDrillSerializer},
     )
     @action(detail=False, methods=["get"])
     def leads(self, request):
@@ -188,20 +188,20 @@ class CalibrationViewSet(viewsets.ViewSet):
         rows, total = figures.drill_down(req.scope, **drill_params(request.query_params))
         for lead in rows:
             lead.name = f"{lead.first_name} {lead.last_name}".strip()
-        return Response(DrillSerializer({"total": total, "leads": rows}).data)
+        return Response(CalibrationDrillSerializer({"total": total, "leads": rows}).data)
 
-    @extend_schema(request=AcceptInputSerializer, responses={201: AcceptedSerializer})
+    @extend_schema(request=CalibrationAcceptInputSerializer, responses={201: CalibrationAcceptedSerializer})
     @action(detail=False, methods=["post"])
     def accept(self, request):
         """Put one suggestion into the model's draft (RevOps). 400 when it is no longer suggested,
         already in the draft, or the draft changed; nothing is changed then."""
         check_can_accept(request.user)
-        data = AcceptInputSerializer(data=request.data)
+        data = CalibrationAcceptInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         params = {k: str(v) for k, v in data.validated_data.items() if k != "key"}
         req = read_request(request.user, params)
         record = accept_by_key(req, data.validated_data["key"], by=request.user)
-        return Response(AcceptedSerializer(record).data, status=201)
+        return Response(CalibrationAcceptedSerializer(record).data, status=201)
 
 
 def register(router) -> None:
