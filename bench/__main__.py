@@ -28,6 +28,7 @@ BENCHMARKS: list[str] = [
     "bench.webhooks",
     "bench.dedupe",
     "bench.abm",
+    "bench.calibration",
 ]
 
 

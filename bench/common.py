@@ -110,6 +110,19 @@ def prepare_database(url: str, out: Callable[[str], None] = print) -> None:
     out(f"migrated {db_name(url)} in {time.perf_counter() - t0:.1f} s")
 
 
+def use_own_database(name: str) -> str:
+    """Point the default connection at database `name` (created and migrated when needed), for a
+    benchmark whose data would disturb the others'. Returns its URL."""
+    from django.db import connection
+
+    url = with_db_name(database_url(), name)
+    if connection.settings_dict["NAME"] != name:
+        connection.close()
+        connection.settings_dict["NAME"] = name
+    prepare_database(url)
+    return url
+
+
 def broker_url() -> str:
     """The configured broker (CELERY_BROKER_URL), which must be Redis for a real worker."""
     url = os.environ.get("CELERY_BROKER_URL", "")

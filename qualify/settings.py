@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "qualify.imports",
     "qualify.webhooks",
     "qualify.segment",
+    "qualify.calibration",
     "qualify.demo",
 ]
 
@@ -256,6 +257,13 @@ WEBHOOK_RETRY_DAYS = env.float("WEBHOOK_RETRY_DAYS", default=3.0)
 WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=3.0)
 # How long a claimed delivery is a worker's; longer than connect + read timeouts (13 s).
 WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
+
+# Calibration of the rule score (qualify/calibration; README, Calibration): closed leads counted
+# (days back from today), the fewest leads behind a suggestion, and the share of won leads a
+# suggested MQL threshold must keep.
+CALIBRATION_WINDOW_DAYS = env.int("CALIBRATION_WINDOW_DAYS", default=365)
+CALIBRATION_MIN_SAMPLE = env.int("CALIBRATION_MIN_SAMPLE", default=30)
+CALIBRATION_KEEP_WON = env.float("CALIBRATION_KEEP_WON", default=0.8)
 
 # Celery. With no CELERY_BROKER_URL, development uses kombu's filesystem transport under var/,
 # so `make run` needs no broker server. Production sets a Redis URL.

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("qualify.dedupe.urls")),
     path("", include("qualify.analytics.urls")),
     path("", include("qualify.imports.urls")),
+    path("", include("qualify.calibration.urls")),
 ]

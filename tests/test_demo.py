@@ -538,3 +538,29 @@ def test_account_pages_are_populated_on_day_one(seeded, client):
     client.force_login(manager)
     html = client.get(mqa.account.get_absolute_url()).content.decode()
     assert "Marketing-qualified account since" in html and "✓ " in html
+
+
+def test_calibration_is_populated_and_true_on_day_one(seeded, client):
+    """The seeded history's score snapshots carry the model's score as of each moment (restated
+    after the first recompute), so the calibration page explains every closed lead as of its close."""
+    from qualify.calibration import figures
+    from qualify.scoring import engine, sql
+    from qualify.scoring.models import ScoreSnapshot, ScoringModel
+    from qualify.scoring.ranking import to_us
+    from qualify.scoring.scores import spec_for_version
+
+    assert not ScoreSnapshot.objects.filter(version__isnull=True, kind__in=["mql", "handoff", "outcome"]).exists()
+    snap = ScoreSnapshot.objects.filter(kind="outcome").select_related("lead__account", "version").order_by("id").first()
+    cut = to_us(snap.at)
+    events = [engine.Ev(e.id, to_us(e.occurred_at), e.type, e.properties) for e in snap.lead.events.all() if to_us(e.occurred_at) <= cut]
+    expected = engine.score(spec_for_version(snap.version), sql.lead_facts(snap.lead), events, cut)
+    assert snap.score == engine.display(expected.value())
+
+    model = ScoringModel.objects.get(is_default=True)
+    report = figures.compute(figures.scope_for(model, tuple(Team.objects.values_list("pk", flat=True)), 365))
+    closed = Lead.objects.filter(stage__in=[Stage.WON, Stage.LOST, Stage.DISQUALIFIED]).count()
+    assert report.closed == closed > 0 and report.won > 0 and report.current_state == 0
+    assert report.bands and any(r.counts.fired for r in report.rules) and report.reasons
+    assert client.login(request=RequestFactory().post("/login/"), username="rita", password="demo")
+    page = client.get(reverse("calibration:report"))
+    assert page.status_code == 200 and b"no score recorded at close" not in page.content

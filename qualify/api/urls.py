@@ -17,6 +17,7 @@ from qualify.notifications.api import register as register_notifications
 from qualify.sla.api import register as register_sla
 from qualify.analytics.api import register as register_analytics
 from qualify.dedupe.api import register as register_dedupe
+from qualify.calibration.api import register as register_calibration
 from qualify.imports.api import register as register_imports
 from qualify.webhooks.api import register as register_webhooks
 
@@ -30,6 +31,7 @@ register_notifications(router)
 register_routing(router)
 register_reviews(router)
 register_analytics(router)
+register_calibration(router)
 register_imports(router)
 register_accounts(router)
 register_webhooks(router)

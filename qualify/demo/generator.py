@@ -22,6 +22,7 @@ from qualify.demo.workspace import WorkspaceMixin, refresh_metrics
 from qualify.abm.models import AccountScore
 from qualify.leads.history import write_leads
 from qualify.leads.models import Event, Lead, Stage, StageChange, Touch
+from qualify.scoring.history import restate_unscored
 from qualify.scoring.runs import recompute_all
 
 
@@ -41,6 +42,9 @@ def seed(
     with pghistory.context(source="seed_demo"), transaction.atomic():
         counts = Generator(leads=leads, accounts=accounts, days=days, seed=seed, stdout=stdout).run()
     recompute_all(promote=False)  # real scores replace the rough ones
+    # The stage history was written before any model scored it: its MQL, handoff and outcome
+    # snapshots get the score the model gives as of each moment, so calibration is true at once.
+    restated = restate_unscored()
     if present:  # after commit, through the verbs: clocks, the sweep, today's work
         today = bring_to_present(seed=seed, stdout=stdout)
         counts.update({k: today[k] for k in ("clocks", "imports")})
@@ -55,6 +59,7 @@ def seed(
         write_line(stdout, f"  {reached} leads reached MQL; {now_mql} are MQLs now, the rest moved on")
         mqas = AccountScore.objects.filter(mqa_at__isnull=False).count()
         write_line(stdout, f"  {mqas} accounts are marketing-qualified (MQA) now")
+        write_line(stdout, f"  {restated} MQL, handoff and outcome score snapshots restated with the model's score then")
         write_line(stdout, f"  Metrics rollups refreshed ({metrics.leads} leads)" if metrics.ran
                    else "  Metrics rollups: another refresh is running; /metrics/ fills in when it ends")
     return counts

@@ -1,5 +1,6 @@
 """Score history for calibration: daily snapshots of open leads (MQL, handoff and outcome rows are
-written by the StageChange trigger in migration 0003)."""
+written by the StageChange trigger in migration 0003), and restating the snapshots of history
+written before it was scored."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import datetime
 from django.db import connection
 from django.utils import timezone
 
-from qualify.leads.models import OPEN_STAGES
+from qualify.leads.models import OPEN_STAGES, Event, Lead
 
-from .ranking import SCORE_NOW_SQL
+from . import engine, sql
+from .models import ScoreSnapshot
+from .ranking import SCORE_NOW_SQL, to_us
+from .scores import version_spec
 
 BATCH = 20_000
 
@@ -50,3 +54,42 @@ def snapshot_daily(*, now: datetime.datetime | None = None, batch: int = BATCH) 
                     WHERE leads_lead.id = ANY(%(ids)s) AND score <> floor(({value}) + 0.5)::int""",
                 params,
             )
+
+
+def restate_unscored(*, batch: int = 500) -> int:
+    """Rewrite the MQL, handoff and outcome snapshots written before any model scored their lead
+    (version empty: history imported or seeded before the first recompute) with the score the
+    lead's current version gives as of that moment, from the events that had happened by then.
+
+    Imported history is written first and scored after, so without this its snapshots hold
+    whatever score the rows came with, and calibration could not say which rules fired at close.
+    Fit reads the lead's fields as they are now. Python engine, per lead: about 1 ms a snapshot;
+    meant for a seed or an import of the past, not for live traffic. Returns snapshots rewritten."""
+    rewritten, last = 0, 0
+    while True:
+        ids = list(
+            ScoreSnapshot.objects.filter(version__isnull=True, kind__in=["mql", "handoff", "outcome"], pk__gt=last,
+                                         lead__score_version__isnull=False)
+            .order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return rewritten
+        last = ids[-1]
+        snaps = list(ScoreSnapshot.objects.filter(pk__in=ids))
+        leads = Lead.objects.select_related("account").in_bulk([s.lead_id for s in snaps])
+        events: dict[int, list[engine.Ev]] = {}
+        for lid, i, t, ty, p in Event.objects.filter(lead_id__in=list(leads)).values_list(
+            "lead_id", "id", "occurred_at", "type", "properties"
+        ):
+            events.setdefault(lid, []).append(engine.Ev(i, to_us(t), ty, p or {}))
+        for snap in snaps:
+            lead = leads[snap.lead_id]
+            spec = version_spec(lead.score_version_id)
+            at_us = to_us(snap.at)
+            s = engine.score(spec, sql.lead_facts(lead), [e for e in events.get(lead.pk, []) if e.t_us <= at_us], at_us)
+            eng = s.engagement if spec.engagement_cap is None else min(spec.engagement_cap, s.engagement)
+            snap.version_id, snap.score, snap.fit, snap.engagement, snap.grade = (
+                spec.version_id, engine.display(s.value()), s.fit, eng, s.grade
+            )
+        ScoreSnapshot.objects.bulk_update(snaps, ["version", "score", "fit", "engagement", "grade"])
+        rewritten += len(snaps)

@@ -198,6 +198,19 @@ def _matches_sql(rules: list[engine.RuleSpec]) -> str:
     return f"(CASE e.type {' '.join(branches)} ELSE '{{}}'::int[] END)"
 
 
+def fit_fired_sql(spec: ModelSpec) -> str:
+    """The keys of the fit rules whose condition holds for a lead (l, a), as an int[]: the fit
+    lines of engine.fit_lines, for calibration ("which rules fired on this lead")."""
+    tests = [f"CASE WHEN {condition_sql(r.op, r.value, FIELD_SQL[r.field])} THEN {r.key} END" for r in spec.fit_rules()]
+    return f"array_remove(ARRAY[{', '.join(tests)}]::int[], NULL)" if tests else "'{}'::int[]"
+
+
+def event_rules_sql(spec: ModelSpec) -> str:
+    """The keys of the engagement rules an event `e` matches, as an int[]: a lead has a line for
+    each rule one of its events matches (engine.engagement_lines), for calibration."""
+    return _matches_sql(spec.engagement_rules()) if spec.engagement_rules() else "'{}'::int[]"
+
+
 T_US = "(extract(epoch FROM e.occurred_at) * 1000000)::bigint"
 
 

@@ -119,6 +119,10 @@ EXPECT: dict[str, dict[str, str]] = {
     "analytics:handoffs": {"GET": METRICS},
     "analytics:quality": {"GET": METRICS},
     "analytics:refresh": {"POST": METRICS},
+    # Calibration: managers of their teams' closed leads and RevOps; only RevOps changes a draft.
+    "calibration:report": {"GET": MANAGERS},
+    "calibration:leads": {"GET": MANAGERS},
+    "calibration:accept": {"POST": "rita"},
     "imports:upload": {"GET": METRICS, "POST": METRICS},
     "imports:job": {"GET": "maria rita"},  # maria uploaded it; mark sees only his own jobs
     "imports:run": {"POST": "maria rita"},
@@ -185,6 +189,9 @@ EXPECT: dict[str, dict[str, str]] = {
     # --- API: metrics, imports, tokens ---------------------------------------------------------
     "api:metrics-list": {"GET": METRICS},
     "api:metrics-detail": {"GET": METRICS},
+    "api:calibration-list": {"GET": MANAGERS},
+    "api:calibration-leads": {"GET": MANAGERS},
+    "api:calibration-accept": {"POST": "rita"},
     "api:import-list": {"GET": METRICS, "POST": METRICS},
     "api:import-detail": {"GET": "maria rita"},
     "api:import-run": {"POST": "maria rita"},
