@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -263,7 +263,7 @@ class Lead(models.Model):
             # Decay refresh (scoring.refresh_due): WHERE score_changes_at <= now() ORDER BY score_changes_at.
             models.Index(fields=["score_changes_at"], name="lead_score_due", condition=Q(score_changes_at__isnull=False)),
             # Queue and API property filters: WHERE properties @> '{"key": value}' (leads/properties.py).
-            GinIndex(OpClass(models.F("properties"), name="jsonb_path_ops"), name="lead_properties"),
+            GinIndex(fields=["properties"], opclasses=["jsonb_path_ops"], name="lead_properties"),
         ]
 
     def __str__(self) -> str:

@@ -98,7 +98,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='lead',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(models.F('properties'), name='jsonb_path_ops'), name='lead_properties'),
+            index=django.contrib.postgres.indexes.GinIndex(fields=['properties'], name='lead_properties', opclasses=['jsonb_path_ops']),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='account',
