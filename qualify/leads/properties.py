@@ -253,3 +253,67 @@ def number_range(prefix: str, prop: Property, low: Any, high: Any) -> Q:
     if not is_empty(high):
         q &= Q(**{f"{prefix}properties__{prop.key}__lte": coerce(prop, high)})
     return q
+
+
+FILTER_PREFIX = "prop."
+MAX_FILTER_VALUES = 20
+
+
+def lead_filter(params: Any) -> Q | None:
+    """The Q of the `prop.<key>=value` parameters of a lead list (queue page and API), or None.
+
+    `prop.<key>` names a lead property, or an account property when no lead property has that key;
+    repeated values are OR-ed; a number property also takes `prop.<key>.min` / `prop.<key>.max`.
+    Equality is containment (`properties @> {"key": value}`), which the GIN index serves; ranges
+    are checked on the rows the queue index walks. Unknown keys and values that do not fit the
+    property's kind raise DomainError (a 400 in the API, an error line on the queue)."""
+    names = [name for name in params if name.startswith(FILTER_PREFIX)]
+    if not names:
+        return None
+    leads, accounts = by_key(PropertyEntity.LEAD), by_key(PropertyEntity.ACCOUNT)
+    q = Q()
+    for name in names:
+        key, _, bound = name.removeprefix(FILTER_PREFIX).partition(".")
+        prop, prefix = (leads[key], "") if key in leads else (accounts.get(key), "account__")
+        if prop is None:
+            raise DomainError(f"Unknown property “{key[:KEY_MAX_LENGTH]}” in the filter.", field=name[:80])
+        values = [v for v in params.getlist(name) if not is_empty(v)] if hasattr(params, "getlist") else [params[name]]
+        if not values:
+            continue
+        if len(values) > MAX_FILTER_VALUES:
+            raise DomainError(f"At most {MAX_FILTER_VALUES} values per property filter.", field=name[:80])
+        if bound:
+            if bound not in ("min", "max") or prop.kind != PropertyKind.NUMBER:
+                raise DomainError(f"Only a number property takes {key}.min / {key}.max.", field=name[:80])
+            low, high = (values[0], None) if bound == "min" else (None, values[0])
+            q &= number_range(prefix, prop, low, high)
+            continue
+        alternatives = Q()
+        for value in values:
+            alternatives |= containment(prefix, prop, value)
+        q &= alternatives
+    return q
+
+
+def property_filter_fields(params: Any) -> list[dict[str, Any]]:
+    """The queue's property filter inputs (every active property, leads' first), each with the
+    value the request gave, so the form shows what it filters by (one query)."""
+    fields = []
+    seen: set[str] = set()
+    for prop in Property.objects.filter(active=True).order_by("-entity", "position", "label"):
+        if prop.key in seen:  # a lead property of the same key wins (see lead_filter)
+            continue
+        seen.add(prop.key)
+        name = FILTER_PREFIX + prop.key
+        fields.append({
+            "prop": prop, "name": name, "value": params.get(name, ""),
+            "min": params.get(name + ".min", ""), "max": params.get(name + ".max", ""),
+        })
+    return fields
+
+
+def shown(entity: str, values: Mapping[str, Any], defined: Iterable[Property] | None = None) -> list[tuple[Property, str]]:
+    """(property, value in words) for the active properties of `entity` that `values` has, in the
+    admin's order: what the lead page shows."""
+    defined = active(entity) if defined is None else defined
+    return [(p, display(p, values[p.key])) for p in defined if p.entity == entity and p.key in (values or {})]

@@ -15,10 +15,11 @@ from qualify.errors import DomainError, form_error_message
 from qualify.redirects import safe_next
 
 from . import lifecycle
+from .properties import property_filter_fields, shown
 from .access import access_lead, can_change_lead
 from .assignment import claim as claim_lead
 from .forms import MoveForm, ReasonForm, TouchForm
-from .models import Lead, Segment, Source, Stage, TouchKind, TouchOutcome
+from .models import Lead, Property, Segment, Source, Stage, TouchKind, TouchOutcome
 from .panels import decorate_queue_rows, lead_page_context
 from .queue import QueuePage, load_queue, queue_scopes
 from .timeline import timeline_for
@@ -32,6 +33,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     decorate_queue_rows(page.leads, request.user)
     context = {
         "page": page,
+        "property_filters": property_filter_fields(request.GET),
         "scopes": queue_scopes(request.user),
         "stages": Stage.choices,
         "sources": Source.choices,
@@ -64,6 +66,9 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
         "next_stages": [(s, Stage(s).label) for s in lifecycle.manual_next(lead.stage)],
         "is_pool": lead.owner_id is None and lead.team_id in request.user.team_ids(Role.SDR, Role.MANAGER),
     }
+    defined = list(Property.objects.filter(active=True))
+    context["lead_properties"] = shown("lead", lead.properties, defined)
+    context["account_properties"] = shown("account", lead.account.properties, defined)
     context.update(lead_page_context(lead, request.user))
     context.update(extra)
     return context
