@@ -143,6 +143,6 @@ def profile(header: list[str], rows: list[list[str]]) -> list[dict[str, Any]]:
         kind, choices = custom.infer(values)
         out.append({
             "column": column, "kind": kind, "choices": choices, "distinct": len(counts),
-            "top": [v for v, _ in counts.most_common(PROFILE_VALUES)], "key": custom.make_key(column),
+            "top": [v for v, _ in counts.most_common(PROFILE_VALUES)], "key": custom.make_key(column), "all": list(counts),
         })
     return out
