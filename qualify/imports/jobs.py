@@ -96,12 +96,26 @@ def create_job(*, kind: str, team, by: User, content: bytes, filename: str = "",
     return ImportJob.objects.create(
         kind=kind, team=team, created_by=by, filename=filename[:255], content=content, header=header,
         mapping=mapping if mapping is not None else propose_mapping(header, kind), total_rows=len(csv_file.rows),
-        defaults={k: v for k, v in (defaults or {}).items() if v}, new_properties=new, value_maps=maps,
+        defaults=check_defaults(kind, defaults), new_properties=new, value_maps=maps,
     )
 
 
+def check_defaults(kind: str, defaults: Any) -> dict[str, str]:
+    """Values for empty cells: fields of the kind, as short text."""
+    if not defaults:
+        return {}
+    if not isinstance(defaults, dict):
+        raise DomainError("Defaults are an object of field: value.", field="defaults")
+    defaults = {k: v for k, v in defaults.items() if v not in ("", None)}
+    bad = [str(k)[:50] for k, v in defaults.items() if k not in KIND_FIELDS[kind] or not isinstance(v, str) or len(v) > 200]
+    if bad:
+        raise DomainError(f"Defaults must be fields of a {kind} import with text values of at most 200 characters: "
+                          f"{', '.join(bad[:10])}.", field="defaults")
+    return {k: v for k, v in defaults.items() if v}
+
+
 def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] | None = None,
-          new_properties: dict | None = None, value_maps: dict | None = None) -> ImportJob:
+          new_properties: dict | None = None, value_maps: dict | None = None, defaults: dict | None = None) -> ImportJob:
     """Queue a run of `job` (inline when small). A job that already imported cannot run again.
     A mapping given replaces the job's, with its new properties and value maps."""
     if mode not in ImportMode.values:
@@ -111,6 +125,7 @@ def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] |
         if unknown:
             raise DomainError(f"Mapped columns not in the file: {', '.join(c[:50] for c in unknown[:10])}.", field="mapping")
         new, maps = _check_mapping(job.kind, mapping, new_properties or {}, value_maps)
+    clean_defaults = check_defaults(job.kind, defaults) if defaults is not None else None
     with transaction.atomic():
         current = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
         stale = current.status == ImportStatus.RUNNING and _is_stale(current, timezone.now())
@@ -122,7 +137,9 @@ def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] |
         if mapping is not None:
             current.mapping = {c: f for c, f in mapping.items() if f}
             current.new_properties, current.value_maps = new, maps
-        current.save(update_fields=["dry_run", "mode", "status", "mapping", "new_properties", "value_maps"])
+        if clean_defaults is not None:
+            current.defaults = clean_defaults
+        current.save(update_fields=["dry_run", "mode", "status", "mapping", "new_properties", "value_maps", "defaults"])
     if current.total_rows <= INLINE_MAX_ROWS:
         run_job(current.pk)
     else:

@@ -137,8 +137,11 @@ def job_run(request: HttpRequest, job_id: int) -> HttpResponse:
         raise PermissionDenied("Only the person who uploaded the file can run it.")
     try:
         mapping, new, maps = _posted_mapping(request, job)
+        defaults = dict(job.defaults or {})
+        if job.kind != ImportKind.ACCOUNTS:
+            defaults["close_date"] = request.POST.get("default_close_date", "").strip()
         start(job, dry_run=request.POST.get("action") != "import", mode=request.POST.get("mode", ""), mapping=mapping,
-              new_properties=new, value_maps=maps)
+              new_properties=new, value_maps=maps, defaults=defaults)
     except DomainError as e:
         messages.error(request, e.message)
     return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))
