@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Func, IntegerField, Q, Value
+from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
 from django.db.models.lookups import LessThan
 from django.http import QueryDict
 
@@ -84,7 +84,7 @@ def _parse_after(value: str) -> tuple[int, int] | None:
         return None
 
 
-def _without_blanks(params: QueryDict) -> QueryDict:
+def without_blanks(params: QueryDict) -> QueryDict:
     """Drop empty values: the filter form submits every select, "Any ..." as `stage=`, which means
     "no filter" here, not an invalid choice (that emptied the list) or a stage list (that skipped
     the open-stages default)."""
@@ -95,11 +95,9 @@ def _without_blanks(params: QueryDict) -> QueryDict:
     return clean
 
 
-def load_queue(user: User, params: QueryDict) -> QueuePage:
-    """One SQL query for the rows (account joined), whatever the page depth or data size, after
-    one UPDATE that brings decayed scores due by now up to date (usually none)."""
-    before_listing()
-    params = _without_blanks(params)
+def queue_queryset(user: User, params: QueryDict) -> tuple[QuerySet[Lead], str, LeadFilter]:
+    """The queue's leads for `params` (scope, filters, the default stages), unordered and unpaged:
+    the page (load_queue) and the CSV export read the same list."""
     scopes = queue_scopes(user)
     scope = params.get("scope") or default_scope(user)
     if scope not in scopes:
@@ -125,6 +123,15 @@ def load_queue(user: User, params: QueryDict) -> QueuePage:
     if not params.getlist("stage"):
         # SDRs work New/MQL/Working; AEs and managers see the whole open funnel by default.
         qs = qs.filter(stage__in=SDR_STAGES if scope in ("mine", "pool") and not user.has_role(Role.AE) else OPEN_STAGES)
+    return qs, scope, filters
+
+
+def load_queue(user: User, params: QueryDict) -> QueuePage:
+    """One SQL query for the rows (account joined), whatever the page depth or data size, after
+    one UPDATE that brings decayed scores due by now up to date (usually none)."""
+    before_listing()
+    params = without_blanks(params)
+    qs, scope, filters = queue_queryset(user, params)
     if after := _parse_after(params.get("after", "")):
         score, pk = after
         qs = qs.filter(LessThan(_Row(F("score"), F("id")), _Row(Value(score), Value(pk))))
@@ -132,6 +139,7 @@ def load_queue(user: User, params: QueryDict) -> QueuePage:
         size = max(1, min(int(params.get("per", PAGE_SIZE)), MAX_PAGE_SIZE))
     except ValueError:
         size = PAGE_SIZE
+
     rows = list(qs.select_related("account", "owner").order_by("-score", "-id")[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

@@ -5,6 +5,7 @@ from . import views
 app_name = "leads"
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("queue/export/", views.export, name="export"),
     path("leads/<int:lead_id>/", views.detail, name="detail"),
     path("leads/<int:lead_id>/touch/", views.touch, name="touch"),
     path("leads/<int:lead_id>/move/", views.move, name="move"),

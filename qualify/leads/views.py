@@ -12,16 +12,18 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from qualify.errors import DomainError, form_error_message
+from qualify.exports import csv_response
 from qualify.redirects import safe_next
 
 from . import lifecycle
+from .properties import display as display_value
 from .properties import property_filter_fields, shown
 from .access import access_lead, can_change_lead
 from .assignment import claim as claim_lead
 from .forms import MoveForm, ReasonForm, TouchForm
 from .models import Lead, Property, Segment, Source, Stage, TouchKind, TouchOutcome
-from .panels import decorate_queue_rows, lead_page_context
-from .queue import QueuePage, load_queue, queue_scopes
+from .panels import before_listing, decorate_queue_rows, lead_page_context
+from .queue import QueuePage, without_blanks, load_queue, queue_queryset, queue_scopes
 from .timeline import timeline_for
 from .touches import log_touch
 
@@ -45,6 +47,40 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "queue-results":
         return render(request, "leads/queue.html#results", context)
     return render(request, "leads/queue.html", context)
+
+
+# The export is for a filtered list, not a data dump: past this many rows, narrow the filters.
+EXPORT_MAX_ROWS = 50_000
+EXPORT_COLUMNS = ["id", "first_name", "last_name", "email", "phone", "title", "company", "stage", "score", "source",
+                  "campaign", "owner", "external_id", "created_at"]
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    """The queue's leads as CSV, with the same scope and filters as the page (`prop.<key>` too), and
+    a column per active lead property and account property (`account.<key>`). Read in chunks of
+    2,000 (iterator), so memory stays flat up to EXPORT_MAX_ROWS."""
+    before_listing()
+    qs, _, filters = queue_queryset(request.user, without_blanks(request.GET))
+    if filters.form.errors:
+        return HttpResponse(form_error_message(filters.form), status=400, content_type="text/plain; charset=utf-8")
+    defined = list(Property.objects.filter(active=True))
+    lead_props = [p for p in defined if p.entity == "lead"]
+    account_props = [p for p in defined if p.entity == "account"]
+    rows = (qs.select_related("account", "owner").order_by("-score", "-id")[:EXPORT_MAX_ROWS]).iterator(chunk_size=2000)
+
+    def lines():
+        for lead in rows:
+            yield [
+                lead.pk, lead.first_name, lead.last_name, lead.email, lead.phone, lead.title, lead.account.name,
+                lead.stage, lead.score, lead.source, lead.campaign, lead.owner.username if lead.owner else "",
+                lead.external_id, lead.created_at.isoformat(),
+                *(display_value(p, lead.properties.get(p.key)) for p in lead_props),
+                *(display_value(p, lead.account.properties.get(p.key)) for p in account_props),
+            ]
+
+    header = [*EXPORT_COLUMNS, *(p.key for p in lead_props), *(f"account.{p.key}" for p in account_props)]
+    return csv_response("qualify-leads.csv", header, lines())
 
 
 @login_required

@@ -134,3 +134,21 @@ def test_properties_are_defined_in_the_admin_and_bad_definitions_refused(client,
     r = client.post("/admin/leads/property/add/", {"key": "seats", "label": "Seats", "entity": "lead", "kind": "number",
                                                    "choices": "[]", "position": 0, "active": "on"})
     assert r.status_code == 302 and Property.objects.get().kind == "number"
+
+
+def test_the_queue_export_has_a_column_per_property_and_only_the_users_leads(client, alice, north, south, props):
+    import csv
+    import io
+
+    mine = LeadFactory(team=north, owner=alice, first_name="=cmd", properties={"visits": 4, "newsletter": True},
+                       account=AccountFactory(team=north, properties={"tier": "Gold"}))
+    LeadFactory(team=north, owner=alice, properties={"visits": 1})
+    LeadFactory(team=south, properties={"visits": 4})
+    r = login(client, alice).get("/queue/export/", {"prop.visits.min": "2"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode())))
+    assert [row["id"] for row in rows] == [str(mine.pk)]
+    assert (rows[0]["visits"], rows[0]["newsletter"], rows[0]["occupation"], rows[0]["account.tier"]) == ("4", "Yes", "", "Gold")
+    assert rows[0]["first_name"] == "'=cmd"  # formulas neutralised like every export
+    r = client.get("/queue/export/", {"prop.nope": "1"})
+    assert r.status_code == 400 and "Unknown property" in r.content.decode()
