@@ -152,3 +152,11 @@ def test_the_queue_export_has_a_column_per_property_and_only_the_users_leads(cli
     assert rows[0]["first_name"] == "'=cmd"  # formulas neutralised like every export
     r = client.get("/queue/export/", {"prop.nope": "1"})
     assert r.status_code == 400 and "Unknown property" in r.content.decode()
+
+
+def test_a_merge_keeps_the_survivors_properties_and_gains_the_others(alice, north, props):
+    from qualify.leads.merge import merge_leads
+
+    keep = LeadFactory(team=north, owner=alice, properties={"visits": 4})
+    gone = LeadFactory(team=north, owner=alice, properties={"visits": 9, "newsletter": True})
+    assert merge_leads(keep, gone, by=alice).properties == {"visits": 4, "newsletter": True}
