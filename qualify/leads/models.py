@@ -489,6 +489,17 @@ class Property(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args, **kwargs) -> None:
+        """Saved definitions are read from a cache (leads/properties.definitions): drop it now and
+        again after commit, so no request re-caches the old list in between."""
+        from django.db import transaction
+
+        from .properties import forget_definitions
+
+        super().save(*args, **kwargs)
+        forget_definitions()
+        transaction.on_commit(forget_definitions)
+
 
 class Redirect(models.Model):
     """A record merged into another (leads/merge.py): its id keeps resolving to the survivor, so

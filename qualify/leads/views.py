@@ -17,11 +17,11 @@ from qualify.redirects import safe_next
 
 from . import lifecycle
 from .properties import display as display_value
-from .properties import property_filter_fields, shown
+from .properties import FILTER_PREFIX, definitions, property_filter_fields, shown
 from .access import access_lead, can_change_lead
 from .assignment import claim as claim_lead
 from .forms import MoveForm, ReasonForm, TouchForm
-from .models import Lead, Property, Segment, Source, Stage, TouchKind, TouchOutcome
+from .models import Lead, Segment, Source, Stage, TouchKind, TouchOutcome
 from .panels import before_listing, decorate_queue_rows, lead_page_context
 from .queue import QueuePage, without_blanks, load_queue, queue_queryset, queue_scopes
 from .timeline import timeline_for
@@ -35,7 +35,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     decorate_queue_rows(page.leads, request.user)
     context = {
         "page": page,
-        "property_filters": property_filter_fields(request.GET),
+        # Inline only when the request filters by a property; otherwise loaded on opening (property_filters).
+        "property_filters": property_filter_fields(request.GET) if any(k.startswith(FILTER_PREFIX) for k in request.GET) else None,
         "scopes": queue_scopes(request.user),
         "stages": Stage.choices,
         "sources": Source.choices,
@@ -64,7 +65,7 @@ def export(request: HttpRequest) -> HttpResponse:
     qs, _, filters = queue_queryset(request.user, without_blanks(request.GET))
     if filters.form.errors:
         return HttpResponse(form_error_message(filters.form), status=400, content_type="text/plain; charset=utf-8")
-    defined = list(Property.objects.filter(active=True))
+    defined = definitions()
     lead_props = [p for p in defined if p.entity == "lead"]
     account_props = [p for p in defined if p.entity == "account"]
     rows = (qs.select_related("account", "owner").order_by("-score", "-id")[:EXPORT_MAX_ROWS]).iterator(chunk_size=2000)
@@ -81,6 +82,12 @@ def export(request: HttpRequest) -> HttpResponse:
 
     header = [*EXPORT_COLUMNS, *(p.key for p in lead_props), *(f"account.{p.key}" for p in account_props)]
     return csv_response("qualify-leads.csv", header, lines())
+
+
+@login_required
+def property_filters(request: HttpRequest) -> HttpResponse:
+    """The queue's property filter inputs, fetched when the Properties section is opened."""
+    return render(request, "leads/property_filters.html", {"property_filters": property_filter_fields(request.GET)})
 
 
 @login_required
@@ -102,7 +109,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
         "next_stages": [(s, Stage(s).label) for s in lifecycle.manual_next(lead.stage)],
         "is_pool": lead.owner_id is None and lead.team_id in request.user.team_ids(Role.SDR, Role.MANAGER),
     }
-    defined = list(Property.objects.filter(active=True))
+    defined = definitions()
     context["lead_properties"] = shown("lead", lead.properties, defined)
     context["account_properties"] = shown("account", lead.account.properties, defined)
     context.update(lead_page_context(lead, request.user))

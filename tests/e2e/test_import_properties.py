@@ -49,7 +49,7 @@ def test_import_maps_a_new_property_and_stages_then_the_queue_filters_by_it(page
 
     page.goto(f"{live_server.url}/queue/?scope=team")
     expect(page.locator("tr.lead-row")).to_have_count(2)
-    page.locator("details.prop-filters > summary").click()
+    page.locator("details.prop-filters > summary").click()  # loads the inputs (htmx)
     page.get_by_label("Total visits at least").fill("10")
     page.get_by_label("Total visits at least").press("Enter")
     expect(page.locator("tr.lead-row")).to_have_count(1)

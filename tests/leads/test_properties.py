@@ -91,3 +91,9 @@ def test_make_key_turns_a_header_into_a_slug():
     assert properties.make_key("Time on site (s)") == "time_on_site_s"
     assert properties.make_key("2nd visit") == "p_2nd_visit"
     assert properties.make_key("emp.var.rate") == "emp_var_rate"
+
+
+def test_keys_with_a_double_underscore_are_refused_and_never_made():
+    assert properties.make_key("a _-_ b") == "a_b"
+    with pytest.raises(DomainError, match="single _"):
+        properties.validate_definition(key="a__b", label="A", entity="lead", kind="text", choices=[])

@@ -86,7 +86,9 @@ def test_queue_filters_by_property_and_says_why_it_refuses(client, alice, north,
     LeadFactory(team=north, owner=alice, first_name="Qqpro", properties={"occupation": "Working Professional"})
     html = login(client, alice).get("/queue/", {"prop.occupation": "Student"}).content.decode()
     assert f'id="lead-{a.pk}"' in html and "Qqpro" not in html
-    assert 'name="prop.occupation"' in html and 'name="prop.visits.min"' in html
+    assert 'name="prop.occupation"' in html and 'name="prop.visits.min"' in html  # inline when filtering
+    lazy = client.get("/queue/properties/").content.decode()
+    assert 'name="prop.newsletter"' in lazy and 'name="prop.tier"' in lazy
     html = client.get("/queue/", {"prop.nope": "1"}).content.decode()
     assert "Unknown property" in html and "Zzstu" not in html
 

@@ -65,7 +65,8 @@ EXPECT: dict[str, dict[str, str]] = {
     "home": {"GET": SIGNED_IN},
     # --- leads -------------------------------------------------------------------------------
     "leads:queue": {"GET": SIGNED_IN},
-    "leads:export": {"GET": SIGNED_IN},  # the CSV of the queue list: only leads the user sees
+    "leads:export": {"GET": SIGNED_IN},
+    "leads:property_filters": {"GET": SIGNED_IN},  # definitions only (labels, kinds, choices), no lead data  # the CSV of the queue list: only leads the user sees
     "leads:detail": {"GET": SEES_LEAD},
     "leads:touch": {"POST": CHANGES_LEAD},
     "leads:move": {"POST": CHANGES_LEAD},
