@@ -27,6 +27,7 @@ from qualify.errors import DomainError
 from qualify.leads.models import Account, DisqualifyReason, Lead, Property, Source, Stage, StageChange
 from qualify.leads.records import changed_fields
 
+from .mapping import needs_generated_ids
 from .models import ImportJob, ImportKind
 from .validation import Good, stage_path
 
@@ -128,13 +129,18 @@ def _apply_leads(job: ImportJob, goods: list[Good]) -> dict[str, int]:
     domains = {g.values["domain"] for g in goods if g.values.get("domain")}
     by_domain = {a.domain: a for a in Account.objects.filter(team_id=job.team_id, domain__in=domains)}
     by_name: dict[str, Account] = {}
-    for a in Account.objects.filter(team_id=job.team_id, name__in={g.values["company"] for g in goods if g.values.get("company")}):
+    for a in Account.objects.filter(team_id=job.team_id, name__in={g.values["company"] for g in goods if g.values.get("company")}
+                                    | ({f"Individuals from {job.filename or 'CSV'}"[:200]})):
         by_name.setdefault(a.name.lower(), a)
     new_accounts: list[Account] = []
     account_of: list[Account] = []
+    # A file with no names, emails or companies (UCI bank marketing): its people share one account
+    # named after the file, not one account each named "Lead <generated id>" (41,188 near-identical
+    # account names made duplicate detection compare every pair).
+    anonymous = f"Individuals from {job.filename or 'CSV'}"[:200] if needs_generated_ids(job.kind, job.mapping, job.defaults or {}) else ""
     for g in goods:
         v = g.values
-        domain, company = v.get("domain", ""), v.get("company", "")
+        domain, company = v.get("domain", ""), v.get("company", "") or anonymous
         account = by_domain.get(domain) if domain else by_name.get(company.lower()) if company else None
         if account is None:
             first, last = _name(v)

@@ -105,6 +105,7 @@ def test_a_file_without_names_gets_generated_ids_and_a_second_import_is_refused_
     assert [(l.external_id, l.stage, l.properties) for l in leads] == [
         ("bank-1", Stage.LOST, {"age": 56, "job": "housemaid"}), ("bank-2", Stage.WON, {"age": 41, "job": "admin."})]
     assert leads[0].full_name == "Lead bank-1"
+    assert {l.account.name for l in leads} == {"Individuals from bank.csv"}  # one account, not one each
     again = start(job_for(UCI_LIKE, team=north, by=maria, filename="bank.csv", mapping=kw["mapping"], value_maps=kw["value_maps"],
                           defaults=kw["defaults"]), dry_run=True, mode="all_or_nothing")
     assert again.bad_rows == 2 and "already exists" in again.errors[0]["message"]
