@@ -29,6 +29,7 @@ BENCHMARKS: list[str] = [
     "bench.dedupe",
     "bench.abm",
     "bench.calibration",
+    "bench.imports_uci",
 ]
 
 

@@ -30,9 +30,9 @@ from django.db import connection, models, transaction
 from django.db.models import NOT_PROVIDED
 
 from accounts.models import Membership, Role, Team, User
-from qualify.leads.models import Account, DisqualifyReason, Lead, ReasonAction
+from qualify.leads.models import Account, DisqualifyReason, Lead, Property, ReasonAction
 
-DATA_VERSION = 2  # bump when the generator or the tables' storage changes, so old data sets are reloaded
+DATA_VERSION = 3  # bump when the generator or the tables' storage changes, so old data sets are reloaded
 TEAMS = ("Bench North", "Bench South")
 TEAM_SHARE = 0.55  # of accounts (and so of leads) in the first team
 POOL_SHARE = 0.15
@@ -79,6 +79,15 @@ TITLES = [
 ]
 PERSONAS = ["economic_buyer", "champion", "technical_evaluator", "end_user", "influencer", ""]
 CAMPAIGNS = ["", "webinar-q1", "ebook-pipeline", "paid-search", "newsletter", "trial-signup", "conf-2025"]
+# Custom properties (qualify/leads/properties.py) like a marketing export's: half the leads carry
+# them (imported), the other half none (created in the app). Occupation: 60/20/10/10 %.
+PROPERTIES = [
+    ("visits", "Total visits", "number", []),
+    ("occupation", "Occupation", "choice", ["Working Professional", "Unemployed", "Student", "Businessman"]),
+    ("newsletter", "Newsletter", "yesno", []),
+]
+PROPERTY_SHARE = 0.5
+OCCUPATIONS = ["Working Professional"] * 6 + ["Unemployed"] * 2 + ["Student", "Businessman"]
 PARTNERS = ["Northwind Partners", "Contoso Consulting", "Fabrikam Resellers"]
 
 
@@ -328,12 +337,23 @@ def _copy_accounts(count: int, teams: list[int], rnd: random.Random) -> list[int
     return account_team
 
 
+def _properties(rnd: random.Random) -> str:
+    """A lead's custom property values as JSON text (COPY format: no tabs or backslashes in it)."""
+    return json.dumps({
+        "visits": int(rnd.expovariate(1 / 8)),
+        "occupation": OCCUPATIONS[rnd.randrange(len(OCCUPATIONS))],
+        "newsletter": rnd.random() < 0.3,
+    })
+
+
 def _copy_leads(count: int, account_team: list[int], people: dict, reasons: list[int], rnd: random.Random) -> None:
     columns = ["first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona",
                "source", "campaign", "partner_name", "partner_contact", "external_id", "stage",
                "stage_changed_at", "recycle_on", "score", "last_touch_at", "created_at", "updated_at",
-               "account_id", "ae_id", "disqualify_reason_id", "owner_id", "team_id"]
+               "account_id", "ae_id", "disqualify_reason_id", "owner_id", "team_id", "properties"]
     extra_cols, extra = _other_columns(Lead, columns)
+    for key, label, kind, choices in PROPERTIES:
+        Property.objects.update_or_create(entity="lead", key=key, defaults={"label": label, "kind": kind, "choices": choices})
     teams: list[int] = people["teams"]
     # 1000 owner slots per team: POOL_SHARE of them empty (the pool), the rest SDRs weighted 0.5-1.5.
     owner_slots: dict[int, list[str]] = {}
@@ -355,6 +375,9 @@ def _copy_leads(count: int, account_team: list[int], people: dict, reasons: list
     domains_needed = len(account_team)
     reason_strs = [str(r) for r in reasons] or [r"\N"]
     n_accounts = domains_needed - 1
+
+    # Its own generator, so the other columns are the same as before properties existed.
+    prnd = random.Random(7)
 
     def lines() -> Iterator[str]:
         r = rnd.random
@@ -383,7 +406,7 @@ def _copy_leads(count: int, account_team: list[int], people: dict, reasons: list
                 f"{recycle_dates[rr(365)] if stage == 'nurture' else chr(92) + 'N'}\t"
                 f"{min(100, int(rnd.triangular(0, 101, 30)))}\t{touched}\t{stamps[created]}\t{updated}\t{account}\t{ae}\t"
                 f"{reason_strs[rr(len(reason_strs))] if stage == 'disqualified' else chr(92) + 'N'}\t"
-                f"{owner}\t{team}{extra}\n"
+                f"{owner}\t{team}\t{_properties(prnd) if prnd.random() < PROPERTY_SHARE else '{}'}{extra}\n"
             )
             if len(buf) >= CHUNK:
                 yield "".join(buf)

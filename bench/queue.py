@@ -207,6 +207,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ("queue team (manager): first page", mgr_c, q(scope="team"), {}, A_FIRST, 1),
         ("queue team (manager): deep page", mgr_c, q(scope="team", after=team_after), {}, A_DEEP, 1),
         *_sort_and_filter_plan(q, sdr, sdr_c, mgr_c, team, A_FIRST, A_DEEP, A_SEARCH),
+        # Custom properties (GIN jsonb_path_ops on leads_lead.properties; bench/dataset.py PROPERTIES).
+        ("queue mine: prop.occupation=Student", sdr_c, q(**{"prop.occupation": "Student"}), {}, A_FIRST, 1),
+        ("queue mine: deep, prop.occupation=Student", sdr_c, q(**{"prop.occupation": "Student", "after": mine_after}), {}, A_DEEP, 0),
+        ("queue mine: prop.visits.min=30", sdr_c, q(**{"prop.visits.min": "30"}), {}, A_FIRST, 1),
+        ("queue team (manager): prop.occupation=Businessman&prop.newsletter=yes", mgr_c,
+         q(scope="team", **{"prop.occupation": "Businessman", "prop.newsletter": "yes"}), {}, A_FIRST, 1),
+        # Rare: none at all in a small data set (the smoke test's 2,000 leads), so no minimum rows.
+        ("queue team (manager): prop.visits.min=60 (rare)", mgr_c, q(scope="team", **{"prop.visits.min": "60"}), {}, A_FIRST, 0),
         ("queue mine: per=10", sdr_c, q(per=10), {}, A_FIRST, 1),
         ("queue mine: per=200", sdr_c, q(per=200), {}, A_FIRST, 1),
     ]

@@ -22,7 +22,8 @@ from .models import ImportJob, ImportKind, ImportMode
 class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
-        fields = ["id", "kind", "team", "created_by", "created_at", "filename", "header", "mapping", "defaults", "dry_run", "mode",
+        fields = ["id", "kind", "team", "created_by", "created_at", "filename", "header", "mapping", "new_properties", "value_maps",
+                  "defaults", "dry_run", "mode",
                   "status", "total_rows", "processed_rows", "good_rows", "bad_rows", "errors", "warnings", "created", "message",
                   "started_at", "finished_at", "imported_at", "heartbeat_at", "attempts"]
         read_only_fields = fields
@@ -34,6 +35,10 @@ class ImportInput(serializers.Serializer):
     team = serializers.IntegerField()
     mapping = serializers.CharField(required=False, help_text='JSON {"CSV column": "field"}; recognised headers when omitted.')
     defaults = serializers.CharField(required=False, help_text='JSON {"source": "inbound", "stage": "mql"} for empty cells.')
+    properties = serializers.CharField(
+        required=False, help_text='JSON {"key": {"label", "kind", "choices", "known_after_contact"}}: properties to define, '
+                                  'for columns mapped to "prop:<key>" (existing properties need no definition).')
+    value_maps = serializers.CharField(required=False, help_text='JSON {"stage": {"1": "won", "0": "lost"}, "source": {...}}.')
     dry_run = serializers.BooleanField(default=True)
     mode = serializers.ChoiceField(choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
 
@@ -42,6 +47,8 @@ class RunInput(serializers.Serializer):
     dry_run = serializers.BooleanField(default=True)
     mode = serializers.ChoiceField(choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
     mapping = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    properties = serializers.DictField(required=False, help_text="New properties, as on upload (with a mapping).")
+    value_maps = serializers.DictField(required=False, help_text="Value maps, as on upload (with a mapping).")
 
 
 def _json(value: str | None, field: str) -> dict | None:
@@ -85,7 +92,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise PermissionDenied("Marketing imports new leads only; accounts and outcomes are for managers and RevOps.")
         upload = d["file"]
         job = create_job(kind=d["kind"], team=teams[d["team"]], by=request.user, content=upload.read(), filename=upload.name,
-                         mapping=_json(d.get("mapping"), "mapping"), defaults=_json(d.get("defaults"), "defaults"))
+                         mapping=_json(d.get("mapping"), "mapping"), defaults=_json(d.get("defaults"), "defaults"),
+                         new_properties=_json(d.get("properties"), "properties"), value_maps=_json(d.get("value_maps"), "value_maps"))
         job = start(job, dry_run=d["dry_run"], mode=d["mode"])
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -97,7 +105,9 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise PermissionDenied("Only the person who uploaded the file can run it.")
         s = RunInput(data=request.data)
         s.is_valid(raise_exception=True)
-        job = start(job, dry_run=s.validated_data["dry_run"], mode=s.validated_data["mode"], mapping=s.validated_data.get("mapping"))
+        v = s.validated_data
+        job = start(job, dry_run=v["dry_run"], mode=v["mode"], mapping=v.get("mapping"), new_properties=v.get("properties"),
+                    value_maps=v.get("value_maps"))
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

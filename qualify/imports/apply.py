@@ -23,9 +23,11 @@ from django.utils import timezone
 from accounts.models import User
 from qualify.leads.changes import AccountSaved, publish
 from qualify.leads.history import write_leads, write_outcomes
-from qualify.leads.models import Account, DisqualifyReason, Lead, Source, Stage, StageChange
+from qualify.errors import DomainError
+from qualify.leads.models import Account, DisqualifyReason, Lead, Property, Source, Stage, StageChange
 from qualify.leads.records import changed_fields
 
+from .mapping import needs_generated_ids
 from .models import ImportJob, ImportKind
 from .validation import Good, stage_path
 
@@ -42,8 +44,23 @@ def _name(values: dict[str, Any]) -> tuple[str, str]:
     if not first and values.get("email"):
         first = values["email"].split("@")[0]
     if not first:
-        first, last = "Lead", values.get("external_id", "")[:12]
+        first, last = "Lead", values.get("external_id", "")[-40:]  # the row-unique end of a long or generated id
     return first[:100], last[:100]
+
+
+def create_properties(job: ImportJob, props: dict[str, Property]) -> None:
+    """Define the job's new properties (those the mapping uses), in the import's transaction:
+    a dry run or a refused import defines none. A key defined meanwhile by someone else is used
+    as it is (its kind was the one the values were checked against only if it matches)."""
+    for prop in props.values():
+        if prop.pk is None:
+            existing = Property.objects.filter(entity=prop.entity, key=prop.key).first()
+            if existing is not None and existing.kind != prop.kind:
+                raise DomainError(f"The property “{prop.key}” was defined meanwhile as {existing.get_kind_display()}; "
+                                  "check the mapping and run the import again.")
+            if existing is None:
+                prop.position = len(props)
+                prop.save()
 
 
 def _pk(user: User | None) -> int | None:
@@ -62,9 +79,12 @@ def _apply_accounts(job: ImportJob, goods: list[Good]) -> dict[str, int]:
         account = existing.get(v.get("domain", ""))
         if account is None:
             new.append(Account(team_id=job.team_id, name=v["company"][:200], domain=v.get("domain", ""),
-                               owner=g.owner, **{attr.get(f, f): v[f] for f in fields if f in v}))
+                               owner=g.owner, properties=v.get("properties", {}),
+                               **{attr.get(f, f): v[f] for f in fields if f in v}))
         else:
             values = {attr.get(f, f): v[f] for f in fields if f in v}
+            if "properties" in v:
+                values["properties"] = {**account.properties, **v["properties"]}
             refit.append(AccountSaved(account.pk, False, frozenset(changed_fields(account, values)), job.created_by_id))
             for name, value in values.items():
                 setattr(account, name, value)
@@ -73,7 +93,7 @@ def _apply_accounts(job: ImportJob, goods: list[Good]) -> dict[str, int]:
                 account.owner = g.owner
             changed.append(account)
     Account.objects.bulk_create(new, batch_size=BATCH)
-    Account.objects.bulk_update(changed, ["name", "owner", *[attr.get(f, f) for f in fields]], batch_size=500)
+    Account.objects.bulk_update(changed, ["name", "owner", "properties", *[attr.get(f, f) for f in fields]], batch_size=500)
     publish("account_saved", [*refit, *(AccountSaved(a.pk, True, by_id=job.created_by_id) for a in new)])
     return {"accounts created": len(new), "accounts updated": len(changed)}
 
@@ -109,13 +129,18 @@ def _apply_leads(job: ImportJob, goods: list[Good]) -> dict[str, int]:
     domains = {g.values["domain"] for g in goods if g.values.get("domain")}
     by_domain = {a.domain: a for a in Account.objects.filter(team_id=job.team_id, domain__in=domains)}
     by_name: dict[str, Account] = {}
-    for a in Account.objects.filter(team_id=job.team_id, name__in={g.values["company"] for g in goods if g.values.get("company")}):
+    for a in Account.objects.filter(team_id=job.team_id, name__in={g.values["company"] for g in goods if g.values.get("company")}
+                                    | ({f"Individuals from {job.filename or 'CSV'}"[:200]})):
         by_name.setdefault(a.name.lower(), a)
     new_accounts: list[Account] = []
     account_of: list[Account] = []
+    # A file with no names, emails or companies (UCI bank marketing): its people share one account
+    # named after the file, not one account each named "Lead <generated id>" (41,188 near-identical
+    # account names made duplicate detection compare every pair).
+    anonymous = f"Individuals from {job.filename or 'CSV'}"[:200] if needs_generated_ids(job.kind, job.mapping, job.defaults or {}) else ""
     for g in goods:
         v = g.values
-        domain, company = v.get("domain", ""), v.get("company", "")
+        domain, company = v.get("domain", ""), v.get("company", "") or anonymous
         account = by_domain.get(domain) if domain else by_name.get(company.lower()) if company else None
         if account is None:
             first, last = _name(v)
@@ -145,7 +170,7 @@ def _apply_leads(job: ImportJob, goods: list[Good]) -> dict[str, int]:
             team_id=job.team_id, account=account, first_name=first, last_name=last, email=v.get("email", ""),
             phone=v.get("phone", ""), title=v.get("title", ""), department=v.get("department", ""),
             seniority=v.get("seniority", ""), persona=v.get("persona", ""), source=v.get("source", Source.INBOUND),
-            campaign=v.get("campaign", ""), external_id=v.get("external_id", ""),
+            campaign=v.get("campaign", ""), external_id=v.get("external_id", ""), properties=v.get("properties", {}),
             owner=(g.ae or g.owner) if closed_or_accepted else g.owner, ae=g.ae, stage=target,
             recycle_on=recycle_on, disqualify_reason=reason if target in (S.NURTURE, S.DISQUALIFIED, S.LOST) else None,
             created_at=created,

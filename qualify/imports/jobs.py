@@ -33,10 +33,13 @@ from qualify.notifications import delivery
 from qualify.notifications.models import NotificationKind
 
 from . import tasks
-from .apply import APPLY
+from .apply import APPLY, create_properties
 from .columns import KIND_FIELDS, propose_mapping
+from .mapping import (
+    check_new_properties, check_value_maps, generated_id, needs_generated_ids, property_key, resolve_properties,
+)
 from .models import ImportJob, ImportKind, ImportMode, ImportStatus
-from .parsing import Bad, cell_values, parse_row, read_csv
+from .parsing import Bad, RowReader, cell_values, read_csv
 from .validation import Context, Good, RowError, validate
 
 log = logging.getLogger(__name__)
@@ -54,9 +57,29 @@ class LostClaim(Exception):
     """The job was taken over while this worker was validating it: it must not write."""
 
 
+def _check_mapping(kind: str, mapping: dict[str, str], new_properties: dict, value_maps: Any) -> tuple[dict, dict]:
+    """Fields of the kind or `prop:<key>` (existing or defined in new_properties), each used
+    once; returns the cleaned new properties and value maps. DomainError otherwise."""
+    if not isinstance(mapping, dict) or not all(isinstance(f, str) for f in mapping.values()):
+        raise DomainError("The mapping is an object of column: field.", field="mapping")
+    bad_fields = [f for f in mapping.values() if f and f not in KIND_FIELDS[kind] and property_key(f) is None]
+    if bad_fields:
+        raise DomainError(f"Not fields of a {kind} import: {', '.join(f[:50] for f in bad_fields[:10])}.", field="mapping")
+    chosen = [f for f in mapping.values() if f]
+    if len(chosen) != len(set(chosen)):
+        raise DomainError("Two columns are mapped to the same field.", field="mapping")
+    if kind == ImportKind.OUTCOMES and (new_properties or any(property_key(f) for f in chosen)):
+        raise DomainError("An outcomes import does not set properties: import them with the leads.", field="mapping")
+    new = check_new_properties(kind, new_properties)
+    resolve_properties(kind, mapping, new)
+    return new, check_value_maps(value_maps)
+
+
 def create_job(*, kind: str, team, by: User, content: bytes, filename: str = "", mapping: dict[str, str] | None = None,
-               defaults: dict[str, str] | None = None) -> ImportJob:
-    """Store an upload and propose a mapping. Refuses (DomainError) files it cannot read."""
+               defaults: dict[str, str] | None = None, new_properties: dict | None = None,
+               value_maps: dict | None = None) -> ImportJob:
+    """Store an upload and propose a mapping. Refuses (DomainError) files it cannot read, and
+    mappings that name unknown fields or properties, bad property definitions or value maps."""
     if kind not in ImportKind.values:
         raise DomainError("Choose what the file contains: leads, accounts or outcomes.", field="kind")
     if len(content) > MAX_BYTES:
@@ -65,31 +88,47 @@ def create_job(*, kind: str, team, by: User, content: bytes, filename: str = "",
     header = csv_file.header
     if len(set(header)) != len(header):
         raise DomainError("Two columns have the same name; rename one.", field="file")
+    new, maps = {}, {}
     if mapping is not None:
         unknown = [c for c in mapping if c not in header]
-        bad_fields = [f for f in mapping.values() if f and f not in KIND_FIELDS[kind]]
         if unknown:
-            raise DomainError(f"Mapped columns not in the file: {', '.join(unknown)}.", field="mapping")
-        if bad_fields:
-            raise DomainError(f"Not fields of a {kind} import: {', '.join(bad_fields)}.", field="mapping")
+            raise DomainError(f"Mapped columns not in the file: {', '.join(c[:50] for c in unknown[:10])}.", field="mapping")
+        new, maps = _check_mapping(kind, mapping, new_properties or {}, value_maps)
+    elif new_properties or value_maps:
+        new, maps = _check_mapping(kind, propose_mapping(header, kind), new_properties or {}, value_maps)
     return ImportJob.objects.create(
         kind=kind, team=team, created_by=by, filename=filename[:255], content=content, header=header,
         mapping=mapping if mapping is not None else propose_mapping(header, kind), total_rows=len(csv_file.rows),
-        defaults={k: v for k, v in (defaults or {}).items() if v},
+        defaults=check_defaults(kind, defaults), new_properties=new, value_maps=maps,
     )
 
 
-def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] | None = None) -> ImportJob:
-    """Queue a run of `job` (inline when small). A job that already imported cannot run again."""
+def check_defaults(kind: str, defaults: Any) -> dict[str, str]:
+    """Values for empty cells: fields of the kind, as short text."""
+    if not defaults:
+        return {}
+    if not isinstance(defaults, dict):
+        raise DomainError("Defaults are an object of field: value.", field="defaults")
+    defaults = {k: v for k, v in defaults.items() if v not in ("", None)}
+    bad = [str(k)[:50] for k, v in defaults.items() if k not in KIND_FIELDS[kind] or not isinstance(v, str) or len(v) > 200]
+    if bad:
+        raise DomainError(f"Defaults must be fields of a {kind} import with text values of at most 200 characters: "
+                          f"{', '.join(bad[:10])}.", field="defaults")
+    return {k: v for k, v in defaults.items() if v}
+
+
+def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] | None = None,
+          new_properties: dict | None = None, value_maps: dict | None = None, defaults: dict | None = None) -> ImportJob:
+    """Queue a run of `job` (inline when small). A job that already imported cannot run again.
+    A mapping given replaces the job's, with its new properties and value maps."""
     if mode not in ImportMode.values:
         raise DomainError("Choose all-or-nothing or skip bad rows.", field="mode")
     if mapping is not None:
-        unknown = [f for f in mapping.values() if f and f not in KIND_FIELDS[job.kind]]
+        unknown = [c for c in mapping if c not in job.header]
         if unknown:
-            raise DomainError(f"Not fields of a {job.kind} import: {', '.join(unknown)}.", field="mapping")
-        chosen = [f for f in mapping.values() if f]
-        if len(chosen) != len(set(chosen)):
-            raise DomainError("Two columns are mapped to the same field.", field="mapping")
+            raise DomainError(f"Mapped columns not in the file: {', '.join(c[:50] for c in unknown[:10])}.", field="mapping")
+        new, maps = _check_mapping(job.kind, mapping, new_properties or {}, value_maps)
+    clean_defaults = check_defaults(job.kind, defaults) if defaults is not None else None
     with transaction.atomic():
         current = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
         stale = current.status == ImportStatus.RUNNING and _is_stale(current, timezone.now())
@@ -100,7 +139,10 @@ def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] |
         current.dry_run, current.mode, current.status = dry_run, mode, ImportStatus.PENDING
         if mapping is not None:
             current.mapping = {c: f for c, f in mapping.items() if f}
-        current.save(update_fields=["dry_run", "mode", "status", "mapping"])
+            current.new_properties, current.value_maps = new, maps
+        if clean_defaults is not None:
+            current.defaults = clean_defaults
+        current.save(update_fields=["dry_run", "mode", "status", "mapping", "new_properties", "value_maps", "defaults"])
     if current.total_rows <= INLINE_MAX_ROWS:
         run_job(current.pk)
     else:
@@ -219,13 +261,19 @@ def _run(job: ImportJob, mine) -> None:
     header = csv_file.header
     columns = {name: column for column, name in job.mapping.items() if name}
     defaults = job.defaults if isinstance(job.defaults, dict) else {}
+    props = resolve_properties(job.kind, job.mapping, job.new_properties or {})
+    generate_ids = needs_generated_ids(job.kind, job.mapping, defaults)
+    read = RowReader(props, job.value_maps or {}, keep_unknown_source=job.kind == ImportKind.LEADS,
+                     default_source=defaults.get("source", ""))
     mine.update(total_rows=len(csv_file.rows), heartbeat_at=timezone.now())
     parsed: list[tuple[int, int, dict[str, Any], list[tuple[str, str]]]] = []
     for n, record in enumerate(csv_file.rows, start=1):
         if record.problem:
             values, problems = {}, [("", record.problem)]
         else:
-            values, problems = parse_row(cell_values(header, job.mapping, record.cells, defaults), columns)
+            values, problems = read(cell_values(header, job.mapping, record.cells, defaults), columns)
+            if generate_ids:
+                values["external_id"] = generated_id(job.filename, n)
         parsed.append((n, record.line, values, problems))
         if n % PROGRESS_EVERY == 0:
             beat()
@@ -266,6 +314,7 @@ def _run(job: ImportJob, mine) -> None:
         # was taken over while it validated stops here, before writing anything.
         if not list(mine.select_for_update().values_list("pk", flat=True)):
             raise LostClaim()
+        create_properties(job, props)
         created = APPLY[job.kind](job, goods)
         skipped = f", {bad} bad rows skipped" if bad else ""
         message = "Imported " + ", ".join(f"{n} {what}" for what, n in created.items()) + skipped + "."

@@ -42,6 +42,14 @@ class ImportJob(models.Model):
     dry_run = models.BooleanField(default=True)
     mode = models.CharField(max_length=16, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
     defaults = models.JSONField(default=dict, blank=True, help_text="Values for fields the file leaves empty, e.g. {'source': 'inbound'}.")
+    # A column mapped to "prop:<key>" fills that custom property; the keys not defined yet are
+    # defined here and created only when the rows are written (a dry or refused run creates none).
+    new_properties = models.JSONField(
+        default=dict, blank=True, help_text='{"key": {"label", "kind", "choices", "known_after_contact"}} created on import.'
+    )
+    value_maps = models.JSONField(
+        default=dict, blank=True, help_text='Cell value → choice per field, e.g. {"stage": {"1": "won", "0": "lost"}}.'
+    )
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
     total_rows = models.IntegerField(default=0)
     processed_rows = models.IntegerField(default=0)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from qualify.errors import DomainError
 from qualify.leads.models import Persona, RevenueBand, Seniority
+from qualify.leads.properties import coerce
 
 from .columns import (
     COUNTRY_NAMES,
@@ -33,6 +34,8 @@ from .columns import (
     STAGE_VALUES,
     norm,
 )
+from .mapping import PREFIX as PROPERTY_PREFIX
+from .mapping import mapped
 
 
 class Bad(Exception):
@@ -332,6 +335,51 @@ def cell_values(header: list[str], mapping: dict[str, str], raw: list[str], defa
         if value and not out.get(name):
             out[name] = value
     return out
+
+
+class RowReader:
+    """parse_row with a job's custom properties (`prop:<key>` → values["properties"][key],
+    coerced by leads/properties.py), its value maps (a stage or source cell looked up in the
+    job's table before the built-in one) and, for leads, unknown sources kept: a source no table
+    knows takes the job's default source (else Inbound) and is kept as the campaign/channel when
+    the row has none, so it never makes a row bad."""
+
+    def __init__(self, props: dict[str, Any], value_maps: dict[str, dict[str, str]], *, keep_unknown_source: bool,
+                 default_source: str = ""):
+        self.props, self.value_maps, self.keep_unknown_source = props, value_maps, keep_unknown_source
+        self.default_source = default_source
+
+    def __call__(self, raw: dict[str, str], columns: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        plain = {k: v for k, v in raw.items() if not k.startswith(PROPERTY_PREFIX)}
+        for name, table in self.value_maps.items():
+            if name in plain and (hit := mapped(table, plain[name])) is not None:
+                plain[name] = hit
+        unknown_source = ""
+        if self.keep_unknown_source and "source" in plain:
+            try:
+                parse_source(plain["source"])
+            except Bad:
+                unknown_source = plain.pop("source")
+                if self.default_source:
+                    plain["source"] = self.default_source
+        values, problems = parse_row(plain, columns)
+        if unknown_source and not values.get("campaign"):
+            values["campaign"] = unknown_source[: MAX_LENGTH["campaign"]]
+        found = {}
+        for name, text in raw.items():
+            if not name.startswith(PROPERTY_PREFIX):
+                continue
+            prop = self.props[name.removeprefix(PROPERTY_PREFIX)]
+            try:
+                value = coerce(prop, text)
+            except DomainError as e:
+                problems.append((columns.get(name, name), e.message))
+                continue
+            if value is not None:
+                found[prop.key] = value
+        if found:
+            values["properties"] = found
+        return values, problems
 
 
 def parse_row(raw: dict[str, str], columns: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -11,12 +11,20 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from qualify.errors import DomainError
-from qualify.leads.models import Source, Stage
+from qualify.leads.models import Property, PropertyKind, Source, Stage
+from qualify.leads.properties import make_key
 
 from .access import access_job, can_import_kind, import_teams, importable_kinds, visible_jobs
 from .columns import FIELDS, KIND_FIELDS
 from .jobs import create_job, start
+from .mapping import PREFIX, VALUE_MAP_FIELDS, entity_of, profile, property_key
 from .models import ImportJob, ImportKind, ImportMode
+from .parsing import read_csv
+
+# Rows read to infer a new property's kind on the mapping page; its choices come from every row.
+PROFILE_ROWS = 5000
+# A column with at most this many distinct values offers to map each to a stage or source.
+MAX_MAPPED_VALUES = 12
 
 
 @login_required
@@ -54,12 +62,71 @@ def _job_context(job: ImportJob, **extra) -> dict:
             "more_errors": max(len(job.errors) - 200, 0), **extra}
 
 
+def _mapping_context(job: ImportJob) -> dict:
+    """The mapping step: per column its current target, the kind a new property would take
+    (inferred from the values, the user confirms it) and its values when few (to map them to
+    stages or sources). Reads the stored file once."""
+    rows = [r.cells for r in read_csv(bytes(job.content)).rows[:PROFILE_ROWS] if not r.problem]
+    columns = []
+    for i, p in enumerate(profile(job.header, rows)):
+        target = job.mapping.get(p["column"], "")
+        key = property_key(target)
+        new = (job.new_properties or {}).get(key or "") if key else None
+        field = target if target in VALUE_MAP_FIELDS else ""
+        table = (job.value_maps or {}).get(field or "stage", {})
+        values = [(v, table.get(v, "")) for v in p["top"]] if p["distinct"] <= MAX_MAPPED_VALUES else []
+        columns.append({**p, "i": i, "target": "new" if new else target, "label": (new or {}).get("label") or p["column"],
+                        "kind": (new or {}).get("kind") or p["kind"], "values": values})
+    if job.kind == ImportKind.OUTCOMES:
+        props = []
+    else:
+        props = [(f"{PREFIX}{p.key}", p.label) for p in Property.objects.filter(entity=entity_of(job.kind), active=True)]
+    return {"columns": columns, "properties": props, "kinds": PropertyKind.choices, "stage_choices": Stage.choices,
+            "source_choices": Source.choices}
+
+
+def _posted_mapping(request: HttpRequest, job: ImportJob) -> tuple[dict, dict, dict]:
+    """mapping, new properties and value maps from the mapping form. A column mapped to "new"
+    becomes `prop:<key from its label>` with the kind chosen; a choice property takes the
+    column's distinct values as its choices."""
+    mapping, new, maps = {}, {}, {}
+    profiles = None
+    for i, column in enumerate(job.header):
+        target = request.POST.get(f"map-{i}", "")
+        if target == "new":
+            label = (request.POST.get(f"label-{i}") or column).strip()[:100]
+            key = make_key(label)
+            if key in new:
+                key = f"{key[:45]}_{i}"
+            kind = request.POST.get(f"kind-{i}", "text")
+            choices: list[str] = []
+            if kind == PropertyKind.CHOICE:
+                if profiles is None:
+                    rows = [r.cells for r in read_csv(bytes(job.content)).rows if not r.problem]
+                    profiles = {p["column"]: p for p in profile(job.header, rows)}
+                choices = sorted({r for r in profiles[column]["all"]}, key=str.casefold)
+            new[key] = {"label": label, "kind": kind, "choices": choices,
+                        "known_after_contact": request.POST.get(f"after-{i}") == "on"}
+            target = f"{PREFIX}{key}"
+        mapping[column] = target
+        if target in VALUE_MAP_FIELDS:
+            choices_ok = VALUE_MAP_FIELDS[target].values
+            for j in range(MAX_MAPPED_VALUES):
+                raw, to = request.POST.get(f"vk-{i}-{j}"), request.POST.get(f"vm-{i}-{j}", "")
+                if raw is None:
+                    break
+                if to in choices_ok:
+                    maps.setdefault(target, {})[raw] = to
+    return mapping, new, maps
+
+
 @login_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = access_job(request.user, job_id)
     if request.htmx and request.GET.get("poll"):
         return render(request, "imports/job.html#status", _job_context(job))
-    return render(request, "imports/job.html", _job_context(job))
+    extra = _mapping_context(job) if not job.imported_at and not job.is_running else {}
+    return render(request, "imports/job.html", _job_context(job, **extra))
 
 
 @login_required
@@ -68,9 +135,13 @@ def job_run(request: HttpRequest, job_id: int) -> HttpResponse:
     job = access_job(request.user, job_id)
     if job.created_by_id != request.user.pk and not request.user.is_admin:
         raise PermissionDenied("Only the person who uploaded the file can run it.")
-    mapping = {column: request.POST.get(f"map-{i}", "") for i, column in enumerate(job.header)}
     try:
-        start(job, dry_run=request.POST.get("action") != "import", mode=request.POST.get("mode", ""), mapping=mapping)
+        mapping, new, maps = _posted_mapping(request, job)
+        defaults = dict(job.defaults or {})
+        if job.kind != ImportKind.ACCOUNTS:
+            defaults["close_date"] = request.POST.get("default_close_date", "").strip()
+        start(job, dry_run=request.POST.get("action") != "import", mode=request.POST.get("mode", ""), mapping=mapping,
+              new_properties=new, value_maps=maps, defaults=defaults)
     except DomainError as e:
         messages.error(request, e.message)
     return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))

@@ -9,10 +9,10 @@ from django.http import HttpRequest
 
 from qualify.errors import DomainError
 
-from . import merge, records
+from . import merge, properties, records
 from .assignment import assign
 from .changes import gathered
-from .models import Account, DisqualifyReason, Event, Lead, StageChange, Touch
+from .models import Account, DisqualifyReason, Event, Lead, Property, PropertyEntity, StageChange, Touch
 from .touches import log_touch
 
 
@@ -34,8 +34,43 @@ def _merge_two(model_admin, request, queryset, verb) -> None:
     model_admin.message_user(request, f"Merged #{other.pk} into {kept} (#{kept.pk}).")
 
 
+def _property_changes(form: ModelForm, entity: str) -> None:
+    """The admin edits the whole properties dict as JSON; the verbs take a partial change, so a
+    key the admin deleted becomes key: None. Validated here (form error, nothing saved) rather
+    than in save_model, where a DomainError would be a 500."""
+    if "properties" not in form.changed_data:
+        return
+    new = form.cleaned_data.get("properties") or {}
+    if not isinstance(new, dict):
+        form.add_error("properties", "Properties are an object of key: value.")
+        return
+    old = form.instance.properties if form.instance.pk else {}
+    changes = {**{key: None for key in old if key not in new}, **new}
+    try:
+        properties.clean_values(entity, old, changes)
+    except DomainError as e:
+        form.add_error("properties", e.message)
+        return
+    form.cleaned_data["properties"] = changes
+
+
+class AccountForm(ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        _property_changes(self, PropertyEntity.ACCOUNT)
+        return cleaned
+
+
+class LeadForm(ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        _property_changes(self, PropertyEntity.LEAD)
+        return cleaned
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    form = AccountForm
     list_display = ["name", "domain", "industry", "employee_count", "segment", "region", "team", "owner"]
     list_filter = ["segment", "region", "team", "industry", "revenue_band"]
     search_fields = ["name", "domain"]
@@ -89,6 +124,7 @@ class TouchInline(admin.TabularInline):
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
+    form = LeadForm
     list_display = ["__str__", "email", "account", "team", "owner", "stage", "score", "source", "created_at"]
     list_filter = ["stage", "source", "team", "account__segment", "seniority", "persona"]
     search_fields = ["first_name", "last_name", "email", "account__name", "external_id"]
@@ -106,6 +142,7 @@ class LeadAdmin(admin.ModelAdmin):
         (None, {"fields": ["first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona"]}),
         ("Ownership", {"fields": ["account", "team", "owner", "ae"]}),
         ("Source", {"fields": ["source", "campaign", "partner_name", "partner_contact", "external_id"]}),
+        ("Custom properties (JSON of key: value; see Properties)", {"fields": ["properties"]}),
         ("Lifecycle (changed through the workflow, not here)", {"fields": readonly_fields}),
     ]
 
@@ -210,3 +247,37 @@ class DisqualifyReasonAdmin(admin.ModelAdmin):
         return not in_use and super().has_delete_permission(request, obj)
 
 
+
+
+class PropertyForm(ModelForm):
+    class Meta:
+        model = Property
+        fields = ["key", "label", "entity", "kind", "choices", "known_after_contact", "active", "position"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and ("key" in self.changed_data or "entity" in self.changed_data or "kind" in self.changed_data):
+            # Stored values, filters, rules and exports name the key and rely on the kind.
+            raise ValidationError("The key, entity and kind of a property are fixed once created; retire it and add another.")
+        try:
+            cleaned["choices"] = properties.validate_definition(
+                key=cleaned.get("key", ""), label=cleaned.get("label", ""), entity=cleaned.get("entity", ""),
+                kind=cleaned.get("kind", ""), choices=cleaned.get("choices"),
+            )
+        except DomainError as e:
+            raise ValidationError({e.field: e.message} if e.field in self.fields else e.message) from None
+        return cleaned
+
+
+@admin.register(Property)
+class PropertyAdmin(admin.ModelAdmin):
+    """RevOps defines the fields real exports carry; values live on each lead/account (JSONB)."""
+
+    form = PropertyForm
+    list_display = ["label", "key", "entity", "kind", "known_after_contact", "active", "position"]
+    list_filter = ["entity", "kind", "active", "known_after_contact"]
+    search_fields = ["key", "label"]
+    list_editable = ["known_after_contact", "active", "position"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # values and history name the key: retire (active off) instead

@@ -32,12 +32,21 @@ NOT_A_REP = "Choose an active SDR, AE or manager of this team."
 # --- serializers -------------------------------------------------------------------------------
 
 
+PROPERTIES_HELP = (
+    "Custom property values by key. On write, a partial change: the keys given are set (null or '' "
+    "removes one), the others are kept; an unknown key, a wrong type or an unknown choice is a 400 "
+    "and changes nothing."
+)
+
+
 class AccountSerializer(serializers.ModelSerializer):
+    properties = serializers.JSONField(required=False, help_text=PROPERTIES_HELP)
+
     class Meta:
         model = Account
         fields = [
             "id", "name", "domain", "industry", "employee_count", "revenue_band", "country", "region",
-            "segment", "team", "owner", "created_at",
+            "segment", "team", "owner", "properties", "created_at",
         ]
         read_only_fields = ["id", "created_at"]
         # The team's domain is checked in validate() with a readable message (and the race by records).
@@ -93,11 +102,12 @@ class AccountDetailSerializer(AccountSerializer):
 class AccountSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
-        fields = ["id", "name", "domain", "industry", "segment", "region"]
+        fields = ["id", "name", "domain", "industry", "segment", "region", "properties"]
 
 
 class LeadSerializer(serializers.ModelSerializer):
     account_detail = AccountSummarySerializer(source="account", read_only=True)
+    properties = serializers.JSONField(required=False, help_text=PROPERTIES_HELP)
 
     class Meta:
         model = Lead
@@ -105,7 +115,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "id", "first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona",
             "source", "campaign", "partner_name", "partner_contact", "external_id", "account", "account_detail",
             "team", "owner", "ae", "stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score",
-            "last_touch_at", "created_at", "updated_at",
+            "properties", "last_touch_at", "created_at", "updated_at",
         ]
         read_only_fields = [
             "id", "ae", "stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score", "last_touch_at",

@@ -5,8 +5,11 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from .panels import queue_filter
+from qualify.errors import DomainError
+
+from . import properties
 from .models import Account, Lead, Segment, Source, Stage
+from .panels import queue_filter
 
 
 def search_leads(queryset, value: str):
@@ -49,6 +52,24 @@ class LeadFilter(django_filters.FilterSet):
     class Meta:
         model = Lead
         fields = ["stage", "source", "segment", "q", "owner", "team", "account", "email", "external_id", "sla"]
+
+    def is_valid(self) -> bool:
+        """The declared filters, then the custom property ones (`prop.<key>=...`, see
+        properties.lead_filter); a bad property filter is a form error like any other."""
+        valid = super().is_valid()
+        try:
+            self._properties_q = properties.lead_filter(self.data or {})
+        except DomainError as e:
+            self._properties_q = Q(pk__in=[])
+            self.form.add_error(None, e.message)
+            return False
+        return valid
+
+    def filter_queryset(self, queryset):
+        if not hasattr(self, "_properties_q") and not self.is_valid():
+            return queryset.none()  # never the unfiltered list for a refused property filter
+        queryset = super().filter_queryset(queryset)
+        return queryset.filter(self._properties_q) if self._properties_q is not None else queryset
 
     def filter_q(self, queryset, name, value):
         return search_leads(queryset, value)

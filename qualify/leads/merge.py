@@ -28,6 +28,8 @@ Costs: about 12 statements of its own plus one per listener table, whatever the 
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +103,12 @@ def _chosen_values(survivor, other, names: tuple[str, ...], fields: Mapping[str,
     return {name: _value(other, name) for name, choice in choices.items() if choice == OTHER}
 
 
+def _properties_union(keep, gone) -> dict[str, Any]:
+    """Custom properties: the survivor keeps its values and gains those only the other had."""
+    union = {**(gone.properties or {}), **(keep.properties or {})}
+    return {"properties": union} if union != keep.properties else {}
+
+
 def _write_chosen(obj, values: dict[str, Any]) -> set[str]:
     """Set the chosen values that differ on `obj` (not saved); returns their names."""
     changed = changed_fields(obj, values)
@@ -148,8 +156,9 @@ def merge_leads(survivor: Lead | int, other: Lead | int, *, by: User | None,
     by_id = by.pk if by else None
     with transaction.atomic():
         keep, gone = _lock_pair(Lead, survivor, other, MergedLead.objects, "leads")
-        values = _chosen_values(keep, gone, LEAD_FIELDS, fields)
-        snapshot = _snapshot(gone, LEAD_FIELDS) | {"stage": gone.stage, "owner_id": str(gone.owner_id or "")}
+        values = _chosen_values(keep, gone, LEAD_FIELDS, fields) | _properties_union(keep, gone)
+        snapshot = _snapshot(gone, LEAD_FIELDS) | {"stage": gone.stage, "owner_id": str(gone.owner_id or ""),
+                                                   "properties": json.dumps(gone.properties)}
 
         # The core's rows. Events and stage history are append-only; lifting that for the move of
         # their lead is the one exception, and only inside this transaction.
@@ -182,7 +191,7 @@ def merge_accounts(survivor: Account | int, other: Account | int, *, by: User | 
     by_id = by.pk if by else None
     with transaction.atomic():
         keep, gone = _lock_pair(Account, survivor, other, MergedAccount.objects, "accounts")
-        values = _chosen_values(keep, gone, ACCOUNT_FIELDS, fields)
+        values = _chosen_values(keep, gone, ACCOUNT_FIELDS, fields) | _properties_union(keep, gone)
         moved = list(Lead.objects.filter(account_id=gone.pk).values_list("pk", flat=True))
         Lead.objects.filter(account_id=gone.pk).update(account_id=keep.pk, updated_at=timezone.now())
         MergedAccount.objects.filter(survivor_id=gone.pk).update(survivor_id=keep.pk)

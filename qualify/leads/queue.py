@@ -181,7 +181,7 @@ def parse_cursor(text: str, sort: str) -> tuple[object, int] | None:
     return _parse_after(text, SORTS[sort])
 
 
-def _without_blanks(params: QueryDict) -> QueryDict:
+def without_blanks(params: QueryDict) -> QueryDict:
     """Drop empty values: the filter form submits every select, "Any ..." as `stage=`, which means
     "no filter" here, not an invalid choice (that emptied the list) or a stage list (that skipped
     the open-stages default)."""
@@ -220,6 +220,13 @@ def scoped_leads(user: User, params: QueryDict) -> tuple[str, LeadFilter, object
         # SDRs work New/MQL/Working; AEs and managers see the whole open funnel by default.
         qs = qs.filter(stage__in=SDR_STAGES if scope in ("mine", "pool") and not user.has_role(Role.AE) else OPEN_STAGES)
     return scope, filters, qs
+
+
+def queue_queryset(user: User, params: QueryDict):
+    """The queue's leads for `params` (scope, filters, the default stages), unordered and unpaged,
+    with the scope and the bound filters: the page (load_queue) and the CSV export read the same list."""
+    scope, filters, qs = scoped_leads(user, params)
+    return qs, scope, filters
 
 
 def sort_of(params: QueryDict) -> tuple[str, bool]:
@@ -285,7 +292,7 @@ def load_queue(user: User, params: QueryDict, *, count: bool = True) -> QueuePag
     page depth or data size, after one UPDATE that brings decayed scores due by now up to date
     (usually none)."""
     before_listing()
-    params = _without_blanks(params)
+    params = without_blanks(params)
     scope, filters, qs = scoped_leads(user, params)
     name, descending = sort_of(params)
     try:

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from qualify.errors import DomainError
 
+from . import properties as custom
 from .changes import AccountSaved, LeadSaved, OwnerChanged, publish
-from .models import Account, Lead
+from .models import Account, Lead, PropertyEntity
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -60,11 +61,21 @@ def _unique_clash(e: IntegrityError) -> DomainError:
     return DomainError("This record already exists.")
 
 
+def _with_properties(entity: str, current: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """`properties` in a verb's values is a partial change ({key: raw value}, empty removes):
+    validated and merged into the record's current dict here, so every door gets the same checks
+    and a bad value raises before anything is written."""
+    if "properties" in values:
+        values = {**values, "properties": custom.clean_values(entity, current, values["properties"])}
+    return values
+
+
 def create_lead(*, by: User | None, owner: User | None = None, **values: Any) -> Lead:
     """A new lead (stage New unless the caller is an import writing history), rescored after commit."""
     bad = LEAD_NOT_EDITABLE & set(values) - {"stage", "created_at"}
     if bad:
         raise TypeError(f"create_lead does not set {', '.join(sorted(bad))}")
+    values = _with_properties(PropertyEntity.LEAD, {}, values)
     try:
         with transaction.atomic():
             lead = Lead.objects.create(owner=owner, **values)
@@ -81,6 +92,7 @@ def edit_lead(lead: Lead, *, by: User | None, **values: Any) -> set[str]:
     bad = LEAD_NOT_EDITABLE & set(values)
     if bad:
         raise DomainError(f"{', '.join(sorted(bad))} cannot be edited here: use its own action.", field=sorted(bad)[0])
+    values = _with_properties(PropertyEntity.LEAD, lead.properties, values)
     changed = changed_fields(lead, values)
     if not changed:
         return changed
@@ -97,6 +109,7 @@ def edit_lead(lead: Lead, *, by: User | None, **values: Any) -> set[str]:
 
 
 def create_account(*, by: User | None, **values: Any) -> Account:
+    values = _with_properties(PropertyEntity.ACCOUNT, {}, values)
     try:
         with transaction.atomic():
             account = Account.objects.create(**values)
@@ -108,6 +121,7 @@ def create_account(*, by: User | None, **values: Any) -> Account:
 
 def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str]:
     """Write the given fields; every lead of the account is rescored when a fit field changed."""
+    values = _with_properties(PropertyEntity.ACCOUNT, account.properties, values)
     changed = changed_fields(account, values)
     if not changed:
         return changed

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Team, User
 from qualify.errors import DomainError, form_error_message
+from qualify.exports import csv_response
 from qualify.redirects import safe_next
 
 from . import bulk, lifecycle
@@ -21,8 +22,10 @@ from .assignment import OWNER_ROLES
 from .assignment import claim as claim_lead
 from .forms import BulkForm, MoveForm, ReasonForm, TouchForm
 from .models import DisqualifyReason, Event, Lead, SavedView, Segment, Source, Stage, StageChange, Touch, TouchKind, TouchOutcome
-from .panels import account_page_context, decorate_queue_rows, lead_page_context
-from .queue import QueuePage, load_queue, queue_scopes
+from .panels import account_page_context, before_listing, decorate_queue_rows, lead_page_context
+from .properties import FILTER_PREFIX, definitions, property_filter_fields, shown
+from .properties import display as display_value
+from .queue import QueuePage, load_queue, queue_queryset, queue_scopes, without_blanks
 from .saved_views import access_view, clean_query, delete_view, save_view, saved_views_for
 from .timeline import Entry, timeline_for
 from .touches import log_touch
@@ -49,6 +52,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     reps = _reps(request.user)
     context = {
         "page": page,
+        # Inline only when the request filters by a property; otherwise loaded on opening (property_filters).
+        "property_filters": property_filter_fields(request.GET) if any(k.startswith(FILTER_PREFIX) for k in request.GET) else None,
         "scopes": queue_scopes(request.user),
         "stages": Stage.choices,
         "sources": Source.choices,
@@ -65,6 +70,46 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "queue-results":
         return render(request, "leads/queue.html#results", context)
     return render(request, "leads/queue.html", context)
+
+
+# The export is for a filtered list, not a data dump: past this many rows, narrow the filters.
+EXPORT_MAX_ROWS = 50_000
+EXPORT_COLUMNS = ["id", "first_name", "last_name", "email", "phone", "title", "company", "stage", "score", "source",
+                  "campaign", "owner", "external_id", "created_at"]
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    """The queue's leads as CSV, with the same scope and filters as the page (`prop.<key>` too), and
+    a column per active lead property and account property (`account.<key>`). Read in chunks of
+    2,000 (iterator), so memory stays flat up to EXPORT_MAX_ROWS."""
+    before_listing()
+    qs, _, filters = queue_queryset(request.user, without_blanks(request.GET))
+    if filters.form.errors:
+        return HttpResponse(form_error_message(filters.form), status=400, content_type="text/plain; charset=utf-8")
+    defined = definitions()
+    lead_props = [p for p in defined if p.entity == "lead"]
+    account_props = [p for p in defined if p.entity == "account"]
+    rows = (qs.select_related("account", "owner").order_by("-score", "-id")[:EXPORT_MAX_ROWS]).iterator(chunk_size=2000)
+
+    def lines():
+        for lead in rows:
+            yield [
+                lead.pk, lead.first_name, lead.last_name, lead.email, lead.phone, lead.title, lead.account.name,
+                lead.stage, lead.score, lead.source, lead.campaign, lead.owner.username if lead.owner else "",
+                lead.external_id, lead.created_at.isoformat(),
+                *(display_value(p, lead.properties.get(p.key)) for p in lead_props),
+                *(display_value(p, lead.account.properties.get(p.key)) for p in account_props),
+            ]
+
+    header = [*EXPORT_COLUMNS, *(p.key for p in lead_props), *(f"account.{p.key}" for p in account_props)]
+    return csv_response("qualify-leads.csv", header, lines())
+
+
+@login_required
+def property_filters(request: HttpRequest) -> HttpResponse:
+    """The queue's property filter inputs, fetched when the Properties section is opened."""
+    return render(request, "leads/property_filters.html", {"property_filters": property_filter_fields(request.GET)})
 
 
 @login_required
@@ -118,6 +163,9 @@ def detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
         "next_stages": [(s, Stage(s).label) for s in lifecycle.manual_next(lead.stage)],
         "is_pool": lead.owner_id is None and lead.team_id in request.user.team_ids(Role.SDR, Role.MANAGER),
     }
+    defined = definitions()
+    context["lead_properties"] = shown("lead", lead.properties, defined)
+    context["account_properties"] = shown("account", lead.account.properties, defined)
     context.update(lead_page_context(lead, request.user))
     context.update(extra)
     return context

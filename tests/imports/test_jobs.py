@@ -48,7 +48,7 @@ BAD = (
     "First Name,Email,Company,Lead Source,Lead Status,Created Date,Lead Owner\n"
     "Ok,ok@fine.example,Fine Inc,Web,New,2026-01-05,alice\n"
     "Bad1,not-an-email,Fine Inc,Web,New,2026-01-05,alice\n"
-    "Bad2,b2@fine.example,Fine Inc,Carrier pigeon,New,2026-01-05,alice\n"
+    "Bad2,b2@fine.example,Fine Inc,Web,Sleeping,2026-01-05,alice\n"
     "Bad3,b3@fine.example,Fine Inc,Web,Disqualified,2026-01-05,alice\n"
     "Bad4,b4@fine.example,Fine Inc,Web,New,yesterday,alice\n"
     "Bad5,b5@fine.example,Fine Inc,Web,New,2026-01-05,charlie\n"
@@ -62,7 +62,7 @@ def test_dry_run_reports_every_bad_row_with_its_reason_and_writes_nothing(north,
     assert job.status == ImportStatus.DONE and (job.good_rows, job.bad_rows) == (1, 7)
     by_line = {e["line"]: (e["column"], e["message"]) for e in job.errors}
     assert by_line[3] == ("Email", "'not-an-email' is not an email address")
-    assert by_line[4][0] == "Lead Source" and "Carrier pigeon" in by_line[4][1]
+    assert by_line[4][0] == "Lead Status" and "unknown status 'Sleeping'" in by_line[4][1]
     assert by_line[5] == ("Lead Status", "Disqualified needs a reason")
     assert by_line[6][0] == "Created Date" and "not a date" in by_line[6][1]
     assert by_line[7][0] == "Lead Owner" and "not a rep of this team" in by_line[7][1]

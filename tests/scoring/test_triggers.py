@@ -257,7 +257,10 @@ def test_a_large_account_is_rescored_in_chunks(north, sent, on_commit, monkeypat
 
 
 def test_the_fields_that_matter_are_those_fit_rules_can_read():
-    assert triggers.LEAD_FIELDS == {"seniority", "persona", "department", "title", "source", "campaign", "email", "account"}
-    assert triggers.ACCOUNT_FIELDS == {"industry", "employee_count", "revenue_band", "segment", "region", "country", "domain"}
+    # "properties": fit rules may read any custom property (lead.properties.<key>, account.properties.<key>).
+    assert triggers.LEAD_FIELDS == {"seniority", "persona", "department", "title", "source", "campaign", "email", "account",
+                                    "properties"}
+    assert triggers.ACCOUNT_FIELDS == {"industry", "employee_count", "revenue_band", "segment", "region", "country", "domain",
+                                       "properties"}
     assert not triggers.lead_fit_changed(["phone", "owner", "first_name"])
     assert not triggers.account_fit_changed(["name", "owner"])

@@ -66,6 +66,8 @@ EXPECT: dict[str, dict[str, str]] = {
     "home": {"GET": SIGNED_IN},
     # --- leads -------------------------------------------------------------------------------
     "leads:queue": {"GET": SIGNED_IN},
+    "leads:export": {"GET": SIGNED_IN},
+    "leads:property_filters": {"GET": SIGNED_IN},  # definitions only (labels, kinds, choices), no lead data  # the CSV of the queue list: only leads the user sees
     "leads:detail": {"GET": SEES_LEAD},
     "leads:bulk": {"POST": SIGNED_IN},  # each row is checked on its own (tests/leads/test_bulk.py)
     "leads:view_create": {"POST": SIGNED_IN},
