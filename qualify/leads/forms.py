@@ -85,7 +85,7 @@ class BulkForm(forms.Form):
         queryset=DisqualifyReason.objects.filter(active=True), required=False,
         error_messages={"invalid_choice": "That reason no longer exists; choose another."},
     )
-    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH, error_messages=NOTE_ERRORS)
+    note = forms.CharField(required=False, validators=[_note_length])
 
     def __init__(self, *args, max_rows: int, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_api_token'),
-        ('leads', '0015_merged_redirects'),
+        ('leads', '0019_custom_properties'),
     ]
 
     operations = [

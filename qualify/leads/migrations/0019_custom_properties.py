@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_api_token'),
-        ('leads', '0015_merged_redirects'),
+        ('leads', '0018_saved_views'),
         ('pghistory', '0007_auto_20250421_0444'),
         ('scoring', '0011_default_model_caps_add_up'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

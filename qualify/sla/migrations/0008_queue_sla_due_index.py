@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
         ('accounts', '0003_api_token'),
         ('handoff', '0002_handoff_closed_status'),
         ('leads', '0018_saved_views'),
-        ('sla', '0006_reconcile_new_mqls_beat'),
+        ('sla', '0007_notification_moves_to_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
