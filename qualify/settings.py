@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "qualify.reviews",
     "qualify.dedupe",
     "qualify.analytics",
+    "qualify.predictions",
     "qualify.imports",
     "qualify.webhooks",
     "qualify.segment",
@@ -69,6 +70,7 @@ QUALIFY_LISTENERS = [
     "qualify.frameworks.listeners",  # a rejection naming a dimension disputes that answer
     "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs; notifications
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
+    "qualify.predictions.listeners",  # scored, new and edited leads get their predicted conversion
     "qualify.reviews.listeners",  # merges: review items move to the survivor
     "qualify.dedupe.listeners",  # new leads and accounts checked for duplicates; candidates of merges closed
     "qualify.webhooks.listeners",  # outbox rows for subscribed endpoints, in the change's transaction
@@ -296,6 +298,7 @@ CELERY_TASK_ROUTES = {
     "analytics.run_import": {"queue": "io"},  # the CSV import task's name from before qualify/imports/
     "imports.*": {"queue": "io"},
     "dedupe.*": {"queue": "io"},
+    "predictions.*": {"queue": "scoring"},
 }
 
 LOGGING = {

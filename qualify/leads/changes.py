@@ -171,6 +171,14 @@ class AccountsMerged:
     by_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Scored:
+    """Scoring wrote `lead_id`'s rule score (published by scoring once per batch it writes, so a
+    listener works per batch, never per event)."""
+
+    lead_id: int
+
+
 TOPICS: dict[str, type] = {
     "lead_saved": LeadSaved,
     "account_saved": AccountSaved,
@@ -182,6 +190,7 @@ TOPICS: dict[str, type] = {
     "review_verdict": ReviewVerdict,
     "leads_merged": LeadsMerged,
     "accounts_merged": AccountsMerged,
+    "scored": Scored,
 }
 
 Listener = Callable[[list[Any]], None]

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from qualify.leads import lifecycle
+from qualify.leads.changes import Scored, publish
 from qualify.leads.models import Lead, Stage
 
 from . import engine, sql
@@ -143,6 +144,9 @@ def _score(ids: list[int], specs: list[ModelSpec], *, now: datetime.datetime | N
                 ]
     if candidates:
         mqls = len(promote_to_mql(dict(candidates), now=now))
+    if locked:
+        # One batch per statement group: predictions follow the rule score after commit.
+        publish("scored", [Scored(i) for i in sorted(locked)])
     return written, mqls, [i for i in ids if i not in locked]
 
 
