@@ -16,6 +16,7 @@ from qualify.scoring.api import register as register_scoring
 from qualify.sla.api import register as register_sla
 from qualify.analytics.api import register as register_analytics
 from qualify.imports.api import register as register_imports
+from qualify.predictions.api import register as register_predictions
 from qualify.webhooks.api import register as register_webhooks
 
 router = DefaultRouter()
@@ -28,6 +29,7 @@ register_routing(router)
 register_reviews(router)
 register_analytics(router)
 register_imports(router)
+register_predictions(router)
 register_accounts(router)
 register_webhooks(router)
 

@@ -9,6 +9,8 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
   whose decay is due up to date, so the queue can order by the stored column).
 - QUEUE_FILTERS: name → `f(queryset, value) -> queryset` for filters another concept answers
   (SLA state).
+- PREDICTION_FACTORS: `f(leads) -> {lead id: [factor, ...]}`, the top factors of each lead's
+  predicted conversion, for the API, the handoff packet and exports (a fixed number of queries).
 Dotted paths, loaded when first used: the core names the extension points, never the apps.
 """
 
@@ -28,6 +30,7 @@ LEAD_PAGE_CONTEXT: list[str] = [
     "qualify.handoff.views.lead_handoff_context",
     "qualify.reviews.views.lead_requalify_context",
     "qualify.scoring.views.lead_score_context",
+    "qualify.predictions.views.lead_prediction_context",
     "qualify.sla.panels.lead_sla_context",
     "qualify.routing.views.lead_routing_context",
 ]
@@ -37,6 +40,8 @@ QUEUE_ROW_DECORATORS: list[str] = ["qualify.scoring.views.decorate_queue_scores"
 BEFORE_LISTING: list[str] = ["qualify.scoring.decay.refresh_due"]
 
 QUEUE_FILTERS: dict[str, str] = {"sla": "qualify.sla.models.leads_with_clocks"}
+
+PREDICTION_FACTORS: list[str] = ["qualify.predictions.scoring.explain"]
 
 
 def before_listing() -> None:
@@ -60,3 +65,11 @@ def decorate_queue_rows(leads: list[Lead], user: User) -> None:
         return
     for path in QUEUE_ROW_DECORATORS:
         import_string(path)(leads, user)
+
+
+def predicted_factors(leads: list[Lead]) -> dict[int, list[dict[str, Any]]]:
+    factors: dict[int, list[dict[str, Any]]] = {}
+    if leads:
+        for path in PREDICTION_FACTORS:
+            factors.update(import_string(path)(leads))
+    return factors

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Func, IntegerField, Q, Value
+from django.db.models import F, FloatField, Func, IntegerField, Q, Value
 from django.db.models.lookups import LessThan
 from django.http import QueryDict
 
@@ -23,13 +23,16 @@ from accounts.models import Role
 
 from .panels import before_listing
 from .filters import LeadFilter
-from .models import SDR_STAGES, OPEN_STAGES, Lead
+from .models import PREDICTED_RANK, SDR_STAGES, OPEN_STAGES, Lead
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+
+# Orderings the queue offers; each has partial indexes per scope (leads/models.py) and a keyset.
+SORTS = {"score": "Score", "predicted": "Predicted conversion"}
 
 SCOPES = {
     "mine": "My leads",
@@ -59,6 +62,16 @@ class QueuePage:
     next_after: str | None
     page_size: int
     params: QueryDict = field(default_factory=QueryDict)
+    sort: str = "score"
+
+    def sort_queries(self) -> dict[str, str]:
+        """The query string of this list sorted each way (from the first page)."""
+        out = {}
+        for key in SORTS:
+            params = self.params.copy()
+            params["sort"] = key
+            out[key] = params.urlencode()
+        return out
 
     def next_query(self) -> str:
         params = self.params.copy()
@@ -76,10 +89,11 @@ class _Row(Func):
     output_field = IntegerField()
 
 
-def _parse_after(value: str) -> tuple[int, int] | None:
+def _parse_after(value: str, sort: str = "score") -> tuple[float, int] | None:
     try:
-        score, pk = value.split(":")
-        return int(score), int(pk)
+        key, pk = value.split(":")
+        parsed = float(key) if sort == "predicted" else int(key)
+        return (parsed, int(pk)) if parsed == parsed else None  # NaN is no cursor
     except (ValueError, AttributeError):
         return None
 
@@ -125,18 +139,29 @@ def load_queue(user: User, params: QueryDict) -> QueuePage:
     if not params.getlist("stage"):
         # SDRs work New/MQL/Working; AEs and managers see the whole open funnel by default.
         qs = qs.filter(stage__in=SDR_STAGES if scope in ("mine", "pool") and not user.has_role(Role.AE) else OPEN_STAGES)
-    if after := _parse_after(params.get("after", "")):
-        score, pk = after
-        qs = qs.filter(LessThan(_Row(F("score"), F("id")), _Row(Value(score), Value(pk))))
+    sort = params.get("sort") if params.get("sort") in SORTS else "score"
+    # Predicted: unpredicted leads rank at -1 (last); same row-comparison keyset on its indexes.
+    key = PREDICTED_RANK if sort == "predicted" else F("score")
+    if after := _parse_after(params.get("after", ""), sort):
+        value, pk = after
+        cursor = Value(value, output_field=FloatField()) if sort == "predicted" else Value(value)
+        qs = qs.filter(LessThan(_Row(key, F("id")), _Row(cursor, Value(pk))))
     try:
         size = max(1, min(int(params.get("per", PAGE_SIZE)), MAX_PAGE_SIZE))
     except ValueError:
         size = PAGE_SIZE
-    rows = list(qs.select_related("account", "owner").order_by("-score", "-id")[: size + 1])
+    rows = list(qs.select_related("account", "owner").order_by(key.desc(), "-id")[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
-    next_after = f"{rows[-1].score}:{rows[-1].pk}" if has_more else None
+    next_after = None
+    if has_more:
+        last = rows[-1]
+        rank = (last.predicted if last.predicted is not None else -1.0) if sort == "predicted" else last.score
+        next_after = f"{rank!r}:{last.pk}"
     clean = params.copy()
     clean.pop("after", None)
     clean["scope"] = scope
-    return QueuePage(leads=rows, scope=scope, filters=filters, next_after=next_after, page_size=size, params=clean)
+    if sort != "score":
+        clean["sort"] = sort
+    return QueuePage(leads=rows, scope=scope, filters=filters, next_after=next_after, page_size=size, params=clean,
+                     sort=sort)

@@ -157,7 +157,9 @@ def train(window_days: int, *, now: datetime.datetime | None = None,
         "segments": segment_rows,
         "min_outcomes": MIN_OUTCOMES, "min_each": MIN_EACH,
         "overall": overall,
-        "held_out_ids": ids[test].tolist(),
+        # (lead id, probability, won) of every held-out lead: the drill-downs and the next
+        # version's comparison on the same leads.
+        "held_out": [[int(i), round(float(q), 4), int(t)] for i, q, t in zip(ids[test], p_test, y[test])],
     }
     base_metrics: dict[str, Any] = {}
     if baseline is not None:
