@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pghistory
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -98,6 +99,8 @@ class Account(models.Model):
         help_text="Account owner for account-based routing.",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Custom property values keyed by Property.key (leads/properties.py validates and coerces them).
+    properties = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -216,6 +219,9 @@ class Lead(models.Model):
     last_touch_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Custom property values keyed by Property.key: numbers as JSON numbers, yes/no as booleans,
+    # dates as ISO strings (leads/properties.py is the one place that validates and coerces them).
+    properties = models.JSONField(default=dict, blank=True)
 
     objects = LeadQuerySet.as_manager()
 
@@ -281,6 +287,8 @@ class Lead(models.Model):
             models.Index(fields=["disqualify_reason"], name="lead_reason", condition=Q(disqualify_reason__isnull=False)),
             # Decay refresh (scoring.refresh_due): WHERE score_changes_at <= now() ORDER BY score_changes_at.
             models.Index(fields=["score_changes_at"], name="lead_score_due", condition=Q(score_changes_at__isnull=False)),
+            # Queue and API property filters: WHERE properties @> '{"key": value}' (leads/properties.py).
+            GinIndex(fields=["properties"], opclasses=["jsonb_path_ops"], name="lead_properties"),
         ]
 
     def __str__(self) -> str:
@@ -462,6 +470,49 @@ class StageChange(models.Model):
     def __str__(self) -> str:
         return f"{self.from_stage or '∅'} → {self.to_stage}"
 
+
+
+class PropertyEntity(models.TextChoices):
+    LEAD = "lead", "Lead"
+    ACCOUNT = "account", "Account"
+
+
+class PropertyKind(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    CHOICE = "choice", "Choice"
+    YESNO = "yesno", "Yes/no"
+    DATE = "date", "Date"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Property(models.Model):
+    """An admin-defined field of leads or accounts that the built-in model lacks (visits, occupation,
+    a marketing export's own columns). Values live in Lead.properties / Account.properties under
+    `key`; leads/properties.py validates them. Retired (inactive) properties keep their values on
+    records and in history but are no longer shown, edited or imported."""
+
+    key = models.SlugField(max_length=50, help_text="Stable name in filters, rules, the API and exports.")
+    label = models.CharField(max_length=100)
+    entity = models.CharField(max_length=8, choices=PropertyEntity.choices, default=PropertyEntity.LEAD)
+    kind = models.CharField(max_length=8, choices=PropertyKind.choices, default=PropertyKind.TEXT)
+    choices = models.JSONField(default=list, blank=True, help_text="The allowed values of a choice property.")
+    known_after_contact = models.BooleanField(
+        default=False, help_text="Known only after contact: the predictive model leaves it out (it would leak the outcome)."
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["entity", "position", "label"]
+        verbose_name_plural = "properties"
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "key"], name="property_entity_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class Redirect(models.Model):

@@ -3,6 +3,7 @@ published), versions (read-only), recompute runs with live progress, and score h
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
@@ -13,11 +14,21 @@ from qualify.errors import DomainError
 
 from . import runs
 from .models import (
-    ModelVersion, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition, unreachable_total_cap,
+    ModelVersion, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition, condition_fields,
+    unreachable_total_cap,
 )
 
 
-class SegmentConditionInline(admin.TabularInline):
+class ConditionFieldMenu:
+    """The field of a rule or condition as a menu of built-in fields and active custom properties."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "field":
+            return forms.ChoiceField(choices=[("", "---------"), *condition_fields()], required=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class SegmentConditionInline(ConditionFieldMenu, admin.TabularInline):
     model = SegmentCondition
     extra = 0
     verbose_name_plural = "Segment: all of these must hold (none on the default model)"
@@ -29,7 +40,7 @@ class RuleGroupInline(admin.TabularInline):
     fields = ["name", "kind", "cap", "window_days", "position"]
 
 
-class RuleInline(admin.TabularInline):
+class RuleInline(ConditionFieldMenu, admin.TabularInline):
     model = Rule
     extra = 0
     fields = ["group", "label", "points", "field", "event_type", "prop", "op", "value", "cap", "hard_trigger", "active", "position"]

@@ -39,6 +39,25 @@ FIELD_CHOICES = [
     ("account.country", "Account: country"),
     ("account.domain", "Account: domain"),
 ]
+FIELD_MAX_LENGTH = 80
+
+
+def condition_fields() -> list[tuple[str, str]]:
+    """FIELD_CHOICES and every active custom property (`lead.properties.<key>`,
+    `account.properties.<key>`): the admin's field menu and clean() read it (one query). Not the
+    model field's `choices`: system checks would query the database at start-up."""
+    from qualify.leads.models import Property
+
+    props = [
+        (f"{p.entity}.properties.{p.key}", f"{p.get_entity_display()} property: {p.label}")
+        for p in Property.objects.filter(active=True)
+    ]
+    return FIELD_CHOICES + props
+
+
+def check_field(name: str) -> None:
+    if name not in dict(condition_fields()):
+        raise ValidationError({"field": f"Unknown field “{name[:80]}”: pick a field or an active custom property."})
 
 
 class Op(models.TextChoices):
@@ -146,7 +165,7 @@ class SegmentCondition(models.Model):
     """All of a model's conditions must hold for the model to score a lead."""
 
     model = models.ForeignKey(ScoringModel, on_delete=models.CASCADE, related_name="conditions")
-    field = models.CharField(max_length=40, choices=FIELD_CHOICES)
+    field = models.CharField(max_length=FIELD_MAX_LENGTH, help_text="A lead or account field, or a custom property.")
     op = models.CharField(max_length=16, choices=Op.choices, default=Op.EQUALS)
     value = models.CharField(max_length=500)
 
@@ -154,6 +173,7 @@ class SegmentCondition(models.Model):
         return f"{self.field} {self.op} {self.value}"
 
     def clean(self) -> None:
+        check_field(self.field)
         try:
             engine.check_condition(self.op, self.value)
         except ValueError as exc:
@@ -191,7 +211,7 @@ class Rule(models.Model):
     group = models.ForeignKey(RuleGroup, on_delete=models.CASCADE, related_name="rules")
     label = models.CharField(max_length=200, help_text="Shown in score explanations, e.g. 'Pricing page view'.")
     points = models.IntegerField(help_text="Fit: when the condition holds. Engagement: per occurrence.")
-    field = models.CharField(max_length=40, choices=FIELD_CHOICES, blank=True, default="", help_text="Fit rules.")
+    field = models.CharField(max_length=FIELD_MAX_LENGTH, blank=True, default="", help_text="Fit rules: a lead or account field, or a custom property.")
     event_type = models.CharField(
         max_length=32, choices=EventType.choices, blank=True, default="", help_text="Engagement rules."
     )
@@ -223,6 +243,7 @@ class Rule(models.Model):
         if group.kind == engine.FIT:
             if not self.field:
                 raise ValidationError({"field": "A fit rule tests a lead or account field."})
+            check_field(self.field)
             if self.event_type or self.hard_trigger or self.cap:
                 raise ValidationError("Event type, cap and hard trigger are for engagement rules.")
             self._check_value()

@@ -39,11 +39,27 @@ FIELD_SQL = {
 }
 
 
+# Custom properties (qualify/leads/properties.py): `lead.properties.<key>` reads l.properties ->> key,
+# `account.properties.<key>` a.properties ->> key. jsonb renders yes/no as true/false and numbers as
+# Python's str() does for the shapes leads/properties.py stores, so engine.text() compares equal.
+PROPERTY_PREFIXES = {"lead.properties.": "l", "account.properties.": "a"}
+
+
+def field_sql(name: str) -> str:
+    """The SQL expression of a condition field: a built-in column or a custom property."""
+    for prefix, alias in PROPERTY_PREFIXES.items():
+        if name.startswith(prefix):
+            return f"{alias}.properties ->> {lit(name.removeprefix(prefix))}"
+    return FIELD_SQL[name]
+
+
 def lead_facts(lead: Any) -> dict[str, Any]:
-    """The same fields as FIELD_SQL, read from a Lead with its account loaded."""
+    """The same fields as field_sql, read from a Lead with its account loaded."""
     account = lead.account
     email = lead.email or ""
     return {
+        **{f"lead.properties.{k}": v for k, v in (lead.properties or {}).items()},
+        **{f"account.properties.{k}": v for k, v in (account.properties or {}).items()},
         "seniority": lead.seniority,
         "persona": lead.persona,
         "department": lead.department,
@@ -137,7 +153,7 @@ def condition_sql(op: str, value: str, expr: str, shared: Shared | None = None) 
 def segment_sql(spec: ModelSpec) -> str:
     if not spec.segment:
         return "true"
-    return " AND ".join(f"({condition_sql(c.op, c.value, FIELD_SQL[c.field])})" for c in spec.segment)
+    return " AND ".join(f"({condition_sql(c.op, c.value, field_sql(c.field))})" for c in spec.segment)
 
 
 def fit_sql(spec: ModelSpec, shared: Shared | None = None) -> str:
@@ -153,13 +169,13 @@ def fit_sql(spec: ModelSpec, shared: Shared | None = None) -> str:
         neg = [r for r in rules if r.points < 0]
         if pos:
             s = " + ".join(
-                f"(CASE WHEN {condition_sql(r.op, r.value, FIELD_SQL[r.field], shared)} THEN {lit(float(r.points))} ELSE 0 END)"
+                f"(CASE WHEN {condition_sql(r.op, r.value, field_sql(r.field), shared)} THEN {lit(float(r.points))} ELSE 0 END)"
                 for r in pos
             )
             pos_terms.append(f"LEAST({lit(float(group.cap))}, {s})" if group.cap is not None else f"({s})")
         for r in neg:
             neg_terms.append(
-                f"(CASE WHEN {condition_sql(r.op, r.value, FIELD_SQL[r.field], shared)} THEN {lit(float(r.points))} ELSE 0 END)"
+                f"(CASE WHEN {condition_sql(r.op, r.value, field_sql(r.field), shared)} THEN {lit(float(r.points))} ELSE 0 END)"
             )
     pos_sql = " + ".join(pos_terms) or "0"
     if spec.fit_cap is not None:

@@ -27,8 +27,9 @@ CHUNK = 1000
 
 # The model fields fit rules and segment conditions read. email_domain is read from email; a lead's
 # account decides every account.* fact, so moving a lead to another account counts as a change.
-ACCOUNT_FIELDS = frozenset(key.removeprefix("account.") for key in FIELD_SQL if key.startswith("account."))
-LEAD_FIELDS = frozenset(key for key in FIELD_SQL if "." not in key and key != "email_domain") | {"account"}
+# Any custom property counts: rules may read `lead.properties.<key>` / `account.properties.<key>`.
+ACCOUNT_FIELDS = frozenset(key.removeprefix("account.") for key in FIELD_SQL if key.startswith("account.")) | {"properties"}
+LEAD_FIELDS = frozenset(key for key in FIELD_SQL if "." not in key and key != "email_domain") | {"account", "properties"}
 
 
 def lead_fit_changed(changed: Iterable[str]) -> bool:

@@ -155,3 +155,52 @@ def test_every_operator_on_event_properties_scores_as_the_engine_does(north):
     assert expected.engagement > 0 and {line.label for line in expected.lines if line.occurrences} == {
         "Pricing", "Pricing again", "Docs", "Any form", "Contact form", "Case study", "Pricing or plans", "Heavy use"
     }
+
+
+@pytest.mark.django_db
+def test_fit_rules_and_segment_conditions_on_custom_properties_score_as_the_engine_does(north):
+    """`lead.properties.<key>` and `account.properties.<key>` compile to jsonb ->> and compare like
+    engine.text(): numbers in ranges, yes/no as true/false, choices and text case-blind."""
+    from qualify.leads.models import Property
+
+    Property.objects.create(key="visits", label="Visits", kind="number")
+    Property.objects.create(key="occupation", label="Occupation", kind="choice", choices=["Student", "Working professional"])
+    Property.objects.create(key="newsletter", label="Newsletter", kind="yesno")
+    Property.objects.create(key="tier", label="Tier", entity="account", kind="text")
+    model = ScoringModel.objects.create(name="Props", priority=1, mql_threshold=500, half_life_days=30)
+    SegmentCondition.objects.create(model=model, field="account.properties.tier", op="one_of", value="gold, silver")
+    fit = RuleGroup.objects.create(model=model, name="Fit", kind="fit")
+    for label, points, field, op, value in [
+        ("Many visits", 10, "lead.properties.visits", "range", "3..10"),
+        ("Precise visits", 1, "lead.properties.visits", "equals", "2.5"),
+        ("Professional", 7, "lead.properties.occupation", "equals", "working professional"),
+        ("Student", -5, "lead.properties.occupation", "contains", "stud"),
+        ("Newsletter", 3, "lead.properties.newsletter", "equals", "true"),
+        ("No newsletter", -2, "lead.properties.newsletter", "equals", "false"),
+        ("Gold", 4, "account.properties.tier", "equals", "GOLD"),
+    ]:
+        Rule.objects.create(model=model, group=fit, label=label, points=points, field=field, op=op, value=value)
+    runs.publish(model, by=None, start_run=False)
+    spec = next(s for s in scores.live_specs() if s.model_id == model.pk)
+
+    gold, silver, none = (AccountFactory(team=north, properties=p) for p in ({"tier": "Gold"}, {"tier": "silver"}, {}))
+    shapes = [
+        (gold, {"visits": 5, "occupation": "Working professional", "newsletter": True}),
+        (gold, {"visits": 2.5, "occupation": "Student", "newsletter": False}),
+        (silver, {"visits": 11}),
+        (silver, {}),
+        (none, {"visits": 4, "newsletter": True}),
+    ]
+    leads = [LeadFactory(team=north, account=account, properties=props) for account, props in shapes]
+    ids = [l.pk for l in leads]
+    scores.recompute_ids(ids, scores.live_specs(), now=NOW, promote=False)
+    fits = []
+    for lead in Lead.objects.filter(pk__in=ids).select_related("account").order_by("pk"):
+        facts = sql.lead_facts(lead)
+        in_segment = all(c.holds(facts) for c in spec.segment)
+        assert (lead.score_version_id == spec.version_id) == in_segment
+        if in_segment:
+            expected = engine.score(spec, facts, [], to_us(NOW))
+            assert lead.score_fit == pytest.approx(expected.fit, abs=1e-9)
+            fits.append(lead.score_fit)
+    assert fits == [24, -2, 0, 0]
