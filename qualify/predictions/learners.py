@@ -108,6 +108,22 @@ def baseline_row(fs: FeatureSet, X: np.ndarray) -> np.ndarray:
     return row
 
 
+def constant_features(fs: FeatureSet, X: np.ndarray) -> set[str]:
+    """Features with one value (or none) in these rows: nothing to learn, and a column with no
+    value at all breaks gradient boosting's binning."""
+    nc = len(fs.categorical)
+    out = set()
+    for j, name in enumerate(fs.names):
+        if j < nc:
+            distinct = len(set(X[:, j].tolist()))
+        else:
+            col = X[:, j].astype(float)
+            distinct = len(np.unique(col[np.isfinite(col)]))
+        if distinct < 2:
+            out.add(name)
+    return out
+
+
 def single_feature_aucs(fs: FeatureSet, X_train, y_train, X_cal, y_cal) -> dict[str, float]:
     """Each feature alone, judged on the calibration split: a numeric feature by its own ranking
     (either direction), a categorical one by its categories' training conversion rates. The

@@ -103,9 +103,10 @@ def train(window_days: int, *, now: datetime.datetime | None = None,
     test, cal, tr = split < 2, (split >= 2) & (split < 4), split >= 4
 
     progress(15, "Checking features for leaks")
-    aucs = learners.single_feature_aucs(fs, X[tr], y[tr], X[cal], y[cal])
+    constant = learners.constant_features(fs, X[tr])
+    aucs = {n: a for n, a in learners.single_feature_aucs(fs, X[tr], y[tr], X[cal], y[cal]).items() if n not in constant}
     leaks = {name for name, auc in aucs.items() if auc >= learners.LEAK_AUC}
-    used = fs.without(leaks)
+    used = fs.without(leaks | constant)
     keep = [fs.names.index(n) for n in used.names]
     X = X[:, keep]
 
@@ -149,6 +150,7 @@ def train(window_days: int, *, now: datetime.datetime | None = None,
         "features": [fs.labels.get(n, n) for n in used.names],
         "feature_keys": used.names,
         "left_out_after_contact": after_contact,
+        "left_out_constant": [fs.labels.get(n, n) for n in sorted(constant)],
         "leaks": [{"feature": n, "label": fs.labels.get(n, n), "auc": aucs[n]} for n in sorted(leaks)],
         "single_feature_auc": sorted(
             [{"feature": n, "label": fs.labels.get(n, n), "auc": a} for n, a in aucs.items()], key=lambda r: -r["auc"]
