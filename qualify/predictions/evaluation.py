@@ -17,10 +17,11 @@ CAPTURE_AT = (5, 10, 20, 30, 50)
 
 
 def reliability(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> list[dict[str, Any]]:
-    """Equal-width bins over [0, 1] (the last one closed): per bin the leads, the mean predicted
-    probability and the observed conversion rate. Empty bins are kept, with count 0."""
+    """Equal-width bins over [0, 1], each (low, high] and the first [0, 0.1] (scikit-learn's
+    calibration_curve binning): per bin the leads, the mean predicted probability and the
+    observed conversion rate. Empty bins are kept, with count 0."""
     y, p = np.asarray(y, float), np.asarray(p, float)
-    idx = np.clip(np.searchsorted(np.linspace(0, 1, bins + 1)[1:-1], p, side="right"), 0, bins - 1)
+    idx = bin_of(p, bins)
     rows = []
     for b in range(bins):
         mask = idx == b
@@ -32,6 +33,10 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> list[dict[str
             "won": int(y[mask].sum()),
         })
     return rows
+
+
+def bin_of(p: np.ndarray, bins: int = BINS) -> np.ndarray:
+    return np.clip(np.searchsorted(np.linspace(0, 1, bins + 1)[1:-1], np.asarray(p, float)), 0, bins - 1)
 
 
 def ece(table: list[dict[str, Any]]) -> float:

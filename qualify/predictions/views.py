@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,7 +17,7 @@ from qualify.leads.models import OPEN_STAGES, Lead
 
 from . import charts, versions
 from .access import can_read_quality, require_quality_reader, require_revops
-from .evaluation import capture_sentence
+from .evaluation import bin_of, capture_sentence
 from .models import PredictionVersion, Status
 from .scoring import explain
 
@@ -53,8 +54,9 @@ def _version_context(request: HttpRequest, version: PredictionVersion | None) ->
             b = -1
         if not 0 <= b < len(overall["reliability"]):
             raise Http404("No such bin.")
-        low, high = b / 10, (b + 1) / 10
-        inside = {i: (p, won) for i, p, won in report.get("held_out", []) if low <= p < high or (b == 9 and p == 1.0)}
+        held = report.get("held_out", [])
+        bins = bin_of(np.array([p for _, p, _ in held], dtype=float)) if held else []
+        inside = {i: (p, won) for (i, p, won), hb in zip(held, bins) if hb == b}
         leads = visible.filter(pk__in=list(inside)).select_related("account").order_by("-id")[:200]
         drill = [{"lead": lead, "p": inside[lead.pk][0], "won": inside[lead.pk][1]} for lead in leads]
     top_open = list(
