@@ -27,6 +27,7 @@ BENCHMARKS: list[str] = [
     "bench.routing",
     "bench.webhooks",
     "bench.dedupe",
+    "bench.predictions",
 ]
 
 
