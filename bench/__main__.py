@@ -30,6 +30,7 @@ BENCHMARKS: list[str] = [
     "bench.abm",
     "bench.calibration",
     "bench.imports_uci",
+    "bench.predictions",
 ]
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "qualify.dedupe",
     "qualify.abm",
     "qualify.analytics",
+    "qualify.predictions",
     "qualify.imports",
     "qualify.webhooks",
     "qualify.segment",
@@ -73,6 +74,7 @@ QUALIFY_LISTENERS = [
     "qualify.sla.listeners",  # clocks follow stages, owners, touches and handoffs
     "qualify.notifications.listeners",  # handoffs, new owners and review follow-ups told, in the change's transaction
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
+    "qualify.predictions.listeners",  # scored, new and edited leads get their predicted conversion
     "qualify.reviews.listeners",  # merges: review items move to the survivor
     "qualify.dedupe.listeners",  # new leads and accounts checked for duplicates; candidates of merges closed
     "qualify.abm.listeners",  # account engagement, committee coverage and MQA, after each scoring chunk
@@ -308,6 +310,7 @@ CELERY_TASK_ROUTES = {
     "analytics.run_import": {"queue": "io"},  # the CSV import task's name from before qualify/imports/
     "imports.*": {"queue": "io"},
     "dedupe.*": {"queue": "io"},
+    "predictions.*": {"queue": "scoring"},
 }
 
 LOGGING = {

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("qualify.reviews.urls")),
     path("", include("qualify.dedupe.urls")),
     path("", include("qualify.analytics.urls")),
+    path("", include("qualify.predictions.urls")),
     path("", include("qualify.imports.urls")),
     path("", include("qualify.calibration.urls")),
 ]

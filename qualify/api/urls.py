@@ -19,6 +19,7 @@ from qualify.analytics.api import register as register_analytics
 from qualify.dedupe.api import register as register_dedupe
 from qualify.calibration.api import register as register_calibration
 from qualify.imports.api import register as register_imports
+from qualify.predictions.api import register as register_predictions
 from qualify.webhooks.api import register as register_webhooks
 
 router = DefaultRouter()
@@ -33,6 +34,7 @@ register_reviews(router)
 register_analytics(router)
 register_calibration(router)
 register_imports(router)
+register_predictions(router)
 register_accounts(router)
 register_webhooks(router)
 register_dedupe(router)

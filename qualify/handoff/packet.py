@@ -7,6 +7,7 @@ from typing import Any
 from qualify.frameworks.completeness import Completeness
 from qualify.scoring.explain import explanation_items
 from qualify.leads.models import Lead
+from qualify.leads.panels import predicted_factors
 
 RECENT_SIGNALS = 10
 RECENT_TOUCHES = 5
@@ -44,6 +45,11 @@ def build_packet(lead: Lead, progress: Completeness) -> dict[str, Any]:
         "completeness": progress.percent,
         "answers": answers,
         "score": {"value": lead.score, "reasons": score_reasons(lead)},
+        # Beside the rule score: the calibrated chance of winning and what drives it.
+        "predicted": {
+            "probability": lead.predicted, "version": lead.predicted_version,
+            "factors": predicted_factors([lead]).get(lead.pk, []),
+        },
         "signals": signals,
         "touches": touches,
         "lead": {

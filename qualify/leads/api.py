@@ -24,6 +24,7 @@ from .filters import LeadFilter
 from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
 from .queue import SORTS, cursor_of, parse_cursor, sorted_leads
 from .panels import account_api_detail
+from .panels import predicted_factors
 from .touches import log_touch
 
 # Said of any user who cannot own the lead, whichever team they are on, so the answer names nobody.
@@ -105,9 +106,22 @@ class AccountSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "domain", "industry", "segment", "region", "properties"]
 
 
+class _LeadList(serializers.ListSerializer):
+    """Explains a page's predicted conversions at once (panels.predicted_factors), not per row."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["predicted_factors"] = predicted_factors(items)
+        return super().to_representation(items)
+
+
 class LeadSerializer(serializers.ModelSerializer):
     account_detail = AccountSummarySerializer(source="account", read_only=True)
     properties = serializers.JSONField(required=False, help_text=PROPERTIES_HELP)
+    predicted_factors = serializers.SerializerMethodField(
+        help_text="What moves this lead's predicted conversion most from a typical lead's: feature, value, "
+                  "effect (change in probability)."
+    )
 
     class Meta:
         model = Lead
@@ -115,15 +129,23 @@ class LeadSerializer(serializers.ModelSerializer):
             "id", "first_name", "last_name", "email", "phone", "title", "seniority", "department", "persona",
             "source", "campaign", "partner_name", "partner_contact", "external_id", "account", "account_detail",
             "team", "owner", "ae", "stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score",
-            "properties", "last_touch_at", "created_at", "updated_at",
+            "properties", "predicted", "predicted_version", "predicted_factors", "last_touch_at", "created_at",
+            "updated_at",
         ]
         read_only_fields = [
-            "id", "ae", "stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score", "last_touch_at",
-            "created_at", "updated_at",
+            "id", "ae", "stage", "stage_changed_at", "recycle_on", "disqualify_reason", "score", "predicted",
+            "predicted_version", "last_touch_at", "created_at", "updated_at",
         ]
+        list_serializer_class = _LeadList
         extra_kwargs = {"team": {"required": False}}
         # external_id uniqueness per team is checked in validate() with a readable message.
         validators: list = []
+
+    def get_predicted_factors(self, lead: Lead) -> list[dict]:
+        known = self.context.get("predicted_factors")
+        if known is None:
+            known = predicted_factors([lead])
+        return known.get(lead.pk, [])
 
     def get_fields(self):
         fields = super().get_fields()

@@ -14,6 +14,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -153,6 +154,10 @@ def _lead_url_pattern() -> str:
     return reverse("leads:detail", args=[987654321]).replace("987654321", "{}")
 
 
+# The queue's sort key for predicted conversion: unpredicted leads (NULL) rank below every probability.
+PREDICTED_RANK = Coalesce(models.F("predicted"), models.Value(-1.0), output_field=models.FloatField())
+
+
 class LeadQuerySet(models.QuerySet["Lead"]):
     def visible_to(self, user: User) -> LeadQuerySet:
         from .access import visible_leads_filter
@@ -168,7 +173,7 @@ class LeadQuerySet(models.QuerySet["Lead"]):
             exclude=[
                 "score", "last_touch_at", "updated_at", "score_version", "score_fit", "score_engagement",
                 "score_engagement_at", "score_half_life_days", "score_engagement_cap", "score_cap", "fit_grade",
-                "score_watermark", "score_computed_at", "score_changes_at",
+                "score_watermark", "score_computed_at", "score_changes_at", "predicted", "predicted_version",
             ]
         )
     ),
@@ -232,6 +237,11 @@ class Lead(models.Model):
     score_changes_at = models.DateTimeField(
         null=True, blank=True, help_text="When decay next changes the displayed score (scoring refreshes `score` then)."
     )
+    # Predicted conversion (qualify/predictions): the calibrated probability the active prediction
+    # model gives this lead, and which version gave it (the version explains it). Written in
+    # batches after scoring, never per event; NULL until a model is trained.
+    predicted = models.FloatField(null=True, blank=True, help_text="Predicted probability of winning (0-1).")
+    predicted_version = models.PositiveIntegerField(null=True, blank=True, help_text="Prediction version that wrote it.")
     last_touch_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -281,6 +291,21 @@ class Lead(models.Model):
             models.Index("team", LAST_TOUCH_KEY, "id", name="lead_team_touch", condition=Q(stage__in=OPEN_STAGES)),
             models.Index("team", "created_at", "id", name="lead_team_created", condition=Q(stage__in=OPEN_STAGES)),
             models.Index("team", STAGE_RANK, "id", name="lead_team_stage_rank", condition=Q(stage__in=OPEN_STAGES)),
+            # The same three queues sorted by predicted conversion (queue.py, sort=predicted):
+            # ORDER BY COALESCE(predicted, -1) DESC, id DESC, so leads not predicted yet come last
+            # and the keyset cursor stays one row comparison.
+            models.Index(
+                "owner", PREDICTED_RANK.desc(), models.F("id").desc(),
+                name="lead_owner_predicted", condition=Q(stage__in=SDR_STAGES),
+            ),
+            models.Index(
+                "team", PREDICTED_RANK.desc(), models.F("id").desc(),
+                name="lead_pool_predicted", condition=Q(stage__in=SDR_STAGES, owner__isnull=True),
+            ),
+            models.Index(
+                "team", PREDICTED_RANK.desc(), models.F("id").desc(),
+                name="lead_open_predicted", condition=Q(stage__in=OPEN_STAGES),
+            ),
             # Reconciler of new MQLs (qualify/sla/reconcile.py): WHERE stage='mql' AND stage_changed_at in a day.
             models.Index(fields=["stage_changed_at"], name="lead_mql_since", condition=Q(stage="mql")),
             # Manager and AE views: a team's leads by stage, and an AE's leads.

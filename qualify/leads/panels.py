@@ -17,6 +17,8 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
 - ACCOUNT_PAGE_CONTEXT: `f(account, people, user) -> dict` merged into the account page context
   (`people`: the account's leads, to which a contributor may attach attributes for the people table).
 - ACCOUNT_API_DETAIL: `f(account, user) -> dict` merged into `GET /api/accounts/{id}/`.
+- PREDICTION_FACTORS: `f(leads) -> {lead id: [factor, ...]}`, the top factors of each lead's
+  predicted conversion, for the API, the handoff packet and exports (a fixed number of queries).
 Dotted paths, loaded when first used: the core names the extension points, never the apps.
 """
 
@@ -36,6 +38,7 @@ LEAD_PAGE_CONTEXT: list[str] = [
     "qualify.handoff.views.lead_handoff_context",
     "qualify.reviews.views.lead_requalify_context",
     "qualify.scoring.views.lead_score_context",
+    "qualify.predictions.views.lead_prediction_context",
     "qualify.sla.panels.lead_sla_context",
     "qualify.routing.views.lead_routing_context",
     "qualify.abm.panels.lead_committee_context",
@@ -63,6 +66,9 @@ def queue_sort_key(name: str):
 ACCOUNT_PAGE_CONTEXT: list[str] = ["qualify.abm.panels.account_page_context", "qualify.handoff.views.account_handoffs_context"]
 
 ACCOUNT_API_DETAIL: list[str] = ["qualify.abm.panels.account_api_detail"]
+
+
+PREDICTION_FACTORS: list[str] = ["qualify.predictions.scoring.explain"]
 
 
 def before_listing() -> None:
@@ -104,3 +110,11 @@ def account_api_detail(account: Account, user: User) -> dict[str, Any]:
     for path in ACCOUNT_API_DETAIL:
         detail.update(import_string(path)(account, user))
     return detail
+
+
+def predicted_factors(leads: list[Lead]) -> dict[int, list[dict[str, Any]]]:
+    factors: dict[int, list[dict[str, Any]]] = {}
+    if leads:
+        for path in PREDICTION_FACTORS:
+            factors.update(import_string(path)(leads))
+    return factors

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import DateTimeField, Expression, F, Field, Func, IntegerField, Q, Value
+from django.db.models import DateTimeField, Expression, F, Field, FloatField, Func, IntegerField, Q, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.http import QueryDict
 
 from accounts.models import Role
 
 from .filters import LeadFilter
-from .models import LAST_TOUCH_KEY, OPEN_STAGES, SDR_STAGES, STAGE_RANK, Lead
+from .models import LAST_TOUCH_KEY, OPEN_STAGES, PREDICTED_RANK, SDR_STAGES, STAGE_RANK, Lead
 from .panels import before_listing, queue_sort_key
 
 if TYPE_CHECKING:
@@ -76,6 +76,9 @@ class Sort:
 SORTS: dict[str, Sort] = {
     "score": Sort("Score", lambda: F("score"), int, IntegerField, True,
                   "lead_owner_queue, lead_team_pool, lead_team_open"),
+    # Predicted conversion: leads not predicted yet rank at -1 (last), so the key is never NULL.
+    "predicted": Sort("Predicted", lambda: PREDICTED_RANK, float, FloatField, True,
+                      "lead_owner_predicted, lead_pool_predicted, lead_open_predicted"),
     "last_touch": Sort("Last touch", lambda: LAST_TOUCH_KEY, _datetime, DateTimeField, False, "lead_team_touch"),
     "created": Sort("Created", lambda: F("created_at"), _datetime, DateTimeField, True, "lead_team_created"),
     "stage": Sort("Stage", lambda: STAGE_RANK, int, IntegerField, False, "lead_team_stage_rank"),

@@ -144,7 +144,8 @@ def _score(ids: list[int], specs: list[ModelSpec], *, now: datetime.datetime | N
                     (lead_id, spec) for lead_id, value, fired, stage in rows
                     if stage in MQL_FROM and (value >= spec.mql_threshold or fired)
                 ]
-    # Account figures follow after commit, once for the whole chunk (abm's listener).
+    # Account figures and predicted conversion follow after commit, once for the whole chunk
+    # (abm's and predictions' listeners).
     publish("scores_changed", [ScoreChanged(lead_id) for lead_id in scored])
     if candidates:
         mqls = len(promote_to_mql(dict(candidates), now=now))

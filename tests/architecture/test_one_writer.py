@@ -28,7 +28,8 @@ STAGE = {"stage", "stage_changed_at"}
 OWNER = {"owner", "owner_id"}
 SCORE = {"score", "score_version", "score_version_id", "score_fit", "score_engagement", "score_engagement_at",
          "score_watermark", "fit_grade", "score_changes_at"}
-GUARDED = STAGE | OWNER | SCORE
+PREDICTED = {"predicted", "predicted_version"}
+GUARDED = STAGE | OWNER | SCORE | PREDICTED
 
 # Where each kind of column may be written, relative to ROOT.
 HOMES = {
@@ -37,6 +38,7 @@ HOMES = {
     "qualify/leads/records.py": OWNER,  # a new lead created with an owner (published as owner_changed)
     "qualify/leads/history.py": STAGE | OWNER,  # imported history: the CSV importer and the demo seed
     "qualify/scoring/": SCORE,  # the compiled statements, decay, promotion
+    "qualify/predictions/": PREDICTED,  # batch predictions after scoring
 }
 # They build leads as they stand after their imported history, and qualify/leads/history.py writes them.
 HISTORY_BUILDERS = {"qualify/imports/", "qualify/analytics/importer.py", "qualify/demo/"}
@@ -89,7 +91,7 @@ def writes(path: pathlib.Path) -> list[tuple[int, str]]:
                         # it builds goes to qualify/leads/history.py.
                         found.append((node.lineno, f"{BUILT}:{el.attr}"))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "UPDATE leads_lead" in node.value:
-            found.append((node.lineno, "score"))
+            found.append((node.lineno, "predicted" if "SET predicted" in node.value else "score"))
     return found
 
 

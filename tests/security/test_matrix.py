@@ -125,6 +125,15 @@ EXPECT: dict[str, dict[str, str]] = {
     "calibration:report": {"GET": MANAGERS},
     "calibration:leads": {"GET": MANAGERS},
     "calibration:accept": {"POST": "rita"},
+    # Prediction quality: managers (their teams' leads in every list) and RevOps; training and approval RevOps.
+    "predictions:quality": {"GET": MANAGERS},
+    "predictions:version": {"GET": MANAGERS},
+    "predictions:progress": {"GET": MANAGERS},
+    "predictions:train": {"POST": "rita"},
+    "predictions:approve": {"POST": "rita"},
+    "predictions:decline": {"POST": "rita"},
+    "api:prediction-version-list": {"GET": MANAGERS},
+    "api:prediction-version-detail": {"GET": MANAGERS},
     "imports:upload": {"GET": METRICS, "POST": METRICS},
     "imports:job": {"GET": "maria rita"},  # maria uploaded it; mark sees only his own jobs
     "imports:run": {"POST": "maria rita"},

@@ -18,6 +18,7 @@ from qualify.leads.models import DisqualifyReason, SavedView, Stage, StageChange
 from qualify.reviews.models import FollowUpTask, OpportunityStage, Population, RedFlag, Requalification, ReviewPlan, TaskKind, TriggerKind
 from qualify.reviews.sampling import build_queue
 from qualify.routing.models import RoutingRule
+from qualify.predictions.models import PredictionVersion, Status as PredictionStatus
 from qualify.scoring.models import ModelVersion, ScoreRun
 from qualify.sla.models import BusinessCalendar, Clock, ClockKind, Escalation, SlaPolicy, StepKind
 from qualify.notifications.models import Notification, NotificationKind
@@ -133,4 +134,8 @@ def build_world() -> World:
     if version is not None:
         run = ScoreRun.objects.create(version=version)
         n.ids["run_id"] = s.ids["run_id"] = run.pk
+    # Prediction versions are shared by every team, like scoring models (their pages scope leads).
+    prediction = PredictionVersion.objects.create(number=1, status=PredictionStatus.FAILED, error="Too few outcomes.")
+    for side in (n, s):
+        side.ids["version_id"] = side.ids["pk:prediction-version"] = prediction.pk
     return World(users=users, north=n, south=s)

@@ -1,0 +1,87 @@
+"""Held-out evaluation of predicted probabilities: plain functions of arrays.
+
+AUC and Brier come from scikit-learn; the reliability table, expected calibration error (ECE)
+and capture curve are written out here because the page shows their parts (bin counts, the
+observed rate per bin), and tests hold them equal to scikit-learn's calibration_curve.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+BINS = 10
+CAPTURE_AT = (5, 10, 20, 30, 50)
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> list[dict[str, Any]]:
+    """Equal-width bins over [0, 1], each (low, high] and the first [0, 0.1] (scikit-learn's
+    calibration_curve binning): per bin the leads, the mean predicted probability and the
+    observed conversion rate. Empty bins are kept, with count 0."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    idx = bin_of(p, bins)
+    rows = []
+    for b in range(bins):
+        mask = idx == b
+        n = int(mask.sum())
+        rows.append({
+            "bin": b, "low": b / bins, "high": (b + 1) / bins, "count": n,
+            "predicted": float(p[mask].mean()) if n else None,
+            "observed": float(y[mask].mean()) if n else None,
+            "won": int(y[mask].sum()),
+        })
+    return rows
+
+
+def bin_of(p: np.ndarray, bins: int = BINS) -> np.ndarray:
+    return np.clip(np.searchsorted(np.linspace(0, 1, bins + 1)[1:-1], np.asarray(p, float)), 0, bins - 1)
+
+
+def ece(table: list[dict[str, Any]]) -> float:
+    """Expected calibration error: the count-weighted mean gap between predicted and observed."""
+    total = sum(r["count"] for r in table)
+    if not total:
+        return 0.0
+    return float(sum(r["count"] * abs(r["predicted"] - r["observed"]) for r in table if r["count"]) / total)
+
+
+def capture(y: np.ndarray, p: np.ndarray, at: tuple[int, ...] = CAPTURE_AT) -> list[dict[str, Any]]:
+    """Share of all conversions held by the top k % of leads by predicted probability (ties by
+    order of appearance), for each k in `at` and every 10 % for the curve."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    order = np.argsort(-p, kind="stable")
+    cum = np.cumsum(y[order])
+    total = cum[-1] if len(cum) else 0
+    points = sorted(set(at) | set(range(10, 101, 10)))
+    out = []
+    for k in points:
+        n = int(round(len(y) * k / 100))
+        share = float(cum[n - 1] / total) if n and total else 0.0
+        out.append({"top_pct": k, "leads": n, "share": share})
+    return out
+
+
+def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    """Everything the quality page shows about one set of held-out predictions."""
+    y, p = np.asarray(y, int), np.asarray(p, float)
+    both = len(set(y.tolist())) == 2
+    table = reliability(y, p)
+    return {
+        "n": int(len(y)),
+        "won": int(y.sum()),
+        "base_rate": float(y.mean()) if len(y) else 0.0,
+        "auc": float(roc_auc_score(y, p)) if both else None,
+        "brier": float(brier_score_loss(y, p)) if len(y) else None,
+        "ece": ece(table),
+        "reliability": table,
+        "capture": capture(y, p),
+    }
+
+
+def capture_sentence(metrics: dict[str, Any], k: int = 20) -> str:
+    point = next((c for c in metrics.get("capture", []) if c["top_pct"] == k), None)
+    if not point or not metrics.get("won"):
+        return ""
+    return f"The top {k} % of leads by predicted probability hold {100 * point['share']:.0f} % of conversions."
