@@ -25,7 +25,7 @@ if [ -z "$${CELERY_BROKER_URL:-}" ]; then \
 fi
 endef
 
-.PHONY: help install run test bench stop
+.PHONY: help install run test test-tools bench stop
 
 help:
 	@echo "make run     install if needed, start PostgreSQL (embedded unless DATABASE_URL is set),"
@@ -56,7 +56,17 @@ run: install
 	echo; \
 	exec $(PY) scripts/procs.py start -f Procfile.dev
 
-test: install
+# Test-only JavaScript (axe-core for the accessibility checks), when npm is there; `make run` needs none.
+# Without it the accessibility tests skip locally and fail under CI (tests/e2e/a11y.py).
+NODE_STAMP := node_modules/.installed
+test-tools:
+	@if ! command -v npm >/dev/null; then \
+		echo "npm not found: the accessibility tests need axe-core (apt-get install npm; they fail under CI without it)"; \
+	elif [ ! -f $(NODE_STAMP) ] || [ package-lock.json -nt $(NODE_STAMP) ]; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	fi
+
+test: install test-tools
 	@$(DEV_ENV); \
 	exec $(PY) -m pytest $(PYTEST_ARGS)
 

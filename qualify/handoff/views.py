@@ -19,6 +19,7 @@ from qualify.exports import csv_response
 from qualify.frameworks.views import answers_panel_context
 from qualify.leads.access import access_lead
 from qualify.leads.models import DisqualifyReason
+from qualify.leads.views import detail_context
 from qualify.redirects import safe_next
 
 from . import feedback as fb
@@ -54,13 +55,14 @@ def hand_off_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             raise DomainError("Choose the AE to hand this lead to.", field="to_user")
         hand_off(lead, to=to, by=request.user, next_step=request.POST.get("next_step", ""), note=request.POST.get("note", ""))
     except DomainError as e:
+        posted = {k: request.POST.get(k, "") for k in ("to_user", "next_step", "note")}
         if request.htmx:  # the section again, with the message and what was typed
-            posted = {k: request.POST.get(k, "") for k in ("to_user", "next_step", "note")}
             context = {"lead": lead, **answers_panel_context(lead, request.user), **lead_handoff_context(lead, request.user),
                        "handoff_error": e.message, "handoff_posted": posted}
             return render(request, "handoff/lead_actions.html", context)
-        messages.error(request, e.message)
-        return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]) + "#handoff")
+        # Without JavaScript: the whole lead page, the form as typed (a redirect would lose it).
+        context = detail_context(request, lead, handoff_error=e.message, handoff_posted=posted)
+        return render(request, "leads/detail.html", context, status=400)
     messages.success(request, f"Handed off to {to}. They'll accept or reject it from their Handoffs page.")
     if request.htmx:
         response = HttpResponse(status=204)

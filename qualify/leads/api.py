@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
+from django.db.models import F
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.pagination import BasePagination
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Team
-from qualify.api.pagination import IdCursor, ScoreCursor
+from qualify.api.pagination import IdCursor
 from qualify.errors import DomainError
 
 from . import lifecycle, merge, records
@@ -19,6 +22,7 @@ from .access import access_account, access_lead, can_create_in_team, visible_acc
 from .assignment import assign, can_reassign, eligible_owners
 from .filters import LeadFilter
 from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
+from .queue import SORTS, cursor_of, parse_cursor, sorted_leads
 from .touches import log_touch
 
 # Said of any user who cannot own the lead, whichever team they are on, so the answer names nobody.
@@ -230,11 +234,59 @@ class AccountViewSet(
         return _merged(merge.merge_accounts, request, self.get_object(), access_account, AccountSerializer)
 
 
+class QueueCursor(BasePagination):
+    """Keyset pages in any of the queue's sorts (queue.SORTS), the same cursor as the page:
+    `?ordering=-created` (a leading minus: descending; none given: score, highest first) and
+    `?cursor=<key>:<id>` from the previous answer's `next`. Constant cost at any depth."""
+
+    page_size = 50
+    max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        ordering = request.query_params.get("ordering", "-score")
+        name = ordering.removeprefix("-")
+        if name not in SORTS:
+            raise ValidationError({"ordering": [f"Order by one of {', '.join(SORTS)}, with a leading '-' for descending."]})
+        descending = ordering.startswith("-")
+        after = request.query_params.get("cursor", "")
+        if after and not parse_cursor(after, name):
+            raise ValidationError({"cursor": ["This cursor does not belong to this ordering; follow the `next` link."]})
+        try:
+            size = max(1, min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size))
+        except ValueError:
+            raise ValidationError({"page_size": [f"A page size is a number from 1 to {self.max_page_size}."]})
+        rows = list(sorted_leads(queryset, name, descending, after).annotate(cursor_key=F("sort_key"))[: size + 1])
+        self.next_cursor = cursor_of(rows[size - 1]) if len(rows) > size else None
+        self.request = request
+        return rows[:size]
+
+    def get_paginated_response(self, data):
+        next_url = None
+        if self.next_cursor:
+            next_url = replace_query_param(self.request.build_absolute_uri(), "cursor", self.next_cursor)
+        return Response({"next": next_url, "previous": None, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {"type": "object", "required": ["results"], "properties": {
+            "next": {"type": "string", "nullable": True, "format": "uri"},
+            "previous": {"type": "string", "nullable": True, "format": "uri"}, "results": schema}}
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "ordering", "required": False, "in": "query", "schema": {"type": "string", "enum": [
+                f"{sign}{name}" for name in SORTS for sign in ("", "-")]},
+             "description": "Sort (a leading '-' for descending); ties break by id. Default: -score."},
+            {"name": "cursor", "required": False, "in": "query", "schema": {"type": "string"},
+             "description": "From the previous page's `next`."},
+            {"name": "page_size", "required": False, "in": "query", "schema": {"type": "integer"}},
+        ]
+
+
 class LeadViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = LeadSerializer
-    pagination_class = ScoreCursor
+    pagination_class = QueueCursor
     filterset_class = LeadFilter
 
     def get_queryset(self):

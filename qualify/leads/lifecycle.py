@@ -15,7 +15,7 @@ from django.utils import timezone
 from qualify.errors import DomainError
 
 from .changes import StageChanged, publish
-from .models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage, StageChange
+from .models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage, StageChange, note_too_long
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -174,9 +174,7 @@ def check_reason(reason: DisqualifyReason | None, note: str) -> DisqualifyReason
         raise DomainError(f"'{reason}' is retired; choose another reason.", field="reason")
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise DomainError(
-            f"The note is too long: {len(note):,} characters; keep it to {NOTE_MAX_LENGTH:,}.", field="note"
-        )
+        raise DomainError(note_too_long(len(note)), field="note")
     if reason.note_required and len(note) < max(reason.min_note_length, 1):
         raise DomainError(
             f"'{reason}' needs a note of at least {max(reason.min_note_length, 1)} characters.", field="note"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,6 +35,19 @@ class Stage(models.TextChoices):
 # The stages an SDR works from their queue; the partial indexes below serve exactly these.
 SDR_STAGES = (Stage.NEW, Stage.MQL, Stage.WORKING)
 OPEN_STAGES = (*SDR_STAGES, Stage.HANDED_OFF, Stage.ACCEPTED, Stage.OPPORTUNITY)
+
+# Sort keys of the queue (leads/queue.py SORTS) that are expressions, shared with the indexes that
+# serve them: Postgres uses an expression index only for the very same expression.
+# The funnel position of a stage: New 0 ... Disqualified 9.
+STAGE_RANK = models.Case(
+    *[models.When(stage=value, then=models.Value(rank)) for rank, value in enumerate(Stage.values)],
+    output_field=models.IntegerField(),
+)
+# Never touched sorts as touched at the epoch: the least recently touched first.
+NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+LAST_TOUCH_KEY = Coalesce(
+    models.F("last_touch_at"), models.Value(NEVER, output_field=models.DateTimeField())
+)
 
 
 class Segment(models.TextChoices):
@@ -244,6 +259,11 @@ class Lead(models.Model):
                 name="lead_team_open",
                 condition=Q(stage__in=OPEN_STAGES),
             ),
+            # The queue's other sorts for a manager's whole team and the team pool (queue.SORTS):
+            # WHERE team_id=? AND stage IN (open stages) ORDER BY <key>, id, either direction.
+            models.Index("team", LAST_TOUCH_KEY, "id", name="lead_team_touch", condition=Q(stage__in=OPEN_STAGES)),
+            models.Index("team", "created_at", "id", name="lead_team_created", condition=Q(stage__in=OPEN_STAGES)),
+            models.Index("team", STAGE_RANK, "id", name="lead_team_stage_rank", condition=Q(stage__in=OPEN_STAGES)),
             # Reconciler of new MQLs (qualify/sla/reconcile.py): WHERE stage='mql' AND stage_changed_at in a day.
             models.Index(fields=["stage_changed_at"], name="lead_mql_since", condition=Q(stage="mql")),
             # Manager and AE views: a team's leads by stage, and an AE's leads.
@@ -315,9 +335,12 @@ class Event(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["lead", "-occurred_at"], name="event_lead_time"),
-            # Incremental scoring: WHERE lead_id = ANY(?) AND id > lead.score_watermark (new events only).
-            models.Index(fields=["lead", "id"], name="event_lead_id"),
+            # One index for a lead's events by time (timelines; incremental scoring's windows: lead_id =
+            # ? AND occurred_at >= ?) and for its new events (lead_id = ANY(?) AND id > score_watermark:
+            # the id is checked in the index, so only new events are fetched). It replaces a (lead, id)
+            # index: every event insert wrote a random page of each, a full-page image of WAL after
+            # each checkpoint (see README, ingestion).
+            models.Index(fields=["lead", "-occurred_at", "id"], name="event_lead_time_id"),
         ]
         constraints = [
             # Ingestion's ON CONFLICT (team_id, client_id) WHERE client_id <> '' (qualify/scoring/ingest.py).
@@ -339,6 +362,11 @@ class Event(models.Model):
 
 # The longest note a person may write on a touch, a stage change or a rejection (forms and verbs).
 NOTE_MAX_LENGTH = 5000
+
+
+def note_too_long(length: int) -> str:
+    """The one message for a note over NOTE_MAX_LENGTH, from a form or a verb: "20,000" either way."""
+    return f"The note is too long: {length:,} characters; keep it to {NOTE_MAX_LENGTH:,}."
 
 
 class TouchKind(models.TextChoices):
@@ -463,3 +491,31 @@ class MergedLead(Redirect):
 
 class MergedAccount(Redirect):
     survivor = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="merged_from")
+
+
+class SavedView(models.Model):
+    """A named queue list: its filters and sort as a query string. Personal (team empty) or shared
+    with a team by one of its managers; nobody outside that team ever sees a team view."""
+
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views",
+        help_text="Shared with this team; empty for a personal view.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "name"], condition=Q(team__isnull=True),
+                                    name="saved_view_personal_name_unique"),
+            models.UniqueConstraint(fields=["team", "name"], condition=Q(team__isnull=False),
+                                    name="saved_view_team_name_unique"),
+        ]
+        # The queue lists a user's own views and their teams' views: these two indexes answer it.
+        indexes = [models.Index(fields=["team"], name="saved_view_team", condition=Q(team__isnull=False))]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,6 +12,8 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
 - EXTRA_READERS: `f(user, lead_id) -> bool`, asked only when a lead is not visible to the user:
   True grants read-only access to that one lead page (the SDR who handed it off keeps reading it
   after the AE accepts). Lists never include such leads, and every change door still refuses.
+- QUEUE_SORT_KEYS: sort name → `f() -> (expression, Q)`: a queue sort whose key lives in another
+  concept's tables (SLA due), and the rows it applies to; leads/queue.py SORTS names it.
 Dotted paths, loaded when first used: the core names the extension points, never the apps.
 """
 
@@ -42,6 +44,12 @@ BEFORE_LISTING: list[str] = ["qualify.scoring.decay.refresh_due"]
 QUEUE_FILTERS: dict[str, str] = {"sla": "qualify.sla.models.leads_with_clocks"}
 
 EXTRA_READERS: list[str] = ["qualify.handoff.access.handed_off_by"]
+
+QUEUE_SORT_KEYS: dict[str, str] = {"sla_due": "qualify.sla.models.lead_sla_due"}
+
+
+def queue_sort_key(name: str):
+    return import_string(QUEUE_SORT_KEYS[name])()
 
 
 def before_listing() -> None:

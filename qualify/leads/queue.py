@@ -1,41 +1,91 @@
-"""The SDR queue query: scope, filters, ranking and keyset pagination.
+"""The SDR queue query: scope, filters, sort, keyset pagination and a total that stays cheap.
 
-Ordering is (score DESC, id DESC), where `score` is the displayed score *now*: scoring rewrites
-it at the moment decay changes its integer value (qualify/scoring/decay.py), and the first query
-below applies any change that fell due since the last sweep. Pages continue from the last row seen
-("after=score:id"), written as one row comparison `(score, id) < (s, pk)` so the index seeks
-straight to the cursor: page 1,000 costs what page 1 costs. The partial indexes lead_owner_queue,
-lead_team_pool and lead_team_open serve the three scopes; bench/queue.py measures them at
-1,000,000 leads. No COUNT(*): an exact total over a million rows costs more than the page itself.
+Every sort is one row of SORTS: a non-null sort key, its default direction, how a cursor value is
+read back, and the index that serves it. Ties always break by id in the same direction, so a page
+continues from the last row seen ("after=<key>:<id>") with one row comparison `(key, id) < (k, pk)`
+(or `>` ascending): the index seeks straight to the cursor and page 1,000 costs what page 1 costs.
+`score` is the displayed score *now*: scoring rewrites it when decay changes its integer value
+(qualify/scoring/decay.py), and the first query below applies any change that fell due since the
+last sweep. bench/queue.py measures every sort and filter at 1,000,000 leads.
 """
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Func, IntegerField, Q, Value
-from django.db.models.lookups import LessThan
+from django.db import DatabaseError, connection, transaction
+from django.db.models import DateTimeField, Expression, F, Field, Func, IntegerField, Q, Value
+from django.db.models.lookups import GreaterThan, LessThan
 from django.http import QueryDict
 
 from accounts.models import Role
 
-
-from .panels import before_listing
 from .filters import LeadFilter
-from .models import SDR_STAGES, OPEN_STAGES, Lead
+from .models import LAST_TOUCH_KEY, OPEN_STAGES, SDR_STAGES, STAGE_RANK, Lead
+from .panels import before_listing, queue_sort_key
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Counting stops here: "10,000+" says enough, and an exact count of a manager's 460,000 open
+# leads would cost more than the page itself.
+COUNT_CAP = 10_000
+# A capped count that would take longer than this (a rare search over a whole team) gives way to
+# the planner's estimate, shown as "about N".
+COUNT_BUDGET_MS = 30
 
 SCOPES = {
     "mine": "My leads",
     "pool": "Team pool",
     "team": "Whole team",
 }
+
+
+def _datetime(text: str) -> datetime.datetime:
+    value = datetime.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError("a cursor instant carries its offset")
+    return value
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One way to order the queue. `key` builds a non-null expression (NULLs would break the row
+    comparison of the cursor); `only` (optional) keeps the rows the key means something for, and
+    `note` says so on the page."""
+
+    label: str
+    key: Callable[[], Expression]
+    parse: Callable[[str], object]
+    output: Callable[[], Field]
+    descending: bool
+    index: str
+    only: Callable[[], Q] | None = None
+    note: str = ""
+
+
+# name → sort. Indexes (team, key, id) WHERE stage IN open stages serve the manager's whole team
+# and the team pool (a subset they filter); an SDR's own queue (at most ~12,500 leads at 1M) reads
+# its rows through lead_owner_queue and sorts them. Each index here is written on every lead write
+# that is not HOT, i.e. every score change: README, Benchmarks, gives what each costs.
+SORTS: dict[str, Sort] = {
+    "score": Sort("Score", lambda: F("score"), int, IntegerField, True,
+                  "lead_owner_queue, lead_team_pool, lead_team_open"),
+    "last_touch": Sort("Last touch", lambda: LAST_TOUCH_KEY, _datetime, DateTimeField, False, "lead_team_touch"),
+    "created": Sort("Created", lambda: F("created_at"), _datetime, DateTimeField, True, "lead_team_created"),
+    "stage": Sort("Stage", lambda: STAGE_RANK, int, IntegerField, False, "lead_team_stage_rank"),
+    "sla_due": Sort(
+        "SLA due", lambda: queue_sort_key("sla_due")[0], _datetime, DateTimeField, False,
+        "sla_clock_one_open_per_kind (the running clocks, joined to their leads)",
+        only=lambda: queue_sort_key("sla_due")[1], note="Leads with a running SLA clock, the soonest due first.",
+    ),
+}
+DEFAULT_SORT = "score"
 
 
 def queue_scopes(user: User) -> dict[str, str]:
@@ -52,18 +102,54 @@ def default_scope(user: User) -> str:
 
 
 @dataclass
+class Total:
+    """How many rows the list holds: exact, at least `COUNT_CAP`, or the planner's estimate."""
+
+    value: int
+    kind: str  # "exact" | "capped" | "estimate"
+
+    def __str__(self) -> str:
+        if self.kind == "capped":
+            return f"{self.value:,}+"
+        if self.kind == "estimate":
+            return f"about {self.value:,}"
+        return f"{self.value:,}"
+
+
+@dataclass
 class QueuePage:
     leads: list[Lead]
     scope: str
     filters: LeadFilter
     next_after: str | None
     page_size: int
+    sort: str = DEFAULT_SORT
+    descending: bool = True
+    total: Total | None = None
     params: QueryDict = field(default_factory=QueryDict)
 
     def next_query(self) -> str:
         params = self.params.copy()
         params["after"] = self.next_after or ""
         return params.urlencode()
+
+    def sort_links(self) -> dict[str, dict]:
+        """Column headers by sort name: each sort's link (the current one flips direction) and aria-sort."""
+        links = {}
+        for name, spec in SORTS.items():
+            params = self.params.copy()
+            current = name == self.sort
+            descending = not self.descending if current else spec.descending
+            params["sort"], params["dir"] = name, "desc" if descending else "asc"
+            links[name] = {
+                "name": name, "label": spec.label, "query": params.urlencode(), "current": current,
+                "descending": self.descending, "aria": ("descending" if self.descending else "ascending") if current else "none",
+            }
+        return links
+
+    @property
+    def sort_note(self) -> str:
+        return SORTS[self.sort].note
 
 
 class _Row(Func):
@@ -76,12 +162,23 @@ class _Row(Func):
     output_field = IntegerField()
 
 
-def _parse_after(value: str) -> tuple[int, int] | None:
+def _parse_after(value: str, sort: Sort) -> tuple[object, int] | None:
     try:
-        score, pk = value.split(":")
-        return int(score), int(pk)
-    except (ValueError, AttributeError):
+        key, pk = value.rsplit(":", 1)
+        return sort.parse(key), int(pk)
+    except (ValueError, AttributeError, TypeError):
         return None
+
+
+def cursor_of(row: Lead) -> str:
+    """The cursor that continues after `row` (read by a query from sorted_leads, which annotates
+    `cursor_key`)."""
+    value = row.cursor_key
+    return f"{value.isoformat() if isinstance(value, datetime.datetime) else value}:{row.pk}"
+
+
+def parse_cursor(text: str, sort: str) -> tuple[object, int] | None:
+    return _parse_after(text, SORTS[sort])
 
 
 def _without_blanks(params: QueryDict) -> QueryDict:
@@ -95,11 +192,8 @@ def _without_blanks(params: QueryDict) -> QueryDict:
     return clean
 
 
-def load_queue(user: User, params: QueryDict) -> QueuePage:
-    """One SQL query for the rows (account joined), whatever the page depth or data size, after
-    one UPDATE that brings decayed scores due by now up to date (usually none)."""
-    before_listing()
-    params = _without_blanks(params)
+def scoped_leads(user: User, params: QueryDict) -> tuple[str, LeadFilter, object]:
+    """The scope, the bound filters and the filtered rows (unsorted) for `params`."""
     scopes = queue_scopes(user)
     scope = params.get("scope") or default_scope(user)
     if scope not in scopes:
@@ -125,18 +219,88 @@ def load_queue(user: User, params: QueryDict) -> QueuePage:
     if not params.getlist("stage"):
         # SDRs work New/MQL/Working; AEs and managers see the whole open funnel by default.
         qs = qs.filter(stage__in=SDR_STAGES if scope in ("mine", "pool") and not user.has_role(Role.AE) else OPEN_STAGES)
-    if after := _parse_after(params.get("after", "")):
-        score, pk = after
-        qs = qs.filter(LessThan(_Row(F("score"), F("id")), _Row(Value(score), Value(pk))))
+    return scope, filters, qs
+
+
+def sort_of(params: QueryDict) -> tuple[str, bool]:
+    """The sort name and direction asked for; anything unknown falls back to the default."""
+    name = params.get("sort", DEFAULT_SORT)
+    if name not in SORTS:
+        name = DEFAULT_SORT
+    direction = params.get("dir")
+    descending = SORTS[name].descending if direction not in ("asc", "desc") else direction == "desc"
+    return name, descending
+
+
+def sorted_leads(qs, name: str, descending: bool, after: str = ""):
+    """`qs` in sort order, from just after the cursor `after` when it is one of this sort's."""
+    spec = SORTS[name]
+    if spec.only:
+        qs = qs.filter(spec.only())
+    qs = qs.alias(sort_key=spec.key())
+    if cursor := _parse_after(after, spec):
+        value, pk = cursor
+        compare = LessThan if descending else GreaterThan
+        qs = qs.filter(compare(_Row(F("sort_key"), F("id")),
+                               _Row(Value(value, output_field=spec.output()), Value(pk))))
+    if descending:
+        return qs.order_by(F("sort_key").desc(), "-id")
+    return qs.order_by(F("sort_key").asc(), "id")
+
+
+def count_leads(qs) -> Total:
+    """Exact up to COUNT_CAP, counted within COUNT_BUDGET_MS; past the budget, the planner's
+    estimate. The count reads at most COUNT_CAP + 1 index entries, so it costs about what
+    reading 10,000 rows of the page's index costs (a few ms), however large the list. Two
+    queries (the timeout, the count) in its own transaction; two more inside a caller's."""
+    capped = qs.order_by().values("pk")[: COUNT_CAP + 1]
+    sql, sql_params = capped.query.sql_with_params()
+    nested = connection.in_atomic_block
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # set_config(..., true) lasts to the end of the transaction: ours, or the caller's.
+            cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
+                           [f"{COUNT_BUDGET_MS}ms"])
+            before = cursor.fetchone()[0]
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS capped", sql_params)
+            n = cursor.fetchone()[0]
+            if nested:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+    except DatabaseError:
+        return Total(_estimate(qs), "estimate")
+    return Total(COUNT_CAP, "capped") if n > COUNT_CAP else Total(n, "exact")
+
+
+def _estimate(qs) -> int:
+    sql, sql_params = qs.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", sql_params)
+        plan = cursor.fetchone()[0]
+    plan = plan[0] if isinstance(plan, list) else plan
+    return int(plan["Plan"]["Plan Rows"])
+
+
+def load_queue(user: User, params: QueryDict, *, count: bool = True) -> QueuePage:
+    """One SQL query for the rows (account and owner joined) and one capped count, whatever the
+    page depth or data size, after one UPDATE that brings decayed scores due by now up to date
+    (usually none)."""
+    before_listing()
+    params = _without_blanks(params)
+    scope, filters, qs = scoped_leads(user, params)
+    name, descending = sort_of(params)
     try:
         size = max(1, min(int(params.get("per", PAGE_SIZE)), MAX_PAGE_SIZE))
     except ValueError:
         size = PAGE_SIZE
-    rows = list(qs.select_related("account", "owner").order_by("-score", "-id")[: size + 1])
+    spec = SORTS[name]
+    total = count_leads(qs.filter(spec.only()) if spec.only else qs) if count else None
+    ordered = sorted_leads(qs, name, descending, params.get("after", ""))
+    rows = list(ordered.select_related("account", "owner").annotate(cursor_key=F("sort_key"))[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
-    next_after = f"{rows[-1].score}:{rows[-1].pk}" if has_more else None
+    next_after = cursor_of(rows[-1]) if has_more else None
     clean = params.copy()
     clean.pop("after", None)
     clean["scope"] = scope
-    return QueuePage(leads=rows, scope=scope, filters=filters, next_after=next_after, page_size=size, params=clean)
+    return QueuePage(leads=rows, scope=scope, filters=filters, next_after=next_after, page_size=size,
+                     sort=name, descending=descending, total=total, params=clean)

@@ -13,7 +13,7 @@ from qualify.errors import DomainError
 
 from .changes import Touched, publish
 from .lifecycle import move_stage
-from .models import NOTE_MAX_LENGTH, Lead, Stage, Touch, TouchKind, TouchOutcome
+from .models import NOTE_MAX_LENGTH, Lead, Stage, Touch, TouchKind, TouchOutcome, note_too_long
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -33,9 +33,7 @@ def log_touch(
     if outcome not in TouchOutcome.values:
         raise DomainError(f"'{outcome}' is not a touch outcome.", field="outcome")
     if len(note.strip()) > NOTE_MAX_LENGTH:
-        raise DomainError(
-            f"The note is too long: {len(note.strip()):,} characters; keep it to {NOTE_MAX_LENGTH:,}.", field="note"
-        )
+        raise DomainError(note_too_long(len(note.strip())), field="note")
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
         raise DomainError("A touch cannot be logged in the future.", field="occurred_at")

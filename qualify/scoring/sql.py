@@ -326,7 +326,7 @@ def compile_delta(spec: ModelSpec) -> str:
             JOIN rp ON rp.rule = m.rule
         ),
         ev AS (
-            -- since: the earliest window start, a whole number of seconds (event_lead_time serves it)
+            -- since: the earliest window start, a whole number of seconds (event_lead_time_id serves it)
             SELECT e.lead_id, e.id > w.counted AS new, {T_US} AS t, unnest({matches}) AS rule
             FROM (SELECT lead_id, min(counted) AS counted, min(b * win) AS since FROM win GROUP BY lead_id) w
             JOIN leads_event e ON e.lead_id = w.lead_id AND e.occurred_at >= to_timestamp((w.since / 1000000)::float8)
@@ -402,24 +402,39 @@ def _render_update(spec: ModelSpec, delta: bool) -> str:
 
     Params: ids (bigint[]), at_us (epoch µs), at (timestamptz, the same moment).
     Returns rows (id, value, fired, stage) for leads in New/Nurture whose score reaches the
-    threshold or whose hard trigger fired."""
+    threshold or whose hard trigger fired.
+
+    Written so that an event which leaves the shown score alone rewrites the row in place (HOT,
+    no index written): `score` and `score_changes_at` are the only scoring columns an index of
+    leads_lead reads, and a changed due time alone would write all of them (17 on the bench
+    data). So a stored due time that is still ahead and not later than the new one is kept:
+    decay.refresh_due recomputes from the stored columns then, finds the same score and stores
+    the exact time; the cost is at most one extra refresh of that lead."""
     value = value_sql(spec)
+    half_life, ecap = lit(float(spec.half_life_days)), lit(None if spec.engagement_cap is None else float(spec.engagement_cap))
+    cap = lit(None if spec.total_cap is None else float(spec.total_cap))
     return f"""
-    WITH s AS ({compile_delta(spec) if delta else compile_scores(spec)})
+    WITH s0 AS ({compile_delta(spec) if delta else compile_scores(spec)}),
+    s AS (
+        SELECT s.*, floor({value} + 0.5)::int AS shown,
+               scoring_next_change(s.fit, s.e, s.e_at, {half_life}, {ecap}::float8, {cap}::float8, %(at)s) AS next_change
+        FROM s0 s
+    )
     UPDATE leads_lead l SET
         score_version_id = {spec.version_id},
         score_fit = s.fit,
         score_engagement = s.e,
         score_engagement_at = s.e_at,
-        score_half_life_days = {lit(float(spec.half_life_days))},
-        score_engagement_cap = {lit(None if spec.engagement_cap is None else float(spec.engagement_cap))},
-        score_cap = {lit(None if spec.total_cap is None else float(spec.total_cap))},
+        score_half_life_days = {half_life},
+        score_engagement_cap = {ecap},
+        score_cap = {cap},
         fit_grade = {grade_sql(spec)},
         score_watermark = s.wm,
-        score = floor({value} + 0.5)::int,
-        score_changes_at = scoring_next_change(s.fit, s.e, s.e_at, {lit(float(spec.half_life_days))},
-            {lit(None if spec.engagement_cap is None else float(spec.engagement_cap))}::float8,
-            {lit(None if spec.total_cap is None else float(spec.total_cap))}::float8, %(at)s),
+        score = s.shown,
+        -- An unchanged shown score keeps an earlier due time: see the docstring.
+        score_changes_at = CASE WHEN l.score = s.shown AND l.score_changes_at > %(at)s
+                                 AND l.score_changes_at <= coalesce(s.next_change, 'infinity')
+                           THEN l.score_changes_at ELSE s.next_change END,
         score_computed_at = %(at)s
     FROM s WHERE l.id = s.id
     RETURNING l.id, {value} AS value, s.fired, l.stage"""

@@ -135,4 +135,6 @@ class PendingEvent(models.Model):
             # Attaching on identify/alias: WHERE team = ? AND (anonymous_id IN ... OR user_id IN ...).
             models.Index(fields=["team", "anonymous_id"], name="segment_pending_anon", condition=~Q(anonymous_id="")),
             models.Index(fields=["team", "user_id"], name="segment_pending_user", condition=~Q(user_id="")),
+            # The sweep (tracking.attach_linked): WHERE received_at BETWEEN now - SWEEP_WINDOW AND now - grace.
+            models.Index(fields=["received_at"], name="segment_pending_received"),
         ]

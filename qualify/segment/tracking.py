@@ -17,6 +17,7 @@ and the others still apply.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from qualify.dedupe.rules import FREE_MAIL
 from qualify.errors import DomainError
 from qualify.leads import records
 from qualify.leads.models import Account, EventType, Lead, Source as LeadSource
@@ -165,29 +167,81 @@ def _events(source: Source, msgs: list[Message], now: datetime.datetime) -> None
     leads = _leads_for(team_id, {m.user_id for m in msgs if m.user_id}, {m.anonymous_id for m in msgs if m.anonymous_id})
     rules = _page_rules(team_id) if any(m.type != "track" for m in msgs) else None
     items: list[tuple[Message, Item]] = []
-    pending: list[PendingEvent] = []
+    waiting: list[tuple[Message, Item, dict[str, Any]]] = []
     for msg in msgs:
         etype, props = _as_event(msg, rules)
-        lead_id = leads.get(("u", msg.user_id)) if msg.user_id else None
-        if lead_id is None and msg.anonymous_id:
-            lead_id = leads.get(("a", msg.anonymous_id))
+        lead_id = _lead_of(msg, leads)
         raw = {"client_id": source.client_id(msg.message_id), "type": etype, "occurred_at": msg.occurred_at,
                "properties": props, "lead_id": lead_id or 0}
         item = parse_item(msg.index, raw, now)
         if item.errors:
             msg.error = "; ".join(f"{k}: {' '.join(v)}" for k, v in item.errors.items())
         elif lead_id is None:
-            pending.append(PendingEvent(team_id=team_id, anonymous_id=msg.anonymous_id, user_id=msg.user_id,
-                                        client_id=item.client_id, type=etype, properties=props,
-                                        occurred_at=item.occurred_at, received_at=now))
+            waiting.append((msg, item, props))
         else:
             items.append((msg, item))
-    if pending:
-        PendingEvent.objects.bulk_create(pending, ignore_conflicts=True)  # a retry of a pending message
+    if waiting:
+        items += _keep_pending(team_id, waiting, now)
     store_items([item for _, item in items], now=now)
     for msg, item in items:
         if item.status == "error":
             msg.error = "; ".join(f"{k}: {' '.join(v)}" for k, v in item.errors.items())
+
+
+def _lead_of(msg: Message, leads: dict[tuple[str, str], int]) -> int | None:
+    lead_id = leads.get(("u", msg.user_id)) if msg.user_id else None
+    if lead_id is None and msg.anonymous_id:
+        lead_id = leads.get(("a", msg.anonymous_id))
+    return lead_id
+
+
+def _keep_pending(team_id: int, waiting: list[tuple[Message, Item, dict[str, Any]]],
+                  now: datetime.datetime) -> list[tuple[Message, Item]]:
+    """Store as PendingEvent the events whose sender is no lead yet; return those whose sender
+    became one meanwhile (stored as events by the caller).
+
+    The race this closes: an identify linking anon-7 commits between this request's lookup and
+    its insert of anon-7's pending event, after the identify read the pending events to attach:
+    the event would wait forever. Both sides take the ids' advisory locks (`_lock_ids`) and hold
+    them to commit: here before looking the ids up again and inserting, in identify before
+    reading what to attach. Whichever commits first, the other sees it. Costs one lookup of
+    the ids' known user ids, one lock statement and one more lookup, only for batches with
+    pending events; a sweep (attach_linked) catches what no lock covers (an alias racing both)."""
+    anonymous = {m.anonymous_id for m, _, _ in waiting if m.anonymous_id}
+    users = {m.user_id for m, _, _ in waiting if m.user_id}
+    # An alias may have named the user of an anonymous id: identify(user) attaches its events too.
+    users |= set(AnonymousId.objects.filter(team_id=team_id, anonymous_id__in=anonymous)
+                 .exclude(user_id="").values_list("user_id", flat=True))
+    resolved: list[tuple[Message, Item]] = []
+    with transaction.atomic():
+        _lock_ids(team_id, anonymous, users)
+        leads = _leads_for(team_id, {m.user_id for m, _, _ in waiting if m.user_id}, anonymous)
+        pending = []
+        for msg, item, props in waiting:
+            if (lead_id := _lead_of(msg, leads)) is not None:
+                item.lead_id = lead_id
+                resolved.append((msg, item))
+            else:
+                pending.append(PendingEvent(team_id=team_id, anonymous_id=msg.anonymous_id, user_id=msg.user_id,
+                                            client_id=item.client_id, type=item.type, properties=props,
+                                            occurred_at=item.occurred_at, received_at=now))
+        PendingEvent.objects.bulk_create(pending, ignore_conflicts=True)  # a retry of a pending message
+    return resolved
+
+
+def _lock_ids(team_id: int, anonymous_ids: Iterable[str], user_ids: Iterable[str]) -> None:
+    """Transaction-level advisory locks on these ids of the team, taken in one sorted pass (so two
+    callers never wait on each other in a circle). Keys are 64-bit hashes: a collision only
+    serialises two unrelated requests."""
+    keys = sorted({_key(team_id, "a", a) for a in anonymous_ids if a} | {_key(team_id, "u", u) for u in user_ids if u})
+    if keys:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s", [keys])
+
+
+def _key(team_id: int, kind: str, value: str) -> int:
+    digest = hashlib.blake2b(f"segment:{team_id}:{kind}:{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _leads_for(team_id: int, user_ids: set[str], anonymous_ids: set[str]) -> dict[tuple[str, str], int]:
@@ -213,17 +267,17 @@ def _leads_for(team_id: int, user_ids: set[str], anonymous_ids: set[str]) -> dic
 
 
 def _attach(team_id: int, lead: Lead, *, anonymous_ids: Iterable[str] = (), user_ids: Iterable[str] = (),
-            now: datetime.datetime) -> None:
-    """Move the pending events of these ids onto `lead`, through the same ingestion."""
+            now: datetime.datetime) -> int:
+    """Move the pending events of these ids onto `lead`, through the same ingestion. Returns how many."""
     anonymous_ids, user_ids = [a for a in anonymous_ids if a], [u for u in user_ids if u]
     if not anonymous_ids and not user_ids:
-        return
+        return 0
     rows = list(
         PendingEvent.objects.select_for_update()
         .filter(Q(anonymous_id__in=anonymous_ids) | Q(user_id__in=user_ids), team_id=team_id)
     )
     if not rows:
-        return
+        return 0
     items = [
         parse_item(i, {"client_id": r.client_id, "type": r.type, "occurred_at": r.occurred_at,
                        "properties": r.properties, "lead_id": lead.pk}, now)
@@ -231,6 +285,7 @@ def _attach(team_id: int, lead: Lead, *, anonymous_ids: Iterable[str] = (), user
     ]
     store_items(items, now=now)
     PendingEvent.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    return len(rows)
 
 
 # --- identities -------------------------------------------------------------------------------
@@ -275,11 +330,15 @@ def _domain(value: str) -> str:
 
 def _account(source: Source, traits: dict[str, Any], email: str = "") -> Account:
     """The team's account for these company traits (by domain, else by name), created if new and
-    updated with what the traits say."""
+    updated with what the traits say. Without company traits the e-mail's domain names the
+    company, unless it is a free-mail provider's (dedupe's list): gmail.com is nobody's company,
+    so such a person gets an account of their own, named by their address, until `group` files
+    them under their company."""
     domain = _domain(_text(traits, "domain", "website"))
     if not domain and email and "@" in email:
-        domain = _domain(email.rsplit("@", 1)[1])
-    name = _text(traits, "name", "company") or domain or "Unknown company"
+        email_domain = _domain(email.rsplit("@", 1)[1])
+        domain = "" if email_domain in FREE_MAIL else email_domain
+    name = _text(traits, "name", "company") or domain or email or "Unknown company"
     values: dict[str, Any] = {"name": name}
     if industry := _text(traits, "industry", limit=100):
         values["industry"] = industry
@@ -325,6 +384,9 @@ def _link(source: Source, anonymous_id: str, user_id: str, lead: Lead, now: date
     """Link the ids to `lead` (with any anonymous id an earlier alias gave this user) and attach
     their pending events."""
     user_id = user_id or lead.external_id
+    # Held to commit: an event of these ids stored as pending meanwhile is either seen by
+    # _attach below or finds the link (see _keep_pending).
+    _lock_ids(source.team_id, [anonymous_id], [user_id])
     anonymous_ids = [anonymous_id]
     if anonymous_id:
         AnonymousId.objects.update_or_create(
@@ -361,3 +423,48 @@ def _alias(source: Source, msg: Message, now: datetime.datetime) -> None:
                                              defaults={"user_id": msg.user_id, "lead": None, "linked_at": now})
         return
     _link(source, previous, msg.user_id, lead, now)
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+SWEEP_GRACE = datetime.timedelta(seconds=30)
+# The races it repairs are milliseconds wide; a day also covers a worker down for hours. Older
+# pending events are anonymous visitors nobody identified (there may be millions): not scanned.
+SWEEP_WINDOW = datetime.timedelta(days=1)
+SWEEP_BATCH = 5000
+
+
+def attach_linked(*, grace: datetime.timedelta = SWEEP_GRACE, now: datetime.datetime | None = None) -> int:
+    """Attach pending events whose sender is a lead by now (the beat sweep behind _keep_pending's
+    locks: an alias racing an event and an identify, a crash between commit and attach). Pending
+    events younger than `grace` are left to the requests in flight. Returns the events attached.
+    Costs one statement to find them (its joins use the same unique keys as the live lookup), then
+    per lead the attach of identify (lock, store, delete)."""
+    now = now or timezone.now()
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT DISTINCT p.team_id, coalesce(lu.id, a.lead_id, la.id), p.anonymous_id, p.user_id
+               FROM segment_pendingevent p
+               LEFT JOIN leads_lead lu ON p.user_id <> '' AND lu.team_id = p.team_id AND lu.external_id = p.user_id
+               LEFT JOIN segment_anonymousid a ON p.anonymous_id <> '' AND a.team_id = p.team_id
+                    AND a.anonymous_id = p.anonymous_id
+               LEFT JOIN leads_lead la ON a.lead_id IS NULL AND a.user_id <> '' AND la.team_id = p.team_id
+                    AND la.external_id = a.user_id
+               WHERE p.received_at >= %s AND p.received_at < %s AND coalesce(lu.id, a.lead_id, la.id) IS NOT NULL
+               LIMIT %s""",
+            [now - SWEEP_WINDOW, now - grace, SWEEP_BATCH],
+        )
+        rows = cur.fetchall()
+    by_lead: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
+    for team_id, lead_id, anonymous_id, user_id in rows:
+        anonymous, users = by_lead.setdefault((team_id, lead_id), (set(), set()))
+        anonymous.add(anonymous_id)
+        users.add(user_id)
+    attached = 0
+    for (team_id, lead_id), (anonymous, users) in by_lead.items():
+        with transaction.atomic():
+            _lock_ids(team_id, anonymous, users)
+            lead = Lead.objects.filter(pk=lead_id, team_id=team_id).first()
+            if lead is not None:  # deleted since
+                attached += _attach(team_id, lead, anonymous_ids=anonymous, user_ids=users, now=now)
+    return attached

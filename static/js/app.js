@@ -12,3 +12,72 @@ document.addEventListener("click", (event) => {
   const confirmable = target?.closest("[data-confirm]");
   if (confirmable && !window.confirm(confirmable.dataset.confirm)) event.preventDefault();
 });
+
+// A form marked data-submit-once sends once: a second click while the first is on its way does
+// nothing (the server also refuses a form token it has already saved).
+document.addEventListener("submit", (event) => {
+  const form = event.target instanceof HTMLFormElement ? event.target : null;
+  if (!form?.hasAttribute("data-submit-once")) return;
+  if (form.dataset.sent) { event.preventDefault(); return; }
+  form.dataset.sent = "1";
+});
+// Back to a page from the browser's cache: its forms may send again.
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-sent]").forEach((form) => { delete form.dataset.sent; });
+});
+// The queue: "/" focuses the search, j/k move the selected row, Enter opens it; checkboxes feed
+// the bulk bar. The selected row is the one holding focus (its lead link), so the browser's own
+// focus ring shows it and screen readers announce it.
+(() => {
+  const rows = () => Array.from(document.querySelectorAll("[data-queue] tr.lead-row"));
+  const typing = (el) => el instanceof HTMLElement && (el.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName));
+
+  function select(row) {
+    if (!row) return;
+    rows().forEach((r) => r.classList.toggle("selected", r === row));
+    row.querySelector("a.lead-name")?.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || !document.querySelector("[data-queue]")) return;
+    if (event.key === "/" && !typing(event.target)) {
+      const search = document.getElementById("queue-search");
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    if (event.key === "Escape" && event.target?.id === "queue-search") { event.target.blur(); return; }
+    if (typing(event.target) || (event.key !== "j" && event.key !== "k")) return;
+    const all = rows();
+    if (!all.length) return;
+    const current = all.findIndex((r) => r.classList.contains("selected") && r.contains(document.activeElement));
+    const next = current < 0 ? 0 : Math.min(all.length - 1, Math.max(0, current + (event.key === "j" ? 1 : -1)));
+    event.preventDefault();
+    select(all[next]);
+  });
+  // Enter on the focused lead link opens it: the browser does that for links already.
+
+  function updateBulk() {
+    const bar = document.getElementById("bulk-count");
+    if (!bar) return;
+    const n = document.querySelectorAll('input[name="ids"][form="bulk-form"]:checked').length;
+    bar.textContent = n ? `${n} selected` : "Select rows to act on them";
+  }
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target instanceof HTMLInputElement && target.matches("[data-select-all]")) {
+      document.querySelectorAll('input[name="ids"][form="bulk-form"]').forEach((box) => { box.checked = target.checked; });
+    }
+    if (target instanceof HTMLInputElement && target.type === "checkbox") updateBulk();
+  });
+  document.addEventListener("htmx:afterSwap", updateBulk);
+
+  // A form marked data-once submits once: a second click while the first is on its way does nothing.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.matches("[data-once]")) return;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    form.querySelectorAll("button[type=submit]").forEach((b) => { b.setAttribute("aria-disabled", "true"); });
+  });
+})();

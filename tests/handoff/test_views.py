@@ -228,3 +228,16 @@ def test_refused_hand_off_keeps_the_next_step_and_note(client, worked_lead, alic
     html = response.content.decode()
     assert "Answer the required criteria before handing off" in html
     assert "Demo Tue</textarea>" in html and "Keen buyer</textarea>" in html
+
+
+def test_a_refused_hand_off_without_javascript_keeps_what_was_typed(client, alice, erin, worked_lead):
+    """No htmx: the lead page again (not a redirect), the message and the form as typed."""
+    note = "They asked for pricing in EUR"
+    response = login(client, alice).post(reverse("handoff:hand_off", args=[worked_lead.pk]),
+                                         {"to_user": erin.pk, "next_step": NEXT, "note": note})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Answer the required criteria before handing off" in body
+    assert f">{NEXT}</textarea>" in body and f">{note}</textarea>" in body
+    assert f'value="{erin.pk}" selected' in body
+    assert not Handoff.objects.exists()

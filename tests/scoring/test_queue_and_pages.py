@@ -189,3 +189,34 @@ def test_the_queue_applies_changes_due_since_the_last_sweep_before_reading(clien
         response = login(client, alice).get(QUEUE)
         shown = {lead.first_name: lead.score for lead in response.context["page"].leads}
         assert shown == {l.first_name: score_now(l) for l in Lead.objects.filter(pk__in=[a.pk, b.pk])}
+
+
+@pytest.mark.django_db
+def test_an_event_that_leaves_the_shown_score_alone_keeps_the_earlier_due_time(north, alice):
+    """Keeping score_changes_at keeps the rewrite HOT (no index of leads_lead written); the early due
+    time costs one refresh that finds the same score and stores the exact time."""
+    from qualify.scoring.decay import ARGS, refresh_due
+
+    def exact_due(at):
+        with connection.cursor() as c:
+            c.execute(f"SELECT score, scoring_next_change({ARGS}, %s) FROM leads_lead WHERE id = %s", [at, lead.pk])
+            return c.fetchone()
+
+    with time_machine.travel(NOW, tick=False):
+        lead = LeadFactory(team=north, owner=alice)
+        # Engagement far above the model's engagement cap: the shown score stays at the cap for weeks.
+        for i in range(4):
+            event(lead, "demo_request", days_ago=1 + i / 10)
+        scores.score_leads([lead.pk], promote=False)
+        lead.refresh_from_db()
+        shown, due = lead.score, lead.score_changes_at
+        # One more: more engagement, the same shown score, a later exact change.
+        event(lead, "demo_request", days_ago=0.5)
+        scores.score_leads([lead.pk], promote=False)
+    lead.refresh_from_db()
+    score, exact = exact_due(NOW)
+    assert score == shown and lead.score_engagement_at == NOW
+    assert lead.score_changes_at == due and due < exact  # kept: earlier than the exact time
+    assert refresh_due(now=due + datetime.timedelta(milliseconds=1)) == 1
+    lead.refresh_from_db()
+    assert lead.score == shown and lead.score_changes_at == exact

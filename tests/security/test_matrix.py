@@ -47,6 +47,7 @@ REVIEWS_READ = "maria mark rita"
 REVIEWS_WRITE = "maria rita"
 OWN = "alice"  # alice's own notification, task or token
 TASK = "alice maria rita"
+MANAGERS_OF_NORTH = "maria rita"
 
 # Who may do what, by URL name and method. A missing URL name fails the test.
 EXPECT: dict[str, dict[str, str]] = {
@@ -66,11 +67,20 @@ EXPECT: dict[str, dict[str, str]] = {
     # --- leads -------------------------------------------------------------------------------
     "leads:queue": {"GET": SIGNED_IN},
     "leads:detail": {"GET": SEES_LEAD},
+    "leads:bulk": {"POST": SIGNED_IN},  # each row is checked on its own (tests/leads/test_bulk.py)
+    "leads:view_create": {"POST": SIGNED_IN},
+    "leads:view_update": {"POST": MANAGERS_OF_NORTH},  # North's team view: its managers change it
+    "leads:view_delete": {"POST": MANAGERS_OF_NORTH},
     "leads:touch": {"POST": CHANGES_LEAD},
     "leads:move": {"POST": CHANGES_LEAD},
     "leads:claim": {"POST": CHANGES_LEAD},
     "leads:nurture": {"POST": CHANGES_LEAD},
     "leads:disqualify": {"POST": CHANGES_LEAD},
+    # Create: anyone of a team, marketing included (an empty body is a 400); edit: who changes it.
+    "leads:lead_create": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "leads:lead_edit": {"GET": CHANGES_LEAD, "POST": CHANGES_LEAD},
+    "leads:account_create": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "leads:account_edit": {"GET": "alice bob erin maria rita", "POST": "alice bob erin maria rita"},
     "frameworks:answers": {"GET": SEES_LEAD, "POST": CHANGES_LEAD},
     "frameworks:definition": {"GET": SIGNED_IN},
     "scoring:breakdown": {"GET": SEES_LEAD},

@@ -14,7 +14,7 @@ from qualify.frameworks.answers import record_answer
 from qualify.frameworks.models import Criterion, Framework
 from qualify.handoff.models import Handoff
 from qualify.imports.jobs import create_job
-from qualify.leads.models import DisqualifyReason, Stage, StageChange
+from qualify.leads.models import DisqualifyReason, SavedView, Stage, StageChange
 from qualify.reviews.models import FollowUpTask, OpportunityStage, Population, RedFlag, Requalification, ReviewPlan, TaskKind, TriggerKind
 from qualify.reviews.sampling import build_queue
 from qualify.routing.models import RoutingRule
@@ -51,7 +51,8 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
 
     handed = LeadFactory(team=team, owner=sdr, ae=ae, account=account, stage=Stage.HANDED_OFF,
                          first_name=f"{prefix}hana", last_name="Handed")
-    handoff = Handoff.objects.create(lead=handed, team=team, from_user=sdr, to_user=ae, next_step="Demo on Friday")
+    handoff = Handoff.objects.create(lead=handed, team=team, from_user=sdr, to_user=ae, next_step="Demo on Friday",
+                                     packet={"lead": {"name": handed.full_name, "title": handed.title, "company": account.name}})
     # Handed off by the SDR and accepted: the AE owns it, the SDR keeps reading it (read-only).
     taken = LeadFactory(team=team, owner=ae, ae=ae, account=account, stage=Stage.ACCEPTED, first_name=f"{prefix}tara",
                         last_name="Taken")
@@ -95,8 +96,10 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
     delivery = Delivery.objects.create(endpoint=endpoint, event="lead.mql", msg_id=f"msg_{prefix}", body="{}", lead_id=lead.pk)
     criterion = Criterion.objects.filter(answer_type="status", active=True).order_by("id").first()
     answer = record_answer(lead, criterion=criterion, by=sdr, status="confirmed", evidence=f"{prefix} said so on the call")
+    view = SavedView.objects.create(name=f"{prefix} hot MQLs view", query="stage=mql", created_by=manager, team=team)
+    side.secrets.append(view.name)
     side.ids = {
-        "lead_id": lead.pk, "pk:lead": lead.pk, "pk:account": account.pk, "handoff_id": handoff.pk, "pk:handoff": handoff.pk,
+        "lead_id": lead.pk, "pk:lead": lead.pk, "pk:account": account.pk, "account_id": account.pk, "handoff_id": handoff.pk, "pk:handoff": handoff.pk,
         "queue_id": queue.pk, "pk:review-queue": queue.pk, "item_id": item.pk, "pk:review-item": item.pk,
         "job_id": job.pk, "pk:import": job.pk, "notification_id": note.pk, "pk:notification": note.pk,
         "pk:sla-clock": clock.pk, "task_id": task.pk, "pk:follow-up-task": task.pk, "req_id": requal.pk,
@@ -104,6 +107,7 @@ def _side(team, *, sdr: User, ae: User, manager: User, prefix: str) -> Side:
         "pk:review-plan": plan.pk, "pk:sla-escalation": escalation.pk, "pk:routing-rule": rule.pk, "pk:answer": answer.pk,
         "pk:webhook-endpoint": endpoint.pk, "pk:webhook-delivery": delivery.pk, "candidate_id": pair.pk,
         "taken_lead_id": taken.pk,
+        "view_id": view.pk,
     }
     return side
 

@@ -210,3 +210,27 @@ def test_screen_is_a_page_view_named_by_the_screen(api, north_source, pricing_ru
     post(api, "/v1/batch", {"batch": [identify(), {"type": "screen", "messageId": "s-1", "userId": "u-1", "name": "Plans"}]},
          north_source.key)
     assert Event.objects.get(type="page_view").properties == {"screen": "Plans", "page_category": "pricing"}
+
+
+@pytest.mark.django_db
+def test_a_free_mail_identify_without_a_company_is_not_filed_under_the_providers_domain(api, north_source):
+    post(api, "/v1/identify", identify("u-1", email="dana@gmail.com", company={}), north_source.key)
+    post(api, "/v1/identify", identify("u-2", email="sam@gmail.com", company={}), north_source.key)
+    dana, sam = (Lead.objects.select_related("account").get(external_id=u) for u in ("u-1", "u-2"))
+    assert not Account.objects.filter(domain="gmail.com").exists()
+    # Each person gets an account of their own (named by the address), not one shared "gmail.com".
+    assert (dana.account.name, dana.account.domain) == ("dana@gmail.com", "")
+    assert dana.account_id != sam.account_id
+    # A company named without a domain keeps no free-mail domain either; a company address still names one.
+    post(api, "/v1/identify", identify("u-3", email="kim@yahoo.com", company={"name": "Initech"}), north_source.key)
+    post(api, "/v1/identify", identify("u-4", email="lee@hooli.example", company={}), north_source.key)
+    kim, lee = (Lead.objects.select_related("account").get(external_id=u).account for u in ("u-3", "u-4"))
+    assert (kim.name, kim.domain) == ("Initech", "")
+    assert lee.domain == "hooli.example"
+
+
+def test_the_segment_door_and_dedupe_read_one_free_mail_list():
+    from qualify.dedupe import rules
+    from qualify.segment import tracking
+
+    assert tracking.FREE_MAIL is rules.FREE_MAIL

@@ -1,0 +1,147 @@
+"""Bulk actions from the queue: the same verbs, each row judged on its own, refusals reported per
+row, a second submit harmless, CSRF required, and bad input changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage, StageChange
+from tests.conftest import login
+from tests.factories import LeadFactory
+
+BULK = reverse("leads:bulk")
+
+
+def _post(client, **data):
+    response = client.post(BULK, data)
+    assert response.status_code == 302
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    client.get(reverse("leads:queue"))  # shows (and so clears) the messages
+    return said
+
+
+@pytest.fixture
+def close_reason(db):
+    return DisqualifyReason.objects.filter(active=True, action=ReasonAction.CLOSE).order_by("id").first()
+
+
+@pytest.fixture
+def nurture_reason(db):
+    return DisqualifyReason.objects.filter(active=True, action=ReasonAction.NURTURE).order_by("id").first()
+
+
+def test_claim_takes_the_pool_leads_and_reports_each_refusal(client, alice, bob, north, south):
+    pool = [LeadFactory(team=north, owner=None) for _ in range(3)]
+    bobs = LeadFactory(team=north, owner=bob, first_name="Bobsown")
+    other_team = LeadFactory(team=south, owner=None)
+    said = _post(login(client, alice), action="claim", ids=[p.pk for p in pool] + [bobs.pk, other_team.pk, 99999999])
+    assert "Claimed 3 leads." in said
+    assert {lead.owner_id for lead in Lead.objects.filter(pk__in=[p.pk for p in pool])} == {alice.pk}
+    # bob's lead: alice may not change it, and "not found" is what any id she cannot see gets.
+    assert f"Lead #{bobs.pk}: Not found." in said
+    assert f"Lead #{other_team.pk}: Not found." in said and "Lead #99999999: Not found." in said
+    assert Lead.objects.get(pk=other_team.pk).owner_id is None and Lead.objects.get(pk=bobs.pk).owner_id == bob.pk
+
+
+def test_submitting_the_same_claim_twice_changes_nothing_the_second_time(client, alice, north):
+    pool = [LeadFactory(team=north, owner=None) for _ in range(2)]
+    login(client, alice)
+    _post(client, action="claim", ids=[p.pk for p in pool])
+    changes = StageChange.objects.count()
+    said = _post(client, action="claim", ids=[p.pk for p in pool])
+    assert not any(s.startswith("Claimed") for s in said)
+    assert sum("Already yours." in s for s in said) == 2
+    assert StageChange.objects.count() == changes
+
+
+def test_manager_reassigns_and_the_verb_refuses_an_owner_outside_the_team(client, maria, alice, bob, charlie, north):
+    leads = [LeadFactory(team=north, owner=alice) for _ in range(2)]
+    said = _post(login(client, maria), action="reassign", owner=bob.pk, ids=[lead.pk for lead in leads])
+    assert "Reassigned 2 leads." in said
+    assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("owner_id", flat=True)) == {bob.pk}
+    said = _post(client, action="reassign", owner=charlie.pk, ids=[leads[0].pk])
+    assert said == ["Choose an active SDR, AE or manager of a team you manage."]
+    assert Lead.objects.get(pk=leads[0].pk).owner_id == bob.pk
+
+
+def test_an_sdr_cannot_reassign(client, alice, bob, north):
+    lead = LeadFactory(team=north, owner=alice)
+    said = _post(login(client, alice), action="reassign", owner=bob.pk, ids=[lead.pk])
+    assert said == ["Choose an active SDR, AE or manager of a team you manage."]
+    assert Lead.objects.get(pk=lead.pk).owner_id == alice.pk
+
+
+def test_disqualify_with_a_reason_and_per_row_refusals(client, alice, erin, north, close_reason):
+    open_leads = [LeadFactory(team=north, owner=alice, stage=Stage.WORKING) for _ in range(2)]
+    waiting = LeadFactory(team=north, owner=alice, ae=erin, stage=Stage.HANDED_OFF, first_name="Waiting")
+    said = _post(login(client, alice), action="disqualify", reason=close_reason.pk,
+                 note="No budget this year, confirmed twice.", ids=[lead.pk for lead in open_leads] + [waiting.pk])
+    assert "Disqualified 2 leads." in said
+    assert any(s.startswith(f"{waiting.full_name}:") for s in said)
+    assert Lead.objects.get(pk=waiting.pk).stage == Stage.HANDED_OFF
+    assert set(Lead.objects.filter(pk__in=[lead.pk for lead in open_leads]).values_list("stage", flat=True)) == {Stage.DISQUALIFIED}
+
+
+def test_nurture_needs_a_nurture_reason(client, alice, north, close_reason, nurture_reason):
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)
+    said = _post(login(client, alice), action="nurture", reason=close_reason.pk, note="Come back next year please.", ids=[lead.pk])
+    assert said == [f"“{close_reason}” does not nurture leads; choose a nurture reason."]
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.WORKING
+    said = _post(client, action="nurture", reason=nurture_reason.pk, note="Come back next year please.", ids=[lead.pk])
+    assert said == ["Nurtured 1 lead."]
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.NURTURE
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"action": "claim"}, "Select at least one lead first."),
+    ({"ids": ["1"]}, "Choose what to do with the selected leads."),
+    ({"action": "explode", "ids": ["1"]}, "'explode' is not something the queue can do to leads."),
+    ({"action": "claim", "ids": ["1", "x"]}, "The selection is not a list of lead ids."),
+    ({"action": "disqualify", "ids": ["1"]}, "Choose a reason to disqualify the selected leads."),
+    ({"action": "reassign", "ids": ["1"]}, "Choose who gets the selected leads."),
+    ({"action": "claim", "ids": [str(i) for i in range(1, 202)]}, "Select at most 200 leads at a time (201 selected)."),
+])
+def test_bad_input_is_refused_clearly_and_changes_nothing(client, alice, north, data, message):
+    lead = LeadFactory(team=north, owner=None)
+    said = _post(login(client, alice), **data)
+    assert said == [message]
+    assert Lead.objects.get(pk=lead.pk).owner_id is None
+
+
+def test_a_too_long_note_is_told_so(client, alice, north, close_reason):
+    lead = LeadFactory(team=north, owner=alice)
+    said = _post(login(client, alice), action="disqualify", reason=close_reason.pk, note="x" * 5001, ids=[lead.pk])
+    assert said == ["The note is too long: 5001 characters; keep it to 5000."]
+    assert Lead.objects.get(pk=lead.pk).stage == lead.stage
+
+
+def test_bulk_needs_a_csrf_token(alice, north):
+    lead = LeadFactory(team=north, owner=None)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(BULK, {"action": "claim", "ids": [lead.pk]}).status_code == 403
+    assert Lead.objects.get(pk=lead.pk).owner_id is None
+
+
+def test_marketing_reads_but_changes_nothing_in_bulk(client, mark, north):
+    lead = LeadFactory(team=north, owner=None)
+    said = _post(login(client, mark), action="claim", ids=[lead.pk])
+    assert said == [f"Lead #{lead.pk}: You can read this lead but not change it."]
+    assert Lead.objects.get(pk=lead.pk).owner_id is None
+
+
+def test_queries_grow_by_a_fixed_amount_per_row(client, alice, north):
+    login(client, alice)
+    counts = []
+    for n in (2, 4):
+        pool = [LeadFactory(team=north, owner=None) for _ in range(n)]
+        with CaptureQueriesContext(connection) as ctx:
+            _post(client, action="claim", ids=[p.pk for p in pool])
+        counts.append(len(ctx))
+    per_row = (counts[1] - counts[0]) / 2
+    assert per_row == int(per_row) and per_row <= 10, counts

@@ -1,0 +1,89 @@
+"""Saved queue views: personal ones stay personal, managers share with their team, nobody outside
+a team sees its views (404), bad input is refused clearly and changes nothing, CSRF required."""
+
+from __future__ import annotations
+
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+
+from qualify.leads.models import SavedView
+from tests.conftest import login
+
+CREATE = reverse("leads:view_create")
+
+
+def _said(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_a_personal_view_is_saved_without_cursor_or_token_and_seen_only_by_its_owner(client, alice, bob):
+    response = login(client, alice).post(CREATE, {
+        "name": "Hot MQLs", "query": "scope=mine&stage=mql&sort=created&dir=asc&after=5:10&csrfmiddlewaretoken=x&junk=1",
+    })
+    view = SavedView.objects.get()
+    assert (view.name, view.team_id, view.created_by_id) == ("Hot MQLs", None, alice.pk)
+    assert view.query == "scope=mine&stage=mql&sort=created&dir=asc"
+    assert response["Location"] == "/queue/?" + view.query
+    assert "Hot MQLs" in client.get("/queue/").content.decode()
+    login(client, bob)
+    assert "Hot MQLs" not in client.get("/queue/").content.decode()
+    assert client.post(reverse("leads:view_delete", args=[view.pk])).status_code == 404
+    assert client.post(reverse("leads:view_update", args=[view.pk]), {"name": "Mine now"}).status_code == 404
+    assert SavedView.objects.get().name == "Hot MQLs"
+
+
+def test_a_manager_shares_with_the_team_and_only_the_team_sees_it(client, maria, alice, charlie, north):
+    login(client, maria).post(CREATE, {"name": "Breaching", "query": "sla=breached", "share": "1"})
+    view = SavedView.objects.get()
+    assert view.team_id == north.pk
+    assert "Breaching" in login(client, alice).get("/queue/").content.decode()
+    # A teammate uses it but may not change it.
+    assert client.post(reverse("leads:view_update", args=[view.pk]), {"name": "Mine"}).status_code == 403
+    assert client.post(reverse("leads:view_delete", args=[view.pk])).status_code == 403
+    # Another team: it does not exist.
+    login(client, charlie)
+    assert "Breaching" not in client.get("/queue/").content.decode()
+    assert client.post(reverse("leads:view_delete", args=[view.pk])).status_code == 404
+    assert SavedView.objects.get().name == "Breaching"
+
+
+def test_an_sdr_cannot_share_a_view(client, alice):
+    response = login(client, alice).post(CREATE, {"name": "Ours", "query": "", "share": "1"})
+    assert _said(response) == ["Only a manager of the team can share a view with it."]
+    assert not SavedView.objects.exists()
+
+
+def test_a_manager_renames_repoints_and_deletes_her_team_view(client, maria):
+    login(client, maria).post(CREATE, {"name": "Breaching", "query": "sla=breached", "share": "1"})
+    view = SavedView.objects.get()
+    client.post(reverse("leads:view_update", args=[view.pk]), {"name": "At risk", "query": "sla=at_risk&page=3"})
+    view.refresh_from_db()
+    assert (view.name, view.query, view.team_id is not None) == ("At risk", "sla=at_risk", True)
+    client.post(reverse("leads:view_delete", args=[view.pk]))
+    assert not SavedView.objects.exists()
+
+
+def test_bad_names_are_refused_clearly_and_change_nothing(client, alice):
+    login(client, alice).post(CREATE, {"name": "Mine", "query": "stage=new"})
+    cases = [
+        ({"name": "   ", "query": "stage=mql"}, "Give the view a name."),
+        ({"name": "x" * 81, "query": "stage=mql"}, "The name is too long: 81 characters; keep it to 80."),
+        ({"name": "Mine", "query": "stage=mql"}, "There is already a view called “Mine” there; pick another name."),
+    ]
+    for data, message in cases:
+        assert _said(client.post(CREATE, data))[-1] == message
+    assert list(SavedView.objects.values_list("name", "query")) == [("Mine", "stage=new")]
+    view = SavedView.objects.get()
+    client.post(CREATE, {"name": "Other", "query": ""})
+    response = client.post(reverse("leads:view_update", args=[view.pk]), {"name": "Other"})
+    assert _said(response)[-1] == "There is already a view called “Other” there; pick another name."
+    view.refresh_from_db()
+    assert view.name == "Mine"
+
+
+def test_saved_view_forms_need_a_csrf_token(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(CREATE, {"name": "X", "query": ""}).status_code == 403
+    assert not SavedView.objects.exists()
