@@ -69,6 +69,9 @@ def test_manager_works_a_review_queue_and_the_owner_gets_the_follow_up(page, pag
     page.get_by_label("No sponsor").check()
     page.get_by_label("Note").fill("Nobody named who signs; the COO only attended.")
     page.locator("details.follow-up summary").click()
+    # About the deal, not how it was qualified: the AE who owns it follows up (the default would be
+    # the SDR who qualified it).
+    page.get_by_label("The deal (the lead's owner follows up)").check()
     page.get_by_label("What must be done").fill("Find the economic buyer and get a dated next step")
     due = (timezone.localdate() + datetime.timedelta(days=4)).isoformat()
     page.get_by_label("Due").fill(due)

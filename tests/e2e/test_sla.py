@@ -71,6 +71,6 @@ def test_manager_sees_a_breach_appear_and_reassigns_the_lead(page, live_server, 
     bob = page_for("bob")
     expect(bob.locator("#notification-badge")).to_have_text("1")
     bob.get_by_role("link", name="Notifications").click()
-    expect(bob.locator("#notes")).to_contain_text("Lead assigned to you: Dana Diaz")
+    expect(bob.locator("#notes")).to_contain_text("Lead reassigned to you: Dana Diaz")
     bob.get_by_role("button", name="Mark read").click()
     expect(bob.locator("#notification-badge")).to_have_text("")
