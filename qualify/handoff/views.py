@@ -95,7 +95,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     pending = list(qs.filter(status=HandoffStatus.PENDING).order_by("created_at", "id")[:200])
     for h in pending:  # no queries: the user's memberships are cached
         h.user_can_decide = can_decide(request.user, h)
-    recent = list(qs.exclude(status=HandoffStatus.PENDING).select_related("reason").order_by("-decided_at")[:20])
+    recent = list(qs.exclude(status=HandoffStatus.PENDING).select_related("reason", "from_user", "lead__account").order_by("-decided_at")[:20])
     return render(
         request,
         "handoff/inbox.html",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, transaction
 from django.db.models import DateTimeField, Expression, F, Field, FloatField, Func, IntegerField, Q, Value
 from django.db.models.lookups import GreaterThan, LessThan
@@ -264,7 +265,10 @@ def count_leads(qs) -> Total:
     reading 10,000 rows of the page's index costs (a few ms), however large the list. Two
     queries (the timeout, the count) in its own transaction; two more inside a caller's."""
     capped = qs.order_by().values("pk")[: COUNT_CAP + 1]
-    sql, sql_params = capped.query.sql_with_params()
+    try:
+        sql, sql_params = capped.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (an unknown property, no pool)
+        return Total(0, "exact")
     nested = connection.in_atomic_block
     try:
         with transaction.atomic(), connection.cursor() as cursor:

@@ -23,13 +23,16 @@ VISITORS = ("anon", "maria", "alice", "erin", "mark", "rita")
 # GET URLs that are not pages a person opens: fragments htmx swaps into a page (checked inside
 # their page), or a redirect. Each says why.
 NOT_PAGES = {
-    "sla:badge": "the notification count htmx swaps into the top bar",
-    "sla:open": "marks a notification read and redirects to its lead",
+    "notifications:badge": "the notification count htmx swaps into the top bar",
+    "notifications:open": "marks a notification read and redirects to its lead",
     "scoring:run-progress": "the progress bar fragment of the admin's recompute",
     "scoring:breakdown": "the score panel fragment of the lead page",
     "frameworks:answers": "the answers panel fragment of the lead page",
     "handoff:hand_off": "the hand-off section fragment of the lead page (its POST answers the whole page)",
     "password_reset_confirm": "an invalid token redirects to the set-password page (checked as its own state below)",
+    "leads:property_filters": "the queue's property filter fields htmx loads into the filter bar",
+    "predictions:progress": "the training progress fragment of the quality page",
+    "leads:export": "the queue as a CSV download, not a page",
     "api-docs": "drf-spectacular's Swagger UI, not our markup",
     "api-redoc": "ReDoc, not our markup",
 }

@@ -32,7 +32,7 @@ def test_revops_trains_and_an_sdr_sorts_by_predicted(outcomes, page, live_server
     login_as(sdr, live_server, "alice")
     sdr.goto(f"{live_server.url}/queue/")
     sdr.locator("#sort-predicted").click()
-    expect(sdr.locator("#sort-predicted")).to_contain_text("↓")
+    expect(sdr.locator("#sort-predicted")).to_contain_text("▼")
     shown = [float(t.strip().rstrip("%")) for t in sdr.locator("td.predicted-cell span").all_inner_texts()]
     assert len(shown) == 12 and shown == sorted(shown, reverse=True)
     sdr.screenshot(path="/tmp/predict-queue.png", full_page=True)

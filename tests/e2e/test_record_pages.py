@@ -75,7 +75,7 @@ def test_sdr_creates_an_account_and_a_lead_then_edits_the_lead_and_the_score_mov
     expect(page.locator(".score-box .score")).to_have_text("40")  # C-level adds 20
 
     # The account, from the lead page: its size is a fit rule, so its leads are rescored.
-    page.locator("h2", has_text="Account").get_by_role("link", name="Edit").click()
+    page.get_by_role("link", name="Edit account").click()
     page.get_by_label("Employee count").fill("9000")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("status")).to_contain_text("Saved: employee count.")
@@ -107,7 +107,7 @@ def test_marketing_creates_a_lead_but_cannot_edit_one(page, live_server, e2e_cas
 
     page.goto(f"{live_server.url}/leads/{theirs.pk}/")
     expect(page.get_by_role("link", name="Edit lead")).to_have_count(0)
-    expect(page.locator("h2", has_text="Account").get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit account")).to_have_count(0)
     response = page.goto(f"{live_server.url}/leads/{theirs.pk}/edit/")
     assert response.status == 403
     expect(page.locator("main")).to_contain_text("You can read this lead but not change it.")

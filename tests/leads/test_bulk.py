@@ -116,7 +116,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(client, alice, north, 
 def test_a_too_long_note_is_told_so(client, alice, north, close_reason):
     lead = LeadFactory(team=north, owner=alice)
     said = _post(login(client, alice), action="disqualify", reason=close_reason.pk, note="x" * 5001, ids=[lead.pk])
-    assert said == ["The note is too long: 5001 characters; keep it to 5000."]
+    assert said == ["The note is too long: 5,001 characters; keep it to 5,000."]
     assert Lead.objects.get(pk=lead.pk).stage == lead.stage
 
 

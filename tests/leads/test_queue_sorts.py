@@ -48,15 +48,15 @@ def _clock(lead, due: datetime.datetime, status=ClockStatus.OPEN, kind=ClockKind
 
 @pytest.fixture
 def mixed(alice, north):
-    """Leads of alice with ties in every sort key (score, touch time, creation time, stage), some
-    never touched, and running clocks on some (two on one lead, a closed one on another)."""
+    """Leads of alice with ties in every sort key (score, touch time, creation time, stage,
+    predicted conversion), some never touched or not predicted, and running clocks on some (two on one lead, a closed one on another)."""
     stages = [Stage.NEW, Stage.MQL, Stage.WORKING]
     leads = []
     for i in range(19):
         lead = LeadFactory(
             team=north, owner=alice, score=[5, 5, 9][i % 3], stage=stages[i % 3],
             last_touch_at=None if i % 4 == 0 else NOW - datetime.timedelta(hours=i % 2),
-            created_at=NOW - datetime.timedelta(days=i % 3),
+            created_at=NOW - datetime.timedelta(days=i % 3), predicted=[None, 0.3, 0.3, 0.7][i % 4],
         )
         leads.append(lead)
     for i, lead in enumerate(leads[:8]):
@@ -76,6 +76,8 @@ def _expected(leads, name: str, descending: bool) -> list[int]:
             return lead.created_at
         if name == "stage":
             return RANK[lead.stage]
+        if name == "predicted":
+            return -1 if lead.predicted is None else lead.predicted  # not predicted yet: last
         return min(c.due_at for c in lead.sla_clocks.filter(status=ClockStatus.OPEN))
 
     rows = [lead for lead in leads if name != "sla_due" or lead.sla_clocks.filter(status=ClockStatus.OPEN).exists()]

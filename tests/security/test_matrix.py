@@ -67,7 +67,7 @@ EXPECT: dict[str, dict[str, str]] = {
     # --- leads -------------------------------------------------------------------------------
     "leads:queue": {"GET": SIGNED_IN},
     "leads:export": {"GET": SIGNED_IN},
-    "leads:property_filters": {"GET": SIGNED_IN},  # definitions only (labels, kinds, choices), no lead data  # the CSV of the queue list: only leads the user sees
+    "leads:property_filters": {"GET": SIGNED_IN},  # definitions only (labels, kinds, choices), no lead data
     "leads:detail": {"GET": SEES_LEAD},
     "leads:bulk": {"POST": SIGNED_IN},  # each row is checked on its own (tests/leads/test_bulk.py)
     "leads:view_create": {"POST": SIGNED_IN},
