@@ -74,8 +74,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 # The export is for a filtered list, not a data dump: past this many rows, narrow the filters.
 EXPORT_MAX_ROWS = 50_000
-EXPORT_COLUMNS = ["id", "first_name", "last_name", "email", "phone", "title", "company", "stage", "score", "source",
-                  "campaign", "owner", "external_id", "created_at"]
+EXPORT_COLUMNS = ["id", "first_name", "last_name", "email", "phone", "title", "company", "stage", "score", "predicted",
+                  "source", "campaign", "owner", "external_id", "created_at"]
 
 
 @login_required
@@ -96,7 +96,7 @@ def export(request: HttpRequest) -> HttpResponse:
         for lead in rows:
             yield [
                 lead.pk, lead.first_name, lead.last_name, lead.email, lead.phone, lead.title, lead.account.name,
-                lead.stage, lead.score, lead.source, lead.campaign, lead.owner.username if lead.owner else "",
+                lead.stage, lead.score, "" if lead.predicted is None else f"{lead.predicted:.3f}", lead.source, lead.campaign, lead.owner.username if lead.owner else "",
                 lead.external_id, lead.created_at.isoformat(),
                 *(display_value(p, lead.properties.get(p.key)) for p in lead_props),
                 *(display_value(p, lead.account.properties.get(p.key)) for p in account_props),

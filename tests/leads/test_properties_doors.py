@@ -143,7 +143,7 @@ def test_the_queue_export_has_a_column_per_property_and_only_the_users_leads(cli
     import io
 
     mine = LeadFactory(team=north, owner=alice, first_name="=cmd", properties={"visits": 4, "newsletter": True},
-                       account=AccountFactory(team=north, properties={"tier": "Gold"}))
+                       account=AccountFactory(team=north, properties={"tier": "Gold"}), predicted=0.4237)
     LeadFactory(team=north, owner=alice, properties={"visits": 1})
     LeadFactory(team=south, properties={"visits": 4})
     r = login(client, alice).get("/queue/export/", {"prop.visits.min": "2"})
@@ -152,6 +152,7 @@ def test_the_queue_export_has_a_column_per_property_and_only_the_users_leads(cli
     assert [row["id"] for row in rows] == [str(mine.pk)]
     assert (rows[0]["visits"], rows[0]["newsletter"], rows[0]["occupation"], rows[0]["account.tier"]) == ("4", "Yes", "", "Gold")
     assert rows[0]["first_name"] == "'=cmd"  # formulas neutralised like every export
+    assert rows[0]["predicted"] == "0.424"  # the predicted chance of winning, beside the rule score
     r = client.get("/queue/export/", {"prop.nope": "1"})
     assert r.status_code == 400 and "Unknown property" in r.content.decode()
 
