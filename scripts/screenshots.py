@@ -7,7 +7,9 @@ Signs in through the login form as each demo role (password `demo`, see the READ
 opens each page at 1440x900 and saves it as a PNG, 1440 px wide and cut at MAX_HEIGHT px so the
 README stays light. A dev tool, not a test: but it stops with a clear message, naming the page,
 when a page (or an htmx fragment it loads) answers with an error, or when a sign-in fails, rather
-than saving a picture of an error page.
+than saving a picture of an error page. Where the fresh demo has nothing to show (no prediction
+model trained, no duplicate pairs looked for) it presses the page's own button first, as RevOps
+would, and waits for the worker: so it changes the demo data a little.
 
 Browser: $QUALIFY_BROWSER, else /usr/bin/chromium, else Playwright's own Chromium
 (`playwright install chromium`). Playwright comes with the dev extras (`pip install -e '.[dev]'`).
@@ -43,6 +45,28 @@ class Shot:
     user: str
     path: str | Callable[[Page, str], str]  # a path, or a function finding it from the signed-in page
     wait_for: str = "main"  # a selector that is there once the page has rendered
+    start: str = ""  # a selector the picture starts at (default: the top of the page)
+    prepare: Callable[[Page], None] | None = None  # fills an empty demo page first (see fill_if_empty)
+
+
+def fill_if_empty(empty: str, button: str, busy: str = "", seconds: int = 150) -> Callable[[Page], None]:
+    """When the page shows `empty`, press `button` (as RevOps would: train a prediction model, run
+    the duplicate finder; the worker of `make run` does the work) and reload until `empty` and
+    `busy` are gone. Changes the demo data: a page that stays empty is photographed as it is."""
+
+    def prepare(page: Page) -> None:
+        if not page.locator(empty).count():
+            return
+        page.get_by_role("button", name=button).click()
+        page.wait_for_load_state("networkidle")
+        for _ in range(seconds // 3):
+            if not page.locator(empty).count() and not (busy and page.locator(busy).count()):
+                return
+            page.wait_for_timeout(3000)
+            visit(page, page.url)
+        print(f"  {page.url} still shows {empty!r} after {seconds} s: taken as it is", file=sys.stderr)
+
+    return prepare
 
 
 def first_link(pattern: str, start: str) -> Callable[[Page, str], str]:
@@ -64,14 +88,15 @@ SHOTS = [
     Shot("account", "alice", first_link(r"/accounts/\d+/", "/queue/")),
     Shot("handoff-inbox", "erin", "/handoffs/"),
     Shot("metrics", "maria", "/metrics/"),
-    Shot("reviews", "maria", "/reviews/"),
+    Shot("reviews", "maria", first_link(r"/reviews/\d+/", "/reviews/")),
     Shot("breaches", "maria", "/sla/breaches/"),
-    Shot("predictions-quality", "maria", "/predictions/"),
-    Shot("duplicates", "maria", "/duplicates/"),
     Shot("notifications", "alice", "/notifications/"),
     Shot("calibration", "rita", "/calibration/"),
+    Shot("predictions-quality", "rita", "/predictions/",
+         prepare=fill_if_empty("text=No prediction model yet", "Train a new version", busy=".version-progress[hx-get]")),
+    Shot("duplicates", "rita", "/duplicates/", prepare=fill_if_empty("td.empty", "Find duplicates", seconds=60)),
     Shot("scoring-admin", "rita", first_link(r"/admin/scoring/scoringmodel/\d+/change/", "/admin/scoring/scoringmodel/"),
-         wait_for="#rules-group"),
+         wait_for="#rules-group", start=".rule-effect-note"),
 ]
 
 
@@ -102,11 +127,14 @@ def take(page: Page, base: str, shot: Shot, out: Path, errors: list[str]) -> Pat
     visit(page, url)
     page.locator(shot.wait_for).first.wait_for(timeout=10_000)
     page.wait_for_load_state("networkidle")
+    if shot.prepare:
+        shot.prepare(page)
     if errors:
         raise PageFailed(f"{url}: {', '.join(errors)}")
-    height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
+    top = max(0, page.locator(shot.start).first.bounding_box()["y"] - 16) if shot.start else 0
+    height = min(page.evaluate("document.documentElement.scrollHeight") - top, MAX_HEIGHT)
     path = out / f"{shot.name}.png"
-    page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
+    page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": top, "width": WIDTH, "height": height})
     return path
 
 
