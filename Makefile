@@ -25,7 +25,7 @@ if [ -z "$${CELERY_BROKER_URL:-}" ]; then \
 fi
 endef
 
-.PHONY: help install run test test-tools bench stop
+.PHONY: help install run test test-tools bench stop screenshots
 
 help:
 	@echo "make run     install if needed, start PostgreSQL (embedded unless DATABASE_URL is set),"
@@ -33,6 +33,8 @@ help:
 	@echo "make test    install if needed, run the test suite (PYTEST_ARGS='-k handoff -x' passes through)"
 	@echo "make bench   run the benchmarks"
 	@echo "make stop    stop the embedded PostgreSQL (data stays in var/pgdata)"
+	@echo "make screenshots  PNGs of the main pages into docs/screenshots/, from a running 'make run'"
+	@echo "             (SCREENSHOTS_URL=http://host:port for another server)"
 
 install: $(STAMP)
 
@@ -76,3 +78,8 @@ bench: install
 
 stop:
 	@$(PY) scripts/devdb.py stop
+
+# Needs the app running (`make run` in another terminal) with the demo data; see scripts/screenshots.py.
+SCREENSHOTS_URL ?= http://127.0.0.1:$(WEB_PORT)
+screenshots: install
+	$(PY) scripts/screenshots.py $(SCREENSHOTS_URL)

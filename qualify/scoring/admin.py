@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from qualify.errors import DomainError
 
-from . import runs
+from . import effect, runs
 from .models import (
     ModelVersion, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition, condition_fields,
     unreachable_total_cap,
@@ -43,7 +43,18 @@ class RuleGroupInline(admin.TabularInline):
 class RuleInline(ConditionFieldMenu, admin.TabularInline):
     model = Rule
     extra = 0
-    fields = ["group", "label", "points", "field", "event_type", "prop", "op", "value", "cap", "hard_trigger", "active", "position"]
+    fields = ["group", "label", "points", "fires_now", "field", "event_type", "prop", "op", "value", "cap", "hard_trigger",
+              "active", "position"]
+    readonly_fields = ["fires_now"]
+    # Set per request by ScoringModelAdmin.get_inline_instances (admin makes an inline per request).
+    counts: effect.RuleEffect | None = None
+
+    @admin.display(description="Fires now")
+    def fires_now(self, rule: Rule) -> str:
+        if not rule.pk or self.counts is None:
+            return "—"
+        return format_html('<span data-rule-fires="{}" title="{}">{}</span>', rule.pk, self.counts.why(rule.pk),
+                           self.counts.describe(rule.pk))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Only this model's groups (the draft being edited); a new model has none until saved.
@@ -112,13 +123,26 @@ class ScoringModelAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    class Media:
+        css = {"all": ["css/scoring_admin.css"]}
+
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
-        """Warn, on every view of the draft, when its caps make the total cap unreachable."""
+        """Warn, on every view of the draft, when its caps make the total cap unreachable; count
+        what each saved rule fires on (effect.rule_effect: one bounded statement) for the rules."""
         model = self.get_object(request, object_id)
         if request.method == "GET" and model is not None:
             if warning := unreachable_total_cap(model.fit_cap, model.engagement_cap, model.total_cap):
                 self.message_user(request, warning, messages.WARNING)
+            request.rule_effect = effect.rule_effect(model)
+            extra_context = {**(extra_context or {}), "rule_effect": request.rule_effect}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_inline_instances(self, request: HttpRequest, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            if isinstance(inline, RuleInline):
+                inline.counts = getattr(request, "rule_effect", None)
+        return inlines
 
     def save_model(self, request: HttpRequest, obj: ScoringModel, form, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -128,9 +128,11 @@ class ScoringModel(models.Model):
         if not (self.grade_a >= self.grade_b >= self.grade_c):
             raise ValidationError("Grade thresholds must be A ≥ B ≥ C.")
 
-    def to_spec_json(self, number: int) -> dict[str, Any]:
-        """The draft frozen as plain data: what a version stores and the engine reads."""
+    def to_spec_json(self, number: int, *, inactive_rules: bool = False) -> dict[str, Any]:
+        """The draft frozen as plain data: what a version stores and the engine reads. With
+        `inactive_rules` the switched-off rules too (the admin counts what they would fire on)."""
         groups = list(self.groups.all())
+        rules = self.rules.all() if inactive_rules else self.rules.filter(active=True)
         return {
             "model_id": self.pk,
             "name": self.name,
@@ -156,7 +158,7 @@ class ScoringModel(models.Model):
                     "event_type": r.event_type, "prop": r.prop, "op": r.op, "value": r.value, "cap": r.cap,
                     "hard_trigger": r.hard_trigger,
                 }
-                for r in self.rules.filter(active=True).order_by("position", "pk")
+                for r in rules.order_by("position", "pk")
             ],
         }
 

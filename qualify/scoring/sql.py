@@ -217,7 +217,7 @@ def _matches_sql(rules: list[engine.RuleSpec]) -> str:
 def fit_fired_sql(spec: ModelSpec) -> str:
     """The keys of the fit rules whose condition holds for a lead (l, a), as an int[]: the fit
     lines of engine.fit_lines, for calibration ("which rules fired on this lead")."""
-    tests = [f"CASE WHEN {condition_sql(r.op, r.value, FIELD_SQL[r.field])} THEN {r.key} END" for r in spec.fit_rules()]
+    tests = [f"CASE WHEN {condition_sql(r.op, r.value, field_sql(r.field))} THEN {r.key} END" for r in spec.fit_rules()]
     return f"array_remove(ARRAY[{', '.join(tests)}]::int[], NULL)" if tests else "'{}'::int[]"
 
 
@@ -469,17 +469,22 @@ def _render_update(spec: ModelSpec, delta: bool) -> str:
     RETURNING l.id, {value} AS value, s.fired, l.stage"""
 
 
-def assign_sql(specs: list[ModelSpec], *, lock: str = "") -> str:
-    """(id, version_id, current version) for the leads in %(ids)s, locking them FOR NO KEY UPDATE
-    (`lock` may add SKIP LOCKED): the first covering model by priority, else the default —
-    engine.choose_model() as SQL."""
+def choose_model_sql(specs: list[ModelSpec]) -> str:
+    """engine.choose_model() over a lead (l, a) as SQL: the version id of the first covering model
+    by priority, else the default's (NULL when there is none)."""
     ordered = sorted(specs, key=lambda s: (s.is_default, s.priority, s.model_id))
     default = next((s for s in ordered if s.is_default), None)
     whens = " ".join(f"WHEN {segment_sql(s)} THEN {s.version_id}" for s in ordered if not s.is_default)
     fallback = str(default.version_id) if default else "NULL"
-    case = f"CASE {whens} ELSE {fallback} END" if whens else fallback
+    return f"CASE {whens} ELSE {fallback} END" if whens else fallback
+
+
+def assign_sql(specs: list[ModelSpec], *, lock: str = "") -> str:
+    """(id, version_id, current version) for the leads in %(ids)s, locking them FOR NO KEY UPDATE
+    (`lock` may add SKIP LOCKED): the first covering model by priority, else the default —
+    engine.choose_model() as SQL."""
     return f"""
-    SELECT l.id, {case} AS version_id, l.score_version_id
+    SELECT l.id, {choose_model_sql(specs)} AS version_id, l.score_version_id
     FROM leads_lead l JOIN leads_account a ON a.id = l.account_id
     WHERE l.id = ANY(%(ids)s)
     ORDER BY l.id FOR NO KEY UPDATE OF l {lock}"""

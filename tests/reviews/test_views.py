@@ -163,3 +163,11 @@ def test_tasks_page_query_count_is_fixed(client, queue, maria, erin, django_asse
     login(client, erin)
     with django_assert_max_num_queries(7):
         assert client.get("/tasks/").status_code == 200
+
+
+def test_a_review_queue_page_marks_reviews_not_the_lead_queue_as_current(client, queue, maria):
+    """reviews:queue and leads:queue share the url name "queue": the navigation compares the view name."""
+    html = login(client, maria).get(f"/reviews/{queue.pk}/").content.decode()
+    assert 'href="/queue/" aria-current="page"' not in html
+    assert 'href="/reviews/" aria-current="page"' in html
+    assert 'href="/queue/" aria-current="page"' in login(client, maria).get("/queue/").content.decode()
