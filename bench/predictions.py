@@ -137,11 +137,13 @@ def _uci() -> dict[str, Any]:
     Property.objects.all().delete()
     team, _ = Team.objects.get_or_create(name="UCI")
     n = uci.load(team)
-    # Train on the UCI outcomes alone: the synthetic outcomes are moved out of the window.
+    # Train on the UCI outcomes alone: every synthetic outcome (won, lost and the data set's
+    # disqualified leads) is moved out of the window. Leaving the disqualified in once gave a
+    # held-out "AUC" of 0.911 that measured telling the two data sets apart, not UCI.
     with connection.cursor() as c:
         c.execute("SET session_replication_role = replica")
         c.execute("UPDATE leads_lead SET stage_changed_at = now() - interval '3 years' WHERE team_id <> %s "
-                  "AND stage IN ('won', 'lost')", [team.pk])
+                  "AND stage IN ('won', 'lost', 'disqualified')", [team.pk])
         c.execute("SET session_replication_role = DEFAULT")
     _, report, _ = training.train(365)
     o = report["overall"]
