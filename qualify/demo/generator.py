@@ -19,7 +19,11 @@ from qualify.demo.leads import LeadsMixin
 from qualify.demo.qualification import QualificationMixin
 from qualify.demo.tables import BATCH, TEAMS
 from qualify.demo.workspace import WorkspaceMixin, refresh_metrics
+from accounts.models import Team
 from qualify.abm.models import AccountScore
+from qualify.dedupe.finder import find_duplicates
+from qualify.predictions.models import Status
+from qualify.predictions.versions import request_training, run_training
 from qualify.leads.history import write_leads
 from qualify.leads.models import Event, Lead, Stage, StageChange, Touch
 from qualify.scoring.history import restate_unscored
@@ -49,6 +53,11 @@ def seed(
         today = bring_to_present(seed=seed, stdout=stdout)
         counts.update({k: today[k] for k in ("clocks", "imports")})
     refresh_all_accounts()  # account engagement, committees and MQAs as of now
+    # Day one shows the learning too: a predictive score trained on the demo's won and lost
+    # leads (every lead gets its probability), and the duplicate finder's first pass, as RevOps
+    # would start them from their pages.
+    version = run_training(request_training(run=False).pk)
+    pairs = sum(find_duplicates(list(Team.objects.values_list("pk", flat=True))).values())
     metrics = refresh_metrics()
     if stdout is not None:
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
@@ -60,6 +69,12 @@ def seed(
         mqas = AccountScore.objects.filter(mqa_at__isnull=False).count()
         write_line(stdout, f"  {mqas} accounts are marketing-qualified (MQA) now")
         write_line(stdout, f"  {restated} MQL, handoff and outcome score snapshots restated with the model's score then")
+        if version is not None and version.status == Status.ACTIVE:
+            o = version.report["overall"]
+            write_line(stdout, f"  Predictive score: {version} trained on the demo's outcomes (held-out AUC {o['auc']:.2f}) and active")
+        else:
+            write_line(stdout, f"  Predictive score: not trained ({version.error if version else 'already running'})")
+        write_line(stdout, f"  Duplicate finder: {pairs} candidate pairs for /duplicates/")
         write_line(stdout, f"  Metrics rollups refreshed ({metrics.leads} leads)" if metrics.ran
                    else "  Metrics rollups: another refresh is running; /metrics/ fills in when it ends")
     return counts
