@@ -187,7 +187,7 @@ def _apply_leads(job: ImportJob, goods: list[Good]) -> dict[str, int]:
 
 
 def _apply_outcomes(job: ImportJob, goods: list[Good]) -> dict[str, int]:
-    """Continue each lead's history to won/lost; set its AE (and owner when it had none)."""
+    """Continue each lead's history to won/lost/disqualified; set its AE (and owner when it had none)."""
     locked = {lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=[g.lead.pk for g in goods])}
     histories, changed = [], []
     before = {pk: (lead.stage, lead.owner_id) for pk, lead in locked.items()}
@@ -203,7 +203,7 @@ def _apply_outcomes(job: ImportJob, goods: list[Good]) -> dict[str, int]:
         lead.ae_id = _pk(g.ae) or lead.ae_id
         lead.owner_id = lead.owner_id or _pk(g.owner)
         lead.updated_at = timezone.now()  # bulk_update skips auto_now; the metrics refresh reads it
-        if g.path[-1] == S.LOST and g.reason:
+        if g.path[-1] in (S.LOST, S.DISQUALIFIED) and g.reason:
             lead.disqualify_reason = g.reason
         changed.append(lead)
     # Outcomes close what is still open (a pending handoff, running clocks) through the listeners.

@@ -4,7 +4,8 @@ Stage paths. A new lead walks the funnel from "new" to its imported stage: new �
 working → handed off → accepted → opportunity → won | lost; nurture and disqualified are side
 exits straight from new. MQL is a step only when the file gives an MQL date or the lead is
 imported *as* an MQL (nothing is invented: an outbound lead imported as Working never was an
-MQL). An outcome (won/lost) of an existing lead continues from its current stage the same way.
+MQL). An outcome (won/lost) of an existing lead continues from its current stage the same way;
+a disqualified outcome is the one step out of an open stage.
 Every consecutive pair is checked against lifecycle.ALLOWED: a step the lifecycle would refuse
 (e.g. Won for a disqualified lead) makes the row bad. Disqualified needs a reason that exists;
 Won and Lost need a close date. A close date before the created date is accepted with a warning
@@ -181,10 +182,14 @@ def validate(ctx: Context, kind: str, n: int, values: dict[str, Any], columns: d
         if lead is None:
             raise Bad("no lead of this team has this id or email", col("external_id") or col("email"))
         target = values.get("stage")
-        if target not in (S.WON, S.LOST):
-            raise Bad("an outcome must be Won or Lost", col("stage", "stage"))
+        # Disqualified: a lead that never became a deal (an MQL nobody bought from), closed in one
+        # step; Lost would invent the handoff, acceptance and opportunity it never had.
+        if target not in (S.WON, S.LOST, S.DISQUALIFIED):
+            raise Bad("an outcome must be Won, Lost or Disqualified", col("stage", "stage"))
         if not values.get("close_date"):
             raise Bad("an outcome needs a close date", col("close_date") or col("stage", "stage"))
+        if target == S.DISQUALIFIED and good.reason is None:
+            raise Bad("Disqualified needs a reason", col("reason") or col("stage", "stage"))
         good.lead = lead
         good.path = _path(lead.stage, target, False, col("stage", "stage"))
         if not good.path:

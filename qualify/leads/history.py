@@ -41,7 +41,7 @@ def write_leads(leads: Sequence[Lead], history: Sequence[StageChange], *, by_id:
 
 def write_outcomes(leads: Sequence[Lead], history: Sequence[StageChange], before: dict[int, tuple[str, int | None]],
                    *, by_id: int | None, why: str) -> None:
-    """Continue existing leads' histories (an imported Won or Lost): `leads` carry their new stage,
+    """Continue existing leads' histories (an imported Won, Lost or Disqualified): `leads` carry their new stage,
     owner, AE and reason, `before` maps each id to its (stage, owner id) before the import. The
     caller holds the leads' row locks."""
     with transaction.atomic():

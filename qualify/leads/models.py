@@ -559,10 +559,25 @@ class Property(models.Model):
         from django.db import transaction
 
         from .properties import forget_definitions
+        from .property_indexes import schedule
 
         super().save(*args, **kwargs)
         forget_definitions()
         transaction.on_commit(forget_definitions)
+        # A number property's range filter needs its index (property_indexes.py); a retired one's
+        # index goes. The sync compares everything, so any save may trigger it (idempotent, cheap).
+        schedule()
+
+    def delete(self, *args, **kwargs):
+        from django.db import transaction
+
+        from .properties import forget_definitions
+        from .property_indexes import schedule
+
+        result = super().delete(*args, **kwargs)
+        transaction.on_commit(forget_definitions)
+        schedule()
+        return result
 
 
 class Redirect(models.Model):

@@ -8,6 +8,7 @@ from rest_framework import serializers, viewsets
 from qualify.api.pagination import IdCursor
 
 from .access import require_quality_reader
+from .evaluation import feature_words, verdict
 from .models import PredictionVersion
 
 
@@ -20,7 +21,13 @@ class PredictionVersionSerializer(serializers.ModelSerializer):
                   "progress_note", "error", "report", "baseline"]
 
     def get_report(self, version: PredictionVersion) -> dict:
-        return {k: v for k, v in version.report.items() if k != "held_out"}
+        """The stored report, with the page's words: the weak-model headline and what each
+        feature's AUC alone says."""
+        report = {k: v for k, v in version.report.items() if k != "held_out"}
+        if "overall" in report:
+            report["verdict"] = verdict(report["overall"])
+            report["single_feature_auc"] = [{**f, "says": feature_words(f["auc"])} for f in report.get("single_feature_auc", [])]
+        return report
 
 
 class PredictionVersionViewSet(viewsets.ReadOnlyModelViewSet):

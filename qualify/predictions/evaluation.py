@@ -85,3 +85,31 @@ def capture_sentence(metrics: dict[str, Any], k: int = 20) -> str:
     if not point or not metrics.get("won"):
         return ""
     return f"The top {k} % of leads by predicted probability hold {100 * point['share']:.0f} % of conversions."
+
+
+# Below this held-out AUC the page says plainly that the features rank leads little better than chance.
+WEAK_AUC = 0.7
+
+
+def feature_words(auc: float) -> str:
+    """What one feature's AUC alone says, in the words of the quality page's feature table."""
+    if auc >= 0.98:
+        return "a likely leak"
+    if auc >= 0.7:
+        return "strong on its own"
+    if auc >= 0.6:
+        return "some signal"
+    if auc >= 0.55:
+        return "weak"
+    return "next to nothing (0.5 is a coin toss)"
+
+
+def verdict(metrics: dict[str, Any]) -> str:
+    """The headline of a weak model (held-out AUC under WEAK_AUC), else "": a reader should not
+    have to know what an AUC of 0.6 means to learn that the ranking is barely better than chance."""
+    auc = metrics.get("auc")
+    if auc is None or auc >= WEAK_AUC:
+        return ""
+    how = "barely" if auc < 0.6 else "only a little"
+    return (f"These features rank leads {how} better than chance (AUC {auc:.2f}; 0.5 is a coin toss, 1 is perfect): "
+            "use the predicted probability as a rough hint, not to decide which leads to work.")

@@ -156,6 +156,22 @@ def test_outcomes_continue_existing_histories_and_refuse_impossible_moves(north,
     assert list(m2.stage_changes.values_list("to_stage", flat=True)) == ["lost"]
 
 
+def test_a_disqualified_outcome_is_one_step_out_of_the_funnel_and_needs_a_reason(north, alice, maria):
+    """An MQL that never became a deal closes as Disqualified on its close date, without the
+    handoff, acceptance and opportunity a Lost outcome would have to invent."""
+    m1 = LeadFactory(team=north, external_id="M1", stage=Stage.MQL, owner=alice)
+    m2 = LeadFactory(team=north, external_id="M2", stage=Stage.MQL)
+    text = "id,stage,close,reason\nM1,Disqualified,2026-03-01,Bad data\nM2,Disqualified,2026-03-01,\n"
+    job = run(job_for(text, team=north, by=maria, kind="outcomes", mapping={
+        "id": "external_id", "stage": "stage", "close": "close_date", "reason": "reason"}), mode="good_rows")
+    assert {e["line"]: e["message"] for e in job.errors} == {3: "Disqualified needs a reason"}
+    m1.refresh_from_db()
+    m2.refresh_from_db()
+    assert (m1.stage, m1.disqualify_reason.name, m1.stage_changed_at.date().isoformat()) == ("disqualified", "Bad data", "2026-03-01")
+    assert list(m1.stage_changes.values_list("from_stage", "to_stage")) == [("mql", "disqualified")]
+    assert m2.stage == Stage.MQL and not m2.stage_changes.exists()  # the refused row changed nothing
+
+
 ACCOUNTS = "Account Name,Website,Industry,Annual Revenue,Country,Segment\nAcme,acme.example,Retail,$12M,United States,Enterprise\nBeta,beta.example,,2B,Atlantis,SMB\n"
 
 

@@ -61,3 +61,21 @@ def test_capture_counts_conversions_in_the_top_leads():
     assert points[100] == pytest.approx(1.0)
     sentence = evaluation.capture_sentence(evaluation.evaluate(y, p))
     assert sentence == "The top 20 % of leads by predicted probability hold 50 % of conversions."
+
+
+@pytest.mark.parametrize(("auc", "start"), [
+    (0.55, "These features rank leads barely better than chance (AUC 0.55;"),
+    (0.64, "These features rank leads only a little better than chance (AUC 0.64;"),
+    (0.70, ""), (0.85, ""), (None, ""),
+])
+def test_a_weak_model_gets_a_plain_headline_and_a_good_one_none(auc, start):
+    said = evaluation.verdict({"auc": auc})
+    assert said.startswith(start) and bool(said) == bool(start)
+
+
+@pytest.mark.parametrize(("auc", "words"), [
+    (0.99, "a likely leak"), (0.75, "strong on its own"), (0.62, "some signal"), (0.56, "weak"),
+    (0.51, "next to nothing (0.5 is a coin toss)"),
+])
+def test_each_features_auc_alone_in_words(auc, words):
+    assert evaluation.feature_words(auc) == words

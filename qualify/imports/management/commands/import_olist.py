@@ -6,13 +6,22 @@ Data: "Marketing Funnel by Olist" (Kaggle, CC BY-NC-SA 4.0, © Olist), read in p
 
 Mapping, through the same importer the upload page uses:
 - olist_marketing_qualified_leads_dataset.csv as a *leads* import: mql_id → external id,
-  first_contact_date → created date, origin → campaign / channel; every lead is inbound and
-  imported as an MQL (the file lists MQLs).
+  first_contact_date → created date, origin → campaign / channel, landing_page_id → the text
+  property "Landing page"; every lead is inbound and imported as an MQL (the file lists MQLs).
 - olist_closed_deals_dataset.csv as an *outcomes* import: mql_id → external id, won_date → close
   date, sdr_id → SDR, sr_id → AE (the seller); every row is Won.
 SDRs and sellers become users of an "Olist" team (username = their id in the file, no password,
 so they cannot sign in). The one deal won before its first contact is imported and listed as a
 warning on the outcomes job.
+
+The files hold no lost deals: an MQL without a closed deal may have been lost, or may still have
+closed after the data ends. `--close-unconverted` says what the data does support: no deal by the
+end of the data (the day after its last won deal). Those MQLs are closed as *Disqualified*, reason
+"No deal by the end of the data", dated that day, through a generated outcomes import whose
+file name says so; the command prints it. Disqualified, not Lost: in Qualify a deal is lost after
+an opportunity, and these leads never had one. `--train` then trains a prediction version on the
+outcomes (the product's own training, every team's outcomes in the window) and prints its
+held-out quality: what origin and landing page predict.
 """
 
 from __future__ import annotations
@@ -25,18 +34,23 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
+from django.utils import timezone
+
 from accounts.models import Membership, Role, Team, User
 from qualify.analytics import metrics as m
 from qualify.analytics.rollups import refresh
 from qualify.imports.jobs import create_job, run_job
 from qualify.imports.models import ImportJob, ImportMode, ImportStatus
-from qualify.leads.models import Lead
+from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage
 
 DEFAULT_DIR = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "olist"
 MQL_FILE = "olist_marketing_qualified_leads_dataset.csv"
 DEALS_FILE = "olist_closed_deals_dataset.csv"
 TEAM = "Olist"
-LEADS_MAPPING = {"mql_id": "external_id", "first_contact_date": "created", "origin": "campaign"}
+LEADS_MAPPING = {"mql_id": "external_id", "first_contact_date": "created", "origin": "campaign",
+                 "landing_page_id": "prop:landing_page_id"}
+LEADS_NEW_PROPERTIES = {"landing_page_id": {"label": "Landing page", "kind": "text"}}
+NO_DEAL_REASON = "No deal by the end of the data"
 DEALS_MAPPING = {"mql_id": "external_id", "won_date": "close_date", "sdr_id": "owner", "sr_id": "ae"}
 RANGE = (datetime.date(2017, 6, 1), datetime.date(2018, 6, 1))
 
@@ -63,8 +77,11 @@ def ensure_people(team: Team, deals_path: Path) -> tuple[int, int]:
     return len(sdrs), len(sellers)
 
 
-def run_import(*, kind: str, path: Path, team: Team, by: User, mapping: dict, defaults: dict) -> ImportJob:
-    job = create_job(kind=kind, team=team, by=by, content=path.read_bytes(), filename=path.name, mapping=mapping, defaults=defaults)
+def run_import(*, kind: str, path: Path | None = None, team: Team, by: User, mapping: dict, defaults: dict,
+               content: bytes | None = None, filename: str = "", new_properties: dict | None = None) -> ImportJob:
+    content = path.read_bytes() if content is None else content
+    job = create_job(kind=kind, team=team, by=by, content=content, filename=filename or path.name, mapping=mapping,
+                     defaults=defaults, new_properties=new_properties)
     # Synchronously, whatever the size: this command is the worker.
     ImportJob.objects.filter(pk=job.pk).update(dry_run=False, mode=ImportMode.ALL_OR_NOTHING, status=ImportStatus.PENDING)
     return run_job(job.pk)
@@ -83,7 +100,8 @@ def import_olist(directory: Path, *, by: User | None = None) -> dict:
         Membership.objects.get_or_create(user=by, team=team, role=Role.MANAGER)
     ensure_people(team, deals_path)
     leads = run_import(kind="leads", path=mql_path, team=team, by=by, mapping=LEADS_MAPPING,
-                       defaults={"source": "inbound", "stage": "mql"})
+                       defaults={"source": "inbound", "stage": "mql"},
+                       new_properties={k: v for k, v in LEADS_NEW_PROPERTIES.items() if not _defined(k)})
     if leads.status != ImportStatus.DONE:
         raise CommandError(f"MQL import: {leads.message} {leads.errors[:5]}")
     deals = run_import(kind="outcomes", path=deals_path, team=team, by=by, mapping=DEALS_MAPPING, defaults={"stage": "won"})
@@ -93,13 +111,72 @@ def import_olist(directory: Path, *, by: User | None = None) -> dict:
     return {"team": team, "leads_job": leads, "deals_job": deals}
 
 
+def _defined(key: str) -> bool:
+    from qualify.leads.models import Property
+
+    return Property.objects.filter(entity="lead", key=key).exists()
+
+
+def data_end(deals_path: Path) -> datetime.date:
+    """The day after the last won deal in the file: the end of what the data observed."""
+    with deals_path.open(newline="") as fh:
+        last = max(r["won_date"][:10] for r in csv.DictReader(fh) if r["won_date"])
+    return datetime.date.fromisoformat(last) + datetime.timedelta(days=1)
+
+
+def close_unconverted(team: Team, by: User, directory: Path) -> tuple[ImportJob | None, datetime.date]:
+    """Close the team's Olist MQLs that have no deal in the files and are still open as
+    Disqualified ("No deal by the end of the data"), dated the day after the last deal, through an
+    outcomes import of a generated file that names the date. Returns (job or None, that day)."""
+    end = data_end(directory / DEALS_FILE)
+    with (directory / DEALS_FILE).open(newline="") as fh:
+        dealt = {r["mql_id"] for r in csv.DictReader(fh)}
+    with (directory / MQL_FILE).open(newline="") as fh:
+        mqls = [r["mql_id"] for r in csv.DictReader(fh) if r["mql_id"] not in dealt]
+    still_open = set(Lead.objects.filter(team=team, stage=Stage.MQL, external_id__in=mqls).values_list("external_id", flat=True))
+    rows = [m for m in mqls if m in still_open]
+    if not rows:
+        return None, end
+    DisqualifyReason.objects.get_or_create(name=NO_DEAL_REASON, defaults={
+        "action": ReasonAction.CLOSE, "note_required": False, "min_note_length": 0,
+        "description": "Imported: the data ends with no deal for this lead. When or whether it was lost is not known.",
+    })
+    content = ("mql_id,close_date\n" + "".join(f"{m},{end.isoformat()}\n" for m in rows)).encode()
+    job = run_import(kind="outcomes", team=team, by=by, content=content,
+                     filename=f"olist MQLs with no deal by {end.isoformat()} (generated by import_olist).csv",
+                     mapping={"mql_id": "external_id", "close_date": "close_date"},
+                     defaults={"stage": Stage.DISQUALIFIED, "reason": NO_DEAL_REASON})
+    if job.status != ImportStatus.DONE:
+        raise CommandError(f"Closing MQLs without a deal: {job.message} {job.errors[:5]}")
+    return job, end
+
+
+def train_on_outcomes(team: Team):
+    """Train a prediction version through the product (versions.request_training/run_training)
+    with a window reaching back to the team's first outcome. Returns the version."""
+    from django.db.models import Min
+
+    from qualify.predictions import versions
+
+    first = Lead.objects.filter(team=team, stage__in=(Stage.WON, Stage.LOST, Stage.DISQUALIFIED)).aggregate(
+        at=Min("stage_changed_at"))["at"]
+    if first is None:
+        raise CommandError(f"The {TEAM} team has no outcomes to train on.")
+    window = (timezone.now() - first).days + 1
+    version = versions.request_training(window_days=window, run=False)
+    return versions.run_training(version.pk) or version
+
+
 class Command(BaseCommand):
     help = "Import the Olist marketing funnel through the CSV importer and print its funnel."
 
     def add_arguments(self, parser):
         parser.add_argument("--dir", default=str(DEFAULT_DIR), help=f"folder with the Olist CSVs (default {DEFAULT_DIR})")
+        parser.add_argument("--close-unconverted", action="store_true",
+                            help="close MQLs with no deal as Disqualified, dated the day after the last deal in the data")
+        parser.add_argument("--train", action="store_true", help="train a prediction version and print its quality")
 
-    def handle(self, *args, dir: str, **options):
+    def handle(self, *args, dir: str, close_unconverted: bool = False, train: bool = False, **options):
         team = Team.objects.filter(name=TEAM).first()
         if team and Lead.objects.filter(team=team).exists():
             self.stdout.write(f"The {TEAM} team already has leads; showing its funnel.")
@@ -111,7 +188,47 @@ class Command(BaseCommand):
                 self.stdout.write(f"{job.filename}: {job.message}")
                 for w in job.warnings:
                     self.stdout.write(f"  warning, line {w['line']}: {w['message']}")
+        if close_unconverted:
+            self.close(team, Path(dir))
         self.report(m.Filters(*RANGE, (team.pk,)))
+        if train:
+            self.train(team)
+
+    def close(self, team: Team, directory: Path) -> None:
+        by = User.objects.filter(username="olist-importer").first() or User.objects.filter(is_superuser=True).first()
+        job, end = close_unconverted(team, by, directory)
+        if job is None:
+            self.stdout.write(f"\nNo open MQL without a deal left to close (end of the data: {end.isoformat()}).")
+            return
+        self.stdout.write(
+            f"\nClosed {job.good_rows:,} MQLs that have no deal in the files as Disqualified, reason “{NO_DEAL_REASON}”, "
+            f"dated {end.isoformat()}: the day after the last won deal, where the data ends. The files do not say "
+            "whether or when these leads were lost; that date is the end of the data, not an observed close. "
+            f"(Import job {job.pk}, “{job.filename}”.)"
+        )
+        refresh(full=True)
+
+    def train(self, team: Team) -> None:
+        from qualify.predictions.evaluation import capture_sentence, feature_words, verdict
+
+        others = Lead.objects.exclude(team=team).filter(stage__in=(Stage.WON, Stage.LOST, Stage.DISQUALIFIED)).count()
+        version = train_on_outcomes(team)
+        out = self.stdout.write
+        out(f"\n{version}: {version.get_status_display()}" + (f" — {version.error}" if version.error else ""))
+        if not version.report:
+            return
+        r, o = version.report, version.report["overall"]
+        if others:
+            out(f"  (other teams' {others:,} outcomes in the window were trained on too: training is per installation)")
+        out(f"  {r['outcomes']:,} outcomes ({r['won']:,} won) in the last {r['window_days']:,} days; "
+            f"held out {o['n']:,} ({o['won']:,} won, base rate {100 * o['base_rate']:.1f} %)")
+        out(f"  held-out AUC {o['auc']:.3f} · Brier {o['brier']:.4f} · ECE {o['ece']:.3f} · "
+            f"{r['global']['estimator']} · {capture_sentence(o)}")
+        if line := verdict(o):
+            out(f"  {line}")
+        out(f"  learnt from: {', '.join(r['features'])}")
+        for f in r["single_feature_auc"]:
+            out(f"  alone, {f['label']}: AUC {f['auc']:.3f} ({feature_words(f['auc'])})")
 
     def report(self, f: m.Filters) -> None:
         out = self.stdout.write
