@@ -102,6 +102,21 @@ def test_new_accounts_by_domain_and_name(north, maria, django_capture_on_commit_
     assert rules_of(c) == {"domain", "name"}
 
 
+def test_new_account_with_a_similar_name_is_flagged_in_its_team_only(north, south, maria, django_capture_on_commit_callbacks):
+    """The similar-name probe goes through the trigram index (detect._account_sql): a near name is
+    found, an unrelated one and another team's same name are not."""
+    if not rules.has_trigram():
+        pytest.skip("pg_trgm is not installed on this server")
+    near = AccountFactory(team=north, name="Northwind Robotic Systems", domain="")
+    AccountFactory(team=north, name="Globex Shipping", domain="")
+    theirs = AccountFactory(team=south, name="Northwind Robotics Systems", domain="")
+    with django_capture_on_commit_callbacks(execute=True):
+        new = records.create_account(by=maria, team=north, name="Northwind Robotics Systems", domain="")
+    assert rules_of(pair_of(near, new, Kind.ACCOUNT)) == {"similar_name"}
+    assert DuplicateCandidate.objects.filter(kind=Kind.ACCOUNT).count() == 1
+    assert not DuplicateCandidate.objects.filter(low_id=theirs.pk).exists()
+
+
 def test_bulk_finder_groups_existing_leads(north, south, acme):
     a = LeadFactory(team=north, account=acme, email="x@acme.example", first_name="Xi", last_name="Yu")
     b = LeadFactory(team=north, account=acme, email="X@acme.example", first_name="Q", last_name="R")
