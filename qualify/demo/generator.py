@@ -9,6 +9,7 @@ from typing import IO
 import pghistory
 from django.db import transaction
 
+from accounts.models import Team
 from qualify.demo.accounts import AccountsMixin
 from qualify.demo.activity import ActivityMixin
 from qualify.demo.base import write_line
@@ -19,7 +20,6 @@ from qualify.demo.leads import LeadsMixin
 from qualify.demo.qualification import QualificationMixin
 from qualify.demo.tables import BATCH, TEAMS
 from qualify.demo.workspace import WorkspaceMixin, refresh_metrics
-from accounts.models import Team
 from qualify.abm.models import AccountScore
 from qualify.dedupe.finder import find_duplicates
 from qualify.predictions.models import Status

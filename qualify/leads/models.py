@@ -554,30 +554,28 @@ class Property(models.Model):
         return self.label
 
     def save(self, *args, **kwargs) -> None:
-        """Saved definitions are read from a cache (leads/properties.definitions): drop it now and
-        again after commit, so no request re-caches the old list in between."""
-        from django.db import transaction
-
-        from .properties import forget_definitions
-        from .property_indexes import schedule
-
         super().save(*args, **kwargs)
-        forget_definitions()
-        transaction.on_commit(forget_definitions)
-        # A number property's range filter needs its index (property_indexes.py); a retired one's
-        # index goes. The sync compares everything, so any save may trigger it (idempotent, cheap).
-        schedule()
+        self._definitions_changed()
 
     def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._definitions_changed()
+        return result
+
+    @staticmethod
+    def _definitions_changed() -> None:
+        """Saved definitions are read from a cache (leads/properties.definitions): drop it now and
+        again after commit, so no request re-caches the old list in between. A number property's
+        range filter needs its index (property_indexes.py) and a retired one's goes: the sync
+        compares everything, so any change queues it (idempotent, cheap)."""
         from django.db import transaction
 
         from .properties import forget_definitions
         from .property_indexes import schedule
 
-        result = super().delete(*args, **kwargs)
+        forget_definitions()
         transaction.on_commit(forget_definitions)
         schedule()
-        return result
 
 
 class Redirect(models.Model):

@@ -96,7 +96,8 @@ def export(request: HttpRequest) -> HttpResponse:
         for lead in rows:
             yield [
                 lead.pk, lead.first_name, lead.last_name, lead.email, lead.phone, lead.title, lead.account.name,
-                lead.stage, lead.score, "" if lead.predicted is None else f"{lead.predicted:.3f}", lead.source, lead.campaign, lead.owner.username if lead.owner else "",
+                lead.stage, lead.score, "" if lead.predicted is None else f"{lead.predicted:.3f}",
+                lead.source, lead.campaign, lead.owner.username if lead.owner else "",
                 lead.external_id, lead.created_at.isoformat(),
                 *(display_value(p, lead.properties.get(p.key)) for p in lead_props),
                 *(display_value(p, lead.account.properties.get(p.key)) for p in account_props),

@@ -8,7 +8,7 @@ from rest_framework import serializers, viewsets
 from qualify.api.pagination import IdCursor
 
 from .access import require_quality_reader
-from .evaluation import feature_words, verdict
+from .evaluation import described_features, verdict
 from .models import PredictionVersion
 
 
@@ -26,7 +26,7 @@ class PredictionVersionSerializer(serializers.ModelSerializer):
         report = {k: v for k, v in version.report.items() if k != "held_out"}
         if "overall" in report:
             report["verdict"] = verdict(report["overall"])
-            report["single_feature_auc"] = [{**f, "says": feature_words(f["auc"])} for f in report.get("single_feature_auc", [])]
+            report["single_feature_auc"] = described_features(report)
         return report
 
 

@@ -104,6 +104,11 @@ def feature_words(auc: float) -> str:
     return "next to nothing (0.5 is a coin toss)"
 
 
+def described_features(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's features alone, each with what its AUC says (page, API and import_olist)."""
+    return [{**f, "says": feature_words(f["auc"])} for f in report.get("single_feature_auc", [])]
+
+
 def verdict(metrics: dict[str, Any]) -> str:
     """The headline of a weak model (held-out AUC under WEAK_AUC), else "": a reader should not
     have to know what an AUC of 0.6 means to learn that the ranking is barely better than chance."""

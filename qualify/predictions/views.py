@@ -17,7 +17,7 @@ from qualify.leads.models import OPEN_STAGES, Lead
 
 from . import charts, versions
 from .access import can_read_quality, require_quality_reader, require_revops
-from .evaluation import bin_of, capture_sentence, feature_words, verdict
+from .evaluation import bin_of, capture_sentence, described_features, verdict
 from .models import PredictionVersion, Status
 from .scoring import explain
 
@@ -73,7 +73,7 @@ def _version_context(request: HttpRequest, version: PredictionVersion | None) ->
         "capture_sentence": capture_sentence(overall),
         "weak_features": [f for f in report.get("single_feature_auc", []) if f["auc"] < 0.55],
         "verdict": verdict(overall),
-        "single_features": [{**f, "says": feature_words(f["auc"])} for f in report.get("single_feature_auc", [])],
+        "single_features": described_features(report),
         "drill": drill,
         "drill_bin": bin_raw,
         "top_open": top_open,

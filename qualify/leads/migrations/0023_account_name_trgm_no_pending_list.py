@@ -10,19 +10,21 @@ exists (the server has pg_trgm, see 0017).
 from django.db import migrations
 
 
-def forward(apps, schema_editor):
+def _alter(schema_editor, *statements: str) -> None:
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('account_name_trgm') IS NOT NULL")
         if cursor.fetchone()[0]:
-            cursor.execute("ALTER INDEX account_name_trgm SET (fastupdate = off)")
-            cursor.execute("SELECT gin_clean_pending_list('account_name_trgm')")
+            for statement in statements:
+                cursor.execute(statement)
+
+
+def forward(apps, schema_editor):
+    _alter(schema_editor, "ALTER INDEX account_name_trgm SET (fastupdate = off)",
+           "SELECT gin_clean_pending_list('account_name_trgm')")
 
 
 def backward(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('account_name_trgm') IS NOT NULL")
-        if cursor.fetchone()[0]:
-            cursor.execute("ALTER INDEX account_name_trgm RESET (fastupdate)")
+    _alter(schema_editor, "ALTER INDEX account_name_trgm RESET (fastupdate)")
 
 
 class Migration(migrations.Migration):

@@ -33,7 +33,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
@@ -41,7 +40,7 @@ from qualify.analytics import metrics as m
 from qualify.analytics.rollups import refresh
 from qualify.imports.jobs import create_job, run_job
 from qualify.imports.models import ImportJob, ImportMode, ImportStatus
-from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage
+from qualify.leads.models import DisqualifyReason, Lead, Property, ReasonAction, Stage
 
 DEFAULT_DIR = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "olist"
 MQL_FILE = "olist_marketing_qualified_leads_dataset.csv"
@@ -112,8 +111,6 @@ def import_olist(directory: Path, *, by: User | None = None) -> dict:
 
 
 def _defined(key: str) -> bool:
-    from qualify.leads.models import Property
-
     return Property.objects.filter(entity="lead", key=key).exists()
 
 
@@ -209,7 +206,7 @@ class Command(BaseCommand):
         refresh(full=True)
 
     def train(self, team: Team) -> None:
-        from qualify.predictions.evaluation import capture_sentence, feature_words, verdict
+        from qualify.predictions.evaluation import capture_sentence, described_features, verdict
 
         others = Lead.objects.exclude(team=team).filter(stage__in=(Stage.WON, Stage.LOST, Stage.DISQUALIFIED)).count()
         version = train_on_outcomes(team)
@@ -227,8 +224,8 @@ class Command(BaseCommand):
         if line := verdict(o):
             out(f"  {line}")
         out(f"  learnt from: {', '.join(r['features'])}")
-        for f in r["single_feature_auc"]:
-            out(f"  alone, {f['label']}: AUC {f['auc']:.3f} ({feature_words(f['auc'])})")
+        for f in described_features(r):
+            out(f"  alone, {f['label']}: AUC {f['auc']:.3f} ({f['says']})")
 
     def report(self, f: m.Filters) -> None:
         out = self.stdout.write
