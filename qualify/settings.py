@@ -279,6 +279,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # kombu raises on a missing folder; a fresh checkout running a benchmark or a shell has none yet.
+    for _folder in ("out", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Longer than any task may run, or acks_late tasks are redelivered while still running.
     # Socket timeouts: a hung Redis fails a publish in seconds instead of holding a web request.
