@@ -291,6 +291,11 @@ class Lead(models.Model):
             models.Index("team", LAST_TOUCH_KEY, "id", name="lead_team_touch", condition=Q(stage__in=OPEN_STAGES)),
             models.Index("team", "created_at", "id", name="lead_team_created", condition=Q(stage__in=OPEN_STAGES)),
             models.Index("team", STAGE_RANK, "id", name="lead_team_stage_rank", condition=Q(stage__in=OPEN_STAGES)),
+            # The same three sorts of an SDR's own queue: without them Postgres fetches every lead of
+            # the queue (12,500 at 1M) and sorts them, 30-46 ms a page against about 1 ms.
+            models.Index("owner", LAST_TOUCH_KEY, "id", name="lead_owner_touch", condition=Q(stage__in=SDR_STAGES)),
+            models.Index("owner", "created_at", "id", name="lead_owner_created", condition=Q(stage__in=SDR_STAGES)),
+            models.Index("owner", STAGE_RANK, "id", name="lead_owner_stage_rank", condition=Q(stage__in=SDR_STAGES)),
             # The same three queues sorted by predicted conversion (queue.py, sort=predicted):
             # ORDER BY COALESCE(predicted, -1) DESC, id DESC, so leads not predicted yet come last
             # and the keyset cursor stays one row comparison.

@@ -71,8 +71,8 @@ class Sort:
 
 
 # name → sort. Indexes (team, key, id) WHERE stage IN open stages serve the manager's whole team
-# and the team pool (a subset they filter); an SDR's own queue (at most ~12,500 leads at 1M) reads
-# its rows through lead_owner_queue and sorts them. Each index here is written on every lead write
+# and the team pool (a subset they filter); (owner, key, id) WHERE stage IN SDR stages serve an
+# SDR's own queue. Each index here is written on every lead write
 # that is not HOT, i.e. every score change: README, Benchmarks, gives what each costs.
 SORTS: dict[str, Sort] = {
     "score": Sort("Score", lambda: F("score"), int, IntegerField, True,
@@ -80,9 +80,9 @@ SORTS: dict[str, Sort] = {
     # Predicted conversion: leads not predicted yet rank at -1 (last), so the key is never NULL.
     "predicted": Sort("Predicted", lambda: PREDICTED_RANK, float, FloatField, True,
                       "lead_owner_predicted, lead_pool_predicted, lead_open_predicted"),
-    "last_touch": Sort("Last touch", lambda: LAST_TOUCH_KEY, _datetime, DateTimeField, False, "lead_team_touch"),
-    "created": Sort("Created", lambda: F("created_at"), _datetime, DateTimeField, True, "lead_team_created"),
-    "stage": Sort("Stage", lambda: STAGE_RANK, int, IntegerField, False, "lead_team_stage_rank"),
+    "last_touch": Sort("Last touch", lambda: LAST_TOUCH_KEY, _datetime, DateTimeField, False, "lead_owner_touch, lead_team_touch"),
+    "created": Sort("Created", lambda: F("created_at"), _datetime, DateTimeField, True, "lead_owner_created, lead_team_created"),
+    "stage": Sort("Stage", lambda: STAGE_RANK, int, IntegerField, False, "lead_owner_stage_rank, lead_team_stage_rank"),
     "sla_due": Sort(
         "SLA due", lambda: queue_sort_key("sla_due")[0], _datetime, DateTimeField, False,
         "sla_clock_one_open_per_kind (the running clocks, joined to their leads)",
@@ -294,10 +294,10 @@ def _estimate(qs) -> int:
     return int(plan["Plan"]["Plan Rows"])
 
 
-def load_queue(user: User, params: QueryDict, *, count: bool = True) -> QueuePage:
-    """One SQL query for the rows (account and owner joined) and one capped count, whatever the
-    page depth or data size, after one UPDATE that brings decayed scores due by now up to date
-    (usually none)."""
+def load_queue(user: User, params: QueryDict, *, count: bool = True, rows: bool = True) -> QueuePage:
+    """One SQL query for the rows (account and owner joined) and, with `count`, one capped count,
+    whatever the page depth or data size, after one UPDATE that brings decayed scores due by now up
+    to date (usually none). `rows=False` only counts (the page's total, fetched after the rows)."""
     before_listing()
     params = without_blanks(params)
     scope, filters, qs = scoped_leads(user, params)
@@ -308,13 +308,15 @@ def load_queue(user: User, params: QueryDict, *, count: bool = True) -> QueuePag
         size = PAGE_SIZE
     spec = SORTS[name]
     total = count_leads(qs.filter(spec.only()) if spec.only else qs) if count else None
-    ordered = sorted_leads(qs, name, descending, params.get("after", ""))
-    rows = list(ordered.select_related("account", "owner").annotate(cursor_key=F("sort_key"))[: size + 1])
-    has_more = len(rows) > size
-    rows = rows[:size]
-    next_after = cursor_of(rows[-1]) if has_more else None
+    found: list[Lead] = []
+    if rows:
+        ordered = sorted_leads(qs, name, descending, params.get("after", ""))
+        found = list(ordered.select_related("account", "owner").annotate(cursor_key=F("sort_key"))[: size + 1])
+    has_more = len(found) > size
+    found = found[:size]
+    next_after = cursor_of(found[-1]) if has_more else None
     clean = params.copy()
     clean.pop("after", None)
     clean["scope"] = scope
-    return QueuePage(leads=rows, scope=scope, filters=filters, next_after=next_after, page_size=size,
+    return QueuePage(leads=found, scope=scope, filters=filters, next_after=next_after, page_size=size,
                      sort=name, descending=descending, total=total, params=clean)

@@ -6,6 +6,7 @@ app_name = "leads"
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("leads/new/", record_views.lead_create, name="lead_create"),
+    path("queue/total/", views.queue_total, name="queue_total"),
     path("queue/bulk/", views.bulk_action, name="bulk"),
     path("queue/views/", views.view_create, name="view_create"),
     path("queue/views/<int:view_id>/", views.view_update, name="view_update"),

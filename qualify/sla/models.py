@@ -10,6 +10,7 @@ from functools import lru_cache
 import holidays
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -451,17 +452,21 @@ class Escalation(models.Model):
 def leads_with_clocks(leads: models.QuerySet, state: str) -> models.QuerySet:
     """Leads with a running clock past due ('breached') or past its warning ('at_risk').
 
-    An EXISTS per candidate lead, answered from the sla_clock_one_open_per_kind index; "past due"
-    is judged now, so a breach shows before the next sweep has recorded it.
+    `id = ANY(ARRAY(<the clocks in that state>))`: the running clocks in a state are few (1,800
+    at risk and 3,700 breached among 1,000,000 leads in bench/queue.py), so Postgres collects them
+    once and looks their leads up by id. An EXISTS per lead let it walk a manager's whole team in
+    score order probing each lead for a clock: 46-115 ms a page against 12-18 ms. "Past due" is
+    judged now, so a breach shows before the next sweep has recorded it.
     """
     now = timezone.now()
-    running = Clock.objects.filter(lead_id=models.OuterRef("pk"), status=ClockStatus.OPEN)
+    running = Clock.objects.filter(status=ClockStatus.OPEN)
     if state == "breached":
         running = running.filter(due_at__lte=now)
     else:
         running = running.filter(warn_at__lte=now, due_at__gt=now)
-    return leads.filter(models.Exists(running))
-
+    ids = ArraySubquery(running.values("lead_id"))
+    return leads.filter(models.Func(models.F("pk"), ids, arg_joiner=" = ANY(", template="(%(expressions)s))",
+                                    output_field=models.BooleanField()))
 
 
 def lead_sla_due() -> tuple[models.F, Q]:
