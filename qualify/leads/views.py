@@ -203,10 +203,13 @@ SEGMENT_LABELS = dict(Segment.choices)
 
 def _prepare_rows(leads: list[Lead]) -> None:
     """What the queue row template reads, computed here because the template would compute it on
-    every row: the choice labels (`source_label`, `stage_label`, `segment_label`) and the <option>
+    every row: the choice labels (`source_label`, `stage_label`, `segment_label`), the <option>
     tags of the stages a rep may move the lead to (`move_options`, '' for none; built once per
-    stage on the page)."""
+    stage on the page), and the reason of each lead an AE sent back to Working (one query for the
+    page, only when it has such leads; read in the row, it was one query per returned lead)."""
     by_stage: dict[str, str] = {}
+    returned = {lead.disqualify_reason_id for lead in leads if lead.stage == Stage.WORKING and lead.disqualify_reason_id}
+    reasons = DisqualifyReason.objects.in_bulk(returned) if returned else {}
     for lead in leads:
         if lead.stage not in by_stage:
             by_stage[lead.stage] = format_html_join("", '<option value="{}">{}</option>', lead.manual_next())
@@ -214,6 +217,8 @@ def _prepare_rows(leads: list[Lead]) -> None:
         lead.source_label = SOURCE_LABELS.get(lead.source, lead.source)
         lead.stage_label = STAGE_LABELS.get(lead.stage, lead.stage)
         lead.segment_label = SEGMENT_LABELS.get(lead.account.segment, lead.account.segment)
+        if lead.disqualify_reason_id in reasons:
+            lead.disqualify_reason = reasons[lead.disqualify_reason_id]
 
 
 def _options(choices, selected: str = "") -> str:
