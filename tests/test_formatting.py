@@ -1,10 +1,13 @@
 """One date format and one way of writing durations, everywhere."""
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.template import Context, Template
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qualify.formatting import humanize_duration
 
@@ -55,3 +58,18 @@ def test_templates_use_the_named_formats_only():
         if fmt not in allowed
     }
     assert not found
+
+
+@given(at=st.datetimes(min_value=datetime.datetime(1, 1, 1), max_value=datetime.datetime(9999, 12, 31),
+                       timezones=st.sampled_from([datetime.UTC, zoneinfo.ZoneInfo("America/New_York")])),
+       fmt=st.sampled_from(["DATE_FORMAT", "DATETIME_FORMAT", "SHORT_DATE_FORMAT", "TIME_FORMAT",
+                            "d/m/y G:i:s", "n-j-Y", r"\Y\e\a\r Y", "N j, Y", "e", "D, P"]))
+def test_fastdate_writes_what_the_date_filter_writes(at, fmt):
+    with timezone.override("Europe/Paris"):
+        context = Context({"at": at})
+        assert Template(f'{{{{ at|fastdate:"{fmt}" }}}}').render(context) == Template(f'{{{{ at|date:"{fmt}" }}}}').render(context)
+
+
+def test_fastdate_of_nothing_of_a_day_and_of_text_is_what_date_makes_of_them():
+    context = Context({"none": None, "day": datetime.date(2026, 12, 4), "text": "soon"})
+    assert Template("{{ none|fastdate }}|{{ day|fastdate }}|{{ text|fastdate }}").render(context) == "|4 Dec 2026|"

@@ -4,7 +4,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from qualify.leads.models import Lead, Segment, Source, Stage, Touch
+from qualify.leads.models import DisqualifyReason, Lead, Segment, Source, Stage, Touch
 from tests.conftest import login
 from tests.factories import AccountFactory, LeadFactory
 
@@ -103,6 +103,20 @@ def test_queue_query_count_does_not_grow_with_page_size(client, alice, north):
     # session, user, memberships, decayed-score refresh, rows, SLA badges, saved views and the bulk
     # bar's reasons, account signals. The total is a request of its own (/queue/total/).
     assert counts[0] <= 9
+
+
+def test_queue_query_count_does_not_grow_with_returned_leads(client, alice, north):
+    """A lead an AE sent back to Working shows its reason in the row: read with the page, not per row."""
+    reason = DisqualifyReason.objects.get(name="No authority")
+    LeadFactory(team=north, owner=alice, stage=Stage.WORKING, disqualify_reason=reason)
+    login(client, alice)
+    with CaptureQueriesContext(connection) as one:
+        assert "↩ No authority" in client.get(QUEUE).content.decode()
+    for _ in range(5):
+        LeadFactory(team=north, owner=alice, stage=Stage.WORKING, disqualify_reason=reason)
+    with CaptureQueriesContext(connection) as six:
+        assert client.get(QUEUE).content.decode().count("↩ No authority") == 6
+    assert len(six) == len(one)
 
 
 def test_logging_a_touch_inline_rerenders_the_row(client, alice, alices_lead):
