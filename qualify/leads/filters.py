@@ -74,5 +74,9 @@ class LeadFilter(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         return search_leads(queryset, value)
 
+    # The teams the whole filtered list lies within, when scoped_leads knows them (a pool, a
+    # manager's team): a filter answered from another concept's table narrows that table first.
+    teams: set[int] | None = None
+
     def filter_sla(self, queryset, name, value):
-        return queue_filter("sla", queryset, value)
+        return queue_filter("sla", queryset, value, teams=self.teams)

@@ -7,13 +7,14 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
   in a fixed number of queries (never one per row), for badges and hover details in the queue.
 - BEFORE_LISTING: `f() -> object` run before the queue reads its rows (scoring brings scores
   whose decay is due up to date, so the queue can order by the stored column).
-- QUEUE_FILTERS: name → `f(queryset, value) -> queryset` for filters another concept answers
-  (SLA state).
+- QUEUE_FILTERS: name → `f(queryset, value, teams=None) -> queryset` for filters another concept
+  answers (SLA state); `teams`, when known, bounds the teams of every lead in `queryset`.
 - EXTRA_READERS: `f(user, lead_id) -> bool`, asked only when a lead is not visible to the user:
   True grants read-only access to that one lead page (the SDR who handed it off keeps reading it
   after the AE accepts). Lists never include such leads, and every change door still refuses.
-- QUEUE_SORT_KEYS: sort name → `f() -> (expression, Q)`: a queue sort whose key lives in another
-  concept's tables (SLA due), and the rows it applies to; leads/queue.py SORTS names it.
+- QUEUE_SORT_KEYS: sort name → `f() -> (expression, Q, tie)`: a queue sort whose key lives in another
+  concept's tables (SLA due), the rows it applies to, and a tie-break equal to the lead's id on
+  that side (so the cursor seeks that side's index); leads/queue.py SORTS names it.
 - ACCOUNT_PAGE_CONTEXT: `f(account, people, user) -> dict` merged into the account page context
   (`people`: the account's leads, to which a contributor may attach attributes for the people table).
 - ACCOUNT_API_DETAIL: `f(account, user) -> dict` merged into `GET /api/accounts/{id}/`.
@@ -76,8 +77,8 @@ def before_listing() -> None:
         import_string(path)()
 
 
-def queue_filter(name: str, queryset, value):
-    return import_string(QUEUE_FILTERS[name])(queryset, value)
+def queue_filter(name: str, queryset, value, *, teams: set[int] | None = None):
+    return import_string(QUEUE_FILTERS[name])(queryset, value, teams=teams)
 
 
 def lead_page_context(lead: Lead, user: User) -> dict[str, Any]:

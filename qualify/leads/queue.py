@@ -219,6 +219,14 @@ def scoped_leads(user: User, params: QueryDict) -> tuple[str, LeadFilter, object
     else:
         qs = Lead.objects.visible_to(user)
     filters = LeadFilter(params, queryset=qs)
+    if not user.is_admin:
+        # The teams every lead of the list belongs to, where the scope says so (LeadFilter.teams):
+        # the pool is the SDR's and manager's teams; a manager's or marketer's whole team is theirs
+        # unless they also own leads (an SDR or AE), which may sit in any team.
+        if scope == "pool":
+            filters.teams = user.team_ids(Role.SDR, Role.MANAGER)
+        elif scope == "team" and not user.has_role(Role.SDR, Role.AE):
+            filters.teams = user.team_ids(Role.MANAGER, Role.MARKETING)
     qs = filters.qs if filters.is_valid() else qs.none()
     if not params.getlist("stage"):
         # SDRs work New/MQL/Working; AEs and managers see the whole open funnel by default.

@@ -449,17 +449,21 @@ class Escalation(models.Model):
         return f"{self.get_kind_display()} (step {self.step}) on clock {self.clock_id}"
 
 
-def leads_with_clocks(leads: models.QuerySet, state: str) -> models.QuerySet:
+def leads_with_clocks(leads: models.QuerySet, state: str, *, teams: set[int] | None = None) -> models.QuerySet:
     """Leads with a running clock past due ('breached') or past its warning ('at_risk').
 
     `id = ANY(ARRAY(<the clocks in that state>))`: the running clocks in a state are few (1,800
     at risk and 3,700 breached among 1,000,000 leads in bench/queue.py), so Postgres collects them
     once and looks their leads up by id. An EXISTS per lead let it walk a manager's whole team in
     score order probing each lead for a clock: 46-115 ms a page against 12-18 ms. "Past due" is
-    judged now, so a breach shows before the next sweep has recorded it.
+    judged now, so a breach shows before the next sweep has recorded it. `teams` (the teams every
+    lead of `leads` belongs to, when the caller knows them) keeps other teams' clocks out of the
+    array: a manager's breached page 21 ms against 11.
     """
     now = timezone.now()
     running = Clock.objects.filter(status=ClockStatus.OPEN)
+    if teams is not None:
+        running = running.filter(team_id__in=teams)
     if state == "breached":
         running = running.filter(due_at__lte=now)
     else:
@@ -469,7 +473,7 @@ def leads_with_clocks(leads: models.QuerySet, state: str) -> models.QuerySet:
                                     output_field=models.BooleanField()))
 
 
-def lead_sla_due() -> tuple[models.F, Q]:
+def lead_sla_due() -> tuple[models.F, Q, models.F]:
     """The queue's "SLA due" sort (leads.panels.QUEUE_SORT_KEYS): when the lead's soonest running
     clock falls due, for the leads that have one.
 
@@ -485,4 +489,8 @@ def lead_sla_due() -> tuple[models.F, Q]:
         Q(due_at__lt=models.OuterRef("sla_clocks__due_at"))
         | Q(due_at=models.OuterRef("sla_clocks__due_at"), id__lt=models.OuterRef("sla_clocks__id"))
     )
-    return models.F("sla_clocks__due_at"), Q(sla_clocks__status=ClockStatus.OPEN) & ~Q(models.Exists(sooner))
+    # Ties break on the clock's lead_id (the lead's id by the join): a deep page's cursor
+    # (due_at, lead_id) > (v, pk) then seeks sla_clock_open_due_lead instead of walking the clocks
+    # from the soonest (35 ms 95 % down a manager's team at 1M leads, against about 1 ms).
+    return (models.F("sla_clocks__due_at"), Q(sla_clocks__status=ClockStatus.OPEN) & ~Q(models.Exists(sooner)),
+            models.F("sla_clocks__lead_id"))
