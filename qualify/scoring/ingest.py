@@ -101,11 +101,15 @@ def _text(item: Item, raw: dict[str, Any], key: str) -> str | None:
     return value
 
 
+# allow_nan=False: JSON has no NaN or Infinity (1e999 parses as inf) and jsonb refuses them. One
+# encoder for every item: json.dumps with an option builds a new one per call (0.6 ms a batch).
+_PROPERTIES_ENCODER = json.JSONEncoder(allow_nan=False)
+
+
 def encode_properties(props: dict[str, Any]) -> tuple[str, str]:
     """The properties as the JSON text to insert and ""; or "" and why they cannot be stored."""
     try:
-        # allow_nan=False: JSON has no NaN or Infinity (1e999 parses as inf) and jsonb refuses them.
-        encoded = json.dumps(props, allow_nan=False)
+        encoded = _PROPERTIES_ENCODER.encode(props)
     except ValueError:
         return "", "Numbers must be finite."
     if len(encoded) > MAX_PROPERTIES_BYTES:
