@@ -8,8 +8,9 @@ Event (team, client_id) plus ON CONFLICT DO NOTHING make a retried request a no-
 that already landed, while another team's ids never collide with this team's.
 
 `ingest_events` is the REST door; the Segment-compatible API (qualify/segment) builds the same
-items with `parse_item` and stores them with `store_items`, so both share validation, locking,
-the insert and the scoring they queue.
+items from messages it has validated itself (`encode_properties` for their properties) and stores
+them with `insert_locked` after locking their leads in its own lookup, so both share the
+properties rules, locking, the insert and the scoring they queue.
 
 Cost for a full batch: 3 lookup queries, 1 lock (which also reads each lead's team), 1 INSERT …
 SELECT FROM unnest(…) RETURNING, and one Celery message for the scoring of all the leads it touched.
@@ -100,6 +101,24 @@ def _text(item: Item, raw: dict[str, Any], key: str) -> str | None:
     return value
 
 
+# allow_nan=False: JSON has no NaN or Infinity (1e999 parses as inf) and jsonb refuses them. One
+# encoder for every item: json.dumps with an option builds a new one per call (0.6 ms a batch).
+_PROPERTIES_ENCODER = json.JSONEncoder(allow_nan=False)
+
+
+def encode_properties(props: dict[str, Any]) -> tuple[str, str]:
+    """The properties as the JSON text to insert and ""; or "" and why they cannot be stored."""
+    try:
+        encoded = _PROPERTIES_ENCODER.encode(props)
+    except ValueError:
+        return "", "Numbers must be finite."
+    if len(encoded) > MAX_PROPERTIES_BYTES:
+        return "", f"At most {MAX_PROPERTIES_BYTES} bytes of properties."
+    if "\\u0000" in encoded and has_nul(props):  # the cheap test first: it is rare
+        return "", "Contains a NUL character (\\u0000), which cannot be stored."
+    return encoded, ""
+
+
 def parse_item(index: int, raw: Any, now: datetime.datetime) -> Item:
     """Validate one item alone: whatever its shape, the result is an Item, with errors or without.
     Nothing here raises for bad input, so one item never sinks its batch."""
@@ -142,18 +161,11 @@ def parse_item(index: int, raw: Any, now: datetime.datetime) -> Item:
     if not isinstance(props, dict):
         item.fail("properties", "Properties must be an object.")
     else:
-        try:
-            # allow_nan=False: JSON has no NaN or Infinity (1e999 parses as inf) and jsonb refuses them.
-            encoded = json.dumps(props, allow_nan=False)
-        except ValueError:
-            item.fail("properties", "Numbers must be finite.")
+        encoded, error = encode_properties(props)
+        if error:
+            item.fail("properties", error)
         else:
-            if len(encoded) > MAX_PROPERTIES_BYTES:
-                item.fail("properties", f"At most {MAX_PROPERTIES_BYTES} bytes of properties.")
-            elif "\\u0000" in encoded and has_nul(props):  # the cheap test first: it is rare
-                item.fail("properties", "Contains a NUL character (\\u0000), which cannot be stored.")
-            else:
-                item.properties_json = encoded
+            item.properties_json = encoded
     lead = raw.get("lead_id", raw.get("lead"))
     if lead is not None:
         # ASCII digits only: "²".isdigit() is true and int("²") raises.
@@ -255,40 +267,49 @@ def store_items(items: list[Item], *, now: datetime.datetime) -> None:
             cur.execute(
                 "SELECT id, team_id FROM leads_lead WHERE id = ANY(%b::bigint[]) ORDER BY id FOR SHARE", [lead_ids]
             )
-            team_of = dict(cur.fetchall())
-            seen: set[tuple[int, str]] = set()
-            kept: list[Item] = []
-            for item in good:
-                if item.lead_id not in team_of:  # deleted since it was resolved
-                    item.fail("lead", "Lead not found.")
-                    item.status = "error"
-                elif (team_of[item.lead_id], item.client_id) in seen:
-                    item.status = "duplicate"  # the same id twice in one request counts once
-                else:
-                    seen.add((team_of[item.lead_id], item.client_id))
-                    kept.append(item)
-            good = sorted(kept, key=lambda i: (i.lead_id, i.index))
-            cur.execute(
-                """INSERT INTO leads_event (lead_id, team_id, type, properties, occurred_at, received_at, client_id)
-                   SELECT v.lead_id, v.team_id, v.type, v.props::jsonb, v.occurred_at, %b, v.client_id
-                   FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::timestamptz[], %b::text[])
-                        AS v(lead_id, team_id, type, props, occurred_at, client_id)
-                   ON CONFLICT (team_id, client_id) WHERE client_id <> '' DO NOTHING
-                   RETURNING id, client_id, lead_id, team_id""",
-                [
-                    now,
-                    [i.lead_id for i in good],
-                    [team_of[i.lead_id] for i in good],
-                    [i.type for i in good],
-                    [i.properties_json for i in good],
-                    [i.occurred_at for i in good],
-                    [i.client_id for i in good],
-                ],
-            )
-            created = {(team, client_id): (pk, lead_id) for pk, client_id, lead_id, team in cur.fetchall()}
-        touched = sorted({lead_id for _, lead_id in created.values()})
-        if touched:
-            transaction.on_commit(lambda: _enqueue(touched))
+            insert_locked(cur, good, dict(cur.fetchall()), now=now)
+
+
+def insert_locked(cur: psycopg.Cursor, items: list[Item], team_of: dict[int, int], *, now: datetime.datetime) -> None:
+    """store_items' second half, for a caller that has locked the items' leads FOR SHARE in this
+    transaction itself (the Segment door does so in the statement that finds them): the INSERT,
+    the statuses, and the scoring queued after commit. `items` have no errors; `team_of` maps
+    each locked lead to its team, and an item whose lead is not in it is "Lead not found"."""
+    seen: set[tuple[int, str]] = set()
+    kept: list[Item] = []
+    for item in items:
+        if item.lead_id not in team_of:  # deleted since it was resolved
+            item.fail("lead", "Lead not found.")
+            item.status = "error"
+        elif (team_of[item.lead_id], item.client_id) in seen:
+            item.status = "duplicate"  # the same id twice in one request counts once
+        else:
+            seen.add((team_of[item.lead_id], item.client_id))
+            kept.append(item)
+    if not kept:
+        return
+    good = sorted(kept, key=lambda i: (i.lead_id, i.index))
+    cur.execute(
+        """INSERT INTO leads_event (lead_id, team_id, type, properties, occurred_at, received_at, client_id)
+           SELECT v.lead_id, v.team_id, v.type, v.props::jsonb, v.occurred_at, %b, v.client_id
+           FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::timestamptz[], %b::text[])
+                AS v(lead_id, team_id, type, props, occurred_at, client_id)
+           ON CONFLICT (team_id, client_id) WHERE client_id <> '' DO NOTHING
+           RETURNING id, client_id, lead_id, team_id""",
+        [
+            now,
+            [i.lead_id for i in good],
+            [team_of[i.lead_id] for i in good],
+            [i.type for i in good],
+            [i.properties_json for i in good],
+            [i.occurred_at for i in good],
+            [i.client_id for i in good],
+        ],
+    )
+    created = {(team, client_id): (pk, lead_id) for pk, client_id, lead_id, team in cur.fetchall()}
+    touched = sorted({lead_id for _, lead_id in created.values()})
+    if touched:
+        transaction.on_commit(lambda: _enqueue(touched))
     for item in good:
         hit = created.get((team_of[item.lead_id], item.client_id))
         if hit is not None and hit[1] == item.lead_id:

@@ -178,6 +178,33 @@ def test_anonymous_events_wait_for_identify_and_are_attached_then(api, north_sou
 
 
 @pytest.mark.django_db
+def test_one_batch_lands_known_senders_keeps_unknown_ones_pending_and_refuses_bad_properties(
+    api, north_source, scored, django_capture_on_commit_callbacks
+):
+    post(api, "/v1/identify", {**identify(), "anonymousId": "anon-1"}, north_source.key)
+    lead = Lead.objects.get(external_id="u-1")
+    batch = [
+        {"type": "track", "messageId": "k-1", "anonymousId": "anon-1", "event": "Seen"},
+        {"type": "track", "messageId": "k-2", "userId": "u-1", "event": "Seen"},
+        {"type": "track", "messageId": "big", "userId": "u-1", "event": "Seen", "properties": {"blob": "x" * 5000}},
+        {"type": "track", "messageId": "nan", "userId": "u-1", "event": "Seen", "properties": {"n": float("inf")}},
+        {"type": "page", "messageId": "w-1", "anonymousId": "anon-new", "properties": {"path": "/docs"}},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(api, "/v1/batch", {"batch": batch}, north_source.key)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"index": 2, "messageId": "big", "message": "properties: At most 4096 bytes of properties."},
+        {"index": 3, "messageId": "nan", "message": "properties: Numbers must be finite."},
+    ]
+    assert sorted(Event.objects.filter(lead=lead).values_list("client_id", flat=True)) == [
+        f"seg:{north_source.pk}:k-1", f"seg:{north_source.pk}:k-2"]
+    assert list(PendingEvent.objects.values_list("client_id", "anonymous_id")) == [
+        (f"seg:{north_source.pk}:w-1", "anon-new")]
+    assert scored == [[lead.pk]]
+
+
+@pytest.mark.django_db
 def test_alias_links_an_anonymous_id_to_a_user_identified_later(api, north_source):
     post(api, "/v1/track", {"messageId": "a-1", "anonymousId": "anon-9", "event": "Signed Up"}, north_source.key)
     post(api, "/v1/alias", {"messageId": "al-1", "previousId": "anon-9", "userId": "u-9"}, north_source.key)
