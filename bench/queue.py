@@ -74,7 +74,7 @@ def _sort_cursor(qs, name: str, descending: bool, fraction: float) -> str:
     if not total:
         return ""
     position = min(int(total * fraction), max(total - 2, 0))
-    row = sorted_leads(qs, name, descending).annotate(cursor_key=F("sort_key")).only("id")[position]
+    row = sorted_leads(qs, name, descending).only("id")[position]
     return cursor_of(row)
 
 

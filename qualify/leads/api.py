@@ -305,7 +305,7 @@ class QueueCursor(BasePagination):
             size = max(1, min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size))
         except ValueError:
             raise ValidationError({"page_size": [f"A page size is a number from 1 to {self.max_page_size}."]})
-        rows = list(sorted_leads(queryset, name, descending, after).annotate(cursor_key=F("sort_key"))[: size + 1])
+        rows = list(sorted_leads(queryset, name, descending, after)[: size + 1])
         self.next_cursor = cursor_of(rows[size - 1]) if len(rows) > size else None
         self.request = request
         return rows[:size]

@@ -1,7 +1,8 @@
 """The SDR queue query: scope, filters, sort, keyset pagination and a total that stays cheap.
 
 Every sort is one row of SORTS: a non-null sort key, its default direction, how a cursor value is
-read back, and the index that serves it. Ties always break by id in the same direction, so a page
+read back, and the index that serves it. Ties break by id (the lead's, or for the SLA sort the
+clock's) in the same direction, so a page
 continues from the last row seen ("after=<key>:<id>") with one row comparison `(key, id) < (k, pk)`
 (or `>` ascending): the index seeks straight to the cursor and page 1,000 costs what page 1 costs.
 `score` is the displayed score *now*: scoring rewrites it when decay changes its integer value
@@ -68,6 +69,9 @@ class Sort:
     index: str
     only: Callable[[], Q] | None = None
     note: str = ""
+    # The tie-break, when not the lead's id: a unique column on the joined side lets the cursor's
+    # row comparison seek that side's index (the SLA sort: the clock's (due_at, id)).
+    tie: Callable[[], Expression] | None = None
 
 
 # name → sort. Indexes (team, key, id) WHERE stage IN open stages serve the manager's whole team
@@ -87,6 +91,7 @@ SORTS: dict[str, Sort] = {
         "SLA due", lambda: queue_sort_key("sla_due")[0], _datetime, DateTimeField, False,
         "sla_clock_one_open_per_kind (the running clocks, joined to their leads)",
         only=lambda: queue_sort_key("sla_due")[1], note="Leads with a running SLA clock, the soonest due first.",
+        tie=lambda: queue_sort_key("sla_due")[2],
     ),
 }
 DEFAULT_SORT = "score"
@@ -175,10 +180,10 @@ def _parse_after(value: str, sort: Sort) -> tuple[object, int] | None:
 
 
 def cursor_of(row: Lead) -> str:
-    """The cursor that continues after `row` (read by a query from sorted_leads, which annotates
-    `cursor_key`)."""
+    """The cursor that continues after `row`, read by a query from sorted_leads: its sort key
+    (`cursor_key`) and tie-break (`cursor_tie`, the lead's id unless the sort says otherwise)."""
     value = row.cursor_key
-    return f"{value.isoformat() if isinstance(value, datetime.datetime) else value}:{row.pk}"
+    return f"{value.isoformat() if isinstance(value, datetime.datetime) else value}:{row.cursor_tie}"
 
 
 def parse_cursor(text: str, sort: str) -> tuple[object, int] | None:
@@ -256,15 +261,16 @@ def sorted_leads(qs, name: str, descending: bool, after: str = ""):
     spec = SORTS[name]
     if spec.only:
         qs = qs.filter(spec.only())
-    qs = qs.alias(sort_key=spec.key())
+    qs = qs.alias(sort_key=spec.key(), sort_tie=spec.tie() if spec.tie else F("id"))
     if cursor := _parse_after(after, spec):
         value, pk = cursor
         compare = LessThan if descending else GreaterThan
-        qs = qs.filter(compare(_Row(F("sort_key"), F("id")),
+        qs = qs.filter(compare(_Row(F("sort_key"), F("sort_tie")),
                                _Row(Value(value, output_field=spec.output()), Value(pk))))
+    qs = qs.annotate(cursor_key=F("sort_key"), cursor_tie=F("sort_tie"))
     if descending:
-        return qs.order_by(F("sort_key").desc(), "-id")
-    return qs.order_by(F("sort_key").asc(), "id")
+        return qs.order_by(F("sort_key").desc(), F("sort_tie").desc())
+    return qs.order_by(F("sort_key").asc(), F("sort_tie").asc())
 
 
 def count_leads(qs) -> Total:
@@ -319,7 +325,7 @@ def load_queue(user: User, params: QueryDict, *, count: bool = True, rows: bool 
     found: list[Lead] = []
     if rows:
         ordered = sorted_leads(qs, name, descending, params.get("after", ""))
-        found = list(ordered.select_related("account", "owner").annotate(cursor_key=F("sort_key"))[: size + 1])
+        found = list(ordered.select_related("account", "owner")[: size + 1])
     has_more = len(found) > size
     found = found[:size]
     next_after = cursor_of(found[-1]) if has_more else None
