@@ -14,11 +14,11 @@ register = template.Library()
 
 
 @register.filter
-def sla_state(clock: Clock) -> str:
+def sla_state(clock: Clock, now=None) -> str:
     """ok, warn, breach, met, late or cancelled: drives the badge's colour."""
     if clock.status != ClockStatus.OPEN:
         return clock.status
-    now = timezone.now()
+    now = now or timezone.now()
     if clock.breached_at or clock.due_at <= now:
         return "breach"
     if clock.warn_at <= now:
@@ -27,7 +27,7 @@ def sla_state(clock: Clock) -> str:
 
 
 @register.filter
-def countdown(clock: Clock) -> str:
+def countdown(clock: Clock, now=None) -> str:
     """'due in 45 min', 'overdue 1 h 5 min', or how the clock ended."""
     if clock.status == ClockStatus.MET:
         return "met"
@@ -35,7 +35,7 @@ def countdown(clock: Clock) -> str:
         return f"met {humanize_duration(clock.closed_at - clock.due_at)} late"
     if clock.status == ClockStatus.CANCELLED:
         return "no longer applies"
-    remaining = clock.due_at - timezone.now()
+    remaining = clock.due_at - (now or timezone.now())
     if remaining.total_seconds() <= 0:
         return f"overdue {humanize_duration(-remaining)}"
     return f"due in {humanize_duration(remaining)}"
