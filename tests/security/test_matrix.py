@@ -67,6 +67,7 @@ EXPECT: dict[str, dict[str, str]] = {
     # --- leads -------------------------------------------------------------------------------
     "leads:queue": {"GET": SIGNED_IN},
     "leads:export": {"GET": SIGNED_IN},
+    "leads:queue_total": {"GET": SIGNED_IN},  # a count of the asker's own scope, as the queue lists it
     "leads:property_filters": {"GET": SIGNED_IN},  # definitions only (labels, kinds, choices), no lead data
     "leads:detail": {"GET": SEES_LEAD},
     "leads:bulk": {"POST": SIGNED_IN},  # each row is checked on its own (tests/leads/test_bulk.py)
