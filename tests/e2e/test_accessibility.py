@@ -33,6 +33,7 @@ NOT_PAGES = {
     "leads:property_filters": "the queue's property filter fields htmx loads into the filter bar",
     "predictions:progress": "the training progress fragment of the quality page",
     "leads:export": "the queue as a CSV download, not a page",
+    "leads:queue_total": "the total fragment the queue page swaps in (checked on the queue page)",
     "api-docs": "drf-spectacular's Swagger UI, not our markup",
     "api-redoc": "ReDoc, not our markup",
 }
