@@ -7,7 +7,10 @@ became an MQL or was recycled start after commit, once routing has placed the le
 
 from __future__ import annotations
 
-from qualify.leads.changes import AFTER_COMMIT, IN_TRANSACTION, LeadsMerged, listen
+from django.db import models
+
+from qualify.leads.changes import AFTER_COMMIT, IN_TRANSACTION, LeadSaved, LeadsMerged, listen
+from qualify.leads.models import Lead
 
 from . import clocks
 from .models import Clock, ClockStatus, Escalation
@@ -28,3 +31,16 @@ def move_merged_clocks(batch: list[LeadsMerged]) -> None:
             clocks.cancel_clocks(change.merged_id, both, note=f"Merged into lead #{change.survivor_id}", by_id=change.by_id)
         Clock.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)
         Escalation.objects.filter(lead_id=change.merged_id).update(lead_id=change.survivor_id)
+
+
+@listen("lead_saved", when=IN_TRANSACTION)
+def follow_team_change(batch: list[LeadSaved]) -> None:
+    """A lead moved to another team (an edit in admin) takes its running clocks along: the queue's
+    SLA filters and the breaches page bound clocks by team, so a clock left on the old team hid a
+    breached lead from its new team's managers. One UPDATE for the batch; finished clocks keep the
+    team they ran under."""
+    moved = [change.lead_id for change in batch if not change.created and "team" in change.fields]
+    if moved:
+        Clock.objects.filter(lead_id__in=moved, status=ClockStatus.OPEN).update(
+            team_id=Lead.objects.filter(pk=models.OuterRef("lead_id")).values("team_id")[:1]
+        )
