@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "qualify.sla",
     "qualify.routing",
     "qualify.reviews",
+    "qualify.pipeline",
     "qualify.dedupe",
     "qualify.abm",
     "qualify.analytics",
@@ -75,7 +76,8 @@ QUALIFY_LISTENERS = [
     "qualify.notifications.listeners",  # handoffs, new owners and review follow-ups told, in the change's transaction
     "qualify.scoring.listeners",  # new and edited leads and accounts rescored
     "qualify.predictions.listeners",  # scored, new and edited leads get their predicted conversion
-    "qualify.reviews.listeners",  # merges: review items move to the survivor
+    "qualify.reviews.listeners",  # merges: review items and follow-up tasks move to the survivor
+    "qualify.pipeline.listeners",  # merges: re-qualifications and sub-stages move; a done task resolves its re-qualification
     "qualify.dedupe.listeners",  # new leads and accounts checked for duplicates; candidates of merges closed
     "qualify.abm.listeners",  # account engagement, committee coverage and MQA, after each scoring chunk
     "qualify.webhooks.listeners",  # outbox rows for subscribed endpoints, in the change's transaction

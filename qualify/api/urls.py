@@ -11,6 +11,7 @@ from qualify.frameworks.api import register as register_frameworks
 from qualify.handoff.api import register as register_handoff
 from qualify.leads.api import register as register_leads
 from qualify.reviews.api import register as register_reviews
+from qualify.pipeline.api import register as register_pipeline
 from qualify.routing.api import register as register_routing
 from qualify.scoring.api import register as register_scoring
 from qualify.notifications.api import register as register_notifications
@@ -31,6 +32,7 @@ register_sla(router)
 register_notifications(router)
 register_routing(router)
 register_reviews(router)
+register_pipeline(router)
 register_analytics(router)
 register_calibration(router)
 register_imports(router)

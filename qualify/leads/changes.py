@@ -149,6 +149,19 @@ class ReviewVerdict:
 
 
 @dataclass(frozen=True)
+class TaskDone:
+    """The assignee (or their manager) marked a follow-up task on `lead_id` done (reviews.verdicts.
+    complete_task). Published in that transaction, so what the task stood for (a re-qualification,
+    qualify/pipeline) is closed with it or not at all."""
+
+    task_id: int
+    lead_id: int
+    kind: str
+    by_id: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class LeadsMerged:
     """`merged_id` was merged into `survivor_id` (leads/merge.py). Published in the merge's
     transaction, after the core moved its own rows and before the merged lead's row is deleted:
@@ -190,6 +203,7 @@ TOPICS: dict[str, type] = {
     "handoff_changed": HandoffChanged,
     "sla_escalated": SlaEscalated,
     "review_verdict": ReviewVerdict,
+    "task_done": TaskDone,
     "leads_merged": LeadsMerged,
     "accounts_merged": AccountsMerged,
     "scores_changed": ScoreChanged,

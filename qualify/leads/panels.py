@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 LEAD_PAGE_CONTEXT: list[str] = [
     "qualify.frameworks.views.answers_panel_context",
     "qualify.handoff.views.lead_handoff_context",
-    "qualify.reviews.views.lead_requalify_context",
+    "qualify.pipeline.views.lead_requalify_context",
     "qualify.scoring.views.lead_score_context",
     "qualify.predictions.views.lead_prediction_context",
     "qualify.sla.panels.lead_sla_context",

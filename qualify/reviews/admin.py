@@ -1,17 +1,8 @@
-"""Admin: review plans and their checklist, re-qualification triggers, opportunity sub-stages."""
+"""Admin: review plans and their checklist, review queues, follow-up tasks."""
 
 from django.contrib import admin, messages
 
-from .models import (
-    FollowUpTask,
-    OpportunityStage,
-    RedFlag,
-    Requalification,
-    RequalTrigger,
-    ReviewItem,
-    ReviewPlan,
-    ReviewQueue,
-)
+from .models import FollowUpTask, RedFlag, ReviewItem, ReviewPlan, ReviewQueue
 from .sampling import build_queue
 
 
@@ -62,23 +53,3 @@ class FollowUpTaskAdmin(admin.ModelAdmin):
     list_display = ["title", "kind", "assignee", "due_on", "status"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["lead", "review_item", "requalification"]
-
-
-@admin.register(RequalTrigger)
-class RequalTriggerAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "team", "days", "score_threshold", "task_due_days", "active"]
-    list_filter = ["kind", "active"]
-
-
-@admin.register(OpportunityStage)
-class OpportunityStageAdmin(admin.ModelAdmin):
-    list_display = ["name", "position", "checkpoint", "active"]
-    list_editable = ["position", "checkpoint", "active"]
-
-
-@admin.register(Requalification)
-class RequalificationAdmin(admin.ModelAdmin):
-    list_display = ["lead", "kind", "status", "created_at", "resolved_by"]
-    list_filter = ["kind", "status"]
-    raw_id_fields = ["lead"]
-    readonly_fields = ["lead", "trigger", "kind", "reason", "created_at", "checkpoint"]

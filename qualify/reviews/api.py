@@ -1,4 +1,4 @@
-"""Reviews, follow-up tasks and re-qualification through the API: the same domain functions as the pages."""
+"""Reviews and follow-up tasks through the API: the same domain functions as the pages."""
 
 from __future__ import annotations
 
@@ -10,21 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from qualify.api.pagination import IdCursor
-from qualify.leads.access import access_lead, visible_leads_filter
-from qualify.leads.models import Lead
 
-from . import requalify
 from .access import access_item, access_queue, access_task, can_see_reviews, visible_queues, visible_tasks
-from .models import (
-    FollowUpTask,
-    OpportunityStage,
-    RedFlag,
-    Requalification,
-    ReviewItem,
-    ReviewPlan,
-    ReviewQueue,
-    Verdict,
-)
+from .models import FollowUpTask, RedFlag, ReviewItem, ReviewPlan, ReviewQueue, Verdict
 from .verdicts import ABOUT, complete_task, record_verdict
 
 
@@ -177,73 +165,8 @@ class ReviewPlanViewSet(viewsets.ReadOnlyModelViewSet):
         return qs if user.is_admin else qs.filter(Q(team_id__in=user.team_ids()) | Q(reviewer=user))
 
 
-class OpportunityStageSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = OpportunityStage
-        fields = ["id", "name", "position", "checkpoint", "active"]
-        read_only_fields = fields
-
-
-class OpportunityStageViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = OpportunityStageSerializer
-    pagination_class = None
-    queryset = OpportunityStage.objects.all()
-
-
-class RequalificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Requalification
-        fields = ["id", "lead", "trigger", "kind", "reason", "status", "created_at", "resolved_at", "resolved_by",
-                  "resolution_note", "checkpoint"]
-        read_only_fields = fields
-
-
-class MoveSubStageInput(serializers.Serializer):
-    lead = serializers.IntegerField()
-    stage = serializers.PrimaryKeyRelatedField(queryset=OpportunityStage.objects.all())
-
-
-class ResolveInput(serializers.Serializer):
-    note = serializers.CharField(allow_blank=True)
-
-
-class RequalificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Re-qualification requests on leads the caller may see. POST /move-sub-stage/ moves an
-    opportunity's sub-stage (a checkpoint opens a request); POST /{id}/resolve/ re-confirms."""
-
-    serializer_class = RequalificationSerializer
-    pagination_class = IdCursor
-    filterset_fields = ["lead", "kind", "status"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Requalification.objects.none()
-        return Requalification.objects.filter(lead__in=Lead.objects.filter(visible_leads_filter(self.request.user)).values("pk"))
-
-    @extend_schema(request=MoveSubStageInput, responses=RequalificationSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="move-sub-stage")
-    def move_sub_stage(self, request):
-        s = MoveSubStageInput(data=request.data)
-        s.is_valid(raise_exception=True)
-        lead = access_lead(request.user, s.validated_data["lead"], for_write=True)
-        requalify.move_opportunity_stage(lead, to=s.validated_data["stage"], by=request.user)
-        open_reqs = lead.requalifications.filter(status="open")
-        return Response(RequalificationSerializer(open_reqs, many=True).data)
-
-    @extend_schema(request=ResolveInput, responses=RequalificationSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        req = self.get_object()
-        access_lead(request.user, req.lead_id, for_write=True)
-        s = ResolveInput(data=request.data)
-        s.is_valid(raise_exception=True)
-        return Response(RequalificationSerializer(requalify.resolve(req, by=request.user, note=s.validated_data["note"])).data)
-
-
 def register(router) -> None:
     router.register(r"review-plans", ReviewPlanViewSet, basename="review-plan")
     router.register(r"review-queues", ReviewQueueViewSet, basename="review-queue")
     router.register(r"review-items", ReviewItemViewSet, basename="review-item")
     router.register(r"follow-up-tasks", FollowUpTaskViewSet, basename="follow-up-task")
-    router.register(r"opportunity-stages", OpportunityStageViewSet, basename="opportunity-stage")
-    router.register(r"requalifications", RequalificationViewSet, basename="requalification")

@@ -10,6 +10,4 @@ urlpatterns = [
     path("reviews/items/<int:item_id>/verdict/", views.verdict, name="verdict"),
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
-    path("leads/<int:lead_id>/opportunity-stage/", views.opportunity_stage, name="opportunity_stage"),
-    path("requalifications/<int:req_id>/resolve/", views.resolve_requalification, name="resolve_requalification"),
 ]

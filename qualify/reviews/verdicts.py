@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from qualify.errors import DomainError
-from qualify.leads.changes import ReviewVerdict, publish
+from qualify.leads.changes import ReviewVerdict, TaskDone, publish
 
 from .access import can_close_task, can_review
 from .models import FollowUpTask, RedFlag, ReviewItem, ReviewQueue, TaskKind, TaskStatus, Verdict
@@ -126,7 +126,8 @@ def _sync_task(item: ReviewItem, *, by: User, follow_up: str, due_on, assignee_i
 
 
 def complete_task(task: FollowUpTask, *, by: User, note: str = "") -> FollowUpTask:
-    """Mark an open task done. Only the assignee, the team's managers and admins may."""
+    """Mark an open task done. Only the assignee, the team's managers and admins may. Publishes
+    `task_done` in the transaction (a re-qualification task resolves its re-qualification there)."""
     with transaction.atomic():
         current = FollowUpTask.objects.select_for_update().select_related("lead").get(pk=task.pk)
         if not can_close_task(by, current):
@@ -136,10 +137,8 @@ def complete_task(task: FollowUpTask, *, by: User, note: str = "") -> FollowUpTa
         current.status, current.closed_at, current.closed_by = TaskStatus.DONE, timezone.now(), by
         current.closing_note = (note or "").strip()
         current.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
-        if current.requalification_id:
-            from .requalify import resolve
-
-            resolve(current.requalification, by=by, note=current.closing_note or "Task done", from_task=True)
+        # A re-qualification task resolves its re-qualification (qualify/pipeline listens, in this transaction).
+        publish("task_done", [TaskDone(current.pk, current.lead_id, current.kind, by.pk, current.closing_note)])
     for f in FollowUpTask._meta.concrete_fields:
         setattr(task, f.attname, getattr(current, f.attname))
     return task

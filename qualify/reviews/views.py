@@ -1,4 +1,4 @@
-"""Review queues in the browser, the owner's task list, and the lead-page re-qualification panel."""
+"""Review queues in the browser and the owner's task list."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,23 +18,11 @@ from accounts.models import Role
 from qualify.errors import DomainError
 from qualify.frameworks.completeness import completeness
 from qualify.handoff.models import Handoff
-from qualify.leads.access import access_lead, can_change_lead
-from qualify.leads.models import Lead, Stage
 from qualify.leads.timeline import timeline_for
 from qualify.redirects import safe_next
 
-from . import requalify
 from .access import access_item, access_queue, access_task, can_review, can_see_reviews, visible_queues, visible_tasks
-from .models import (
-    LeadOpportunityStage,
-    OpportunityStage,
-    RedFlag,
-    RequalStatus,
-    Requalification,
-    ReviewItem,
-    TaskStatus,
-    Verdict,
-)
+from .models import RedFlag, ReviewItem, TaskStatus, Verdict
 from .sampling import explain
 from .verdicts import ABOUT, complete_task, record_verdict
 
@@ -180,58 +168,3 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Done: {task.title}.")
     return HttpResponseRedirect(safe_next(request, reverse("reviews:tasks")))
-
-
-# --- lead page: opportunity sub-stage and re-qualification ----------------------------------------
-
-
-def lead_requalify_context(lead: Lead, user) -> dict:
-    """Lead-page panel (panels.LEAD_PAGE_CONTEXT): the opportunity's sub-stage and open
-    re-qualification requests. 2-3 queries."""
-    current = LeadOpportunityStage.objects.filter(lead=lead).select_related("stage").first()
-    open_reqs = list(lead.requalifications.filter(status=RequalStatus.OPEN).select_related("checkpoint"))
-    recent = list(lead.requalifications.exclude(status=RequalStatus.OPEN).order_by("-created_at")[:3])
-    return {
-        "requalify_panel": {
-            "show": lead.stage == Stage.OPPORTUNITY or bool(open_reqs) or bool(recent),
-            "is_opportunity": lead.stage == Stage.OPPORTUNITY,
-            "current": current,
-            "stages": list(OpportunityStage.objects.filter(active=True)) if lead.stage == Stage.OPPORTUNITY else [],
-            "open": open_reqs,
-            "recent": recent,
-            "can_change": can_change_lead(user, lead),
-        }
-    }
-
-
-@login_required
-@require_POST
-def opportunity_stage(request: HttpRequest, lead_id: int) -> HttpResponse:
-    lead = access_lead(request.user, lead_id, for_write=True)
-    stage = OpportunityStage.objects.filter(pk=request.POST.get("stage") or 0).first()
-    try:
-        if stage is None:
-            raise DomainError("Choose a sub-stage.", field="stage")
-        requalify.move_opportunity_stage(lead, to=stage, by=request.user)
-    except DomainError as e:
-        messages.error(request, e.message)
-    else:
-        messages.success(request, f"Moved to {stage}." + (" Re-confirm the qualification answers." if stage.checkpoint else ""))
-    return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))
-
-
-@login_required
-@require_POST
-def resolve_requalification(request: HttpRequest, req_id: int) -> HttpResponse:
-    try:
-        req = Requalification.objects.select_related("lead").get(pk=int(req_id))
-    except (Requalification.DoesNotExist, ValueError):
-        raise Http404("No such re-qualification.")
-    lead = access_lead(request.user, req.lead_id, for_write=True)
-    try:
-        requalify.resolve(req, by=request.user, note=request.POST.get("note", ""))
-    except DomainError as e:
-        messages.error(request, e.message)
-    else:
-        messages.success(request, "Re-qualification recorded.")
-    return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))

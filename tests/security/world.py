@@ -15,7 +15,8 @@ from qualify.frameworks.models import Criterion, Framework
 from qualify.handoff.models import Handoff
 from qualify.imports.jobs import create_job
 from qualify.leads.models import DisqualifyReason, SavedView, Stage, StageChange
-from qualify.reviews.models import FollowUpTask, OpportunityStage, Population, RedFlag, Requalification, ReviewPlan, TaskKind, TriggerKind
+from qualify.pipeline.models import OpportunityStage, Requalification, TriggerKind
+from qualify.reviews.models import FollowUpTask, Population, RedFlag, ReviewPlan, TaskKind
 from qualify.reviews.sampling import build_queue
 from qualify.routing.models import RoutingRule
 from qualify.predictions.models import PredictionVersion, Status as PredictionStatus

@@ -7,7 +7,11 @@ with its reason in words:
 - opportunity_inactive: an opportunity with no activity (touch, event, answer, stage or sub-stage
   change) for N days is flagged, and its owner gets a task;
 - checkpoint_stage: moving an opportunity into a checkpoint sub-stage (after demo, pricing,
-  security/legal review) asks the owner to re-confirm the framework answers (a task).
+  security/legal review) asks the owner to re-confirm the framework answers (a task; the move
+  itself is substages.move_opportunity_stage).
+
+The owner's task is a reviews.FollowUpTask (pipeline sits above reviews); completing it there
+publishes `task_done`, and listeners.py resolves the re-qualification.
 """
 
 from __future__ import annotations
@@ -26,18 +30,9 @@ from qualify.leads import changes, lifecycle
 from qualify.leads.access import can_change_lead
 from qualify.leads.models import DisqualifyReason, Event, Lead, Stage
 
-from .models import (
-    FollowUpTask,
-    LeadOpportunityStage,
-    OpportunityStage,
-    OpportunityStageChange,
-    RequalStatus,
-    RequalTrigger,
-    Requalification,
-    TaskKind,
-    TaskStatus,
-    TriggerKind,
-)
+from qualify.reviews.models import FollowUpTask, TaskKind, TaskStatus
+
+from .models import OpportunityStage, OpportunityStageChange, RequalStatus, RequalTrigger, Requalification, TriggerKind
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -192,45 +187,14 @@ def run_opportunity_inactivity(*, now: datetime.datetime | None = None) -> int:
         for lead in quiet.iterator(chunk_size=BATCH):
             last = max(d for d in (lead.stage_changed_at, lead.last_touch_at) if d)
             why = f"No activity on this opportunity since {timezone.localdate(last):%Y-%m-%d} ({trigger.days}+ days): re-qualify it."
-            flagged += _open(lead, trigger, TriggerKind.OPPORTUNITY_INACTIVE, why, now) is not None
+            flagged += open_requalification(lead, trigger, TriggerKind.OPPORTUNITY_INACTIVE, why, now) is not None
     return flagged
-
-
-# --- checkpoint sub-stages -----------------------------------------------------------------------
-
-
-def move_opportunity_stage(lead: Lead, *, to: OpportunityStage, by: User | None) -> LeadOpportunityStage:
-    """Move an opportunity to sub-stage `to`, or raise DomainError and change nothing.
-
-    Locks the lead row (so two moves serialise), writes the current sub-stage and its history, and
-    when `to` is a checkpoint opens a re-qualification asking the owner to re-confirm the answers.
-    """
-    if not to.active:
-        raise DomainError(f"'{to}' is retired; choose another sub-stage.", field="stage")
-    with transaction.atomic():
-        current = Lead.objects.select_for_update().get(pk=lead.pk)
-        if current.stage != Stage.OPPORTUNITY:
-            raise DomainError(
-                f"Only opportunities have sub-stages; this lead is {current.get_stage_display()}.", field="stage"
-            )
-        row = LeadOpportunityStage.objects.filter(lead=current).first()
-        if row is not None and row.stage_id == to.pk:
-            raise DomainError(f"This opportunity is already in {to}.", field="stage")
-        now = timezone.now()
-        OpportunityStageChange.objects.create(lead=current, from_stage=row.stage if row else None, to_stage=to, by=by, at=now)
-        row, _ = LeadOpportunityStage.objects.update_or_create(
-            lead=current, defaults={"stage": to, "changed_at": now, "changed_by": by}
-        )
-        if to.checkpoint and (trigger := trigger_for(TriggerKind.CHECKPOINT_STAGE, current.team_id)):
-            why = f"Moved to {to}: re-confirm the framework answers before going further."
-            _open(current, trigger, TriggerKind.CHECKPOINT_STAGE, why, now, checkpoint=to, by=by)
-    return row
 
 
 # --- shared --------------------------------------------------------------------------------------
 
 
-def _open(
+def open_requalification(
     lead: Lead, trigger: RequalTrigger, kind: str, why: str, now: datetime.datetime,
     checkpoint: OpportunityStage | None = None, by: User | None = None,
 ) -> Requalification | None:

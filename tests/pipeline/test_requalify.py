@@ -6,20 +6,18 @@ import time_machine
 
 from qualify.errors import DomainError
 from qualify.leads.models import Stage, StageChange
-from qualify.reviews import requalify
-from qualify.reviews.models import (
-    FollowUpTask,
+from qualify.pipeline import requalification, substages
+from qualify.pipeline.models import (
     LeadOpportunityStage,
     OpportunityStage,
     OpportunityStageChange,
     RequalStatus,
     RequalTrigger,
     Requalification,
-    TaskKind,
-    TaskStatus,
     TriggerKind,
 )
-from qualify.reviews.tasks import run_requalification
+from qualify.pipeline.tasks import run_requalification
+from qualify.reviews.models import FollowUpTask, TaskKind, TaskStatus
 from qualify.reviews.verdicts import complete_task
 from tests.conftest import login
 from tests.factories import EventFactory, LeadFactory
@@ -43,7 +41,7 @@ def frozen():
 
 def test_cold_mql_below_threshold_goes_back_to_nurture_with_its_reason(frozen, north, alice):
     lead = cold_mql(north, alice)
-    assert requalify.run_mql_decay() == 1
+    assert requalification.run_mql_decay() == 1
     lead.refresh_from_db()
     assert lead.stage == Stage.NURTURE and lead.disqualify_reason.name == "Nurture — recycle later"
     assert lead.recycle_on == NOW.date() + datetime.timedelta(days=60)
@@ -61,7 +59,7 @@ def test_cold_mql_below_threshold_goes_back_to_nurture_with_its_reason(frozen, n
 )
 def test_warm_or_recent_mqls_stay(frozen, north, alice, kwargs):
     lead = cold_mql(north, alice, **kwargs)
-    assert requalify.run_mql_decay() == 0
+    assert requalification.run_mql_decay() == 0
     lead.refresh_from_db()
     assert lead.stage == Stage.MQL and not Requalification.objects.exists()
 
@@ -70,7 +68,7 @@ def test_a_teams_own_trigger_wins_over_the_catch_all(frozen, north, south, alice
     RequalTrigger.objects.create(name="North is strict", kind=TriggerKind.MQL_DECAY, team=north, days=60)
     north_lead = cold_mql(north, alice)  # 40 days cold: not enough for North's 60
     south_lead = cold_mql(south, charlie)  # the catch-all's 30 applies
-    assert requalify.run_mql_decay() == 1
+    assert requalification.run_mql_decay() == 1
     north_lead.refresh_from_db()
     south_lead.refresh_from_db()
     assert (north_lead.stage, south_lead.stage) == (Stage.MQL, Stage.NURTURE)
@@ -79,13 +77,13 @@ def test_a_teams_own_trigger_wins_over_the_catch_all(frozen, north, south, alice
 def test_inactive_trigger_does_nothing(frozen, north, alice):
     RequalTrigger.objects.filter(kind=TriggerKind.MQL_DECAY).update(active=False)
     cold_mql(north, alice)
-    assert requalify.run_mql_decay() == 0
+    assert requalification.run_mql_decay() == 0
 
 
 def test_trigger_threshold_overrides_the_model(frozen, north, alice):
     RequalTrigger.objects.filter(kind=TriggerKind.MQL_DECAY).update(score_threshold=10)
     cold_mql(north, alice, score=20)
-    assert requalify.run_mql_decay() == 0
+    assert requalification.run_mql_decay() == 0
 
 
 def test_threshold_comes_from_the_scoring_model_that_scored_the_lead(monkeypatch):
@@ -93,8 +91,8 @@ def test_threshold_comes_from_the_scoring_model_that_scored_the_lead(monkeypatch
 
     monkeypatch.setattr(scores, "version_spec", lambda version_id: SimpleNamespace(mql_threshold=75.0))
     trigger = RequalTrigger(kind=TriggerKind.MQL_DECAY, score_threshold=None)
-    assert requalify.mql_threshold(SimpleNamespace(score_version_id=3), trigger) == 75.0
-    assert requalify.mql_threshold(SimpleNamespace(score_version_id=None), trigger) == 50
+    assert requalification.mql_threshold(SimpleNamespace(score_version_id=3), trigger) == 75.0
+    assert requalification.mql_threshold(SimpleNamespace(score_version_id=None), trigger) == 50
 
 
 def test_score_now_uses_the_scoring_engines_decay(monkeypatch, frozen, north, alice):
@@ -102,7 +100,7 @@ def test_score_now_uses_the_scoring_engines_decay(monkeypatch, frozen, north, al
 
     monkeypatch.setattr(ranking, "score_now", lambda lead, now=None: 5)
     lead = cold_mql(north, alice, score=90)  # stored score is high, but it has decayed to 5 now
-    assert requalify.run_mql_decay() == 1
+    assert requalification.run_mql_decay() == 1
     lead.refresh_from_db()
     assert lead.stage == Stage.NURTURE
 
@@ -123,13 +121,13 @@ def quiet_opportunity(team, owner, **kw):
 
 def test_quiet_opportunity_is_flagged_and_the_owner_gets_a_task(frozen, north, erin):
     lead = quiet_opportunity(north, erin)
-    assert requalify.run_opportunity_inactivity() == 1
+    assert requalification.run_opportunity_inactivity() == 1
     req = Requalification.objects.get(lead=lead)
     assert req.kind == TriggerKind.OPPORTUNITY_INACTIVE and req.status == RequalStatus.OPEN
     assert "No activity on this opportunity since 2026-03-22 (21+ days)" in req.reason
     task = FollowUpTask.objects.get(requalification=req)
     assert (task.kind, task.assignee, task.due_on) == (TaskKind.REQUALIFY, erin, NOW.date() + datetime.timedelta(days=3))
-    assert requalify.run_opportunity_inactivity() == 0  # already flagged
+    assert requalification.run_opportunity_inactivity() == 0  # already flagged
     assert Requalification.objects.count() == 1
 
 
@@ -140,7 +138,7 @@ def test_any_recent_activity_keeps_an_opportunity_off_the_list(frozen, north, er
     OpportunityStageChange.objects.create(lead=with_sub_stage, to_stage=OpportunityStage.objects.first(),
                                           at=NOW - datetime.timedelta(days=1))
     quiet_opportunity(north, erin, first_name="Quiet")
-    assert requalify.run_opportunity_inactivity() == 1
+    assert requalification.run_opportunity_inactivity() == 1
     assert Requalification.objects.get().lead.first_name == "Quiet"
 
 
@@ -157,9 +155,9 @@ def stage(name):
 
 
 def test_entering_a_checkpoint_asks_the_owner_to_reconfirm(opportunity, erin):
-    requalify.move_opportunity_stage(opportunity, to=stage("Discovery"), by=erin)
+    substages.move_opportunity_stage(opportunity, to=stage("Discovery"), by=erin)
     assert not Requalification.objects.exists()
-    requalify.move_opportunity_stage(opportunity, to=stage("Pricing / proposal"), by=erin)
+    substages.move_opportunity_stage(opportunity, to=stage("Pricing / proposal"), by=erin)
     req = Requalification.objects.get()
     assert req.kind == TriggerKind.CHECKPOINT_STAGE and req.checkpoint == stage("Pricing / proposal")
     assert "Moved to Pricing / proposal: re-confirm the framework answers" in req.reason
@@ -172,34 +170,34 @@ def test_entering_a_checkpoint_asks_the_owner_to_reconfirm(opportunity, erin):
 def test_sub_stages_only_for_opportunities_and_never_the_same_twice(north, erin, opportunity):
     other = LeadFactory(team=north, owner=erin, stage=Stage.ACCEPTED)
     with pytest.raises(DomainError, match="Only opportunities"):
-        requalify.move_opportunity_stage(other, to=stage("Discovery"), by=erin)
-    requalify.move_opportunity_stage(opportunity, to=stage("Discovery"), by=erin)
+        substages.move_opportunity_stage(other, to=stage("Discovery"), by=erin)
+    substages.move_opportunity_stage(opportunity, to=stage("Discovery"), by=erin)
     with pytest.raises(DomainError, match="already in Discovery"):
-        requalify.move_opportunity_stage(opportunity, to=stage("Discovery"), by=erin)
+        substages.move_opportunity_stage(opportunity, to=stage("Discovery"), by=erin)
     assert OpportunityStageChange.objects.count() == 1
 
 
 def test_checkpoint_trigger_switched_off(opportunity, erin):
     RequalTrigger.objects.filter(kind=TriggerKind.CHECKPOINT_STAGE).update(active=False)
-    requalify.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
+    substages.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
     assert not Requalification.objects.exists()
 
 
 def test_resolving_needs_a_note_and_closes_the_task(opportunity, erin, alice):
-    requalify.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
+    substages.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
     req = Requalification.objects.get()
     with pytest.raises(DomainError, match="at least 10"):
-        requalify.resolve(req, by=erin, note="ok")
+        requalification.resolve(req, by=erin, note="ok")
     with pytest.raises(DomainError, match="can change this lead"):
-        requalify.resolve(req, by=alice, note="Re-confirmed budget with the CFO")
-    requalify.resolve(req, by=erin, note="Re-confirmed budget with the CFO")
+        requalification.resolve(req, by=alice, note="Re-confirmed budget with the CFO")
+    requalification.resolve(req, by=erin, note="Re-confirmed budget with the CFO")
     req.refresh_from_db()
     assert req.status == RequalStatus.RESOLVED and req.resolved_by == erin
     assert FollowUpTask.objects.get().status == TaskStatus.DONE
 
 
 def test_completing_the_task_resolves_the_requalification(opportunity, erin):
-    requalify.move_opportunity_stage(opportunity, to=stage("Security / legal review"), by=erin)
+    substages.move_opportunity_stage(opportunity, to=stage("Security / legal review"), by=erin)
     complete_task(FollowUpTask.objects.get(), by=erin, note="Security questionnaire answered, sponsor confirmed")
     assert Requalification.objects.get().status == RequalStatus.RESOLVED
 
@@ -208,7 +206,7 @@ def test_completing_the_task_resolves_the_requalification(opportunity, erin):
 
 
 def test_lead_page_shows_sub_stage_and_open_request(client, opportunity, erin):
-    requalify.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
+    substages.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
     html = login(client, erin).get(f"/leads/{opportunity.pk}/").content.decode()
     assert 'id="requalify-panel"' in html and "Demo done" in html and "re-confirm the framework answers" in html
 
@@ -220,7 +218,7 @@ def test_owner_moves_sub_stage_from_the_lead_page(client, opportunity, erin):
 
 
 def test_outsiders_get_404_and_marketing_403(client, opportunity, charlie, mark, erin):
-    requalify.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
+    substages.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
     req = Requalification.objects.get()
     login(client, charlie)
     assert client.post(f"/leads/{opportunity.pk}/opportunity-stage/", {"stage": stage("Negotiation").pk}).status_code == 404
