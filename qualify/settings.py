@@ -240,7 +240,7 @@ SPECTACULAR_SETTINGS = {
         "ImportKindEnum": "qualify.imports.models.ImportKind",
         "ImportModeEnum": "qualify.imports.models.ImportMode",
         "TaskKindEnum": "qualify.reviews.models.TaskKind",
-        "TriggerKindEnum": "qualify.reviews.models.TriggerKind",
+        "TriggerKindEnum": "qualify.pipeline.models.TriggerKind",
         "PopulationEnum": "qualify.reviews.models.Population",
         "ClockKindEnum": "qualify.sla.models.ClockKind",
         "WebhookEventEnum": "qualify.webhooks.models.EventType",
