@@ -450,7 +450,7 @@ class Escalation(models.Model):
 
 
 def leads_with_clocks(leads: models.QuerySet, state: str, *, teams: set[int] | None = None) -> models.QuerySet:
-    """Leads with a running clock past due ('breached') or past its warning ('at_risk').
+    """Leads with a running clock past due ('breached'), past its warning ('at_risk'), or any ('running').
 
     `id = ANY(ARRAY(<the clocks in that state>))`: the running clocks in a state are few (1,800
     at risk and 3,700 breached among 1,000,000 leads in bench/queue.py), so Postgres collects them
@@ -466,9 +466,12 @@ def leads_with_clocks(leads: models.QuerySet, state: str, *, teams: set[int] | N
         running = running.filter(team_id__in=teams)
     if state == "breached":
         running = running.filter(due_at__lte=now)
-    else:
+    elif state == "at_risk":
         running = running.filter(warn_at__lte=now, due_at__gt=now)
-    ids = ArraySubquery(running.values("lead_id"))
+    elif state != "running":  # every running clock: the SLA-due sort's count (leads.queue.Sort.count_by)
+        raise ValueError(f"unknown SLA state {state!r}")
+    # order_by(): the clocks' default ordering would sort the array for nothing (3.8 ms for 3,800).
+    ids = ArraySubquery(running.order_by().values("lead_id"))
     return leads.filter(models.Func(models.F("pk"), ids, arg_joiner=" = ANY(", template="(%(expressions)s))",
                                     output_field=models.BooleanField()))
 
