@@ -77,6 +77,8 @@ class LeadFilter(django_filters.FilterSet):
     # The teams the whole filtered list lies within, when scoped_leads knows them (a pool, a
     # manager's team): a filter answered from another concept's table narrows that table first.
     teams: set[int] | None = None
+    # True when the list is the user's own leads ("mine"): see panels.QUEUE_FILTERS.
+    own: bool = False
 
     def filter_sla(self, queryset, name, value):
-        return queue_filter("sla", queryset, value, teams=self.teams)
+        return queue_filter("sla", queryset, value, teams=self.teams, own=self.own)

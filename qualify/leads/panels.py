@@ -7,8 +7,9 @@ Each concept adds one dotted path to a list below instead of editing the lead vi
   in a fixed number of queries (never one per row), for badges and hover details in the queue.
 - BEFORE_LISTING: `f() -> object` run before the queue reads its rows (scoring brings scores
   whose decay is due up to date, so the queue can order by the stored column).
-- QUEUE_FILTERS: name → `f(queryset, value, teams=None) -> queryset` for filters another concept
-  answers (SLA state); `teams`, when known, bounds the teams of every lead in `queryset`.
+- QUEUE_FILTERS: name → `f(queryset, value, teams=None, own=False) -> queryset` for filters another
+  concept answers (SLA state); `teams`, when known, bounds the teams of every lead in `queryset`;
+  `own` says `queryset` is one person's own leads (a few thousand at most, cheap to scan whole).
 - EXTRA_READERS: `f(user, lead_id) -> bool`, asked only when a lead is not visible to the user:
   True grants read-only access to that one lead page (the SDR who handed it off keeps reading it
   after the AE accepts). Lists never include such leads, and every change door still refuses.
@@ -77,8 +78,8 @@ def before_listing() -> None:
         import_string(path)()
 
 
-def queue_filter(name: str, queryset, value, *, teams: set[int] | None = None):
-    return import_string(QUEUE_FILTERS[name])(queryset, value, teams=teams)
+def queue_filter(name: str, queryset, value, *, teams: set[int] | None = None, own: bool = False):
+    return import_string(QUEUE_FILTERS[name])(queryset, value, teams=teams, own=own)
 
 
 def lead_page_context(lead: Lead, user: User) -> dict[str, Any]:
