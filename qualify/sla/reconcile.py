@@ -78,7 +78,9 @@ def _new_mqls(now: datetime.datetime) -> dict[str, int]:
         _recent_mqls(now).filter(owner__isnull=True).exclude(Exists(decided)).order_by("pk").values_list("pk", flat=True)[:LIMIT]
     )
     routed = route_new_mqls(unrouted, why="New MQL (routed late: its routing did not run)") if unrouted else 0
-    clocked = Clock.objects.filter(lead_id=OuterRef("pk"), kind=ClockKind.MQL_FIRST_TOUCH, started_at__gte=OuterRef("stage_changed_at"))
+    # Any touch clock since: a lead back from Nurture gets the touch-again clock, not a first-touch
+    # one (clocks.stages_changed), and a second clock beside it would breach twice.
+    clocked = Clock.objects.filter(lead_id=OuterRef("pk"), kind__in=TOUCH_KINDS, started_at__gte=OuterRef("stage_changed_at"))
     unclocked = list(
         _recent_mqls(now).filter(owner__isnull=False).exclude(Exists(clocked)).select_related("account").order_by("pk")[:LIMIT]
     )

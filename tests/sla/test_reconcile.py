@@ -89,3 +89,21 @@ def test_clocks_of_leads_that_moved_on_are_cancelled_and_recycled_leads_clocked(
         assert Clock.objects.get(pk=clock.pk).status == ClockStatus.CANCELLED
         assert Clock.objects.filter(lead=parked, kind=ClockKind.RECYCLED_TOUCH, status=ClockStatus.OPEN).count() == 1
         assert not any(reconcile_new_mqls().values())
+
+
+def test_a_nurtured_lead_that_scores_back_to_mql_keeps_its_one_touch_clock(team, django_capture_on_commit_callbacks):
+    """Nurture → MQL starts the touch-again clock (the stage listener counts it as recycled); the
+    reconciler must see that touch clock and not start a first-touch clock beside it. A fresh
+    `make run` had 55 leads with both running two minutes after the seed, each to breach twice."""
+    from qualify.sla.models import ClockStatus, TOUCH_KINDS
+
+    rep = UserFactory.with_role(Role.SDR, team, username="late4")
+    lead = LeadFactory(team=team, owner=rep, stage=Stage.NURTURE)
+    with django_capture_on_commit_callbacks(execute=True):
+        move_stage(lead, to=Stage.MQL, by=None)
+    assert list(Clock.objects.filter(lead=lead, status=ClockStatus.OPEN).values_list("kind", flat=True)) == [
+        ClockKind.RECYCLED_TOUCH]
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=3)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert counts(reconcile_new_mqls()) == (0, 0, 0)
+    assert Clock.objects.filter(lead=lead, kind__in=TOUCH_KINDS, status=ClockStatus.OPEN).count() == 1
