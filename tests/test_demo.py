@@ -564,3 +564,20 @@ def test_calibration_is_populated_and_true_on_day_one(seeded, client):
     assert client.login(request=RequestFactory().post("/login/"), username="rita", password="demo")
     page = client.get(reverse("calibration:report"))
     assert page.status_code == 200 and b"no score recorded at close" not in page.content
+
+
+def test_beats_first_minute_finds_nothing_the_seed_left_undone(seeded_today):
+    """`make run` starts beat right after the seed: its reconciler and recycle sweep must find
+    nothing to do, or the first minute reroutes the pool, starts clocks the seed's summary never
+    counted and logs "listeners did not run" on a fresh install."""
+    from qualify.leads.lifecycle import recycle_due
+    from qualify.scoring.scores import score_leads
+    from qualify.sla.reconcile import reconcile_new_mqls
+
+    # The scorer's next pass over New and Nurture promotes nobody: those at the threshold are MQLs.
+    mqls = Lead.objects.filter(stage=Stage.MQL).count()
+    score_leads(list(Lead.objects.filter(stage__in=[Stage.NEW, Stage.NURTURE]).values_list("pk", flat=True)))
+    assert Lead.objects.filter(stage=Stage.MQL).count() == mqls
+    assert recycle_due() == 0
+    assert reconcile_new_mqls() == {"unrouted": 0, "routed": 0, "clocks started": 0, "clocks cancelled": 0,
+                                    "recycled clocks started": 0}

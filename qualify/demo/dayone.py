@@ -1,6 +1,10 @@
 """Day one: after the seeded history commits, the workspace is brought up to the present through the
 same code that runs it every day, so every page shows something true on first sign-in.
 
+- The scorer's pass over New and Nurture: the rescore promoted nobody, so leads whose score is at
+  the MQL threshold become MQLs now, as the scorer's next pass would make them (routed, clocked).
+  MQLs of the last day that the history left unrouted are routed now, as the listener would have
+  routed them. Otherwise beat's first minute after `make run` did both, and the summary was stale.
 - SLA clocks start for what is waiting right now, from the moment the wait began: each pending
   handoff (the AE's accept-or-reject clock, from when it was handed off) and each owned MQL nobody
   has touched since it became one (the first-touch clock, from then). Then the SLA sweep runs, as
@@ -42,8 +46,11 @@ from qualify.imports.jobs import create_job, start
 from qualify.leads.models import DisqualifyReason, Lead, Stage, Touch
 from qualify.reviews.models import ReviewItem, Verdict
 from qualify.reviews.verdicts import record_verdict
+from qualify.routing.engine import route_new_mqls
+from qualify.scoring.scores import MQL_FROM, score_leads
 from qualify.sla.clocks import start_clock
 from qualify.sla.models import Clock, ClockKind, ClockStatus
+from qualify.sla.reconcile import unrouted_new_mqls
 from qualify.sla.sweep import sweep
 
 log = logging.getLogger(__name__)
@@ -62,6 +69,7 @@ def bring_to_present(*, seed: int, stdout: IO[str] | None = None) -> dict[str, i
     users = {u.username: u for u in User.objects.filter(username__in=[c[0] for c in CAST])}
     counts: dict[str, int] = {}
     with pghistory.context(source="seed_demo"):
+        counts["promoted"], counts["routed"] = _score_and_route()
         counts["clocks"] = _start_clocks()
         result = sweep()  # what beat would have done had it been running; today's work comes after
         decided = _decide_recent_handoffs(users)
@@ -72,6 +80,8 @@ def bring_to_present(*, seed: int, stdout: IO[str] | None = None) -> dict[str, i
     counts["escalation_steps"] = result.steps
     if stdout is not None:
         running = Clock.objects.filter(status=ClockStatus.OPEN)
+        write_line(stdout, f"  Today's scoring pass: {counts['promoted']} leads reached the MQL threshold and became MQLs; "
+                           f"{counts['routed']} of the last day's MQLs routed")
         write_line(stdout, f"  {counts['clocks']} SLA clocks started from when each wait began; SLA sweep: {result}")
         write_line(stdout, f"  {running.count()} clocks running now, {running.filter(breached_at__isnull=False).count()} "
                            "of them breached")
@@ -79,6 +89,17 @@ def bring_to_present(*, seed: int, stdout: IO[str] | None = None) -> dict[str, i
                            f"{counts['handed_off']} new ones sent; "
                            f"{counts['follow_ups']} review follow-ups; {counts['imports']} import jobs")
     return counts
+
+
+def _score_and_route() -> tuple[int, int]:
+    """(leads promoted, MQLs routed): the scorer's pass over New and Nurture, with promotion, and
+    routing for the last day's unowned MQLs that no routing decision placed. Routing and the
+    first-touch clocks follow as listeners, as they do every day."""
+    before = Lead.objects.filter(stage=Stage.MQL).count()
+    score_leads(list(Lead.objects.filter(stage__in=MQL_FROM).values_list("pk", flat=True)))
+    promoted = Lead.objects.filter(stage=Stage.MQL).count() - before
+    routed = route_new_mqls(unrouted_new_mqls(now=timezone.now(), horizon=datetime.timedelta(0)), why="New MQL")
+    return promoted, routed
 
 
 def _start_clocks() -> int:

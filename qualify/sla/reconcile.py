@@ -36,8 +36,8 @@ WINDOW = datetime.timedelta(days=1)
 LIMIT = 1000
 
 
-def _recent_mqls(now: datetime.datetime):
-    return Lead.objects.filter(stage=Stage.MQL, stage_changed_at__gte=now - WINDOW, stage_changed_at__lt=now - HORIZON)
+def _recent_mqls(now: datetime.datetime, horizon: datetime.timedelta = HORIZON):
+    return Lead.objects.filter(stage=Stage.MQL, stage_changed_at__gte=now - WINDOW, stage_changed_at__lt=now - horizon)
 
 
 def reconcile_new_mqls(*, now: datetime.datetime | None = None) -> dict[str, int]:
@@ -72,11 +72,15 @@ def reconcile_moves(*, now: datetime.datetime | None = None) -> dict[str, int]:
     return {"clocks cancelled": cancelled, "recycled clocks started": len(started)}
 
 
-def _new_mqls(now: datetime.datetime) -> dict[str, int]:
+def unrouted_new_mqls(*, now: datetime.datetime, horizon: datetime.timedelta = HORIZON) -> list[int]:
+    """MQLs of the last day (older than `horizon`) that nobody owns and no routing decision has
+    placed since they became MQLs (an Assignment row, the pool included). At most LIMIT."""
     decided = Assignment.objects.filter(lead_id=OuterRef("pk"), at__gte=OuterRef("stage_changed_at"))
-    unrouted = list(
-        _recent_mqls(now).filter(owner__isnull=True).exclude(Exists(decided)).order_by("pk").values_list("pk", flat=True)[:LIMIT]
-    )
+    return list(_recent_mqls(now, horizon).filter(owner__isnull=True).exclude(Exists(decided)).order_by("pk").values_list("pk", flat=True)[:LIMIT])
+
+
+def _new_mqls(now: datetime.datetime) -> dict[str, int]:
+    unrouted = unrouted_new_mqls(now=now)
     routed = route_new_mqls(unrouted, why="New MQL (routed late: its routing did not run)") if unrouted else 0
     # Any touch clock since: a lead back from Nurture gets the touch-again clock, not a first-touch
     # one (clocks.stages_changed), and a second clock beside it would breach twice.
