@@ -579,5 +579,29 @@ def test_beats_first_minute_finds_nothing_the_seed_left_undone(seeded_today):
     score_leads(list(Lead.objects.filter(stage__in=[Stage.NEW, Stage.NURTURE]).values_list("pk", flat=True)))
     assert Lead.objects.filter(stage=Stage.MQL).count() == mqls
     assert recycle_due() == 0
+    # One running touch clock a lead at most: two would warn and breach twice.
+    from django.db.models import Count
+
+    from qualify.sla.models import TOUCH_KINDS, Clock, ClockStatus
+    assert not Clock.objects.filter(kind__in=TOUCH_KINDS, status=ClockStatus.OPEN).values("lead_id") \
+        .annotate(n=Count("id")).filter(n__gt=1).exists()
     assert reconcile_new_mqls() == {"unrouted": 0, "routed": 0, "clocks started": 0, "clocks cancelled": 0,
                                     "recycled clocks started": 0}
+
+
+def test_day_one_starts_no_first_touch_clock_beside_a_touch_again_clock(db, django_capture_on_commit_callbacks):
+    """A Nurture lead the scoring pass makes an MQL runs its touch-again clock (the stage listener);
+    day one's first-touch clocks for untouched MQLs leave it alone. The default seed had 113 such
+    leads with both clocks running."""
+    from qualify.demo.dayone import _start_clocks
+    from qualify.leads.lifecycle import move_stage
+    from qualify.sla.models import Clock, ClockKind, ClockStatus
+    from tests.factories import LeadFactory, TeamFactory, UserFactory
+
+    team = TeamFactory(name="Back")
+    lead = LeadFactory(team=team, owner=UserFactory.with_role(Role.SDR, team, username="back0"), stage=Stage.NURTURE)
+    with django_capture_on_commit_callbacks(execute=True):
+        move_stage(lead, to=Stage.MQL, by=None)
+    assert _start_clocks() == 0
+    assert list(Clock.objects.filter(lead=lead, status=ClockStatus.OPEN).values_list("kind", flat=True)) == [
+        ClockKind.RECYCLED_TOUCH]

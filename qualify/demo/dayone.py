@@ -49,7 +49,7 @@ from qualify.reviews.verdicts import record_verdict
 from qualify.routing.engine import route_new_mqls
 from qualify.scoring.scores import MQL_FROM, score_leads
 from qualify.sla.clocks import start_clock
-from qualify.sla.models import Clock, ClockKind, ClockStatus
+from qualify.sla.models import TOUCH_KINDS, Clock, ClockKind, ClockStatus
 from qualify.sla.reconcile import unrouted_new_mqls
 from qualify.sla.sweep import sweep
 
@@ -70,7 +70,8 @@ def bring_to_present(*, seed: int, stdout: IO[str] | None = None) -> dict[str, i
     counts: dict[str, int] = {}
     with pghistory.context(source="seed_demo"):
         counts["promoted"], counts["routed"] = _score_and_route()
-        counts["clocks"] = _start_clocks()
+        # The history has no clocks: those running now were started by the pass's listeners.
+        counts["clocks"] = Clock.objects.count() + _start_clocks()
         result = sweep()  # what beat would have done had it been running; today's work comes after
         decided = _decide_recent_handoffs(users)
         counts.update(decided)
@@ -82,7 +83,8 @@ def bring_to_present(*, seed: int, stdout: IO[str] | None = None) -> dict[str, i
         running = Clock.objects.filter(status=ClockStatus.OPEN)
         write_line(stdout, f"  Today's scoring pass: {counts['promoted']} leads reached the MQL threshold and became MQLs; "
                            f"{counts['routed']} of the last day's MQLs routed")
-        write_line(stdout, f"  {counts['clocks']} SLA clocks started from when each wait began; SLA sweep: {result}")
+        write_line(stdout, f"  {counts['clocks']} SLA clocks started (today's new MQLs' now, the others from when each "
+                           f"wait began); SLA sweep: {result}")
         write_line(stdout, f"  {running.count()} clocks running now, {running.filter(breached_at__isnull=False).count()} "
                            "of them breached")
         write_line(stdout, f"  Today: {decided['accepted']} handoffs accepted, {decided['rejected']} rejected, "
@@ -110,8 +112,10 @@ def _start_clocks() -> int:
         started += start_clock(h.lead, ClockKind.HANDOFF_DECISION, owner_id=h.to_user_id, handoff_id=h.pk,
                                at=h.created_at) is not None
     touched_since = Touch.objects.filter(lead_id=OuterRef("pk"), occurred_at__gte=OuterRef("stage_changed_at"))
+    # A lead the scoring pass brought back from Nurture runs its touch-again clock already.
+    on_clock = Clock.objects.filter(lead_id=OuterRef("pk"), kind__in=TOUCH_KINDS, status=ClockStatus.OPEN)
     untouched = (Lead.objects.filter(stage=Stage.MQL, owner__isnull=False).exclude(Exists(touched_since))
-                 .order_by("stage_changed_at", "id"))
+                 .exclude(Exists(on_clock)).order_by("stage_changed_at", "id"))
     for lead in untouched:
         started += start_clock(lead, ClockKind.MQL_FIRST_TOUCH, owner_id=lead.owner_id, at=lead.stage_changed_at) is not None
     return started
