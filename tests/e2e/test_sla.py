@@ -74,3 +74,31 @@ def test_manager_sees_a_breach_appear_and_reassigns_the_lead(page, live_server, 
     expect(bob.locator("#notes")).to_contain_text("Lead reassigned to you: Dana Diaz")
     bob.get_by_role("button", name="Mark read").click()
     expect(bob.locator("#notification-badge")).to_have_text("")
+
+
+def test_the_sla_filters_and_sort_of_the_queue_list_the_overdue_lead(page, live_server, e2e_cast):
+    """Alice's own queue (a semi-join over her leads) and Maria's whole team (the team's clocks as
+    an id array) both list the breached lead under "SLA breached", alone, and first by SLA due."""
+    from qualify.leads.models import Lead, Stage
+    from qualify.sla.clocks import start_clock
+    from qualify.sla.models import ClockKind
+    from tests.factories import LeadFactory
+
+    c = e2e_cast
+    round_the_clock_calendar(c.north)
+    late = LeadFactory(team=c.north, owner=c.alice, stage=Stage.MQL, first_name="Dana", last_name="Diaz")
+    LeadFactory(team=c.north, owner=c.alice, stage=Stage.MQL, first_name="Omar", last_name="Ontime")
+    start_clock(Lead.objects.select_related("account").get(pk=late.pk), ClockKind.MQL_FIRST_TOUCH,
+                owner_id=c.alice.pk, at=timezone.now() - datetime.timedelta(minutes=90))
+
+    for user, scope in (("alice", ""), ("maria", "scope=team&")):
+        login_as(page, live_server, user)
+        page.goto(f"{live_server.url}/queue/?{scope}sla=breached")
+        rows = page.locator("tr.lead-row")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("Dana Diaz")
+        expect(page.locator("#queue-total")).to_contain_text("1 lead")
+        page.goto(f"{live_server.url}/queue/?{scope}sort=sla_due")
+        expect(page.locator("tr.lead-row").first).to_contain_text("Dana Diaz")
+        expect(page.locator("#queue-total")).to_contain_text("1 lead")
+        page.context.clear_cookies()
