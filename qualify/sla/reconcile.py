@@ -76,7 +76,8 @@ def unrouted_new_mqls(*, now: datetime.datetime, horizon: datetime.timedelta = H
     """MQLs of the last day (older than `horizon`) that nobody owns and no routing decision has
     placed since they became MQLs (an Assignment row, the pool included). At most LIMIT."""
     decided = Assignment.objects.filter(lead_id=OuterRef("pk"), at__gte=OuterRef("stage_changed_at"))
-    return list(_recent_mqls(now, horizon).filter(owner__isnull=True).exclude(Exists(decided)).order_by("pk").values_list("pk", flat=True)[:LIMIT])
+    unrouted = _recent_mqls(now, horizon).filter(owner__isnull=True).exclude(Exists(decided))
+    return list(unrouted.order_by("pk").values_list("pk", flat=True)[:LIMIT])
 
 
 def _new_mqls(now: datetime.datetime) -> dict[str, int]:
