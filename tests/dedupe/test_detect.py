@@ -79,6 +79,7 @@ def test_a_batch_is_detected_in_one_statement(north, acme, maria, django_capture
 
     existing = [LeadFactory(team=north, account=acme, email=f"p{i}@acme.example") for i in range(20)]
     new = [LeadFactory(team=north, account=acme, email=f"P{i}@acme.example") for i in range(20)]
+    rules.has_trigram()  # asked once per process; run alone, this test would count that query too
     with django_assert_max_num_queries(4):  # savepoint, select, upsert, release
         detect(Kind.LEAD, [n.pk for n in new])
     assert DuplicateCandidate.objects.filter(kind=Kind.LEAD).count() >= 20
