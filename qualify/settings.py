@@ -127,7 +127,15 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
         },
-    }
+    },
+    {
+        # Only for `*.jinja` templates, rendered many times a page (qualify/jinja.py says why).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "qualify.jinja.environment"},
+    },
 ]
 
 # PostgreSQL is the only database. `make run` / `make test` export DATABASE_URL for the embedded

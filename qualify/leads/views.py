@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template import engines
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -65,8 +66,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps],
         "reasons": DisqualifyReason.objects.filter(active=True).order_by("name"),
         "saved_views": saved_views_for(request.user),
-        **_row_context(request),
     }
+    row_context = _row_context(request)
+    context["here"] = row_context["here"]
+    context["rows"] = render_rows(request, page.leads, row_context)
     if request.htmx and request.GET.get("after"):
         return render(request, "leads/queue.html#more-rows", context)
     if request.htmx and request.htmx.target == "queue-results":
@@ -183,6 +186,13 @@ def detail_context(request: HttpRequest, lead: Lead, **extra) -> dict:
     return context
 
 
+def render_rows(request: HttpRequest, leads: list[Lead], context: dict) -> str:
+    """The queue rows of `leads`, each prepared by _prepare_rows and decorate_queue_rows, as safe
+    HTML. Jinja2 (qualify/jinja.py): about 1.5 ms for 50 rows where Django's engine took 11."""
+    template = engines["jinja2"].get_template("leads/queue_rows.jinja")
+    return mark_safe(template.render({**context, "leads": leads}))
+
+
 def _row_context(request: HttpRequest, posted: dict | None = None) -> dict:
     """What every queue row needs, computed once per page rather than once per row. Every name the
     row reads is here, empty on the page (_row_response fills the message of its one row): a name
@@ -248,12 +258,8 @@ def _row_response(
         lead = access_lead(request.user, lead.pk)
         _prepare_rows([lead])
         decorate_queue_rows([lead], request.user)
-        response = render(
-            request,
-            "leads/queue.html#row",
-            {**_row_context(request, posted), "lead": lead, "row_error": error, "row_flash": flash},
-        )
-        return response
+        context = {**_row_context(request, posted), "row_error": error, "row_flash": flash}
+        return HttpResponse(render_rows(request, [lead], context))
     if error:
         messages.error(request, error)
     elif flash:
