@@ -267,3 +267,16 @@ def test_claiming_marks_the_lead_changed_for_metrics(client, alice, pool_lead):
     login(client, alice).post(reverse("leads:claim", args=[pool_lead.pk]))
     pool_lead.refresh_from_db()
     assert pool_lead.owner == alice and pool_lead.updated_at > before
+
+
+def test_the_filter_menus_keep_what_was_chosen(client, maria, alice, bob, north):
+    """The stage, source, segment and rep menus are built in Python (views.select_options): what the
+    request chose stays selected, and nothing else is."""
+    page = login(client, maria).get(
+        QUEUE, {"scope": "team", "stage": ["mql", "working"], "source": "partner", "segment": "enterprise", "owner": bob.pk}
+    ).content.decode()
+    for value in ("mql", "working", "partner", "enterprise"):
+        assert f'<option value="{value}" selected>' in page
+    assert f'<option value="{bob.pk}" selected>Bob Brown</option>' in page
+    assert f'<option value="{alice.pk}">Alice Adams</option>' in page
+    assert page.count(" selected>") == 5
