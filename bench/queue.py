@@ -156,6 +156,13 @@ def _sort_and_filter_plan(q, sdr, sdr_c, mgr_c, team, a_first: str, a_deep: str,
     return plan
 
 
+def sdr_queue_lengths(team) -> list[dict]:
+    """The owners of `team`'s SDR-stage leads with their queue's length (`owner`, `n`), longest
+    first: the cases (and bench/probes) take the longest and the shortest from here."""
+    return list(Lead.objects.filter(team=team, owner__isnull=False, stage__in=SDR_STAGES)
+                .values("owner").annotate(n=Count("id")).order_by("-n", "owner"))
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     # The range index of each number property, as the worker builds it after the definition
@@ -165,11 +172,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if synced["created"]:
         print(f"  built property range indexes: {', '.join(synced['created'])}", flush=True)
     team = ds.team(0)
-    per_owner = (
-        Lead.objects.filter(team=team, owner__isnull=False, stage__in=SDR_STAGES)
-        .values("owner").annotate(n=Count("id")).order_by("-n", "owner")
-    )
-    counts = list(per_owner)
+    counts = sdr_queue_lengths(team)
     sdr = User.objects.get(pk=counts[0]["owner"])
     smallest_sdr = User.objects.get(pk=counts[-1]["owner"])
     manager, admin = ds.manager(team), ds.admin()

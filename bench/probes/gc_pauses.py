@@ -19,12 +19,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from accounts.models import User  # noqa: E402
-from bench import dataset  # noqa: E402
-from qualify.leads.models import SDR_STAGES, Lead  # noqa: E402
+from bench.probes import queue_users  # noqa: E402
+
 from qualify.process import freeze_startup_objects  # noqa: E402
 
 CASES = [("sdr", "/queue/?per=200"), ("sdr", "/queue/"), ("manager", "/queue/?scope=team&sla=breached"),
@@ -32,14 +30,8 @@ CASES = [("sdr", "/queue/?per=200"), ("sdr", "/queue/"), ("manager", "/queue/?sc
 
 
 def main(mode: str) -> None:
-    ds = dataset.current()
-    if ds is None:
-        raise SystemExit("No queue data set here: run `python -m bench queue` on this database first.")
-    team = ds.team(0)
-    longest = (Lead.objects.filter(team=team, owner__isnull=False, stage__in=SDR_STAGES)
-               .values("owner").annotate(n=Count("id")).order_by("-n", "owner").first())
     clients = {}
-    for role, user in (("manager", ds.manager(team)), ("sdr", User.objects.get(pk=longest["owner"]))):
+    for role, user in queue_users().items():
         clients[role] = Client()
         clients[role].force_login(user)
     for role, url in CASES:

@@ -29,11 +29,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 import qualify  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from bench.probes import queue_users  # noqa: E402
 
-from accounts.models import User  # noqa: E402
-from bench import dataset  # noqa: E402
-from qualify.leads.models import SDR_STAGES, Lead  # noqa: E402
 
 CASES = [
     ("team first (reference)", "manager", "/queue/?scope=team"),
@@ -56,15 +53,8 @@ CASES = [
 def main(argv: list[str]) -> None:
     reps = int(argv[0]) if argv and argv[0].isdigit() else 15
     wanted = [a for a in argv if not a.isdigit()]
-    ds = dataset.current()
-    if ds is None:
-        raise SystemExit("No queue data set here: run `python -m bench queue` on this database first.")
-    team = ds.team(0)
     clients = {}
-    # The SDR with the longest own queue, as in bench/queue.py.
-    longest = (Lead.objects.filter(team=team, owner__isnull=False, stage__in=SDR_STAGES)
-               .values("owner").annotate(n=Count("id")).order_by("-n", "owner").first())
-    for role, user in (("manager", ds.manager(team)), ("sdr", User.objects.get(pk=longest["owner"]))):
+    for role, user in queue_users().items():
         clients[role] = Client()
         clients[role].force_login(user)
     print(f"load {os.getloadavg()[0]:.2f}, {reps} requests a case, code from {os.path.dirname(qualify.__file__)}")

@@ -25,13 +25,11 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from accounts.models import User  # noqa: E402
-from bench import dataset  # noqa: E402
+from bench.probes import queue_users  # noqa: E402
+
 from qualify.leads import views  # noqa: E402
-from qualify.leads.models import SDR_STAGES, Lead  # noqa: E402
 
 STEPS = ["load_queue", "_prepare_rows", "decorate_queue_rows", "_reps", "_filter_options", "saved_views_for",
          "render_rows", "render"]
@@ -55,13 +53,7 @@ def _timed(name: str, spent: dict[str, list[float]]) -> None:
 def main(argv: list[str]) -> None:
     reps = int(argv[0]) if argv and argv[0].isdigit() else 40
     cases = [a for a in argv if not a.isdigit()] or DEFAULT_CASES
-    ds = dataset.current()
-    if ds is None:
-        raise SystemExit("No queue data set here: run `python -m bench queue` on this database first.")
-    team = ds.team(0)
-    longest = (Lead.objects.filter(team=team, owner__isnull=False, stage__in=SDR_STAGES)
-               .values("owner").annotate(n=Count("id")).order_by("-n", "owner").first())
-    users = {"manager": ds.manager(team), "sdr": User.objects.get(pk=longest["owner"])}
+    users = queue_users()
     spent: dict[str, list[float]] = defaultdict(list)
     for name in STEPS:
         _timed(name, spent)
