@@ -82,3 +82,26 @@ def test_bulk_claim_from_the_pool(page, live_server, e2e_cast):
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_text("Claimed 3 leads.")).to_be_visible()
     assert set(Lead.objects.filter(pk__in=[p.pk for p in pool]).values_list("owner_id", flat=True)) == {e2e_cast.alice.pk}
+
+
+def test_a_manager_filters_by_rep_and_reassigns_from_the_team_queue(page, live_server, e2e_cast):
+    """The Rep and "Reassign to" menus (built in Python, leads.views.select_options): the chosen rep
+    stays selected after a reload of the pushed URL, and the bulk reassign goes through assign()."""
+    north = e2e_cast.north
+    bobs = LeadFactory(team=north, owner=e2e_cast.bob, first_name="Bea", last_name="Bobson", score=80)
+    LeadFactory(team=north, owner=e2e_cast.alice, first_name="Ann", last_name="Alison", score=70)
+    login_as(page, live_server, "maria")
+    page.goto(f"{live_server.url}/queue/?scope=team")
+    page.get_by_label("Rep", exact=True).select_option(label="Bob Brown")
+    expect(page.locator(ROW_NAMES)).to_have_text(["Bea Bobson"])
+    expect(page).to_have_url(re.compile(rf"owner={e2e_cast.bob.pk}"))
+    page.reload()
+    expect(page.get_by_label("Rep", exact=True)).to_have_value(str(e2e_cast.bob.pk))
+    page.get_by_label("Select Bea Bobson").check()
+    page.get_by_label("Bulk action").select_option("reassign")
+    page.get_by_label("Reassign to", exact=True).select_option(label="Alice Adams")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Reassigned 1 lead.")).to_be_visible()
+    bobs.refresh_from_db()
+    assert bobs.owner_id == e2e_cast.alice.pk
+    assert bobs.assignments.latest("at").by_id == e2e_cast.maria.pk
