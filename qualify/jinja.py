@@ -3,7 +3,8 @@
 
 Why a second engine: Django's template engine spent about 0.2 ms on each queue row (50 variable
 lookups through its resolver, 30 escaped outputs), 11 of a page's 35 ms at 1,000,000 leads; Jinja2
-compiles the same markup to Python and renders the 50 rows in about 1.5 ms (README, SDR queue).
+compiles the same markup to Python and renders the 50 rows in about 4 ms (README, SDR queue;
+bench/probes/queue_stages.py measures it).
 The filters below are the few the rows use, written to behave as their Django namesakes do.
 Undefined names raise: a row that reads a name nobody set is a bug, not an empty cell.
 """
