@@ -19,7 +19,8 @@ def test_startup_objects_leave_the_collectors_generations(unfrozen):
     """What was loaded before the freeze is no longer walked by a full collection; what comes after is."""
     loaded = [[i] for i in range(1000)]
     frozen = freeze_startup_objects()
-    assert frozen >= 1000 and gc.get_freeze_count() == frozen
+    # Not equal: a frozen object freed since (by any thread) leaves the count.
+    assert frozen >= 1000 and 0 < gc.get_freeze_count() <= frozen
     assert not any(o is loaded for o in gc.get_objects())
     later = [[]]
     assert any(o is later for o in gc.get_objects())
