@@ -6,12 +6,14 @@ number of queries per page, never one per row.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+from markupsafe import escape
 
 from qualify.formatting import fastdate
 
@@ -25,21 +27,46 @@ if TYPE_CHECKING:
 
 def decorate_queue_rows(leads: list[Lead], user: User) -> None:
     """`lead.sla_clocks_open`, the running clocks of each row (soonest due first), and
-    `lead.sla_badges`, their badges as HTML. One query. Built here rather than by a template loop:
-    with a clock on every row (the SLA filters and sort) the loop's filters and date formats cost
-    about 9 ms a 50-row page."""
-    by_lead: dict[int, list[Clock]] = defaultdict(list)
-    clocks = (Clock.objects.filter(lead_id__in=[lead.pk for lead in leads], status=ClockStatus.OPEN)
-              .only("lead_id", "kind", "status", "warn_at", "due_at", "breached_at", "closed_at").order_by("due_at"))
-    for clock in clocks:
-        by_lead[clock.lead_id].append(clock)
+    `lead.sla_badges`, their badges as HTML. One query, read as tuples: on the SLA filters and
+    sort every row has a clock, and model instances plus format_html (which escapes each argument
+    through Django's lazy-aware wrappers) cost about 4.7 ms a 50-row page, against about 1 ms."""
+    by_lead: dict[int, list[RunningClock]] = defaultdict(list)
+    rows = (Clock.objects.filter(lead_id__in=[lead.pk for lead in leads], status=ClockStatus.OPEN)
+            .order_by("due_at").values_list("lead_id", "kind", "warn_at", "due_at", "breached_at"))
+    for lead_id, kind, warn_at, due_at, breached_at in rows:
+        by_lead[lead_id].append(RunningClock(kind, warn_at, due_at, breached_at))
     now = timezone.now()
     zone = timezone.get_current_timezone()
     for lead in leads:
-        lead.sla_clocks_open = by_lead.get(lead.pk, [])
-        lead.sla_badges = format_html_join("", '<span class="badge sla-badge sla-{}" title="{}: due {} {}">{} {}</span> ', (
-            (sla_state(c, now), c.get_kind_display(), fastdate(c.due_at.astimezone(zone), "DATETIME_FORMAT"),
-             c.due_at.astimezone(zone).tzname(), clock_label(c), countdown(c, now)) for c in lead.sla_clocks_open))
+        lead.sla_clocks_open = clocks = by_lead.get(lead.pk, [])
+        lead.sla_badges = SafeString("".join(_badge(c, now, zone) for c in clocks))
+
+
+class RunningClock(NamedTuple):
+    """What a queue row shows of a running clock; sla_state, countdown and clock_label read it as
+    they read a Clock."""
+
+    kind: str
+    warn_at: datetime.datetime
+    due_at: datetime.datetime
+    breached_at: datetime.datetime | None
+    status: str = ClockStatus.OPEN
+    closed_at: None = None
+
+    def get_kind_display(self) -> str:
+        return str(_KIND_LABELS.get(self.kind, self.kind))
+
+
+def _badge(clock: RunningClock, now, zone) -> str:
+    """One running clock's badge; every text part escaped (the labels come from admin-editable
+    policies' kinds, the rest is ours)."""
+    due = clock.due_at.astimezone(zone)
+    return (f'<span class="badge sla-badge sla-{sla_state(clock, now)}" title="{escape(clock.get_kind_display())}: '
+            f'due {escape(fastdate(due, "DATETIME_FORMAT"))} {escape(due.tzname())}">{escape(clock_label(clock))} '
+            f'{escape(countdown(clock, now))}</span> ')
+
+
+_KIND_LABELS = dict(Clock._meta.get_field("kind").choices)
 
 
 def lead_sla_context(lead: Lead, user: User) -> dict:
