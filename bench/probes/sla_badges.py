@@ -1,15 +1,15 @@
 """The queue rows' SLA badges (`qualify.sla.panels.decorate_queue_rows`) as this checkout writes
-them against the same function at git revision REV, on the same 50 rows, alternating, N times
-each; it stops if the two write different markup. Run it on the queue bench's data set
-(`python -m bench queue` builds it), from the checkout:
+them, against panels.py as it was at git revision REV, on the same 50 rows, alternating, N times
+each; it stops if the two write different markup. Only panels.py is taken from REV: what it
+imports (sla_state, countdown, fastdate...) is this checkout's. Each version reads the clock
+itself, so a minute turning between the two can make the check fail once; run it again. Run it on
+the queue bench's data set (`python -m bench queue` builds it), from the checkout's root:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/qualify_bench_props \\
-        .venv/bin/python bench/probes/sla_badges.py REV [N]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/qualify_bench_props .venv/bin/python bench/probes/sla_badges.py REV [N]
 
-with DEBUG off, as the bench runs.
-
-Prints, per case (a manager's `sla=at_risk` page, the SLA-due sort, a page with no clock), the
-rows that have a clock and the median ms of each version.
+The probe turns DEBUG off, as the bench does. It prints, per case (a manager's `sla=at_risk`
+page, the SLA-due sort, a page with no clock), the rows that have a clock and the median ms of
+each version.
 """
 
 from __future__ import annotations
