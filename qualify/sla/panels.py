@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 
 from qualify.formatting import fastdate
 
-from .models import Clock, ClockStatus, Escalation
+from .models import Clock, ClockKind, ClockStatus, Escalation
 from .templatetags.sla_tags import clock_label, countdown, sla_state
 
 if TYPE_CHECKING:
@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 
 
 def decorate_queue_rows(leads: list[Lead], user: User) -> None:
-    """`lead.sla_clocks_open`, the running clocks of each row (soonest due first), and
-    `lead.sla_badges`, their badges as HTML. One query, read as tuples: on the SLA filters and
-    sort every row has a clock, and Clock instances with format_html_join took about 1.2 ms more
-    a 50-row page (bench/probes/sla_badges.py)."""
+    """`lead.sla_badges`: the badges of each row's running clocks as HTML, soonest due first.
+    One query, read as tuples: on the SLA filters and sort every row has a clock, and Clock
+    instances with format_html_join took about 1.2 ms more a 50-row page
+    (bench/probes/sla_badges.py)."""
     by_lead: dict[int, list[RunningClock]] = defaultdict(list)
     rows = (Clock.objects.filter(lead_id__in=[lead.pk for lead in leads], status=ClockStatus.OPEN)
             .order_by("due_at").values_list("lead_id", "kind", "warn_at", "due_at", "breached_at"))
@@ -38,8 +38,7 @@ def decorate_queue_rows(leads: list[Lead], user: User) -> None:
     now = timezone.now()
     zone = timezone.get_current_timezone()
     for lead in leads:
-        lead.sla_clocks_open = clocks = by_lead.get(lead.pk, [])
-        lead.sla_badges = SafeString("".join(_badge(c, now, zone) for c in clocks))
+        lead.sla_badges = SafeString("".join(_badge(c, now, zone) for c in by_lead.get(lead.pk, ())))
 
 
 class RunningClock(NamedTuple):
@@ -67,7 +66,7 @@ def _badge(clock: RunningClock, now, zone) -> str:
             f'{escape(countdown(clock, now))}</span> ')
 
 
-_KIND_LABELS = dict(Clock._meta.get_field("kind").choices)
+_KIND_LABELS = dict(ClockKind.choices)
 
 
 def lead_sla_context(lead: Lead, user: User) -> dict:
