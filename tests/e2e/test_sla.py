@@ -7,6 +7,7 @@ exactly as Celery beat would run it.
 """
 
 import datetime
+import re
 
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -97,7 +98,12 @@ def test_the_sla_filters_and_sort_of_the_queue_list_the_overdue_lead(page, live_
         rows = page.locator("tr.lead-row")
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text("Dana Diaz")
+        badge = rows.first.locator(".sla-badge.sla-breach")
+        expect(badge).to_contain_text("First touch overdue 30 min")
+        expect(badge).to_have_attribute("title", re.compile(r"^MQL assigned → first touch: due .+ UTC$"))
         expect(page.locator("#queue-total")).to_contain_text("1 lead")
+        if not scope:
+            page.screenshot(path="/tmp/sla-queue-badge.png")
         page.goto(f"{live_server.url}/queue/?{scope}sort=sla_due")
         expect(page.locator("tr.lead-row").first).to_contain_text("Dana Diaz")
         expect(page.locator("#queue-total")).to_contain_text("1 lead")

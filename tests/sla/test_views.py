@@ -263,3 +263,18 @@ def test_handoff_inbox_shows_the_sla_countdown_with_one_query(client, frozen, al
         html = client.get("/handoffs/").content.decode()
     assert html.count("SLA due in 30 min") == 3
     assert sum("sla_clock" in q["sql"] for q in ctx.captured_queries) == 1
+
+
+def test_queue_badge_markup_is_the_whole_span_escaped_as_django_escapes(client, frozen, alices_lead, alice, make_mql):
+    """The badge is built by hand (sla.panels._badge) rather than by format_html: its markup, title
+    and all, is pinned here, and an escaped text part must come out as Django's escape writes it."""
+    from django.utils.html import escape
+
+    from qualify.sla import panels
+
+    make_mql(alices_lead)
+    frozen.move_to(at(2025, 3, 4, 10, 50))
+    html = login(client, alice).get("/queue/").content.decode()
+    assert ('<span class="badge sla-badge sla-warn" title="MQL assigned → first touch: due 4 Mar 2025, 11:00 UTC">'
+            'First touch due in 10 min</span>') in html
+    assert panels.escape("<b title=\"x\">O'Neil & co</b>") == escape("<b title=\"x\">O'Neil & co</b>")
