@@ -40,6 +40,13 @@ COUNT_CAP = 10_000
 # A capped count that would take longer than this (a rare search over a whole team) gives way to
 # the planner's estimate, shown as "about N".
 COUNT_BUDGET_MS = 30
+# Filters whose planner estimate is trusted before counting (column statistics on the lead and its
+# account): when it says at least ESTIMATE_FIRST_OVER leads, the count would read COUNT_CAP + 1 of
+# them to say "10,000+" (a manager's `source=partner`: 217,000 rows read, about 35 ms at 1M leads),
+# so the estimate answers at once. A search, a property or an SLA state keeps the count: the
+# planner can be wrong by tens of times there.
+ESTIMATED_FILTERS = frozenset({"stage", "source", "segment", "owner", "team"})
+ESTIMATE_FIRST_OVER = 3 * COUNT_CAP
 
 SCOPES = {
     "mine": "My leads",
@@ -280,11 +287,21 @@ def sorted_leads(qs, name: str, descending: bool, after: str = ""):
     return qs.order_by(F("sort_key").asc(), F("sort_tie").asc())
 
 
-def count_leads(qs) -> Total:
+def count_leads(qs, *, estimate_first: bool = False) -> Total:
     """Exact up to COUNT_CAP, counted within COUNT_BUDGET_MS; past the budget, the planner's
     estimate. The count reads at most COUNT_CAP + 1 index entries, so it costs about what
     reading 10,000 rows of the page's index costs (a few ms), however large the list. Two
-    queries (the timeout, the count) in its own transaction; two more inside a caller's."""
+    queries (the timeout, the count) in its own transaction; two more inside a caller's.
+    `estimate_first` (filters the planner estimates well, estimate_trusted): one EXPLAIN first,
+    and an estimate of ESTIMATE_FIRST_OVER or more is the answer, with no count."""
+    guess = None
+    if estimate_first:
+        try:
+            guess = _estimate(qs)
+        except EmptyResultSet:
+            return Total(0, "exact")
+        if guess >= ESTIMATE_FIRST_OVER:
+            return Total(guess, "estimate")
     capped = qs.order_by().values("pk")[: COUNT_CAP + 1]
     try:
         sql, sql_params = capped.query.sql_with_params()
@@ -302,8 +319,14 @@ def count_leads(qs) -> Total:
             if nested:
                 cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
     except DatabaseError:
-        return Total(_estimate(qs), "estimate")
+        return Total(_estimate(qs) if guess is None else guess, "estimate")
     return Total(COUNT_CAP, "capped") if n > COUNT_CAP else Total(n, "exact")
+
+
+def estimate_trusted(filters: LeadFilter) -> bool:
+    """True when every filter of the list beyond its scope is one of ESTIMATED_FILTERS."""
+    used = {key for key, value in filters.form.cleaned_data.items() if value not in (None, "", [], ())}
+    return used <= ESTIMATED_FILTERS and getattr(filters, "_properties_q", None) is None
 
 
 def _estimate(qs) -> int:
@@ -332,7 +355,10 @@ def load_queue(user: User, params: QueryDict, *, count: bool = True, rows: bool 
         counted = queue_filter(spec.count_by[0], qs, spec.count_by[1], teams=filters.teams)
     else:
         counted = qs.filter(spec.only()) if spec.only else qs
-    total = count_leads(counted) if count else None
+    # A sort over some leads only (the SLA due time: those with a running clock) counts an id
+    # array the planner cannot estimate; so does an invalid filter form.
+    plain = not spec.only and filters.form.is_valid() and estimate_trusted(filters)
+    total = count_leads(counted, estimate_first=plain) if count else None
     found: list[Lead] = []
     if rows:
         # The page's ids first, from the leads alone; then those rows with their account and owner.

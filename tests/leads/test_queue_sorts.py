@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from qualify.leads import queue
-from qualify.leads.models import NEVER, Lead, Stage
+from qualify.leads.models import NEVER, Lead, Property, Stage
 from qualify.leads.queue import SORTS, count_leads, load_queue
 from qualify.sla.models import BusinessCalendar, Clock, ClockKind, ClockStatus, SlaPolicy
 from tests.conftest import login
@@ -191,6 +191,43 @@ def test_total_past_its_time_budget_is_an_estimate_said_as_such(alice, mixed, mo
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('statement_timeout')")
         assert cursor.fetchone()[0] in ("0", "0ms")
+
+
+def test_a_large_estimate_of_plain_filters_answers_without_counting(alice, mixed, monkeypatch):
+    # Stage, source, segment, owner and team have column statistics: past ESTIMATE_FIRST_OVER the
+    # count would only say "COUNT_CAP+", so the estimate answers and no count runs.
+    monkeypatch.setattr(queue, "ESTIMATE_FIRST_OVER", 1)
+    with CaptureQueriesContext(connection) as ran:
+        page = load_queue(alice, QueryDict("source=inbound&stage=mql"), rows=False)
+    assert page.total.kind == "estimate" and str(page.total).startswith("about ")
+    assert not any("count(*)" in q["sql"] for q in ran.captured_queries)
+    assert sum("EXPLAIN" in q["sql"] for q in ran.captured_queries) == 1
+
+
+@pytest.mark.parametrize("params", ["q=ann", "sla=breached", "prop.visits.min=3", "sort=sla_due"])
+def test_a_search_a_property_an_sla_state_or_the_sla_sort_is_counted_however_large_the_estimate(
+        alice, mixed, monkeypatch, params):
+    # The planner's estimate is not trusted there (a trigram search, an id array, a JSON path).
+    Property.objects.create(key="visits", label="Visits", kind="number")
+    monkeypatch.setattr(queue, "ESTIMATE_FIRST_OVER", 1)
+    with CaptureQueriesContext(connection) as ran:
+        page = load_queue(alice, QueryDict(params), rows=False)
+    assert page.total.kind == "exact"
+    assert any("count(*)" in q["sql"] for q in ran.captured_queries)
+
+
+def test_a_count_past_its_budget_after_an_estimate_asks_the_planner_once(alice, mixed, monkeypatch):
+    monkeypatch.setattr(queue, "COUNT_BUDGET_MS", 5)
+    slow = Lead.objects.filter(owner=alice).extra(where=["pg_sleep(0.01) IS NOT NULL"])
+    with CaptureQueriesContext(connection) as ran:
+        total = count_leads(slow, estimate_first=True)
+    assert total.kind == "estimate"
+    assert sum("EXPLAIN" in q["sql"] for q in ran.captured_queries) == 1
+
+
+def test_a_small_estimate_is_counted_exactly(alice, mixed):
+    page = load_queue(alice, QueryDict("stage=mql"), rows=False)
+    assert (page.total.kind, page.total.value) == ("exact", sum(1 for lead in mixed if lead.stage == Stage.MQL))
 
 
 def test_load_more_does_not_count(client, alice, mixed):
