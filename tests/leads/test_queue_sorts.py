@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from qualify.leads import queue
-from qualify.leads.models import NEVER, Lead, Property, Stage
+from qualify.leads.models import NEVER, STAGE_RANK, Lead, Property, Stage, StageRank
 from qualify.leads.queue import SORTS, count_leads, load_queue
 from qualify.sla.models import BusinessCalendar, Clock, ClockKind, ClockStatus, SlaPolicy
 from tests.conftest import login
@@ -137,6 +137,25 @@ def test_search_matches_title_too(client, alice, north):
     LeadFactory(team=north, owner=alice, title="CFO", first_name="Yan", account=AccountFactory(team=north, name="Acme"))
     body = login(client, alice).get("/queue/", {"q": "procurement"}).content.decode()
     assert "Zed" in body and "Yan" not in body
+
+
+def test_the_stage_sort_compiles_to_the_indexed_expression(alice, mixed):
+    # Postgres uses an expression index only for the very same expression: StageRank (cheap to
+    # build) must write what STAGE_RANK (in lead_owner_stage_rank, lead_team_stage_rank) writes.
+    def final_sql(expression):
+        sql, params = Lead.objects.filter(owner=alice).annotate(k=expression).values("k").query.sql_with_params()
+        with connection.cursor() as cursor:
+            return cursor.cursor.mogrify(sql, params)
+
+    assert final_sql(StageRank()) == final_sql(STAGE_RANK)
+    qs = queue.sorted_leads(Lead.objects.filter(owner=alice, stage__in=["new", "mql", "working"]), "stage", False)
+    sql, params = qs.values("pk")[:51].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "lead_owner_stage_rank" in plan, plan
 
 
 # --- the total ------------------------------------------------------------------------------
