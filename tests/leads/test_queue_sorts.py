@@ -244,6 +244,21 @@ def test_a_count_past_its_budget_after_an_estimate_asks_the_planner_once(alice, 
     assert sum("EXPLAIN" in q["sql"] for q in ran.captured_queries) == 1
 
 
+def test_the_planner_knows_a_rep_decides_the_team(alice, bob, charlie, north, south):
+    # leads 0025: dependency statistics on (team, owner). Without them Postgres multiplies the two
+    # selectivities and estimates half of a rep's leads in a two-team table.
+    accounts = {team.pk: AccountFactory(team=team) for team in (north, south)}
+    Lead.objects.bulk_create(
+        Lead(first_name="x", team=team, owner=owner, account=accounts[team.pk], stage=Stage.NEW)
+        for owner, team in ((alice, north), (bob, north), (charlie, south), (None, north), (None, south))
+        for _ in range(400)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_lead")
+    estimate = queue._estimate(Lead.objects.filter(team=north, owner=alice))
+    assert 320 <= estimate <= 480, estimate
+
+
 def test_a_small_estimate_is_counted_exactly(alice, mixed):
     page = load_queue(alice, QueryDict("stage=mql"), rows=False)
     assert (page.total.kind, page.total.value) == ("exact", sum(1 for lead in mixed if lead.stage == Stage.MQL))
