@@ -43,7 +43,7 @@ COUNT_BUDGET_MS = 30
 # Filters whose planner estimate is trusted before counting (column statistics on the lead and its
 # account): when it says at least ESTIMATE_FIRST_OVER leads, the count could say no more than
 # "10,000+" and would read COUNT_CAP + 1 rows to say it (a manager's `source=partner`: 217,000 rows
-# read, about 35 ms at 1M leads; one rep's 12,500 open leads, 25-30 ms), so the estimate answers at
+# read, about 36 ms at 1M leads; one rep's 12,500 open leads, 25-30 ms), so the estimate answers at
 # once. The 20 % above the cap covers the estimate's error on such columns. A search, a property
 # or an SLA state keeps the count: the planner can be wrong by tens of times there.
 ESTIMATED_FILTERS = frozenset({"stage", "source", "segment", "owner", "team"})
