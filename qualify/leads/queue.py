@@ -26,7 +26,7 @@ from django.http import QueryDict
 from accounts.models import Role
 
 from .filters import LeadFilter
-from .models import LAST_TOUCH_KEY, OPEN_STAGES, PREDICTED_RANK, SDR_STAGES, Lead, StageRank
+from .models import LAST_TOUCH_KEY, OPEN_STAGES, PREDICTED_RANK, SDR_STAGES, STAGE_RANK, Lead
 from .panels import before_listing, queue_filter, queue_sort_key
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ SORTS: dict[str, Sort] = {
                       "lead_owner_predicted, lead_pool_predicted, lead_open_predicted"),
     "last_touch": Sort("Last touch", lambda: LAST_TOUCH_KEY, _datetime, DateTimeField, False, "lead_owner_touch, lead_team_touch"),
     "created": Sort("Created", lambda: F("created_at"), _datetime, DateTimeField, True, "lead_owner_created, lead_team_created"),
-    "stage": Sort("Stage", StageRank, int, IntegerField, False, "lead_owner_stage_rank, lead_team_stage_rank"),
+    "stage": Sort("Stage", lambda: STAGE_RANK, int, IntegerField, False, "lead_owner_stage_rank, lead_team_stage_rank"),
     "sla_due": Sort(
         "SLA due", lambda: queue_sort_key("sla_due")[0], _datetime, DateTimeField, False,
         "sla_clock_one_open_per_kind (the running clocks, joined to their leads)",
