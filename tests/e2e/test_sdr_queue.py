@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from qualify.leads import queue
 from qualify.leads.models import Lead, Stage, Touch
 from tests.e2e.conftest import login_as, url_path
 from tests.factories import AccountFactory, EventFactory, LeadFactory, TouchFactory
@@ -149,3 +150,23 @@ def test_an_sdr_opening_another_teams_lead_by_url_gets_a_404(page, live_server, 
     assert response.status == 404
     expect(page.get_by_text("Sofia")).to_have_count(0)
     expect(page.get_by_role("heading", name="We can't find that page")).to_be_visible()
+
+
+def test_the_stage_sort_and_a_total_from_the_planners_estimate(page, live_server, alices_leads, monkeypatch):
+    # The live server answers from a thread of this process, so the lowered threshold applies to it:
+    # a list of stage/source/segment/rep/team filters is then totalled from the planner's estimate.
+    monkeypatch.setattr(queue, "ESTIMATE_FIRST_OVER", 1)
+    login_as(page, live_server, "alice")
+
+    page.locator("#sort-stage").click()
+    expect(page.locator(ROW_NAMES)).to_have_text(["Omar Ortiz", "Nina Novak", "Dana Diaz"])  # New, MQL, Working
+    expect(page.locator("#sort-stage")).to_contain_text("▲")
+    expect(page.locator("#queue-total")).to_contain_text(re.compile(r"^about [\d,]+ leads? \(estimated\)"))
+
+    page.locator("#sort-stage").click()  # the other way: Working first
+    expect(page.locator(ROW_NAMES)).to_have_text(["Dana Diaz", "Nina Novak", "Omar Ortiz"])
+    # A search is counted, however large the estimate.
+    page.get_by_label("Search").press_sequentially("ortiz")
+    expect(page.locator(ROW_NAMES)).to_have_text(["Omar Ortiz"])
+    expect(page.locator("#queue-total")).to_contain_text(re.compile(r"^1 lead\b"))
+    page.screenshot(path="/tmp/queue-stage-estimate.png")
