@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None, *, configure: bool = True) -> int:
     for name in args.names or list(modules):
         result = modules[name].run(args)
         result["machine"]["load_after"] = round(os.getloadavg()[0], 2)
+        result["machine"]["python_speed_after"] = common.python_speed()
         print()
         print(common.format_result(result))
         path = common.write_json(result, args.results_dir)

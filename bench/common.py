@@ -181,7 +181,18 @@ def machine() -> dict[str, Any]:
         "autovacuum": autovacuum,
         # Other processes on the machine skew every figure; the 1-minute load average says how much.
         "load_before": round(os.getloadavg()[0], 2),
+        "python_speed_before": python_speed(),
     }
+
+
+def python_speed() -> float:
+    """Milliseconds for `sum(range(10**6))`, best of 5 (what `python3 -m timeit` prints): how fast
+    this machine runs Python right now. Machines of the same kind differ by 2x here from day to
+    day, and a page's server time is mostly Python, so a figure is read with this beside it.
+    Costs about half a second."""
+    import timeit
+
+    return round(min(timeit.repeat("sum(range(10**6))", number=10, repeat=5)) / 10 * 1000, 1)
 
 
 # --- statistics and timing -----------------------------------------------------------------------
@@ -352,7 +363,8 @@ def format_result(result: dict[str, Any]) -> str:
         f" (shared_buffers {m.get('shared_buffers')}, max_wal_size {m.get('max_wal_size')},"
         f" checkpoint_timeout {m.get('checkpoint_timeout')}, wal_compression {m.get('wal_compression')}, autovacuum {m.get('autovacuum')})"
         f" · Python {m.get('python')}"
-        f" · load average {m.get('load_before')} before, {m.get('load_after', '?')} after",
+        f" · load average {m.get('load_before')} before, {m.get('load_after', '?')} after"
+        f" · sum(range(10**6)) {m.get('python_speed_before', '?')} ms before, {m.get('python_speed_after', '?')} after",
         "   " + " · ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in result["params"].items()),
         "",
     ]

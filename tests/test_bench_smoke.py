@@ -57,6 +57,10 @@ def test_queue_benchmark_runs_end_to_end_and_reports_constant_query_counts(db, t
     assert checks["queries independent of page size"]
     assert checks["queries independent of depth"]
     assert checks["queries independent of data volume"]
+    # The machine's Python speed, before and after, printed beside the load (README, Benchmarks).
+    speed = result["machine"]
+    assert speed["python_speed_before"] > 0 and speed["python_speed_after"] > 0
+    assert f"sum(range(10**6)) {speed['python_speed_before']} ms before, {speed['python_speed_after']} after" in out
 
 
 def test_unknown_benchmark_is_refused_before_any_database_is_created(absent_db_url):
