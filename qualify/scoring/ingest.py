@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 MAX_PROPERTIES_BYTES = 4096
 FUTURE_SKEW = datetime.timedelta(minutes=5)
+# No tracked event is older than this; an earlier date is a sender's bug. It also keeps out dates
+# PostgreSQL stores but Python cannot read back (year 1 at +01:00 is 1 BC in UTC), which would make
+# every page that lists the lead's events fail.
+EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 EVENT_TYPES = frozenset(EventType.values)
 MAX_ID = 2**63 - 1  # bigint: a larger lead id can name no lead, and PostgreSQL would refuse it
 
@@ -153,6 +157,8 @@ def parse_item(index: int, raw: Any, now: datetime.datetime) -> Item:
             item.fail("occurred_at", "Give a time zone (e.g. a trailing Z).")
         elif moment > now + FUTURE_SKEW:
             item.fail("occurred_at", "This is in the future.")
+        elif moment < EARLIEST:
+            item.fail("occurred_at", "This is before 1970.")
         else:
             item.occurred_at = moment
     props = raw.get("properties", {})

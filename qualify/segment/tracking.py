@@ -36,7 +36,7 @@ from qualify.dedupe.rules import FREE_MAIL
 from qualify.errors import DomainError
 from qualify.leads import records
 from qualify.leads.models import Account, EventType, Lead, Source as LeadSource
-from qualify.scoring.ingest import Item, encode_properties, has_nul, insert_locked, parse_item, store_items
+from qualify.scoring.ingest import EARLIEST, Item, encode_properties, has_nul, insert_locked, parse_item, store_items
 
 from .models import AnonymousId, PageRule, PendingEvent, Source
 
@@ -74,7 +74,8 @@ def _id(raw: dict[str, Any], key: str, limit: int) -> str:
 
 
 def _moment(raw: dict[str, Any], now: datetime.datetime) -> datetime.datetime:
-    """`timestamp` (or `originalTimestamp`), else now; a device clock ahead of ours is clamped to now."""
+    """`timestamp` (or `originalTimestamp`), else now; a device clock ahead of ours is clamped to now,
+    and a date before 1970 is refused (ingest.EARLIEST says why)."""
     for key in ("timestamp", "originalTimestamp"):
         value = raw.get(key)
         if isinstance(value, str):
@@ -86,6 +87,8 @@ def _moment(raw: dict[str, Any], now: datetime.datetime) -> datetime.datetime:
                 raise Rejected(f"{key} is not an ISO 8601 date-time.")
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment, datetime.UTC)
+            if moment < EARLIEST:
+                raise Rejected(f"{key} is before 1970.")
             return min(moment, now)
     return now
 

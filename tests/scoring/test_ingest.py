@@ -53,6 +53,20 @@ def test_good_items_land_and_bad_items_get_their_own_errors(client, alice, alice
 
 
 @pytest.mark.django_db
+def test_a_date_before_1970_is_refused_and_the_leads_pages_keep_working(client, alice, alices_lead):
+    """Year 1 at +01:00 is 1 BC in UTC: PostgreSQL stores it, psycopg cannot read it back, and every
+    page listing the lead's events answered 500 for good (events cannot be deleted)."""
+    login(client, alice)
+    batch = [item("bc", alices_lead, occurred_at="0001-01-01T00:00:00+01:00"),
+             item("old", alices_lead, occurred_at="1969-12-31T23:59:59Z")]
+    body = client.post(URL, batch, content_type="application/json").json()
+    assert body["errors"] == 2 and not Event.objects.filter(lead=alices_lead).exists()
+    assert body["results"][0]["errors"]["occurred_at"] == ["This is before 1970."]
+    assert client.get(f"/leads/{alices_lead.pk}/").status_code == 200
+    assert client.get(f"/api/scores/{alices_lead.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
 def test_a_retried_request_never_counts_twice(client, alice, alices_lead, django_capture_on_commit_callbacks):
     login(client, alice)
     batch = [item("r1", alices_lead), item("r2", alices_lead), item("r2", alices_lead)]

@@ -124,13 +124,16 @@ def test_bad_and_oversize_messages_are_refused_alone_and_the_good_ones_land(api,
         {"type": "teleport", "messageId": "type", "userId": "u-1"},
         "not an object",
         track("ok-2", timestamp="2026-01-05T11:00:00Z"),
+        # Year 1 at +05:00 is 1 BC in UTC: PostgreSQL would store it and Python could not read it back.
+        track("bc", timestamp="0001-01-01T00:00:00+05:00"),
     ]
     response = post(api, "/v1/batch", {"batch": batch}, north_source.key)
     assert response.status_code == 400
     body = response.json()
     assert body["success"] is False and body["code"] == "invalid_messages"
-    assert [e["index"] for e in body["errors"]] == [2, 3, 4, 5, 6, 7]
+    assert [e["index"] for e in body["errors"]] == [2, 3, 4, 5, 6, 7, 9]
     assert "32 KB" in body["errors"][0]["message"]
+    assert body["errors"][-1]["message"] == "timestamp is before 1970."
     assert sorted(Event.objects.values_list("client_id", flat=True)) == [f"seg:{north_source.pk}:ok-1", f"seg:{north_source.pk}:ok-2"]
 
 
