@@ -53,6 +53,19 @@ def test_a_nul_in_json_is_a_json_400_and_nothing_is_created(client, alice, north
     assert Lead.objects.count() == before
 
 
+@pytest.mark.parametrize("body", ['{"a":' * 3000 + "1" + "}" * 3000, "[" * 50_000 + "]" * 50_000])
+def test_json_nested_too_deeply_is_a_json_400_even_before_signing_in(client, alice, north, body):
+    """DRF's parser let RecursionError through: an 18 KB body was a 500 on every endpoint."""
+    token = client.post("/api/token/", body, content_type="application/json")
+    assert token.status_code == 400 and "nested too deeply" in token.json()["detail"]
+    login(client, alice)
+    before = Lead.objects.count()
+    for url in ("/api/leads/", "/api/events/"):
+        response = client.post(url, body, content_type="application/json")
+        assert response.status_code == 400 and "nested too deeply" in response.json()["detail"], url
+    assert Lead.objects.count() == before
+
+
 def test_a_body_over_the_limit_is_a_json_413_that_states_it(client, alice, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     login(client, alice)

@@ -9,10 +9,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from qualify.api.pagination import IdCursor
+from qualify.api.parsers import JSONParser
 
 from .access import access_job, can_import_kind, import_teams, visible_jobs
 from .jobs import create_job, start
@@ -56,7 +57,7 @@ def _json(value: str | None, field: str) -> dict | None:
         return None
     try:
         data = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationError({field: ["Not valid JSON."]})
     if not isinstance(data, dict):
         raise ValidationError({field: ["Expected a JSON object."]})
