@@ -24,10 +24,18 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Team, User
+from qualify.frameworks.models import Criterion
+from qualify.leads.models import Account, Lead
+from qualify.reviews.models import ReviewPlan
+from qualify.routing.models import RoutingRule
+from qualify.sla.models import Clock
+from qualify.webhooks.models import Endpoint
 from tests.security.urlwalk import Route, all_routes
 from tests.security.world import World, build_world
 
@@ -392,4 +400,79 @@ def test_sender_reads_a_taken_lead_but_changes_nothing(name, world, db):
                     problems.append(f"{case}, expected a refusal (403/404): the sender may only read")
             elif status != 404:
                 problems.append(f"{case}, expected 404")
+    assert not problems, "\n".join(problems)
+
+
+# --- filters on related ids: another team's id answers as a missing one --------------------------
+# Every filter of every API list that names a related object (`?lead=`, `?to_user=`, `?team=`...),
+# asked by South about one of North's objects and about an id that does not exist: the same status
+# and the same body, or the answer would tell South which of North's ids exist.
+
+
+# Rows every team shares (the shipped frameworks' criteria): there is no other team's to hide.
+SHARED_MODELS = {Criterion}
+
+
+def _list_filters() -> list[tuple[str, str, type]]:
+    """(URL name, filter, related model) for each filter on a relation, read from the views the way
+    the API builds them (the filter backend, a schema-time queryset)."""
+    found = []
+    for name, route in sorted(ROUTES.items()):
+        cls = getattr(route.callback, "cls", None)
+        if not route.is_api or route.kwargs or "get" not in (getattr(route.callback, "actions", None) or {}):
+            continue
+        view = cls(request=None, kwargs={}, format_kwarg=None, action=route.callback.actions["get"])
+        view.swagger_fake_view = True
+        filterset = getattr(cls, "filterset_class", None)
+        if filterset is None and getattr(cls, "filterset_fields", None):
+            backend = next(b for b in cls.filter_backends if hasattr(b, "get_filterset_class"))
+            filterset = backend().get_filterset_class(view, view.get_queryset())
+        for param, f in (filterset.base_filters.items() if filterset else ()):
+            try:
+                field = filterset._meta.model._meta.get_field(f.field_name.removesuffix("_id"))
+            except FieldDoesNotExist:
+                continue
+            if field.is_relation and field.related_model not in SHARED_MODELS:
+                found.append((name, param, field.related_model))
+    return found
+
+
+LIST_FILTERS = _list_filters()
+
+
+def _north_ids(w: World, model: type) -> list[int]:
+    """Ids of North's objects of `model` (some North people, North's team, or one of North's objects)."""
+    if model is User:
+        return [w.users[name].pk for name in ("alice", "erin", "maria")]
+    if model is Team:
+        return [w.users["alice"].memberships.get().team_id]
+    key = NORTH_OBJECTS.get(model)
+    assert key, f"Name one of North's {model.__name__} objects in NORTH_OBJECTS ({__file__})"
+    return [w.north.ids[key]]
+
+
+NORTH_OBJECTS = {
+    Lead: "pk:lead", Account: "pk:account", Clock: "pk:sla-clock", ReviewPlan: "pk:review-plan",
+    RoutingRule: "pk:routing-rule", Endpoint: "pk:webhook-endpoint",
+}
+
+
+def test_list_filters_are_found():
+    assert {("api:handoff-list", "lead"), ("api:sla-escalation-list", "clock"), ("api:assignment-list", "rule"),
+            ("api:review-queue-list", "plan"), ("api:account-list", "owner")} <= {(n, p) for n, p, _ in LIST_FILTERS}
+
+
+@pytest.mark.parametrize(("name", "param", "model"), LIST_FILTERS, ids=[f"{n}?{p}" for n, p, _ in LIST_FILTERS])
+def test_filter_answers_alike_for_another_teams_id_and_a_missing_one(name, param, model, world, db):
+    w, sessions = world
+    url = reverse(ROUTES[name].url_name)
+    problems = []
+    for who in SOUTH:
+        client = _client(sessions, who)
+        missing = _ask(client, "GET", f"{url}?{param}=99999999", True)
+        for pk in _north_ids(w, model):
+            theirs = _ask(client, "GET", f"{url}?{param}={pk}", True)
+            if (theirs.status_code, theirs.content) != (missing.status_code, missing.content):
+                problems.append(f"{who}: ?{param}={pk} (North's) answers {theirs.status_code} {theirs.content[:100]!r}, "
+                                f"a missing id {missing.status_code} {missing.content[:100]!r}")
     assert not problems, "\n".join(problems)
