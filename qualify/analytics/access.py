@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role, Team
+from qualify.dates import query_date
 
 from .metrics import Filters
 
@@ -32,20 +33,13 @@ def metric_teams(user: User) -> list[Team]:
     return list(Team.objects.filter(pk__in=ids).order_by("name"))
 
 
-def _date(value: str | None, default: datetime.date) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
-
-
 def filters_from(request: HttpRequest) -> tuple[Filters, list[Team], Team | None]:
     """The date range and team scope from ?start=&end=&team=; defaults: last 365 days, all of
     the user's teams. A team outside the user's scope is a 404."""
     teams = metric_teams(request.user)
     today = timezone.localdate()
-    end = _date(request.GET.get("end"), today)
-    start = _date(request.GET.get("start"), end - datetime.timedelta(days=DEFAULT_DAYS - 1))
+    end = query_date(request.GET.get("end"), today)
+    start = query_date(request.GET.get("start"), end - datetime.timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
         start, end = end, start
     team = None

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
+from qualify.dates import query_date
 from qualify.errors import DomainError
 from qualify.exports import csv_response
 from qualify.frameworks.views import answers_panel_context
@@ -169,13 +170,6 @@ def reject_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
     return _decided(request, handoff)
 
 
-def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
-
-
 @login_required
 def feedback(request: HttpRequest) -> HttpResponse:
     """Acceptance by SDR and source, rejection reasons by source, for a date range; CSV too."""
@@ -183,8 +177,8 @@ def feedback(request: HttpRequest) -> HttpResponse:
     if not (user.is_admin or user.has_role(Role.MANAGER, Role.MARKETING)):
         raise PermissionDenied("Handoff feedback is for managers, marketing and RevOps.")
     today = timezone.localdate()
-    end = _parse_date(request.GET.get("end"), today)
-    start = _parse_date(request.GET.get("start"), end - datetime.timedelta(days=90))
+    end = query_date(request.GET.get("end"), today)
+    start = query_date(request.GET.get("start"), end - datetime.timedelta(days=90))
     qs = Handoff.objects.all() if user.is_admin else Handoff.objects.filter(team_id__in=user.team_ids(Role.MANAGER, Role.MARKETING))
     tables = {
         "by_sdr": fb.acceptance_by_sdr(qs, start, end),

@@ -8,7 +8,7 @@ from tests.conftest import login
 from tests.factories import UserFactory
 
 RANGE = "start=2026-01-01&end=2026-02-28"
-PAGES = ["/metrics/", "/metrics/velocity/", "/metrics/handoffs/", "/metrics/quality/", "/metrics/marketing/"]
+PAGES = ["/metrics/", "/metrics/velocity/", "/metrics/handoffs/", "/metrics/quality/", "/metrics/marketing/", "/metrics/marketing/"]
 
 
 def rows_of(response):
@@ -101,6 +101,16 @@ def test_pages_cost_a_fixed_number_of_queries(client, refreshed, maria, page, dj
 def test_bad_filters_fall_back_to_defaults(client, refreshed, maria):
     r = login(client, maria).get("/metrics/?start=yesterday&end=2026-13-01&dim=nonsense")
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("query", ["start=0001-01-01&end=9999-12-31", "end=0001-01-01", "start=9999-12-31"])
+def test_dates_out_of_reach_fall_back_to_the_default_range(client, refreshed, maria, query):
+    """A range ending at year 1 overflowed when a day was subtracted from it: a 500 on every page."""
+    login(client, maria)
+    for url in ("/metrics/", "/metrics/velocity/", "/metrics/handoffs/", "/metrics/quality/", "/metrics/marketing/",
+                "/api/metrics/funnel/"):
+        assert client.get(f"{url}?{query}").status_code == 200, url
+    assert client.get(f"/metrics/?{query}&export=funnel").status_code == 200
 
 
 def test_refresh_button_recomputes(client, funnel, maria):

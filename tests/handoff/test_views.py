@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from qualify.handoff.models import Handoff, HandoffStatus
@@ -124,6 +125,14 @@ def test_feedback_rates_and_reasons(client, alice, erin, maria, north):
     assert {(r.source, r.reason, r.count, r.share) for r in ctx["reasons"]} == {("Inbound", "No budget", 1, 100.0), ("Partner", "No budget", 1, 100.0)}
     csv_body = client.get(reverse("handoff:feedback"), {"export": "by_source"}).content.decode()
     assert csv_body.splitlines()[0].startswith("source,handed_off") and "Inbound,3,2,1,0,66.7" in csv_body
+
+
+def test_feedback_with_dates_out_of_reach_shows_the_default_range(client, maria):
+    login(client, maria)
+    for query in ({"end": "0001-01-01"}, {"start": "0001-01-01", "end": "9999-12-31"}):
+        response = client.get(reverse("handoff:feedback"), query)
+        assert response.status_code == 200
+        assert response.context["end"] == timezone.localdate()
 
 
 def test_feedback_is_refused_to_sdrs(client, alice):
