@@ -93,9 +93,13 @@ def preferences(request: HttpRequest) -> HttpResponse:
             Preference(user=user, kind=kind, in_app=f"{kind}-app" in request.POST, email=f"{kind}-email" in request.POST)
             for kind in NotificationKind.values
         ]
+        # One upsert rather than delete-then-insert: two submits at once (a double click, two
+        # tabs) each replaced the rows and the second insert hit notification_preference_once.
+        # The last submit wins; neither fails.
         with transaction.atomic():
-            Preference.objects.filter(user=user).delete()
-            Preference.objects.bulk_create(chosen)
+            Preference.objects.filter(user=user).exclude(kind__in=NotificationKind.values).delete()
+            Preference.objects.bulk_create(chosen, update_conflicts=True, unique_fields=["user", "kind"],
+                                           update_fields=["in_app", "email"])
         messages.success(request, "Notification preferences saved.")
         return HttpResponseRedirect(reverse("notifications:preferences"))
     rows = []

@@ -3,38 +3,15 @@ row locks, then finds the lead gone and gets a clear error; nothing is merged tw
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from qualify.errors import DomainError
 from qualify.leads.merge import merge_leads
 from qualify.leads.models import Event, Lead, MergedLead
+from tests.concurrency import at_once
 from tests.factories import EventFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def at_once(*calls) -> list:
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def work(i, call):
-        try:
-            barrier.wait()
-            outcomes[i] = call()
-        except Exception as e:  # noqa: BLE001 — the outcome under test
-            outcomes[i] = e
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 @pytest.mark.parametrize("crossed", [False, True], ids=["same direction", "crossed survivors"])
