@@ -461,7 +461,11 @@ class Touch(models.Model):
     note = models.TextField(blank=True, default="")
     occurred_at = models.DateTimeField(default=timezone.now)
 
+    # Not stored: log_touch sets it on the touch it returns for a repeat (nothing new was logged).
+    repeated: bool = False
+
     class Meta:
+        # The lead page's touches, newest first, and log_touch's repeat check.
         indexes = [models.Index(fields=["lead", "-occurred_at"], name="touch_lead_time")]
 
     def __str__(self) -> str:

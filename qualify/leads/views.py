@@ -299,7 +299,7 @@ def touch(request: HttpRequest, lead_id: int) -> HttpResponse:
         # The form again, as typed, with what is wrong: a redirect would lose the note.
         context = detail_context(request, lead, touch_form=form, touch_error=e.message)
         return render(request, "leads/detail.html", context)
-    return _row_response(request, lead, flash=f"Logged: {t}")
+    return _row_response(request, lead, flash=f"Already logged: {t}" if t.repeated else f"Logged: {t}")
 
 
 @login_required
