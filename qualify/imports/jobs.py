@@ -10,8 +10,10 @@ sweep (take_over_stale_jobs) or by the next run_job for it. That is safe because
 worker's job wrote nothing: the writes happen in one transaction that also marks the job done.
 Each claim increments `attempts`, and a worker writes only while the job is still running its
 attempt; the apply transaction locks the job row first and checks that, so a worker that was
-only slow, and lost its job, stops before writing. The sweep skips rows so locked (SKIP LOCKED):
-a job whose apply transaction is open has a live worker. After MAX_ATTEMPTS the job fails.
+only slow, and lost its job, stops before writing. The sweep and a take-over skip running rows so
+locked (SKIP LOCKED): a job whose apply transaction is open has a live worker. A pending job is
+never skipped: only brief checks lock it, so a claim waits for them. After MAX_ATTEMPTS the job
+fails.
 """
 
 from __future__ import annotations
@@ -178,9 +180,15 @@ def _claim(job_id: int) -> int | None:
     """Claim a pending job, or a running one whose worker went silent; the attempt number, or
     None when another worker has it, it finished, or its apply transaction is open right now."""
     now = timezone.now()
+    row = ImportJob.objects.defer("content").filter(pk=job_id)
     with transaction.atomic():
-        job = (ImportJob.objects.select_for_update(skip_locked=True).defer("content")
-               .filter(Q(status=ImportStatus.PENDING) | _stale(now), pk=job_id).first())
+        # A pending row is only ever locked for a moment (start() checking it for a parallel
+        # "run", another claim, the sweep), so wait for it: skipping it left the job pending with
+        # nobody to run it. After the wait PostgreSQL re-reads the row, so if another worker
+        # claimed it meanwhile it is no longer pending and this finds nothing. A stale running
+        # row is skipped when locked: its apply transaction is open, so its worker is alive.
+        job = (row.select_for_update().filter(status=ImportStatus.PENDING).first()
+               or row.select_for_update(skip_locked=True).filter(_stale(now)).first())
         if job is None or (job.status == ImportStatus.RUNNING and _give_up(job, now)):
             return None
         attempt = job.attempts + 1
