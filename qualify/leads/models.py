@@ -626,6 +626,24 @@ class MergedAccount(Redirect):
     survivor = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="merged_from")
 
 
+class FormSubmission(models.Model):
+    """A "New lead" or "New account" form's one-time token, claimed in the transaction that
+    creates the record (record_views.py), and where that record's page is. A second submit of the
+    same form, even one in flight at the same moment, finds the token taken and goes to the page."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+    url = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # The claim: a parallel insert of the same token waits for the first and then fails.
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="form_submission_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.token} → {self.url}"
+
+
 class SavedView(models.Model):
     """A named queue list: its filters and sort as a query string. Personal (team empty) or shared
     with a team by one of its managers; nobody outside that team ever sees a team view."""

@@ -4,18 +4,23 @@ admin and importer call (so a fit field that changed is rescored after commit, a
 Who may: anyone of a team creates in it (marketing included); editing asks access.py for write
 access (marketing reads only: a 403; another team's record: a 404). A refused form comes back
 as typed with each problem beside its field. A double submit is harmless: each form carries a
-one-time token, and a second POST of a form already saved goes to what the first one made.
+one-time token, claimed in the database in the create's transaction, and a second POST of a form
+already saved (or being saved at that moment) goes to what the first one made.
 """
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db import IntegrityError, transaction
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from qualify.errors import DomainError
@@ -23,24 +28,47 @@ from qualify.redirects import safe_next
 
 from . import records
 from .access import access_account, access_lead
+from .models import FormSubmission
 from .record_forms import AccountForm, LeadForm
 
-SAVED_KEY = "saved_forms"
-KEEP_TOKENS = 20  # enough for a few tabs; the oldest are dropped
+KEEP_TOKENS = datetime.timedelta(days=1)  # a form left open longer is a new form when sent
+
+
+def _token(request: HttpRequest) -> str:
+    return request.POST.get("form_token", "")[:64]
 
 
 def _saved_url(request: HttpRequest) -> str | None:
     """Where an already-saved form's token led, or None: the second click of a double submit."""
-    return request.session.get(SAVED_KEY, {}).get(request.POST.get("form_token", ""))
+    token = _token(request)
+    return FormSubmission.objects.filter(user=request.user, token=token).values_list("url", flat=True).first() if token else None
 
 
-def _remember(request: HttpRequest, url: str) -> None:
-    token = request.POST.get("form_token", "")
+def _create_once(request: HttpRequest, create: Callable[[], tuple[str, str]]) -> str:
+    """Run `create` (which returns the new record's page and a success message) unless this form's
+    token was already used; the page either way.
+
+    The token is claimed by inserting it in the same transaction as the record. A parallel submit
+    of the same form (a double click, a resent request) blocks on the unique key until the first
+    commits, then finds the token taken and goes where it led; if the first was refused and rolled
+    back, the second claims the token and tries again. Reading the session instead let both through:
+    each request read it before either wrote it."""
+    token = _token(request)
     if not token:
-        return
-    saved = dict(request.session.get(SAVED_KEY, {}))
-    saved[token] = url
-    request.session[SAVED_KEY] = dict(list(saved.items())[-KEEP_TOKENS:])
+        url, message = create()
+        messages.success(request, message)
+        return url
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                claim = FormSubmission.objects.create(user=request.user, token=token)
+        except IntegrityError:
+            return FormSubmission.objects.get(user=request.user, token=token).url
+        FormSubmission.objects.filter(user=request.user, created_at__lt=timezone.now() - KEEP_TOKENS).delete()
+        claim.url, message = create()
+        claim.save(update_fields=["url"])
+    messages.success(request, message)
+    return claim.url
 
 
 def _render(request: HttpRequest, form, *, title: str, kind: str, obj=None, cancel: str) -> HttpResponse:
@@ -69,15 +97,15 @@ def lead_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         account = form.cleaned_data["account"]
         owner = request.user if form.cleaned_data.get("assign_to_me") else None
-        try:
+
+        def create() -> tuple[str, str]:
             lead = records.create_lead(by=request.user, owner=owner, team=account.team, **form.values())
+            return lead.get_absolute_url(), f"Lead {lead.full_name} created."
+
+        try:
+            return HttpResponseRedirect(_create_once(request, create))
         except DomainError as e:
             _refused(form, e)
-        else:
-            url = lead.get_absolute_url()
-            _remember(request, url)
-            messages.success(request, f"Lead {lead.full_name} created.")
-            return HttpResponseRedirect(url)
     return _render(request, form, title="New lead", kind="lead", cancel=cancel)
 
 
@@ -127,15 +155,15 @@ def account_create(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(done)
     form = AccountForm(request.POST, user=request.user)
     if form.is_valid():
-        try:
+
+        def create() -> tuple[str, str]:
             account = records.create_account(by=request.user, **form.values())
+            return _account_page(request, account.pk), f"Account {account.name} created."
+
+        try:
+            return HttpResponseRedirect(_create_once(request, create))
         except DomainError as e:
             _refused(form, e)
-        else:
-            url = _account_page(request, account.pk)
-            _remember(request, url)
-            messages.success(request, f"Account {account.name} created.")
-            return HttpResponseRedirect(url)
     return _render(request, form, title="New account", kind="account", cancel=cancel)
 
 
