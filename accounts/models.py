@@ -150,3 +150,21 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and not self.is_expired
+
+
+class RateCount(models.Model):
+    """Requests counted per key and fixed window (accounts/ratelimit.py): password reset e-mails
+    per address asked for and per client address."""
+
+    key = models.CharField(max_length=100)
+    window_start = models.DateTimeField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        # The limiter's upsert (INSERT ... ON CONFLICT (key, window_start) DO UPDATE).
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_count_once")]
+        # The clean-up of past windows.
+        indexes = [models.Index(fields=["window_start"], name="rate_count_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"
