@@ -3,6 +3,8 @@
 `duration` turns a timedelta, or a number with its unit, into "12 h 17 min", "3 d 4 h" or
 "7 min": the two largest units, so a glance is enough ("737.2 minutes" is not).
 `fastdate` is Django's `date` filter for lists that show a date on every row (the queue).
+`show_date` and `show_datetime` write dates in text made outside templates (notification titles,
+log lines, reasons) the way templates do: "4 Dec 2026", "4 Dec 2026, 14:05".
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from django import template
 from django.utils.dateformat import re_escaped, re_formatchars
 from django.utils.dates import MONTHS_3
 from django.template.defaultfilters import date
-from django.utils.formats import get_format
+from django.utils import timezone
+from django.utils.formats import date_format, get_format
 
 register = template.Library()
 
@@ -35,6 +38,22 @@ def humanize_duration(value: datetime.timedelta | float | int | None, unit: str 
     if hours:
         return f"{hours} h {mins} min" if mins else f"{hours} h"
     return f"{mins} min" if mins else "under 1 min"
+
+
+def show_date(value: datetime.date | datetime.datetime, tz: datetime.tzinfo | None = None) -> str:
+    """'4 Dec 2026' (DATE_FORMAT); an aware datetime is read in `tz`, by default the current zone."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value, tz)
+    return date_format(value, "DATE_FORMAT")
+
+
+def show_datetime(value: datetime.datetime, tz: datetime.tzinfo | None = None, *, zone: bool = False) -> str:
+    """'4 Dec 2026, 14:05' (DATETIME_FORMAT) in `tz`, by default the current zone; with `zone`,
+    followed by the zone's abbreviation as the SLA pages write it: '4 Dec 2026, 14:05 EST'."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value, tz)
+    text = date_format(value, "DATETIME_FORMAT")
+    return f"{text} {value.tzname()}" if zone and value.tzinfo else text
 
 
 @register.filter

@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qualify.formatting import humanize_duration
+from qualify.formatting import humanize_duration, show_date, show_datetime
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
@@ -53,8 +53,45 @@ def test_templates_use_the_named_formats_only():
     allowed = {"DATE_FORMAT", "DATETIME_FORMAT", "c", "Y-m-d", "e"}
     found = {
         (str(path), fmt)
-        for path in pathlib.Path("templates").rglob("*.html")
-        for fmt in re.findall(r"\|date:['\"](.*?)['\"]", path.read_text())
+        for path in pathlib.Path("templates").rglob("*")
+        if path.suffix in {".html", ".jinja", ".txt"}
+        for fmt in re.findall(r"\|(?:fast)?date[:(]\s*['\"](.*?)['\"]|\{%\s*now\s+['\"](.*?)['\"]", path.read_text())
+        for fmt in fmt
+        if fmt and fmt not in allowed
+    }
+    assert not found
+
+
+def test_the_definition_page_dates_itself_in_the_one_format():
+    assert Template('{% now "DATE_FORMAT" %}').render(Context()) == show_date(timezone.now())
+
+
+def test_text_made_in_python_writes_dates_as_templates_do():
+    """Titles, reasons and log lines are made outside templates: show_date / show_datetime write them
+    as the pages do, in the zone they are given (an SLA calendar's) with its abbreviation when asked."""
+    at = datetime.datetime(2026, 12, 4, 15, 5, tzinfo=datetime.UTC)
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    with timezone.override("UTC"):
+        assert show_date(at) == "4 Dec 2026" and show_date(at.date()) == "4 Dec 2026"
+        assert show_datetime(at) == "4 Dec 2026, 15:05"
+        assert show_datetime(at, new_york, zone=True) == "4 Dec 2026, 10:05 EST"
+        assert show_date(datetime.datetime(2026, 12, 5, 2, 0, tzinfo=datetime.UTC), new_york) == "4 Dec 2026"
+
+
+def test_python_writes_no_display_dates_by_hand():
+    """strftime and f-string date formats in the app would bypass DATE_FORMAT ("Fri 04 Dec 10:00
+    UTC" beside "4 Dec 2026, 10:00"). Left alone: a month key ("%Y-%m"), a month label ("%b %Y")
+    and a time of day ("%H:%M", TIME_FORMAT's own). The demo writes notes as reps do."""
+    import pathlib
+    import re
+
+    allowed = {"%Y-%m", "%b %Y", "%H:%M"}
+    spec = re.compile(r"strftime\(\s*['\"]([^'\"]*)['\"]|\{[^{}:]*:(%[^{}]*)\}")
+    found = {
+        (str(path), fmt)
+        for path in pathlib.Path("qualify").rglob("*.py")
+        if not {"migrations", "demo", "imports"} & set(path.parts)  # imports: warnings quote CSV values as ISO
+        for fmt in (a or b for a, b in spec.findall(path.read_text()))
         if fmt not in allowed
     }
     assert not found

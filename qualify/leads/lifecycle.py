@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from qualify.errors import DomainError
+from qualify.formatting import show_date
 
 from .changes import StageChanged, publish
 from .models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage, StageChange, note_too_long
@@ -231,7 +232,7 @@ def recycle_due(*, today: datetime.date | None = None, batch: int = 500) -> int:
             history = [
                 StageChange(
                     lead=lead, from_stage=S.NURTURE, to_stage=S.WORKING, by=None, at=now,
-                    why=f"Recycle date {lead.recycle_on:%Y-%m-%d} reached", reason=lead.disqualify_reason,
+                    why=f"Recycle date {show_date(lead.recycle_on)} reached", reason=lead.disqualify_reason,
                 )
                 for lead in due
             ]

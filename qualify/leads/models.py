@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from qualify.formatting import show_datetime
+
 if TYPE_CHECKING:
     from accounts.models import User
 
@@ -419,7 +421,7 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_type_display()} at {show_datetime(self.occurred_at)}"
 
 
 # The longest note a person may write on a touch, a stage change or a rejection (forms and verbs).

@@ -20,6 +20,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from accounts.models import User
+from qualify.formatting import show_date
 from qualify.leads.changes import IN_TRANSACTION, HandoffChanged, LeadsMerged, OwnerChanged, ReviewVerdict, listen
 from qualify.leads.models import DisqualifyReason, Lead
 
@@ -130,7 +131,7 @@ def tell_follow_up_assignees(batch: list[ReviewVerdict]) -> None:
         rows.append(delivery.make(
             to, kind=NotificationKind.REVIEW_FOLLOW_UP, title=f"Review follow-up: {lead.full_name}",
             body=f"{_name(users.get(c.by_id), 'A reviewer')} asks you to follow up"
-                 + (f" by {due:%-d %b %Y}" if due else "") + f":\n{c.extra.get('follow_up', '')}\nWhy: {c.note}",
+                 + (f" by {show_date(due)}" if due else "") + f":\n{c.extra.get('follow_up', '')}\nWhy: {c.note}",
             url=reverse("reviews:tasks"), lead_id=lead.pk,
             key=f"review:{c.item_id}:{c.extra.get('at', '')}"[:100],
         ))

@@ -26,6 +26,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from qualify.errors import DomainError
+from qualify.formatting import show_date
 from qualify.leads import changes, lifecycle
 from qualify.leads.access import can_change_lead
 from qualify.leads.models import DisqualifyReason, Event, Lead, Stage
@@ -138,7 +139,7 @@ def _decay_one(lead: Lead, trigger: RequalTrigger, reason: DisqualifyReason, now
     last = lead.last_touch_at
     why = (
         f"Re-qualification: score {score} is below the MQL threshold {threshold:g} and "
-        + (f"no touch since {timezone.localdate(last):%Y-%m-%d}" if last else "never touched")
+        + (f"no touch since {show_date(last)}" if last else "never touched")
         + f" ({trigger.days}+ days)."
     )
     recycle_on = timezone.localdate(now) + datetime.timedelta(days=reason.recycle_days or 1)
@@ -186,7 +187,7 @@ def run_opportunity_inactivity(*, now: datetime.datetime | None = None) -> int:
         )
         for lead in quiet.iterator(chunk_size=BATCH):
             last = max(d for d in (lead.stage_changed_at, lead.last_touch_at) if d)
-            why = f"No activity on this opportunity since {timezone.localdate(last):%Y-%m-%d} ({trigger.days}+ days): re-qualify it."
+            why = f"No activity on this opportunity since {show_date(last)} ({trigger.days}+ days): re-qualify it."
             flagged += open_requalification(lead, trigger, TriggerKind.OPPORTUNITY_INACTIVE, why, now) is not None
     return flagged
 

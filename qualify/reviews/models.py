@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from qualify.formatting import show_date
 from qualify.leads.models import Source
 
 
@@ -116,7 +117,7 @@ class ReviewQueue(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan.name} · {self.period_start:%Y-%m-%d}"
+        return f"{self.plan.name} · {show_date(self.period_start)}"
 
 
 class Verdict(models.TextChoices):

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from qualify.errors import DomainError
+from qualify.formatting import show_datetime
 
 from . import effect, runs
 from .models import (
@@ -93,7 +94,7 @@ class ScoringModelAdmin(admin.ModelAdmin):
     @admin.display(description="Published version")
     def published(self, obj: ScoringModel) -> str:
         v = obj.current_version
-        return f"v{v.number} ({v.published_at:%Y-%m-%d %H:%M})" if v else "never"
+        return f"v{v.number} ({show_datetime(v.published_at)})" if v else "never"
 
     @admin.display(description="Draft")
     def draft_state(self, obj: ScoringModel) -> str:

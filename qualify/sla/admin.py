@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from qualify.formatting import show_datetime
+
 from .calendar import NoBusinessTime, add_business_time
 from .models import (
     BusinessCalendar,
@@ -59,7 +61,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
         try:
             spec = obj.spec()
             rows = [
-                (label, add_business_time(spec, now, amount).astimezone(spec.tz).strftime("%a %d %b %Y %H:%M %Z"))
+                (label, show_datetime(add_business_time(spec, now, amount), spec.tz, zone=True))
                 for label, amount in [("1 business hour", datetime.timedelta(hours=1)),
                                       ("4 business hours", datetime.timedelta(hours=4)),
                                       ("8 business hours", datetime.timedelta(hours=8))]

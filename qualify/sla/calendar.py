@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from qualify.formatting import show_date
+
 UTC = datetime.timezone.utc
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -173,7 +175,7 @@ def business_spans(cal: Calendar, start: datetime.datetime) -> Iterator[Span]:
         spans = day_spans(cal, day)
         idle = 0 if spans else idle + 1
         if idle > MAX_CLOSED_DAYS:
-            raise NoBusinessTime(f"No working time within {MAX_CLOSED_DAYS} days of {start:%Y-%m-%d}.")
+            raise NoBusinessTime(f"No working time within {MAX_CLOSED_DAYS} days of {show_date(start)}.")
         for span in spans:
             heapq.heappush(heap, span)
         # Spans of later local dates begin at or after this bound, so earlier ones are final.

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from qualify.formatting import show_date, show_datetime
 from qualify.leads.models import Segment, Source
 
 from .calendar import MINUTES_PER_DAY, WEEKDAYS, Calendar
@@ -145,7 +146,7 @@ class CalendarHoliday(models.Model):
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="sla_holiday_unique_date")]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.name}".strip()
+        return f"{show_date(self.date)} {self.name}".strip()
 
 
 class TeamCalendar(models.Model):
@@ -410,7 +411,7 @@ class ClockSchedule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"clock {self.clock_id}: step {self.next_step} at {self.next_action_at:%Y-%m-%d %H:%M}"
+        return f"clock {self.clock_id}: step {self.next_step} at {show_datetime(self.next_action_at)}"
 
 
 class Escalation(models.Model):

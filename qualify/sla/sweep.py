@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from qualify.formatting import show_datetime
 from qualify.leads.changes import SlaEscalated, publish
 from qualify.leads.models import Lead
 
@@ -421,5 +422,5 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _local(clock: dict, at: datetime.datetime) -> str:
-    """A time as the calendar's people read it, e.g. 'Tue 14 Jan 10:00 EST'."""
-    return at.astimezone(_zone(clock["calendar__time_zone"])).strftime("%a %d %b %H:%M %Z")
+    """A time as the calendar's people read it, in the one date format: '14 Jan 2026, 10:00 EST'."""
+    return show_datetime(at, _zone(clock["calendar__time_zone"]), zone=True)

@@ -33,6 +33,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from accounts.models import Role, User
+from qualify.formatting import show_datetime
 from qualify.notifications import delivery as notify
 from qualify.notifications.models import NotificationKind
 
@@ -223,7 +224,7 @@ def record(endpoint: Endpoint, row: Claimed, outcome: Outcome, now: datetime.dat
         Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
         endpoint.failing_since = now
     elif now - endpoint.failing_since >= datetime.timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS):
-        disable(endpoint, reason=f"Failing since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC ({outcome.error or 'no answer'})", now=now)
+        disable(endpoint, reason=f"Failing since {show_datetime(endpoint.failing_since, datetime.UTC, zone=True)} ({outcome.error or 'no answer'})", now=now)
 
 
 def disable(endpoint: Endpoint, *, reason: str, now: datetime.datetime | None = None) -> bool:

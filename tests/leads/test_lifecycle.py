@@ -117,7 +117,9 @@ def test_recycle_brings_back_exactly_the_due_leads_once(alice, north):
         lead.refresh_from_db()
     assert (due.stage, due_today.stage, later.stage) == (Stage.WORKING, Stage.WORKING, Stage.NURTURE)
     change = StageChange.objects.get(lead=due)
-    assert change.to_stage == Stage.WORKING and change.by is None and "Recycle date" in change.why
+    assert change.to_stage == Stage.WORKING and change.by is None
+    day = today - datetime.timedelta(days=1)
+    assert change.why == f"Recycle date {day.day} {day:%b %Y} reached"  # "4 Dec 2026", not "2026-12-04"
     assert change.reason == reason
     assert StageChange.objects.filter(lead=due_today).count() == 1
 

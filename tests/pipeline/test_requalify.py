@@ -47,7 +47,7 @@ def test_cold_mql_below_threshold_goes_back_to_nurture_with_its_reason(frozen, n
     assert lead.recycle_on == NOW.date() + datetime.timedelta(days=60)
     change = StageChange.objects.get(lead=lead, to_stage=Stage.NURTURE)
     assert change.by is None and change.from_stage == Stage.MQL
-    assert "score 20 is below the MQL threshold 50" in change.why and "no touch since 2026-03-22" in change.why
+    assert "score 20 is below the MQL threshold 50" in change.why and "no touch since 22 Mar 2026" in change.why
     req = Requalification.objects.get(lead=lead)
     assert (req.kind, req.status, req.reason) == (TriggerKind.MQL_DECAY, RequalStatus.APPLIED, change.why)
 
@@ -124,7 +124,7 @@ def test_quiet_opportunity_is_flagged_and_the_owner_gets_a_task(frozen, north, e
     assert requalification.run_opportunity_inactivity() == 1
     req = Requalification.objects.get(lead=lead)
     assert req.kind == TriggerKind.OPPORTUNITY_INACTIVE and req.status == RequalStatus.OPEN
-    assert "No activity on this opportunity since 2026-03-22 (21+ days)" in req.reason
+    assert "No activity on this opportunity since 22 Mar 2026 (21+ days)" in req.reason
     task = FollowUpTask.objects.get(requalification=req)
     assert (task.kind, task.assignee, task.due_on) == (TaskKind.REQUALIFY, erin, NOW.date() + datetime.timedelta(days=3))
     assert requalification.run_opportunity_inactivity() == 0  # already flagged

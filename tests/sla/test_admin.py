@@ -31,8 +31,8 @@ def test_admin_pages_load(admin_client, url):
 
 def test_calendar_page_previews_deadlines(admin_client, default_calendar, frozen):
     html = admin_client.get(f"/admin/sla/businesscalendar/{default_calendar.pk}/change/").content.decode()
-    assert "1 business hour → Tue 04 Mar 2025 11:00 UTC" in html
-    assert "8 business hours → Wed 05 Mar 2025 10:00 UTC" in html
+    assert "1 business hour → 4 Mar 2025, 11:00 UTC" in html
+    assert "8 business hours → 5 Mar 2025, 10:00 UTC" in html
 
 
 def test_editing_hours_in_admin_refreshes_deadlines(admin_client, default_calendar, frozen):

@@ -60,8 +60,10 @@ def test_breach_records_it_and_notifies_owner_and_manager(frozen, mql_clock, ali
     assert notes_for(alice) == ["sla_warning", "sla_breach"]
     assert notes_for(maria) == ["sla_breach"]
     breach_note = Notification.objects.select_related("lead").get(user=maria)
-    assert breach_note.title == "SLA breached: first touch was due Tue 04 Mar 11:00 UTC"
-    assert breach_note.headline == "Dana Diaz — SLA breached: first touch was due Tue 04 Mar 11:00 UTC"
+    # The one date format, in the calendar's zone (titles are stored text: made right at send time).
+    assert breach_note.title == "SLA breached: first touch was due 4 Mar 2025, 11:00 UTC"
+    assert breach_note.headline == "Dana Diaz — SLA breached: first touch was due 4 Mar 2025, 11:00 UTC"
+    assert Escalation.objects.get(clock=mql_clock, step=1).detail.startswith("Due 4 Mar 2025, 11:00 UTC; owner ")
     assert breach_note.url == f"/leads/{mql_clock.lead_id}/"
     assert Escalation.objects.get(clock=mql_clock, step=2).detail == "Notified Alice, Maria"
 
@@ -94,7 +96,7 @@ def test_escalation_reassigns_through_routing_then_returns_to_pool(frozen, mql_c
     assert reassigned.detail == "Reassigned from Alice Adams to Bob Brown by North SDRs"
     a = Assignment.objects.filter(lead=lead).latest("id")
     assert (a.from_user, a.to_user, a.rule_name, a.by) == (alice, bob, "North SDRs", None)
-    assert a.why.startswith("SLA escalation: first touch overdue")
+    assert a.why.startswith("SLA escalation: first touch overdue since 4 Mar 2025, 11:00 UTC")
     mql_clock.refresh_from_db()
     assert mql_clock.owner == bob  # the default policy keeps the clock
     assert "assigned" in notes_for(bob)
@@ -210,7 +212,7 @@ def test_sweep_task_sends_breach_emails_but_not_warnings(frozen, mql_clock, alic
     summary = sweep_task()
     assert summary.startswith("1 clocks, 3 steps")
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "maria@example.com"]
-    assert mail.outbox[0].subject == "[Qualify] Dana Diaz — SLA breached: first touch was due Tue 04 Mar 11:00 UTC"
+    assert mail.outbox[0].subject == "[Qualify] Dana Diaz — SLA breached: first touch was due 4 Mar 2025, 11:00 UTC"
     assert f"/leads/{mql_clock.lead_id}/" in mail.outbox[0].body
     assert Notification.objects.filter(email_state=EmailState.PENDING).count() == 0
     assert send_pending_emails() == 0  # nothing sent twice
