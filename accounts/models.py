@@ -63,6 +63,12 @@ class User(AbstractUser):
         held = {m.role for m in self.memberships_cached()}
         return next((r for r in order if r in held), None)
 
+    @property
+    def primary_role_label(self) -> str:
+        """The primary role as people read it ("Manager", "RevOps admin"), "" without one."""
+        role = self.primary_role
+        return Role(role).label if role else ""
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class Team(models.Model):

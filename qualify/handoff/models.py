@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from qualify.frameworks.models import AnswerStatus
+
 
 class HandoffStatus(models.TextChoices):
     PENDING = "pending", "Waiting for the AE"
@@ -67,3 +69,11 @@ class Handoff(models.Model):
     @property
     def waited(self):
         return (self.decided_at or timezone.now()) - self.created_at
+
+    @property
+    def packet_answers(self) -> list[dict]:
+        """The packet's answers with each status as people read it ("Confirmed"): packets, old
+        ones included, store the code."""
+        labels = dict(AnswerStatus.choices)
+        return [{**a, "status_label": labels.get(a.get("status") or "", a.get("status") or "")}
+                for a in self.packet.get("answers", [])]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connection
 
-from qualify.leads.models import EventType, Stage
+from qualify.leads.models import EventType, Persona, RevenueBand, Segment, Seniority, Source, Stage
 
 WON = (Stage.WON,)
 LOST = (Stage.LOST, Stage.DISQUALIFIED)
@@ -38,6 +38,21 @@ CATEGORICAL = [
 NUMERIC = [
     ("employee_count", "a.employee_count::float8", "Employees"),
 ]
+# How a stored value reads, for the categorical columns whose values are codes: the labels the
+# Lead and Account cards show ("$250M–1B", not "250m_1b").
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "seniority": dict(Seniority.choices),
+    "persona": dict(Persona.choices),
+    "source": dict(Source.choices),
+    "email_domain_kind": {"company": "Company domain", "other": "Other domain"},
+    "revenue_band": dict(RevenueBand.choices),
+    "account_segment": dict(Segment.choices),
+}
+
+
+def shown_value(feature: str, value: str) -> str:
+    """A categorical value as people read it: "$250M–1B" for revenue band "250m_1b", "unknown" for ""."""
+    return VALUE_LABELS.get(feature, {}).get(value, value) if value else "unknown"
 EVENT_TYPES = [t.value for t in EventType]
 
 

@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from .features import FeatureSet
+from .features import FeatureSet, shown_value
 
 # A single feature whose held-out AUC reaches this predicts the outcome almost alone: a leak.
 LEAK_AUC = 0.98
@@ -167,13 +167,13 @@ def top_factors(fitted: Fitted, X: np.ndarray, *, k: int = 3) -> list[list[dict[
         order = np.argsort(-np.abs(effect[i]))[:k]
         out.append([
             {"feature": fitted.fs.names[j], "label": fitted.fs.labels.get(fitted.fs.names[j], fitted.fs.names[j]),
-             "value": _show(X[i, j]), "effect": float(effect[i, j])}
+             "value": _show(X[i, j], fitted.fs.names[j]), "effect": float(effect[i, j])}
             for j in order if abs(effect[i, j]) >= 0.005
         ])
     return out
 
 
-def _show(v) -> str:
+def _show(v, feature: str) -> str:
     if isinstance(v, float):
         return "unknown" if np.isnan(v) else f"{v:g}"
-    return str(v) or "unknown"
+    return shown_value(feature, str(v))

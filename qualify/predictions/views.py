@@ -18,6 +18,7 @@ from qualify.leads.models import OPEN_STAGES, Lead
 from . import charts, versions
 from .access import can_read_quality, require_quality_reader, require_revops
 from .evaluation import bin_of, capture_sentence, described_features, verdict
+from .learners import LABELS as LEARNER_LABELS
 from .models import PredictionVersion, Status
 from .scoring import explain
 
@@ -77,6 +78,20 @@ def _version_context(request: HttpRequest, version: PredictionVersion | None) ->
         "drill": drill,
         "drill_bin": bin_raw,
         "top_open": top_open,
+        **_learners(report),
+    }
+
+
+def _learners(report: dict[str, Any]) -> dict[str, Any]:
+    """The learners a report names by key ("logistic_regression"), by their names instead."""
+    def name(key: str | None) -> str:
+        return LEARNER_LABELS.get(key or "", key or "")
+
+    chosen = report.get("global", {})
+    return {
+        "global_learner": name(chosen.get("estimator")),
+        "global_candidates": [(name(k), auc) for k, auc in chosen.get("candidates", {}).items()],
+        "segments": [{**s, "learner": name(s.get("estimator"))} for s in report.get("segments", [])],
     }
 
 

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from qualify.leads.models import EventType
+from qualify.leads.models import EventType, Stage
 
 from . import engine
 
@@ -383,6 +383,15 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.kind} {self.score}"
+
+    @property
+    def stage_label(self) -> str:
+        """The lead's stage then, as people read it ("Won"); "" when the kind says it already
+        ("At MQL", "At handoff")."""
+        implied = {SnapshotKind.MQL: Stage.MQL, SnapshotKind.HANDOFF: Stage.HANDED_OFF}
+        if not self.stage or implied.get(self.kind) == self.stage:
+            return ""
+        return Stage(self.stage).label if self.stage in Stage.values else self.stage
 
 
 class Watermark(models.Model):

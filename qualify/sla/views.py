@@ -10,11 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.models import User
 from qualify.exports import csv_response
 from qualify.leads.assignment import eligible_owners
 
 from .access import managed_team, managed_teams
-from .models import Clock, ClockStatus, Escalation, StepKind
+from .models import Clock, ClockKind, ClockStatus, Escalation, StepKind
 
 
 @login_required
@@ -46,7 +47,7 @@ def breaches(request: HttpRequest) -> HttpResponse:
     compliance = list(
         Clock.objects.filter(team_id__in=team_ids, started_at__gte=since)
         .exclude(status=ClockStatus.CANCELLED)
-        .values("owner__first_name", "owner__username", "kind")
+        .values("owner_id", "owner__first_name", "owner__last_name", "owner__username", "kind")
         .annotate(
             total=Count("id"),
             met=Count("id", filter=Q(status=ClockStatus.MET)),
@@ -57,6 +58,10 @@ def breaches(request: HttpRequest) -> HttpResponse:
         .order_by("owner__first_name", "owner__username", "kind")
     )
     for row in compliance:
+        # Named as on the rest of the page: the owner's full name, the clock kind's label.
+        row["owner"] = User(first_name=row["owner__first_name"], last_name=row["owner__last_name"],
+                            username=row["owner__username"]) if row["owner_id"] else None
+        row["kind_label"] = ClockKind(row["kind"]).label
         decided = row["met"] + row["late"]
         row["rate"] = round(100 * row["met"] / decided) if decided else None
     owners_by_team = {t: list(eligible_owners(t)) for t in {c.team_id for c in overdue}}

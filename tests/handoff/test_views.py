@@ -250,3 +250,13 @@ def test_a_refused_hand_off_without_javascript_keeps_what_was_typed(client, alic
     assert f">{NEXT}</textarea>" in body and f">{note}</textarea>" in body
     assert f'value="{erin.pk}" selected' in body
     assert not Handoff.objects.exists()
+
+
+def test_packet_answers_show_the_status_label_old_packets_too(client, alice, erin, qualified_lead):
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
+    body = login(client, erin).get(reverse("handoff:detail", args=[h.pk])).content.decode()
+    assert "<td>Confirmed </td>" in body and "<td>confirmed </td>" not in body
+    # A packet is frozen JSON holding the code: one stored before this change reads the same.
+    Handoff.objects.filter(pk=h.pk).update(packet={**h.packet, "answers": [{**h.packet["answers"][0], "status": "partial"}]})
+    body = client.get(reverse("handoff:detail", args=[h.pk])).content.decode()
+    assert "<td>Partial </td>" in body

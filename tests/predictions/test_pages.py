@@ -9,9 +9,12 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role
-from qualify.leads.models import Lead
+from qualify.leads.models import Lead, Seniority
 from qualify.predictions import versions
 from qualify.predictions.evaluation import bin_of
+from qualify.predictions.features import shown_value
+from qualify.predictions.learners import LABELS as LEARNER_LABELS
+from qualify.predictions.scoring import explain
 from qualify.predictions.models import PredictionVersion, Status
 from tests.factories import UserFactory
 
@@ -53,6 +56,9 @@ def test_a_manager_reads_quality_and_lists_only_their_teams_leads(maria, trained
     body = response.content.decode()
     assert "Reliability" in body and "Capture" in body and 'id="kpi-auc"' in body
     assert "Southerner" not in body  # the top open leads are North's
+    # The learners by their names, not their keys ("Logisticregression", "gradient_boosting 0.935").
+    assert f"<td>{LEARNER_LABELS[trained.report['global']['estimator']]} <span" in body
+    assert "(chosen over the other: Gradient boosting 0." in body and "gradient_boosting" not in body
     assert body.count('href="/leads/') >= 10
     for b in range(10):
         drill = _client(maria).get(reverse("predictions:version", args=[trained.pk]) + f"?bin={b}")
@@ -93,6 +99,10 @@ def test_leads_carry_their_probability_and_top_factors(alice, north, trained):
     assert one["predicted"] == pytest.approx(Lead.objects.get(pk=lead.pk).predicted)
     assert one["predicted_version"] == trained.pk
     assert all({"feature", "label", "value", "effect"} <= set(f) for f in one["predicted_factors"])
+    # Values read as the Lead card writes them: "C-level", not "c_level" (every factor of every open lead).
+    factors = explain(list(Lead.objects.filter(team=north, stage="new")), k=30)
+    seniority = {f["value"] for fs in factors.values() for f in fs if f["feature"] == "seniority"}
+    assert seniority and seniority <= set(Seniority.labels)
     listed = c.get(reverse("lead-list")).json()["results"]
     assert listed and all("predicted_factors" in row for row in listed)
     page = c.get(reverse("leads:detail", args=[lead.pk])).content.decode()
@@ -120,3 +130,16 @@ def test_the_lead_list_api_explains_a_page_in_a_fixed_number_of_queries(alice, n
     c = _client(alice)
     with django_assert_max_num_queries(14):
         c.get(reverse("lead-list"))
+
+
+@pytest.mark.parametrize(("feature", "value", "shown"), [
+    ("revenue_band", "250m_1b", "$250M–1B"),
+    ("persona", "economic_buyer", "Economic buyer"),
+    ("seniority", "c_level", "C-level"),
+    ("account_segment", "mid_market", "Mid-market"),
+    ("email_domain_kind", "company", "Company domain"),
+    ("persona", "", "unknown"),
+    ("industry", "Retail", "Retail"),  # free text stays as written
+])
+def test_factor_values_read_as_the_lead_and_account_cards_write_them(feature, value, shown):
+    assert shown_value(feature, value) == shown

@@ -93,6 +93,18 @@ def test_the_lead_page_shows_fit_and_engagement_apart_and_what_decayed(client, a
     assert "VP" in body and "Pricing page view" in body and "Demo request" in body
     assert "decayed" in body and "Default v2" in body  # v2: scoring.0009 made the caps add up
     assert "At MQL" in body  # score history: the MQL snapshot
+    assert "(mql)" not in body
+
+
+@pytest.mark.django_db
+def test_score_history_names_the_stage_by_its_label_when_the_kind_does_not(client, alice, alices_lead):
+    from qualify.scoring.models import ScoreSnapshot, SnapshotKind
+
+    ScoreSnapshot.objects.create(lead=alices_lead, kind=SnapshotKind.OUTCOME, stage="won", on=datetime.date(2026, 12, 1), score=88)
+    ScoreSnapshot.objects.create(lead=alices_lead, kind=SnapshotKind.HANDOFF, stage="handed_off", on=datetime.date(2026, 11, 20), score=70)
+    body = login(client, alice).get(f"/leads/{alices_lead.pk}/").content.decode()
+    assert "At outcome (Won): <strong>88</strong>" in body
+    assert "At handoff: <strong>70</strong>" in body
 
 
 @pytest.mark.django_db

@@ -139,6 +139,13 @@ def test_manager_sees_overdue_clocks_and_escalations(client, breached, maria):
     assert 'action="/leads/%d/reassign/"' % breached.lead_id in html
 
 
+def test_compliance_names_owners_and_clocks_as_the_rest_of_the_page(client, breached, maria):
+    html = login(client, maria).get("/sla/breaches/").content.decode()
+    compliance = html[html.index('id="compliance"'):]
+    assert "<td>Alice Adams</td><td>MQL assigned → first touch</td>" in compliance
+    assert "mql_first_touch" not in compliance
+
+
 def test_breaches_csv(client, breached, maria):
     response = login(client, maria).get("/sla/breaches/?export=csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
