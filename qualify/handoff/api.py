@@ -9,7 +9,8 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from qualify.api.pagination import IdCursor
-from qualify.leads.access import access_lead
+from qualify.leads.access import active_people
+from qualify.leads.api import NamesOnlyVisible, lead_in_body
 from qualify.leads.models import DisqualifyReason
 
 from .access import access_handoff, visible_handoffs
@@ -27,7 +28,9 @@ class HandoffSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HandOffInput(serializers.Serializer):
+class HandOffInput(NamesOnlyVisible, serializers.Serializer):
+    visible = {"to_user": active_people}
+
     lead = serializers.IntegerField()
     to_user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     next_step = serializers.CharField(allow_blank=True)
@@ -59,9 +62,9 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=HandOffInput, responses={201: HandoffSerializer})
     def create(self, request):
         """Hand a lead off to an AE. 400 lists the missing required criteria, if any."""
-        s = HandOffInput(data=request.data)
+        lead = lead_in_body(request)
+        s = HandOffInput(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
-        lead = access_lead(request.user, s.validated_data["lead"], for_write=True)
         handoff = hand_off(
             lead, to=s.validated_data["to_user"], by=request.user,
             next_step=s.validated_data["next_step"], note=s.validated_data["note"],

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role, User
+from accounts.models import Role
 from qualify.dates import query_date
 from qualify.errors import DomainError
 from qualify.exports import csv_response
 from qualify.frameworks.views import answers_panel_context
-from qualify.leads.access import access_lead
+from qualify.leads.access import access_lead, active_people
 from qualify.leads.models import DisqualifyReason
 from qualify.leads.views import detail_context
 from qualify.redirects import safe_next
@@ -57,7 +57,9 @@ def hand_off_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         context = {"lead": lead, **answers_panel_context(lead, request.user), **lead_handoff_context(lead, request.user)}
         return render(request, "handoff/lead_actions.html", context)
     lead = access_lead(request.user, lead_id, for_write=True)
-    to = User.objects.filter(pk=request.POST.get("to_user") or 0).first()
+    # Only someone the user may see: another team's person reads as no choice at all (nothing named).
+    to_id = request.POST.get("to_user", "")
+    to = active_people(request.user).filter(pk=int(to_id)).first() if to_id.isdigit() else None
     try:
         if to is None:
             raise DomainError("Choose the AE to hand this lead to.", field="to_user")

@@ -46,7 +46,8 @@ def hand_off(lead: Lead, *, to: User, by: User, next_step: str, note: str = "") 
         missing = [str(m) for m in progress.missing_required]
         raise DomainError("Answer the required criteria before handing off: " + "; ".join(missing) + ".", details=missing)
     if not eligible_aes(lead).filter(pk=to.pk).exists():
-        raise DomainError(f"{to} is not an AE on {lead.team}.", field="to_user")
+        # Names nobody: whoever `to` is, the answer must not tell a stranger's name (or existence).
+        raise DomainError(f"That person is not an AE on {lead.team}.", field="to_user")
     if len(next_step) > NOTE_MAX_LENGTH or len((note or "").strip()) > NOTE_MAX_LENGTH:
         raise DomainError(f"The next step and the note are each kept to {NOTE_MAX_LENGTH:,} characters; shorten them.",
                           field="note")

@@ -12,19 +12,14 @@ Anything else is a 404, so another team's lead does not even appear to exist.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from accounts.models import Role
+from accounts.models import Membership, Role, Team, User
 
 from .models import Account, Lead, MergedAccount, MergedLead
 from .panels import extra_reader
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 NOTHING = Q(pk__in=[])
 
@@ -121,3 +116,25 @@ def access_account(user: User, account_id: int | str, *, for_write: bool = False
 
 def can_create_in_team(user: User, team_id: int) -> bool:
     return user.is_admin or team_id in user.team_ids(Role.MANAGER, Role.SDR, Role.AE, Role.MARKETING)
+
+
+# --- whom and which team a request may name ----------------------------------------------------
+# A body that names a person or a team (an owner, the AE to hand to, a lead's team) may name only
+# these; any other id is refused exactly like one that does not exist, so the answer neither names
+# nor reveals another team's people or teams.
+
+
+def visible_people(user: User):
+    """Members of the user's teams, active or not (admins: everyone)."""
+    if user.is_admin:
+        return User.objects.all()
+    return User.objects.filter(pk__in=Membership.objects.filter(team_id__in=user.team_ids()).values("user_id"))
+
+
+def active_people(user: User):
+    return visible_people(user).filter(is_active=True)
+
+
+def visible_teams(user: User):
+    """The user's teams (admins: all)."""
+    return Team.objects.all() if user.is_admin else Team.objects.filter(pk__in=user.team_ids())

@@ -18,7 +18,7 @@ from qualify.api.pagination import IdCursor
 from qualify.errors import DomainError
 
 from . import lifecycle, merge, records
-from .access import access_account, access_lead, can_create_in_team, visible_accounts
+from .access import access_account, access_lead, can_create_in_team, visible_accounts, visible_people, visible_teams
 from .assignment import assign, can_reassign, eligible_owners
 from .filters import LeadFilter
 from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
@@ -33,6 +33,41 @@ NOT_A_REP = "Choose an active SDR, AE or manager of this team."
 # --- serializers -------------------------------------------------------------------------------
 
 
+class NamesOnlyVisible:
+    """Serializer mixin: each related field named in `visible` accepts only the ids its function
+    gives the requester (access.py); any other id gets DRF's one answer for an id that does not
+    exist ('Invalid pk "7" - object does not exist.'), so another team's person, team or account
+    cannot be told apart from nothing. Without a request, nothing is accepted."""
+
+    visible: dict = {"account": visible_accounts, "owner": visible_people, "team": visible_teams}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        for name, visible in self.visible.items():
+            field = fields.get(name)
+            if field is None or field.read_only:
+                continue
+            if request is not None and request.user.is_authenticated:
+                field.queryset = visible(request.user)
+            else:
+                field.queryset = field.queryset.none()
+        return fields
+
+
+class _LeadId(serializers.Serializer):
+    lead = serializers.IntegerField()
+
+
+def lead_in_body(request: Request, *, for_write: bool = True) -> Lead:
+    """The lead a request body names (`lead`), looked up before the rest of the body is read: who
+    may not change it gets its 404 or 403 whatever else the body says (people they cannot see
+    included), so a body never tells an outsider more than the lead's own answer does."""
+    s = _LeadId(data=request.data)
+    s.is_valid(raise_exception=True)
+    return access_lead(request.user, s.validated_data["lead"], for_write=for_write)
+
+
 PROPERTIES_HELP = (
     "Custom property values by key. On write, a partial change: the keys given are set (null or '' "
     "removes one), the others are kept; an unknown key, a wrong type or an unknown choice is a 400 "
@@ -40,7 +75,7 @@ PROPERTIES_HELP = (
 )
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(NamesOnlyVisible, serializers.ModelSerializer):
     properties = serializers.JSONField(required=False, help_text=PROPERTIES_HELP)
 
     class Meta:
@@ -115,7 +150,7 @@ class _LeadList(serializers.ListSerializer):
         return super().to_representation(items)
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(NamesOnlyVisible, serializers.ModelSerializer):
     account_detail = AccountSummarySerializer(source="account", read_only=True)
     properties = serializers.JSONField(required=False, help_text=PROPERTIES_HELP)
     predicted_factors = serializers.SerializerMethodField(
@@ -146,14 +181,6 @@ class LeadSerializer(serializers.ModelSerializer):
         if known is None:
             known = predicted_factors([lead])
         return known.get(lead.pk, [])
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            # Only accounts the caller can see can be referenced; others look like they don't exist.
-            fields["account"].queryset = visible_accounts(request.user)
-        return fields
 
     def validate(self, attrs):
         user = self.context["request"].user

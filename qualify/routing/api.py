@@ -12,7 +12,8 @@ from rest_framework.response import Response
 
 from accounts.models import Membership, Role, User
 from qualify.api.pagination import IdCursor
-from qualify.leads.access import access_lead
+from qualify.leads.access import access_lead, active_people
+from qualify.leads.api import NamesOnlyVisible, lead_in_body
 from qualify.leads.assignment import can_reassign
 from qualify.leads.models import Lead
 
@@ -55,7 +56,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReassignInput(serializers.Serializer):
+class ReassignInput(NamesOnlyVisible, serializers.Serializer):
+    visible = {"to": active_people}
+
     lead = serializers.IntegerField()
     mode = serializers.ChoiceField(
         choices=[("user", "to a named rep"), ("route", "by the routing rules"), ("pool", "to the team pool")],
@@ -115,11 +118,11 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
     def create(self, request: Request) -> Response:
         """Reassign a lead: the same function as the lead page's Reassign action. 404 for a lead you
         cannot see, 403 unless you manage its team, 400 (nothing changed) for bad input."""
-        s = ReassignInput(data=request.data)
-        s.is_valid(raise_exception=True)
-        lead = access_lead(request.user, s.validated_data["lead"], for_write=True)
+        lead = lead_in_body(request)
         if not can_reassign(request.user, lead):
             raise PermissionDenied("Only the team's managers can reassign leads.")
+        s = ReassignInput(data=request.data, context={"request": request})
+        s.is_valid(raise_exception=True)
         result = reassign(lead, by=request.user, mode=s.validated_data["mode"], to=s.validated_data.get("to"),
                           why=s.validated_data["why"])
         if not result.changed:
