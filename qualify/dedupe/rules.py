@@ -25,6 +25,8 @@ from functools import cache
 
 from django.db import connection
 
+from qualify.leads.records import domain_key
+
 CONFIDENCE = {
     "email": 0.95,
     "external_id": 0.90,
@@ -89,7 +91,8 @@ def name_key(first: str, last: str) -> str:
 
 
 def account_domain(domain: str) -> str:
-    return re.sub(r"^([a-z]+://)?(www\.)?|[/:?#].*$", "", domain.strip().lower())
+    """The core's domain key: accounts created or edited since store exactly this (records.clean_domain)."""
+    return domain_key(domain)
 
 
 def account_name(name: str) -> str:

@@ -89,7 +89,10 @@ class AccountSerializer(NamesOnlyVisible, serializers.ModelSerializer):
         validators: list = []
 
     def validate_domain(self, value: str) -> str:
-        return value.strip().lower()
+        try:
+            return records.clean_domain(value)  # the bare host: "https://www.acme.com/" is acme.com
+        except DomainError as e:
+            raise serializers.ValidationError(e.message) from e
 
     def validate_team(self, team: Team) -> Team:
         user = self.context["request"].user
@@ -105,8 +108,8 @@ class AccountSerializer(NamesOnlyVisible, serializers.ModelSerializer):
         if domain and team:
             # Only this team's accounts count: another team's customers are none of its business.
             clash = Account.objects.filter(team=team, domain=domain).exclude(pk=getattr(self.instance, "pk", None))
-            if clash.exists():
-                raise serializers.ValidationError({"domain": ["This team already has an account with this domain."]})
+            if other := clash.order_by("pk").first():
+                raise serializers.ValidationError({"domain": [records.domain_taken(other).message]})
         return attrs
 
     def create(self, validated_data):

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from django import forms
 from django.forms.models import fields_for_model
+from django.utils.html import conditional_escape, format_html
 
 from accounts.models import Role, Team, User
+from qualify.errors import DomainError
 
+from . import records
 from .access import can_create_in_team, visible_accounts
 from .assignment import OWNER_ROLES, eligible_owners
 from .models import Account, Lead
@@ -64,8 +67,14 @@ class _FieldsOf(forms.Form):
         lines = []
         for name, errors in self.errors.items():
             label = self.fields[name].label if name in self.fields else ""
-            lines += [f"{label}: {e}" if label else str(e) for e in errors]
+            lines += [format_html("{}: {}", label, e) if label else conditional_escape(e) for e in errors]
         return lines
+
+
+def linked_domain_taken(account: Account) -> str:
+    """records.domain_taken's sentence with the other account's name linked to its page."""
+    return format_html("This team already has an account with this domain: <a href=\"{}\">{}</a>.",
+                       account.get_absolute_url(), account.name)
 
 
 class LeadForm(type("LeadFields", (_FieldsOf,), _model_fields(Lead, LEAD_FIELDS))):
@@ -142,7 +151,10 @@ class AccountForm(type("AccountFields", (_FieldsOf,), _model_fields(Account, ACC
         self.fields["owner"].label = "Account owner"
 
     def clean_domain(self) -> str:
-        return self.cleaned_data["domain"].strip().lower()
+        try:
+            return records.clean_domain(self.cleaned_data["domain"])  # the bare host the verb stores
+        except DomainError as e:
+            raise forms.ValidationError(e.message) from e
 
     def clean_country(self) -> str:
         country = self.cleaned_data["country"].strip().upper()
@@ -163,6 +175,6 @@ class AccountForm(type("AccountFields", (_FieldsOf,), _model_fields(Account, ACC
             clash = Account.objects.filter(team_id=team_id, domain=domain)
             if self.account is not None:
                 clash = clash.exclude(pk=self.account.pk)
-            if clash.exists():
-                self.add_error("domain", "This team already has an account with this domain.")
+            if other := clash.order_by("pk").first():
+                self.add_error("domain", linked_domain_taken(other))
         return data

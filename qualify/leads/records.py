@@ -10,6 +10,7 @@ with an owner publishes its first owner change too (recorded like any other).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,44 @@ def _unique_clash(e: IntegrityError) -> DomainError:
     return DomainError("This record already exists.")
 
 
+# What people paste as a company's domain, cut to the host: scheme, "www.", and from the first
+# port, path, query or fragment on. Dedupe's account rule keys on the same (rules.ACCOUNT_DOMAIN
+# is its SQL twin), so a stored domain is its own duplicate key.
+_DOMAIN_NOISE = re.compile(r"^([a-z]+://)?(www\.)?|[/:?#].*$")
+# Host labels of letters (any script), digits and hyphens, at least two of them: "daniel.com".
+_HOST = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_](?:[\w-]{0,61}[^\W_])?")
+
+
+def domain_key(raw: str) -> str:
+    """"https://www.Daniel.com:443/about" -> "daniel.com". Pure; garbage comes out as garbage."""
+    return _DOMAIN_NOISE.sub("", raw.strip().lower())
+
+
+def clean_domain(raw: str) -> str:
+    """The bare host every account stores ("daniel.com"), or DomainError on the domain field for
+    what is no domain at all. "" stays "" (an account without a domain)."""
+    if not raw.strip():
+        return ""
+    host = domain_key(raw)
+    if len(host) > Account._meta.get_field("domain").max_length or not _HOST.fullmatch(host):
+        raise DomainError(f"“{raw.strip()[:100]}” is not a domain: enter the company's web address, like example.com.",
+                          field="domain")
+    return host
+
+
+def domain_taken(account: Account) -> DomainError:
+    """The refusal for a domain another account of the team has, naming that account (the pages
+    link it: records of one team are visible to all its members)."""
+    return DomainError(f"This team already has an account with this domain: {account.name} (#{account.pk}).",
+                       field="domain")
+
+
+def _same_domain(team_id: int, domain: str, *, besides: int | None = None) -> Account | None:
+    if not domain:
+        return None
+    return Account.objects.filter(team_id=team_id, domain=domain).exclude(pk=besides).order_by("pk").first()
+
+
 def _with_properties(entity: str, current: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """`properties` in a verb's values is a partial change ({key: raw value}, empty removes):
     validated and merged into the record's current dict here, so every door gets the same checks
@@ -109,19 +148,31 @@ def edit_lead(lead: Lead, *, by: User | None, **values: Any) -> set[str]:
 
 
 def create_account(*, by: User | None, **values: Any) -> Account:
+    """A new account, its domain stored as the bare host ("daniel.com" for "https://www.daniel.com/");
+    refused, naming the other account, when the team has one with that domain already (one query)."""
     values = _with_properties(PropertyEntity.ACCOUNT, {}, values)
+    if "domain" in values:
+        values["domain"] = clean_domain(values["domain"])
+        team_id = values.get("team_id", getattr(values.get("team"), "pk", None))
+        if other := _same_domain(team_id, values["domain"]):
+            raise domain_taken(other)
     try:
         with transaction.atomic():
             account = Account.objects.create(**values)
             publish("account_saved", [AccountSaved(account.pk, True, frozenset(values), by.pk if by else None)])
     except IntegrityError as e:
-        raise _unique_clash(e) from e
+        raise _domain_clash(e, values) from e
     return account
 
 
 def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str]:
-    """Write the given fields; every lead of the account is rescored when a fit field changed."""
+    """Write the given fields; every lead of the account is rescored when a fit field changed.
+    The domain is cleaned and checked as create_account does."""
     values = _with_properties(PropertyEntity.ACCOUNT, account.properties, values)
+    if "domain" in values:
+        values["domain"] = clean_domain(values["domain"])
+        if values["domain"] != account.domain and (other := _same_domain(account.team_id, values["domain"], besides=account.pk)):
+            raise domain_taken(other)
     changed = changed_fields(account, values)
     if not changed:
         return changed
@@ -132,5 +183,15 @@ def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str
             account.save(update_fields=list(changed))
             publish("account_saved", [AccountSaved(account.pk, False, frozenset(changed), by.pk if by else None)])
     except IntegrityError as e:
-        raise _unique_clash(e) from e
+        raise _domain_clash(e, {"team_id": account.team_id, **values}) from e
     return changed
+
+
+def _domain_clash(e: IntegrityError, values: Mapping[str, Any]) -> DomainError:
+    """A concurrent save took the domain between the check and the write: name who has it now."""
+    error = _unique_clash(e)
+    if error.field == "domain":
+        team_id = values.get("team_id", getattr(values.get("team"), "pk", None))
+        if other := _same_domain(team_id, values.get("domain", "")):
+            return domain_taken(other)
+    return error

@@ -369,10 +369,12 @@ def _find_lead(team_id: int, msg: Message, email: str = "") -> Lead | None:
 
 
 def _domain(value: str) -> str:
-    value = value.strip().lower()
-    for prefix in ("https://", "http://"):
-        value = value.removeprefix(prefix)
-    return value.split("/")[0].removeprefix("www.")[:200]
+    """The bare host accounts store (records.clean_domain); "" for what is no domain, so a junk
+    website trait files the person by company name instead of refusing the message."""
+    try:
+        return records.clean_domain(value)
+    except DomainError:
+        return ""
 
 
 def _account(source: Source, traits: dict[str, Any], email: str = "") -> Account:

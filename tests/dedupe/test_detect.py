@@ -96,9 +96,11 @@ def test_a_dismissed_pair_stays_dismissed(north, acme, maria, django_capture_on_
 
 
 def test_new_accounts_by_domain_and_name(north, maria, django_capture_on_commit_callbacks):
-    acme = AccountFactory(team=north, name="Acme Robotics, Inc.", domain="acme.example")
+    # Stored as typed before domains were cleaned (records.clean_domain): the verb's exact check
+    # misses it, detection's key does not.
+    acme = AccountFactory(team=north, name="Acme Robotics, Inc.", domain="https://www.acme.example/")
     with django_capture_on_commit_callbacks(execute=True):
-        new = records.create_account(by=maria, team=north, name="ACME Robotics GmbH", domain="https://www.acme.example/")
+        new = records.create_account(by=maria, team=north, name="ACME Robotics GmbH", domain="acme.example")
     c = pair_of(acme, new, Kind.ACCOUNT)
     assert rules_of(c) == {"domain", "name"}
 

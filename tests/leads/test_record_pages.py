@@ -219,7 +219,7 @@ def test_a_refused_account_keeps_what_was_typed(client, alice, north, acme):
                            account_data(north, domain="ACME.example", employee_count="lots", country="Germany"))
     page = response.content.decode()
     assert response.status_code == 400
-    assert "Domain: This team already has an account with this domain." in page
+    assert f'Domain: This team already has an account with this domain: <a href="{acme.get_absolute_url()}">Acme Robotics</a>.' in page
     assert "Employees must be a whole number, like 250." in page
     assert "Country is a two-letter ISO code, like US or DE." in page
     assert 'value="Globex"' in page and 'value="lots"' in page

@@ -25,13 +25,14 @@ def test_a_domain_another_team_has_is_simply_created(client, alice, north, south
     assert Account.objects.filter(domain="acme.example").count() == 2
 
 
-def test_a_domain_the_team_already_has_is_refused_without_naming_anyone(client, alice, north):
-    AccountFactory(team=north, domain="acme.example")
+def test_a_domain_the_team_already_has_is_refused_naming_only_the_teams_own_account(client, alice, north):
+    acme = AccountFactory(team=north, domain="acme.example", name="Acme")
     login(client, alice)
     response = client.post("/api/accounts/", {"name": "Acme again", "domain": "acme.example", "team": north.pk},
                            content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"domain": ["This team already has an account with this domain."]}
+    # Every member of the team sees its accounts: naming it tells nothing new.
+    assert response.json() == {"domain": [f"This team already has an account with this domain: Acme (#{acme.pk})."]}
 
 
 def test_assigning_another_teams_user_does_not_name_them(client, maria, alice, charlie, north):
