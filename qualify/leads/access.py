@@ -89,12 +89,17 @@ def visible_accounts(user: User):
     return qs.filter(team_id__in=user.team_ids())
 
 
+# Said when someone who may create a team's accounts but not change them (marketing) names an owner.
+NO_ACCOUNT_OWNER = "You cannot choose an account's owner in this team: leave it empty."
+
+
+def can_change_accounts_of(user: User, team_id: int) -> bool:
+    """Who changes a team's accounts (their owner included): its SDRs, AEs and managers, and admins."""
+    return user.is_admin or team_id in user.team_ids(Role.MANAGER, Role.SDR, Role.AE)
+
+
 def can_change_account(user: User, account: Account) -> bool:
-    if user.is_admin:
-        return True
-    if account.owner_id == user.pk:
-        return True
-    return account.team_id in user.team_ids(Role.MANAGER, Role.SDR, Role.AE)
+    return account.owner_id == user.pk or can_change_accounts_of(user, account.team_id)
 
 
 def access_account(user: User, account_id: int | str, *, for_write: bool = False) -> Account:

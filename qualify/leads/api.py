@@ -18,8 +18,11 @@ from qualify.api.pagination import IdCursor
 from qualify.errors import DomainError
 
 from . import lifecycle, merge, records
-from .access import access_account, access_lead, can_create_in_team, visible_accounts, visible_people, visible_teams
-from .assignment import assign, can_reassign, eligible_owners
+from .access import (
+    NO_ACCOUNT_OWNER, access_account, access_lead, can_change_accounts_of, can_create_in_team, visible_accounts,
+    visible_people, visible_teams,
+)
+from .assignment import assign, can_reassign, can_reassign_in, eligible_owners
 from .filters import LeadFilter
 from .models import Account, DisqualifyReason, Lead, Stage, StageChange, Touch, TouchKind, TouchOutcome
 from .queue import SORTS, cursor_of, parse_cursor, sorted_leads
@@ -102,6 +105,10 @@ class AccountSerializer(NamesOnlyVisible, serializers.ModelSerializer):
 
     def validate(self, attrs):
         owner, team = attrs.get("owner"), attrs.get("team") or getattr(self.instance, "team", None)
+        # Giving an account an owner changes it: on create, only who may change the team's accounts
+        # (marketing creates accounts, and changes none), as on update (access_account for_write).
+        if self.instance is None and owner and team and not can_change_accounts_of(self.context["request"].user, team.pk):
+            raise serializers.ValidationError({"owner": [NO_ACCOUNT_OWNER]})
         if owner and team and not eligible_owners(team.pk).filter(pk=owner.pk).exists():
             raise serializers.ValidationError({"owner": [NOT_A_REP]})
         domain = attrs.get("domain")
@@ -200,6 +207,11 @@ class LeadSerializer(NamesOnlyVisible, serializers.ModelSerializer):
         owner = attrs.get("owner")
         if self.instance is not None and "owner" in attrs and owner != self.instance.owner and not can_reassign(user, self.instance):
             raise serializers.ValidationError({"owner": ["Only the team's managers can reassign a lead."]})
+        # A new lead's owner is a reassign too (else routing decides), but for taking it yourself,
+        # as the page's "Make me the owner" does: reps and marketing cannot give leads to others.
+        if self.instance is None and owner is not None and owner != user and not can_reassign_in(user, team.pk):
+            raise serializers.ValidationError({"owner": ["Only the team's managers can give a new lead to someone else: "
+                                                         "leave the owner empty or name yourself."]})
         if owner and team and not eligible_owners(team.pk).filter(pk=owner.pk).exists():
             raise serializers.ValidationError({"owner": [NOT_A_REP]})
         external_id = attrs.get("external_id")

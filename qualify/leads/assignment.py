@@ -36,7 +36,12 @@ def eligible_owners(team_id: int) -> QuerySet[User]:
 
 def can_reassign(user: User, lead: Lead) -> bool:
     """Managers of the lead's team and RevOps admins reassign; reps claim or hand off instead."""
-    return user.is_admin or lead.team_id in user.team_ids(Role.MANAGER)
+    return can_reassign_in(user, lead.team_id)
+
+
+def can_reassign_in(user: User, team_id: int) -> bool:
+    """can_reassign for a team's leads, a new one included (its owner is chosen the same way)."""
+    return user.is_admin or team_id in user.team_ids(Role.MANAGER)
 
 
 def claim(lead: Lead, *, by: User) -> Lead:

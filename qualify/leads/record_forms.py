@@ -18,7 +18,7 @@ from accounts.models import Role, Team, User
 from qualify.errors import DomainError
 
 from . import records
-from .access import can_create_in_team, visible_accounts
+from .access import NO_ACCOUNT_OWNER, can_change_accounts_of, can_create_in_team, visible_accounts
 from .assignment import OWNER_ROLES, eligible_owners
 from .models import Account, Lead
 
@@ -149,6 +149,8 @@ class AccountForm(type("AccountFields", (_FieldsOf,), _model_fields(Account, ACC
         ).distinct().order_by("first_name", "username")
         self.fields["owner"].empty_label = "No owner"
         self.fields["owner"].label = "Account owner"
+        if account is None and not any(can_change_accounts_of(user, team_id) for team_id in team_ids):
+            del self.fields["owner"]  # marketing creates accounts but gives them no owner (clean() checks)
 
     def clean_domain(self) -> str:
         try:
@@ -168,7 +170,9 @@ class AccountForm(type("AccountFields", (_FieldsOf,), _model_fields(Account, ACC
         if team_id is None:
             return data
         owner = data.get("owner")
-        if owner and not eligible_owners(team_id).filter(pk=owner.pk).exists():
+        if owner and self.account is None and not can_change_accounts_of(self.user, team_id):
+            self.add_error("owner", NO_ACCOUNT_OWNER)
+        elif owner and not eligible_owners(team_id).filter(pk=owner.pk).exists():
             self.add_error("owner", "Choose an active SDR, AE or manager of this team.")
         domain = data.get("domain")
         if domain:

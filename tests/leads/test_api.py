@@ -153,3 +153,41 @@ def test_api_cannot_move_a_handed_off_lead_back_without_a_rejection(api, alice, 
     response = as_user(api, alice).post(f"/api/leads/{lead.pk}/move/", {"to": "working"}, format="json")
     assert response.status_code == 400 and "dedicated endpoint" in response.json()["to"][0]
     assert Lead.objects.get(pk=lead.pk).stage == Stage.HANDED_OFF
+
+
+# --- a new lead's or account's owner: the rule an update applies ---------------------------------
+# A new lead's owner is a reassign, unless one takes the lead oneself (the page's "Make me the
+# owner"); a new account's owner is a change of the team's accounts, which marketing never makes.
+@pytest.mark.parametrize(("who", "owner", "allowed"), [
+    ("maria", "alice", True),  # the team's manager gives it to anyone of the team
+    ("rita", "erin", True),  # RevOps
+    ("alice", "alice", True),  # an SDR takes it herself
+    ("alice", "erin", False),  # ...but gives it to nobody else: routing decides
+    ("erin", "alice", False),
+    ("mark", "erin", False),  # marketing creates leads, owned by nobody
+])
+def test_a_new_leads_owner_follows_the_reassign_rule(api, request, north, who, owner, allowed):
+    account = AccountFactory(team=north)
+    asker, chosen = request.getfixturevalue(who), request.getfixturevalue(owner)
+    response = as_user(api, asker).post("/api/leads/", {"first_name": "Nina", "account": account.pk, "owner": chosen.pk},
+                                         format="json")
+    assert response.status_code == (201 if allowed else 400), response.json()
+    assert Lead.objects.filter(first_name="Nina", owner=chosen).exists() is allowed
+    if not allowed:
+        assert "owner" in response.json()
+
+
+@pytest.mark.parametrize(("who", "allowed"), [("maria", True), ("alice", True), ("erin", True), ("mark", False)])
+def test_a_new_accounts_owner_is_for_those_who_change_the_teams_accounts(api, request, north, alice, who, allowed):
+    response = as_user(api, request.getfixturevalue(who)).post(
+        "/api/accounts/", {"name": "Nimbus", "team": north.pk, "owner": alice.pk}, format="json")
+    assert response.status_code == (201 if allowed else 400), response.json()
+    assert Account.objects.filter(name="Nimbus").exists() is allowed
+
+
+def test_marketing_still_creates_leads_and_accounts_without_an_owner(api, mark, north):
+    as_user(api, mark)
+    account = api.post("/api/accounts/", {"name": "Nimbus", "team": north.pk}, format="json")
+    assert account.status_code == 201, account.json()
+    lead = api.post("/api/leads/", {"first_name": "Nina", "account": account.json()["id"]}, format="json")
+    assert lead.status_code == 201 and lead.json()["owner"] is None
