@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from qualify.errors import DomainError
+from qualify.leads.models import clean_note
 
 from .models import CLAIM_STATUSES, Answer, AnswerStatus, AnswerType, Criterion
 from .selection import framework_for
@@ -37,8 +38,8 @@ def record_answer(
     Costs 3 queries (framework choice, the current answer, insert).
     """
     status = (status or "").strip()
-    value = (value or "").strip()
-    evidence = (evidence or "").strip()
+    value = clean_note(value, "value", "answer")
+    evidence = clean_note(evidence, "evidence", "evidence")
 
     framework = framework_for(lead)
     if framework is None or criterion.framework_id != framework.pk:

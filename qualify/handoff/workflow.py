@@ -18,7 +18,7 @@ from qualify.frameworks.completeness import completeness
 from qualify.leads import lifecycle
 from qualify.leads.assignment import assign
 from qualify.leads.changes import HandoffChanged, publish
-from qualify.leads.models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage
+from qualify.leads.models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage, clean_note
 
 from .access import can_decide
 from .models import Handoff, HandoffStatus
@@ -85,6 +85,7 @@ def _claim(handoff: Handoff, by: User) -> Handoff:
 
 def accept(handoff: Handoff, *, by: User, note: str = "") -> Handoff:
     """The AE takes the lead: it becomes Accepted (SAL/SQL) and the AE owns it."""
+    note = clean_note(note)
     with transaction.atomic():
         current = _claim(handoff, by)
         lead = Lead.objects.select_related("team").get(pk=current.lead_id)

@@ -12,11 +12,11 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models.functions import Coalesce
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from qualify.errors import DomainError
 from qualify.formatting import show_datetime
 
 if TYPE_CHECKING:
@@ -428,9 +428,19 @@ class Event(models.Model):
 NOTE_MAX_LENGTH = 5000
 
 
-def note_too_long(length: int) -> str:
+def note_too_long(length: int, what: str = "note") -> str:
     """The one message for a note over NOTE_MAX_LENGTH, from a form or a verb: "20,000" either way."""
-    return f"The note is too long: {length:,} characters; keep it to {NOTE_MAX_LENGTH:,}."
+    return f"The {what} is too long: {length:,} characters; keep it to {NOTE_MAX_LENGTH:,}."
+
+
+def clean_note(text: str | None, field: str = "note", what: str = "note") -> str:
+    """`text` stripped, or DomainError when it is over NOTE_MAX_LENGTH: every free text a person
+    writes through a verb (decision notes, verdicts, task notes, evidence) is held to one limit,
+    so nothing pastes megabytes into lead pages, handoff packets and webhook payloads."""
+    text = (text or "").strip()
+    if len(text) > NOTE_MAX_LENGTH:
+        raise DomainError(note_too_long(len(text), what), field=field)
+    return text
 
 
 class TouchKind(models.TextChoices):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from qualify.errors import DomainError
 from qualify.leads.changes import ReviewVerdict, TaskDone, publish
+from qualify.leads.models import clean_note
 
 from .access import can_close_task, can_review
 from .models import FollowUpTask, RedFlag, ReviewItem, ReviewQueue, TaskKind, TaskStatus, Verdict
@@ -44,7 +45,7 @@ def record_verdict(
     from Needs follow-up cancels the open task. When the last item gets its verdict the queue is
     completed. Costs about 8 queries.
     """
-    note, follow_up = (note or "").strip(), (follow_up or "").strip()
+    note, follow_up = clean_note(note), clean_note(follow_up, "follow_up", "follow-up")
     flags = list(flags)
     if verdict not in Verdict.values:
         raise DomainError("Choose a verdict: confirmed, false SQL or needs follow-up.", field="verdict")
@@ -128,6 +129,7 @@ def _sync_task(item: ReviewItem, *, by: User, follow_up: str, due_on, assignee_i
 def complete_task(task: FollowUpTask, *, by: User, note: str = "") -> FollowUpTask:
     """Mark an open task done. Only the assignee, the team's managers and admins may. Publishes
     `task_done` in the transaction (a re-qualification task resolves its re-qualification there)."""
+    note = clean_note(note)
     with transaction.atomic():
         current = FollowUpTask.objects.select_for_update().select_related("lead").get(pk=task.pk)
         if not can_close_task(by, current):
@@ -135,7 +137,7 @@ def complete_task(task: FollowUpTask, *, by: User, note: str = "") -> FollowUpTa
         if current.status != TaskStatus.OPEN:
             raise DomainError(f"This task is already {current.get_status_display().lower()}.")
         current.status, current.closed_at, current.closed_by = TaskStatus.DONE, timezone.now(), by
-        current.closing_note = (note or "").strip()
+        current.closing_note = note
         current.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
         # A re-qualification task resolves its re-qualification (qualify/pipeline listens, in this transaction).
         publish("task_done", [TaskDone(current.pk, current.lead_id, current.kind, by.pk, current.closing_note)])

@@ -38,6 +38,9 @@ def test_confirmed_status_answer_is_recorded_with_a_snapshot_of_the_question(ali
         ("seats", {"value": "NaN"}, "value"),
         ("seats", {"value": "Infinity"}, "value"),
         ("notes", {"value": "   "}, "value"),
+        # One limit for every free text a person writes (leads.models.clean_note).
+        ("pain", {"status": "confirmed", "evidence": "Said so on the call. " * 1000}, "evidence"),
+        ("notes", {"value": "n" * 5001}, "value"),
     ],
 )
 def test_bad_answer_is_refused_and_changes_nothing(alices_lead, alice, crit, key, kwargs, field):

@@ -102,6 +102,17 @@ def test_second_decision_gets_a_clear_message(qualified_lead, alice, erin):
     assert Lead.objects.get(pk=qualified_lead.pk).stage == Stage.ACCEPTED
 
 
+def test_an_accept_note_over_the_limit_is_refused_and_the_handoff_stays_pending(qualified_lead, alice, erin):
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
+    with pytest.raises(DomainError, match="The note is too long: 1,000,000 characters; keep it to 5,000.") as refused:
+        accept(h, by=erin, note="N" * 1_000_000)
+    assert refused.value.field == "note"
+    h.refresh_from_db()
+    qualified_lead.refresh_from_db()
+    assert h.status == HandoffStatus.PENDING and h.decision_note == ""
+    assert (qualified_lead.stage, qualified_lead.owner_id) == (Stage.HANDED_OFF, alice.pk)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_accept_and_reject_yield_exactly_one_outcome(north, alice, erin):
     from tests.handoff.conftest import qualify_fully

@@ -111,6 +111,26 @@ def test_owner_completes_the_task_once(queue, maria, erin, bob):
         complete_task(task, by=erin)
 
 
+def test_notes_over_the_limit_are_refused_and_change_nothing(queue, maria, erin):
+    """A verdict's note and follow-up and a task's closing note were stored at any length (1 MB)."""
+    item = first_item(queue)
+    long = "N" * 6900
+    for kwargs, field in (({"note": long}, "note"), ({"note": "Next step has no date", "follow_up": long}, "follow_up")):
+        with pytest.raises(DomainError, match="too long") as refused:
+            record_verdict(item, by=maria, verdict=Verdict.NEEDS_FOLLOW_UP, due_on=timezone.localdate(),
+                           about="deal", **{"follow_up": "Put a date on it", **kwargs})
+        assert refused.value.field == field
+    item.refresh_from_db()
+    assert item.verdict == "" and not FollowUpTask.objects.exists()
+    record_verdict(item, by=maria, verdict=Verdict.NEEDS_FOLLOW_UP, note="Next step has no date",
+                   follow_up="Put a date on the next step", due_on=timezone.localdate(), about="deal")
+    task = FollowUpTask.objects.get()
+    with pytest.raises(DomainError, match="The note is too long: 6,900 characters; keep it to 5,000."):
+        complete_task(task, by=erin, note=long)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN and task.closing_note == ""
+
+
 def test_retired_flags_stay_on_old_reviews(queue, maria, flags):
     item = first_item(queue)
     record_verdict(item, by=maria, verdict=Verdict.CONFIRMED, flags=[flags["No budget conversation"]])
