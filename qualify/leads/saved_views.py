@@ -3,7 +3,8 @@
 A personal view belongs to its creator alone. A team view is shared by a manager of that team
 (or an admin) with everyone on it; it is invisible outside the team, and an id from another team
 answers 404 like an id that never existed. The query string is reduced to the queue's own
-parameters (SAVED_PARAMS), so a view cannot carry a cursor, a CSRF token or anything else.
+parameters (SAVED_PARAMS and the property filters, `prop.<key>`), so a view cannot carry a
+cursor, a CSRF token or anything else.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from accounts.models import Role
 from qualify.errors import DomainError
 
 from .models import SavedView
+from .properties import FILTER_PREFIX
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 SAVED_PARAMS = ("scope", "q", "stage", "source", "segment", "sla", "owner", "sort", "dir", "per")
+# SavedView.query's length.
+MAX_QUERY = 1000
 
 
 def saved_views_for(user: User) -> QuerySet[SavedView]:
@@ -51,9 +55,11 @@ def access_view(user: User, view_id: int, *, for_write: bool = False) -> SavedVi
 
 
 def clean_query(params: QueryDict) -> str:
+    """The queue's own parameters of `params`, each value once, in a stable order."""
     clean = QueryDict(mutable=True)
-    for key in SAVED_PARAMS:
-        if values := [v for v in params.getlist(key) if v.strip()]:
+    keys = [*SAVED_PARAMS, *sorted(k for k in params if k.startswith(FILTER_PREFIX))]
+    for key in keys:
+        if values := list(dict.fromkeys(v for v in params.getlist(key) if v.strip())):
             clean.setlist(key, values)
     return clean.urlencode()
 
@@ -80,7 +86,11 @@ def save_view(user: User, *, name: str, params: QueryDict, team_id: int | None =
     """Create a view, or rename / re-point / re-share `view` (already access-checked for write)."""
     name, team_id = _name(name), _team_for(user, team_id)
     view = view or SavedView(created_by=user)
-    view.name, view.query, view.team_id = name, clean_query(params), team_id
+    query = clean_query(params)
+    if len(query) > MAX_QUERY:
+        raise DomainError(f"These filters are too long to save: {len(query):,} characters in the address; "
+                          f"keep it to {MAX_QUERY:,} (a shorter search, fewer values).", field="query")
+    view.name, view.query, view.team_id = name, query, team_id
     try:
         with transaction.atomic():
             view.save()

@@ -82,6 +82,18 @@ def test_bad_names_are_refused_clearly_and_change_nothing(client, alice):
     assert view.name == "Mine"
 
 
+def test_filters_too_long_to_save_are_refused_clearly_and_repeats_count_once(client, alice):
+    """A query over the column's 1,000 characters was a 500 (DataError)."""
+    login(client, alice)
+    response = client.post(CREATE, {"name": "Long", "query": "q=" + "a" * 1500})
+    assert response.status_code == 302
+    assert _said(response)[-1] == ("These filters are too long to save: 1,502 characters in the address; "
+                                   "keep it to 1,000 (a shorter search, fewer values).")
+    assert not SavedView.objects.exists()
+    client.post(CREATE, {"name": "MQLs", "query": "&".join(["stage=mql"] * 200) + "&prop.occupation=Student"})
+    assert SavedView.objects.get().query == "stage=mql&prop.occupation=Student"
+
+
 def test_saved_view_forms_need_a_csrf_token(alice):
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
