@@ -20,6 +20,7 @@ from qualify.leads.models import Lead
 from .answers import record_answer
 from .completeness import completeness
 from .models import Answer, AnswerStatus, Criterion, Framework
+from .selection import visible_frameworks
 
 
 class CriterionSerializer(serializers.ModelSerializer):
@@ -33,7 +34,13 @@ class CriterionSerializer(serializers.ModelSerializer):
 
 class FrameworkSerializer(serializers.ModelSerializer):
     criteria = CriterionSerializer(many=True, read_only=True)
-    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    teams = serializers.SerializerMethodField(help_text="The teams it applies to (of the caller's); empty: every team.")
+
+    def get_teams(self, framework: Framework) -> list[int]:
+        # A framework shared with another team lists only the caller's: the rest are none of theirs.
+        request = self.context.get("request")
+        mine = None if request is None or request.user.is_admin else request.user.team_ids()
+        return [t.pk for t in framework.teams.all() if mine is None or t.pk in mine]
 
     class Meta:
         model = Framework
@@ -50,9 +57,13 @@ class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = FrameworkSerializer
     pagination_class = None
     filterset_fields = ["active", "is_default"]
-    queryset = Framework.objects.prefetch_related(
-        "teams", Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id"))
-    ).order_by("position", "id")
+
+    def get_queryset(self) -> QuerySet[Framework]:
+        if getattr(self, "swagger_fake_view", False):
+            return Framework.objects.none()
+        return visible_frameworks(self.request.user).prefetch_related(
+            "teams", Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id"))
+        ).order_by("position", "id")
 
 
 class AnswerFilter(django_filters.FilterSet):

@@ -19,6 +19,7 @@ from qualify.leads.models import Segment
 from .models import Framework
 
 if TYPE_CHECKING:
+    from accounts.models import User
     from qualify.leads.models import Lead
 
 
@@ -29,6 +30,16 @@ def active_frameworks() -> list[Framework]:
         .annotate(team_id_list=ArrayAgg("teams__id", filter=Q(teams__isnull=False), default=[]))
         .order_by("position", "id")
     )
+
+
+def visible_frameworks(user: User):
+    """The frameworks a user may read (the API): those naming no teams, which apply to every team,
+    and those naming one of the user's teams; admins read all. Another team's is a 404, as the
+    definition page shows only the chosen team's. Subqueries, not a join: no duplicate rows."""
+    if user.is_admin:
+        return Framework.objects.all()
+    links = Framework.teams.through.objects.values("framework_id")
+    return Framework.objects.filter(Q(pk__in=links.filter(team_id__in=user.team_ids())) | ~Q(pk__in=links))
 
 
 def applies_to(framework: Framework, *, team_id: int | None, segment: str) -> bool:

@@ -3,6 +3,7 @@
 - Clocks: those of the leads the user can see (qualify.leads.access), nothing else.
 - Breaches and escalations: the teams a user manages; RevOps admins see every team. Anyone else
   is refused (PermissionDenied), and another team is a 404, as if it did not exist.
+- Policies: those for any team (no team set) and those of the user's teams; admins see all.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, Team
 from qualify.leads.models import Lead
 
-from .models import Clock, Escalation
+from .models import Clock, Escalation, SlaPolicy
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 
 def visible_clocks(user: User) -> QuerySet[Clock]:
     return Clock.objects.filter(lead__in=Lead.objects.visible_to(user))
+
+
+def visible_policies(user: User) -> QuerySet[SlaPolicy]:
+    if user.is_admin:
+        return SlaPolicy.objects.all()
+    return SlaPolicy.objects.filter(Q(team__isnull=True) | Q(team_id__in=user.team_ids()))
 
 
 def managed_teams(user: User) -> QuerySet[Team]:

@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 from qualify.api.pagination import IdCursor
 from qualify.leads.access import access_lead
 
-from .access import visible_clocks, visible_escalations
+from .access import visible_clocks, visible_escalations, visible_policies
 from .models import Clock, Escalation, EscalationStep, SlaPolicy
 
 
@@ -51,12 +51,17 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 
 class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
-    """SLA policies with their escalation ladders. Edited in admin only."""
+    """SLA policies with their escalation ladders: those for every team and the caller's teams'
+    (another team's is a 404). Edited in admin only."""
 
     serializer_class = PolicySerializer
     pagination_class = None
-    queryset = SlaPolicy.objects.prefetch_related("steps").order_by("kind", "is_default", "position", "id")
     filterset_fields = ["kind", "active"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SlaPolicy.objects.none()
+        return visible_policies(self.request.user).prefetch_related("steps").order_by("kind", "is_default", "position", "id")
 
 
 class ClockViewSet(viewsets.ReadOnlyModelViewSet):

@@ -3,6 +3,7 @@ from rest_framework.test import APIClient
 
 from qualify.frameworks.answers import record_answer
 from qualify.frameworks.models import Answer
+from tests.frameworks.factories import FrameworkFactory
 
 EVIDENCE = "CFO confirmed the budget line on the 3 May call."
 
@@ -38,6 +39,22 @@ def test_framework_detail(api, mark, bant):
 
     assert response.status_code == 200
     assert response.json()["is_default"] is True
+
+
+def test_another_teams_framework_is_hidden_as_if_it_did_not_exist(api, alice, rita, north, south, bant):
+    """A framework naming no teams is for every team; one naming teams is theirs: another team's is
+    a 404 with the very answer a missing id gets, and a shared one lists only the asker's teams."""
+    theirs = FrameworkFactory(name="South secret playbook", slug="south-playbook")
+    theirs.teams.set([south])
+    shared = FrameworkFactory(name="Shared playbook", slug="shared-playbook")
+    shared.teams.set([north, south])
+    listed = {f["id"]: f for f in as_user(api, alice).get("/api/frameworks/").json()}
+    assert {bant.pk, shared.pk} <= set(listed) and theirs.pk not in listed
+    assert listed[shared.pk]["teams"] == [north.pk] and listed[bant.pk]["teams"] == []
+    answers = [api.get(f"/api/frameworks/{pk}/") for pk in (theirs.pk, 99_999_999)]
+    assert [r.status_code for r in answers] == [404, 404] and answers[0].content == answers[1].content
+    everything = {f["id"]: f for f in as_user(api, rita).get("/api/frameworks/").json()}
+    assert theirs.pk in everything and sorted(everything[shared.pk]["teams"]) == sorted([north.pk, south.pk])
 
 
 def test_anonymous_cannot_read_frameworks(api, db):

@@ -47,6 +47,19 @@ def test_policies_are_read_only(api, rita, method):
     assert policy.target_minutes != 1
 
 
+def test_another_teams_policy_is_hidden_as_if_it_did_not_exist(api, alice, rita, north, south):
+    """A policy with no team is for every team; a team's is its own: another team's is a 404 with
+    the very answer a missing id gets, and never listed."""
+    ours = SlaPolicy.objects.create(name="North first touch 30 min", kind="mql_first_touch", team=north, target_minutes=30)
+    theirs = SlaPolicy.objects.create(name="South first touch 30 min", kind="mql_first_touch", team=south, target_minutes=30)
+    listed = {p["id"] for p in as_(api, alice).get("/api/sla-policies/").json()}
+    assert ours.pk in listed and theirs.pk not in listed
+    assert set(SlaPolicy.objects.filter(team__isnull=True).values_list("pk", flat=True)) <= listed
+    answers = [api.get(f"/api/sla-policies/{pk}/") for pk in (theirs.pk, 99_999_999)]
+    assert [r.status_code for r in answers] == [404, 404] and answers[0].content == answers[1].content
+    assert as_(api, rita).get(f"/api/sla-policies/{theirs.pk}/").status_code == 200
+
+
 def test_policies_need_authentication(api):
     assert api.get("/api/sla-policies/").status_code in (401, 403)
 
