@@ -121,7 +121,10 @@ def queue_scopes(user: User) -> dict[str, str]:
 
 
 def default_scope(user: User) -> str:
-    return "team" if (user.has_role(Role.MANAGER) or user.is_admin) and not user.has_role(Role.SDR) else "mine"
+    """Managers, marketing and admins open on the whole team (marketing owns no leads, so "mine"
+    would always be empty); SDRs open on their own leads."""
+    team = user.is_admin or user.has_role(Role.MANAGER, Role.MARKETING)
+    return "team" if team and not user.has_role(Role.SDR) else "mine"
 
 
 @dataclass

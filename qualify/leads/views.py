@@ -50,7 +50,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     """My queue: the leads to work, sorted by any column, keyset-paginated so deep pages stay fast.
     The total comes in a request of its own (queue_total), so a slow count never holds the rows."""
     page: QueuePage = load_queue(request.user, request.GET, count=False)
-    _prepare_rows(page.leads)
+    _prepare_rows(page.leads, request.user)
     decorate_queue_rows(page.leads, request.user)
     row_context = _row_context(request)
     rows = render_rows(page.leads, row_context)
@@ -70,7 +70,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "scopes": queue_scopes(request.user),
         **_filter_options(page, reps, request.GET.get("owner", "")),
         "reps": reps,
-        "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps],
+        # Marketing reads the team's leads and changes none: no bulk bar to be refused by.
+        "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps] if _may_act(request.user) else [],
         "reasons": DisqualifyReason.objects.filter(active=True).order_by("name"),
         "saved_views": saved_views_for(request.user),
     }
@@ -221,9 +222,15 @@ STAGE_LABELS = dict(Stage.choices)
 SEGMENT_LABELS = dict(Segment.choices)
 
 
-def _prepare_rows(leads: list[Lead]) -> None:
+def _may_act(user: User) -> bool:
+    """Whether `user` may change some lead (marketing may not: README, Security)."""
+    return user.is_admin or bool(user.team_ids(Role.SDR, Role.AE, Role.MANAGER))
+
+
+def _prepare_rows(leads: list[Lead], user: User) -> None:
     """What the queue row template reads, computed here because the template would compute it on
-    every row: the choice labels (`source_label`, `stage_label`, `segment_label`), the <option>
+    every row: whether `user` may change the lead (`can_change`: a read-only row offers no action
+    and no checkbox), the choice labels (`source_label`, `stage_label`, `segment_label`), the <option>
     tags of the stages a rep may move the lead to (`move_options`, '' for none; built once per
     stage on the page), and the reason of each lead an AE sent back to Working (one query for the
     page, only when it has such leads; read in the row, it was one query per returned lead)."""
@@ -231,6 +238,7 @@ def _prepare_rows(leads: list[Lead]) -> None:
     returned = {lead.disqualify_reason_id for lead in leads if lead.stage == Stage.WORKING and lead.disqualify_reason_id}
     reasons = DisqualifyReason.objects.in_bulk(returned) if returned else {}
     for lead in leads:
+        lead.can_change = can_change_lead(user, lead)
         if lead.stage not in by_stage:
             by_stage[lead.stage] = format_html_join("", '<option value="{}">{}</option>', lead.manual_next())
         lead.move_options = by_stage[lead.stage]
@@ -272,7 +280,7 @@ def _row_response(
     Otherwise: back to where the user came from."""
     if request.htmx:
         lead = access_lead(request.user, lead.pk)
-        _prepare_rows([lead])
+        _prepare_rows([lead], request.user)
         decorate_queue_rows([lead], request.user)
         context = {**_row_context(request, posted), "row_error": error, "row_flash": flash}
         return HttpResponse(render_rows([lead], context))

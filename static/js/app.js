@@ -72,6 +72,18 @@ window.addEventListener("pageshow", () => {
   });
   document.addEventListener("htmx:afterSwap", updateBulk);
 
+  // A filter changed in place (htmx swapped #queue-results): what acts on "the current filters"
+  // (export, save this view, use current filters, the bulk bar's way back) follows the new ones.
+  document.addEventListener("htmx:afterSwap", () => {
+    const query = document.getElementById("queue-query")?.dataset.query;
+    if (query === undefined) return;
+    document.querySelectorAll("[data-current-query]").forEach((el) => { el.value = query; });
+    document.querySelectorAll("[data-current-query-href]").forEach((el) => {
+      const url = `${el.dataset.currentQueryHref}?${query}`;
+      if (el instanceof HTMLAnchorElement) el.href = url; else el.value = url;
+    });
+  });
+
   // A form marked data-once submits once: a second click while the first is on its way does nothing.
   document.addEventListener("submit", (event) => {
     const form = event.target;

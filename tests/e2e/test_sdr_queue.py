@@ -74,6 +74,28 @@ def test_stage_filter_and_search_update_the_results_in_place(page, live_server, 
     assert marker_survived(page), "a filter reloaded the whole page instead of swapping the results"
 
 
+def test_export_and_a_saved_view_follow_a_filter_changed_in_place(page, live_server, alices_leads):
+    """They kept the filters the page was loaded with: an export of the whole queue, a view of it."""
+    login_as(page, live_server, "alice")
+    page.get_by_label("Stage", exact=True).select_option(label="MQL")
+    expect(page.locator(ROW_NAMES)).to_have_text(["Nina Novak"])
+
+    expect(page.locator("#queue-export")).to_have_attribute("href", re.compile(r"^/queue/export/\?.*stage=mql"))
+    with page.expect_download() as download:
+        page.locator("#queue-export").click()
+    lines = open(download.value.path(), encoding="utf-8").read().strip().splitlines()
+    assert len(lines) == 2 and "Nina" in lines[1], lines
+
+    page.get_by_text("Save this view").click()
+    page.get_by_label("Name", exact=True).fill("MQLs to call")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".flash").first).to_contain_text("Saved the view “MQLs to call”")
+    page.goto(f"{live_server.url}/queue/")
+    expect(page.locator(ROW_NAMES)).to_have_count(3)
+    page.get_by_role("link", name="MQLs to call").click()
+    expect(page.locator(ROW_NAMES)).to_have_text(["Nina Novak"])
+
+
 def test_a_filtered_url_opened_directly_shows_the_filtered_list(page, live_server, alices_leads):
     login_as(page, live_server, "alice")
     page.goto(f"{live_server.url}/queue/?stage=new")

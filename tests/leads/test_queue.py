@@ -207,6 +207,20 @@ def test_marketing_reads_but_cannot_touch(client, mark, alices_lead):
     assert not Touch.objects.exists()
 
 
+def test_marketing_opens_on_the_whole_team_with_no_actions_to_be_refused_by(client, mark, maria, alices_lead, pool_lead):
+    """Marketing reads the team's leads and changes none: no row action, checkbox or bulk bar."""
+    body = login(client, mark).get("/queue/").content.decode()
+    assert 'aria-selected="true" class="active">Whole team' in body
+    assert f'id="lead-{alices_lead.pk}"' in body and f'id="lead-{pool_lead.pk}"' in body
+    assert "Read only" in body
+    for offered in ('name="ids"', "Log touch", "Move to", ">Claim<", 'id="bulk-form"'):
+        assert offered not in body, offered
+    # A manager of the same team still gets them all.
+    body = login(client, maria).get("/queue/").content.decode()
+    assert 'name="ids"' in body and "Log touch" in body and ">Claim<" in body and 'id="bulk-form"' in body
+    assert "Read only" not in body
+
+
 def test_inline_move_to_allowed_stage(client, alice, alices_lead):
     response = login(client, alice).post(
         reverse("leads:move", args=[alices_lead.pk]), {"to": "mql", "expect": "new"}, HTTP_HX_REQUEST="true"
