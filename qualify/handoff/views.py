@@ -93,7 +93,11 @@ def _scope(request: HttpRequest):
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """Pending packets, oldest first, with how long each has waited."""
+    """Pending packets, oldest first, with how long each has waited. Someone no handoff can be
+    sent to (an SDR) lands on the ones they sent instead of an inbox that is always empty."""
+    user = request.user
+    if not (user.is_admin or user.has_role(Role.AE, Role.MANAGER)):
+        return HttpResponseRedirect(reverse("handoff:sent"))
     qs, scope = _scope(request)
     pending = list(qs.filter(status=HandoffStatus.PENDING).order_by("created_at", "id")[:200])
     for h in pending:  # no queries: the user's memberships are cached
@@ -116,7 +120,8 @@ def sent(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")[:200]
     )
     counts = {s: sum(h.status == s for h in rows) for s in HandoffStatus.values}
-    return render(request, "handoff/sent.html", {"sent": rows, "counts": counts})
+    receives = request.user.is_admin or request.user.has_role(Role.AE, Role.MANAGER)
+    return render(request, "handoff/sent.html", {"sent": rows, "counts": counts, "receives": receives})
 
 
 @login_required

@@ -260,3 +260,15 @@ def test_packet_answers_show_the_status_label_old_packets_too(client, alice, eri
     Handoff.objects.filter(pk=h.pk).update(packet={**h.packet, "answers": [{**h.packet["answers"][0], "status": "partial"}]})
     body = client.get(reverse("handoff:detail", args=[h.pk])).content.decode()
     assert "<td>Partial </td>" in body
+
+
+def test_an_sdr_opening_handoffs_lands_on_the_ones_they_sent(client, alice, erin, qualified_lead):
+    """No handoff is ever sent to an SDR: the inbox would always be empty for them."""
+    hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT)
+    login(client, alice)
+    response = client.get(reverse("handoff:inbox"))
+    assert response.status_code == 302 and response.url == reverse("handoff:sent")
+    body = client.get(reverse("handoff:sent")).content.decode()
+    assert str(qualified_lead) in body and ">Received<" not in body
+    body = login(client, erin).get(reverse("handoff:sent")).content.decode()
+    assert ">Received<" in body
