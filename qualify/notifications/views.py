@@ -55,7 +55,10 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     delivery.mark_read(Notification.objects.filter(pk=note.pk))
     note = Notification.objects.select_related("lead").get(pk=note.pk)
     if request.htmx:
+        # The row, and the page's "N unread" beside it (out of band), so the two never disagree.
         response = render(request, "notifications/list.html#note", {"n": note})
+        response.content += render(request, "notifications/list.html#summary",
+                                   {"unread": delivery.unread_count(request.user), "oob": True}).content
         response["HX-Trigger"] = "notifications-changed"
         return response
     return HttpResponseRedirect(reverse("notifications:list"))

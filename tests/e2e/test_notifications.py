@@ -48,6 +48,7 @@ def test_ae_rejects_and_the_sdr_is_told_and_sees_it_under_sent(page, page_for, l
     note.get_by_role("button", name="Mark read").click()
     expect(page.locator("li.note", has_text="Handoff rejected: Dana Diaz")).to_have_class(re.compile(r"\bread\b"))
     expect(page.locator("#notification-badge")).to_have_text("")
+    expect(page.locator("#unread-summary")).to_have_text("All read")
 
     # Sent: the rejected handoff, its reason and erin's note.
     page.get_by_role("link", name="Handoffs", exact=True).click()

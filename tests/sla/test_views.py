@@ -64,6 +64,8 @@ def test_mark_read_with_htmx_returns_the_row(client, alice):
     assert response.status_code == 200
     assert response["HX-Trigger"] == "notifications-changed"
     assert 'class="note read' in response.content.decode()
+    # The page's "N unread" follows, out of band.
+    assert '<span id="unread-summary" hx-swap-oob="true">All read</span>' in response.content.decode()
     n.refresh_from_db()
     assert n.read_at is not None
 
