@@ -8,7 +8,7 @@ from tests.conftest import login
 from tests.factories import UserFactory
 
 RANGE = "start=2026-01-01&end=2026-02-28"
-PAGES = ["/metrics/", "/metrics/velocity/", "/metrics/handoffs/", "/metrics/quality/", "/metrics/marketing/", "/metrics/marketing/"]
+PAGES = ["/metrics/", "/metrics/velocity/", "/metrics/handoffs/", "/metrics/quality/", "/metrics/marketing/"]
 
 
 def rows_of(response):
