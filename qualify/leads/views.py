@@ -59,7 +59,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.GET.get("after"):
         return render(request, "leads/queue.html#more-rows", {"page": page, "rows": rows})
     if request.htmx and request.htmx.target == "queue-results":
-        return render(request, "leads/queue.html#results", {"page": page, "rows": rows})
+        # The scopes name where else a search that found nothing here could look.
+        return render(request, "leads/queue.html#results", {"page": page, "rows": rows, "scopes": queue_scopes(request.user)})
     reps = _reps(request.user)
     context = {
         "page": page,
