@@ -9,11 +9,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.pagination import BasePagination
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Team
+from accounts.models import Role, Team
 from qualify.api.pagination import IdCursor
 from qualify.errors import DomainError
 
@@ -280,8 +280,12 @@ class MergeSerializer(serializers.Serializer):
 
 
 def _merged(verb, request: Request, survivor, model_access, serializer_class):
-    """The shared body of the two merge endpoints: both records writable by the caller (an
+    """The shared body of the two merge endpoints: merging is for the team's managers and RevOps
+    (as on the duplicates page: it deletes a record), both records writable by the caller (an
     outsider's id is a 404), then the one merge verb; its refusals are a 400."""
+    user = request.user
+    if not (user.is_admin or survivor.team_id in user.team_ids(Role.MANAGER)):
+        raise PermissionDenied("Merging is for the team's managers and RevOps.")
     s = MergeSerializer(data=request.data)
     s.is_valid(raise_exception=True)
     other = model_access(request.user, s.validated_data["other"], for_write=True)

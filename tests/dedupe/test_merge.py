@@ -121,6 +121,18 @@ def test_api_merge(client, pair, maria, charlie):
     assert again.status_code == 400
 
 
+def test_api_merge_is_for_managers_and_revops_not_the_sdr_who_owns_both(client, north, alice):
+    """A merge deletes a record: an SDR could make any pool lead disappear into one of theirs."""
+    mine, pool = LeadFactory(team=north, owner=alice), LeadFactory(team=north, owner=None)
+    login(client, alice)
+    response = client.post(f"/api/leads/{mine.pk}/merge/", {"other": pool.pk}, content_type="application/json")
+    assert response.status_code == 403 and "managers and RevOps" in response.json()["detail"]
+    assert Lead.objects.filter(pk=pool.pk).exists() and not MergedLead.objects.exists()
+    account = AccountFactory(team=north)
+    response = client.post(f"/api/accounts/{mine.account_id}/merge/", {"other": account.pk}, content_type="application/json")
+    assert response.status_code == 403
+
+
 def test_api_merge_refuses_an_unknown_field(client, pair, maria):
     a, b = pair
     login(client, maria)

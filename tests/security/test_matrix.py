@@ -219,8 +219,8 @@ EXPECT: dict[str, dict[str, str]] = {
     "api:token-revoke-all": {"POST": SIGNED_IN},
     "api:token-detail": {"DELETE": OWN},
     # Merges: whoever may change both records (an empty body is a 400 for them); outsiders 404.
-    "api:lead-merge": {"POST": CHANGES_LEAD},
-    "api:account-merge": {"POST": "alice bob erin maria rita"},
+    "api:lead-merge": {"POST": MANAGERS_OF_NORTH},
+    "api:account-merge": {"POST": MANAGERS_OF_NORTH},
     # Duplicates: managers of their teams and RevOps; a pair of another team is a 404.
     "dedupe:candidates": {"GET": MANAGERS},
     "dedupe:find": {"POST": MANAGERS},
