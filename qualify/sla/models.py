@@ -414,6 +414,10 @@ class ClockSchedule(models.Model):
         return f"clock {self.clock_id}: step {self.next_step} at {show_datetime(self.next_action_at)}"
 
 
+# The detail of an ownership step that a later step of the same sweep replaced (sweep.py).
+SUPERSEDED = "Superseded by a later step in the same sweep."
+
+
 class Escalation(models.Model):
     """A warning, breach or escalation step that happened, once per (clock, step)."""
 
@@ -448,6 +452,12 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} (step {self.step}) on clock {self.clock_id}"
+
+    @property
+    def superseded(self) -> bool:
+        """An ownership step the same sweep went past (it returned the lead to the pool instead):
+        recorded so the ladder shows every rung reached, but nothing happened."""
+        return self.detail == SUPERSEDED
 
 
 def leads_with_clocks(leads: models.QuerySet, state: str, *, teams: set[int] | None = None,

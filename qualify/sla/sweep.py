@@ -44,6 +44,7 @@ from .models import (
     ClockKind,
     ClockSchedule,
     ClockStatus,
+    SUPERSEDED,
     Escalation,
     StepKind,
 )
@@ -173,7 +174,7 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
             last_ownership[d.clock["id"]] = d
     for d in acted:
         if d.kind in OWNERSHIP_ACTIONS:
-            d.detail = _change_owner(d) if last_ownership[d.clock["id"]] is d else "Superseded by a later step in the same sweep."
+            d.detail = _change_owner(d) if last_ownership[d.clock["id"]] is d else SUPERSEDED
             Escalation.objects.filter(clock_id=d.clock["id"], step=d.step).update(detail=d.detail[:300])
 
 

@@ -269,7 +269,6 @@ def test_another_teams_account_is_a_404(client, charlie, acme):
     assert client.post(reverse("leads:account_edit", args=[acme.pk]), {"name": "X"}).status_code == 404
 
 
-
 def test_marketing_creates_an_account_without_an_owner(client, mark, north, alice):
     """As the API: marketing changes no account, so it gives a new one no owner (an owner posted anyway is dropped)."""
     login(client, mark)

@@ -11,6 +11,7 @@ from qualify.routing.models import Assignment, Method, RoutingRule
 from qualify.sla import sweep as sweep_module
 from qualify.sla.models import Clock, ClockSchedule, ClockStatus, Escalation, StepKind
 from qualify.notifications.models import EmailState, Notification
+from tests.conftest import login
 from qualify.notifications.delivery import send_pending_emails
 from qualify.sla.sweep import sweep
 from qualify.sla.tasks import sweep as sweep_task
@@ -118,7 +119,7 @@ def test_reassign_with_nobody_else_available_keeps_the_owner(frozen, mql_clock, 
     assert Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN).detail == "No other rep available; stays with Alice Adams"
 
 
-def test_a_sweep_that_was_down_for_hours_changes_ownership_once(frozen, mql_clock, bob, north):
+def test_a_sweep_that_was_down_for_hours_changes_ownership_once(frozen, mql_clock, bob, north, client, maria):
     RoutingRule.objects.create(name="North SDRs", team=north, method=Method.ROUND_ROBIN)
     frozen.move_to(at(2025, 3, 5, 9, 0))  # every step is overdue
     result = sweep()
@@ -126,6 +127,9 @@ def test_a_sweep_that_was_down_for_hours_changes_ownership_once(frozen, mql_cloc
     assert Lead.objects.get(pk=mql_clock.lead_id).owner is None  # straight to the pool
     assert Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN).detail == "Superseded by a later step in the same sweep."
     assert not Assignment.objects.filter(lead_id=mql_clock.lead_id, to_user=bob).exists()
+    # The breaches page shows that rung as skipped, not in red among the things that happened.
+    html = login(client, maria).get("/sla/breaches/").content.decode()
+    assert html.count('class="sla-step-skipped"') == 1 and "(skipped)" in html
 
 
 def test_failure_mid_batch_rolls_back_and_the_next_sweep_redoes_it(frozen, mql_clock, monkeypatch):
