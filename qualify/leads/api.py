@@ -433,10 +433,12 @@ class LeadViewSet(
         lifecycle.disqualify(lead, reason=s.validated_data["reason"], note=s.validated_data["note"], by=request.user)
         return Response(LeadSerializer(lead, context={"request": request}).data)
 
-    @extend_schema(request=TouchSerializer, responses={200: TouchSerializer(many=True), 201: TouchSerializer})
+    @extend_schema(methods=["GET"], responses=TouchSerializer(many=True))
+    @extend_schema(methods=["POST"], request=TouchSerializer, responses={200: TouchSerializer, 201: TouchSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list, newest 200
     def touches(self, request: Request, pk=None) -> Response:
-        """GET the lead's touches, newest first; POST logs one."""
+        """GET the lead's touches, newest first; POST logs one (201), or answers the touch already
+        logged when the same one came within seconds (200: a retried request or a double click)."""
         if request.method == "GET":
             lead = access_lead(request.user, pk)
             return Response(TouchSerializer(lead.touches.order_by("-occurred_at")[:200], many=True).data)
@@ -444,7 +446,8 @@ class LeadViewSet(
         s = TouchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         touch = log_touch(lead, by=request.user, **s.validated_data)
-        return Response(TouchSerializer(touch).data, status=status.HTTP_201_CREATED)
+        repeated = getattr(touch, "repeated", False)
+        return Response(TouchSerializer(touch).data, status=status.HTTP_200_OK if repeated else status.HTTP_201_CREATED)
 
     @extend_schema(responses=StageChangeSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)  # a plain list, newest 500

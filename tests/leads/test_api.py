@@ -126,6 +126,10 @@ def test_log_touch_through_api(api, alice, alices_lead):
     assert api.post(f"/api/leads/{alices_lead.pk}/touches/", {"kind": "fax"}, format="json").status_code == 400
     assert Touch.objects.filter(lead=alices_lead).count() == 1
     assert len(api.get(f"/api/leads/{alices_lead.pk}/touches/").json()) == 1
+    # The same touch again within seconds (a retry): the one already logged, as a 200.
+    again = api.post(f"/api/leads/{alices_lead.pk}/touches/", {"kind": "call", "outcome": "connected"}, format="json")
+    assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
+    assert Touch.objects.filter(lead=alices_lead).count() == 1
 
 
 def test_accounts_scoped_and_domain_unique(api, alice, north, south):
