@@ -59,8 +59,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.GET.get("after"):
         return render(request, "leads/queue.html#more-rows", {"page": page, "rows": rows})
     if request.htmx and request.htmx.target == "queue-results":
-        # The scopes name where else a search that found nothing here could look.
-        return render(request, "leads/queue.html#results", {"page": page, "rows": rows, "scopes": queue_scopes(request.user)})
+        # The scopes name where else a search that found nothing here could look; bulk_actions
+        # keeps the header's "select all" box for those who have a bulk bar.
+        return render(request, "leads/queue.html#results", {"page": page, "rows": rows, "scopes": queue_scopes(request.user),
+                                                             "bulk_actions": _may_act(request.user)})
     reps = _reps(request.user)
     context = {
         "page": page,

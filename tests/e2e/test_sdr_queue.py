@@ -85,6 +85,7 @@ def test_export_and_a_saved_view_follow_a_filter_changed_in_place(page, live_ser
     expect(page.locator(ROW_NAMES)).to_have_text(["Nina Novak"])
 
     expect(page.locator("#queue-export")).to_have_attribute("href", re.compile(r"^/queue/export/\?.*stage=mql"))
+    expect(page.locator("[data-select-all]")).to_have_count(1)  # the header's "select all" stays
     with page.expect_download() as download:
         page.locator("#queue-export").click()
     lines = open(download.value.path(), encoding="utf-8").read().strip().splitlines()
