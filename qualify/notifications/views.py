@@ -83,7 +83,7 @@ def open_notification(request: HttpRequest, notification_id: int) -> HttpRespons
         try:
             access_lead(request.user, note.lead_id)
         except Http404:
-            messages.info(request, f"“{note.title}”: you can no longer open that lead. It has been reassigned "
+            messages.warning(request, f"“{note.title}”: you can no longer open that lead. It has been reassigned "
                                    "to someone else or left your queue since.")
             return HttpResponseRedirect(listing)
     target = note.url if url_has_allowed_host_and_scheme(note.url, allowed_hosts=None) and note.url else listing

@@ -144,3 +144,9 @@ def test_the_account_signal_is_in_the_leads_score_explanation(client, alice, acm
     ]
     html = client.get(populated["cfo"].get_absolute_url()).content.decode()
     assert "2 people at Acme Robotics engaged this week." in html
+
+
+def test_an_unknown_headcount_reads_as_a_dash_not_none(client, alice, acme, populated):
+    type(acme).objects.filter(pk=acme.pk).update(employee_count=None)
+    html = login(client, alice).get(reverse("leads:account", args=[acme.pk])).content.decode()
+    assert "<dt>Employees</dt><dd>—</dd>" in html and "<dd>None</dd>" not in html
