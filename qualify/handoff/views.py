@@ -91,12 +91,16 @@ def _scope(request: HttpRequest):
     return qs, "team"
 
 
+def _receives_handoffs(user) -> bool:
+    """AEs are sent handoffs, managers and admins decide them; SDRs and marketing receive none."""
+    return user.is_admin or user.has_role(Role.AE, Role.MANAGER)
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """Pending packets, oldest first, with how long each has waited. Someone no handoff can be
     sent to (an SDR) lands on the ones they sent instead of an inbox that is always empty."""
-    user = request.user
-    if not (user.is_admin or user.has_role(Role.AE, Role.MANAGER)):
+    if not _receives_handoffs(request.user):
         return HttpResponseRedirect(reverse("handoff:sent"))
     qs, scope = _scope(request)
     pending = list(qs.filter(status=HandoffStatus.PENDING).order_by("created_at", "id")[:200])
@@ -120,8 +124,7 @@ def sent(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")[:200]
     )
     counts = {s: sum(h.status == s for h in rows) for s in HandoffStatus.values}
-    receives = request.user.is_admin or request.user.has_role(Role.AE, Role.MANAGER)
-    return render(request, "handoff/sent.html", {"sent": rows, "counts": counts, "receives": receives})
+    return render(request, "handoff/sent.html", {"sent": rows, "counts": counts, "receives": _receives_handoffs(request.user)})
 
 
 @login_required

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from qualify.errors import DomainError
 from qualify.leads.models import Persona, RevenueBand, Seniority
+from qualify.leads.records import clean_domain
 from qualify.leads.properties import coerce
 
 from .columns import (
@@ -120,11 +121,15 @@ def parse_country(value: str) -> str:
 
 
 def parse_domain(value: str) -> str:
-    v = value.strip().lower()
-    v = re.sub(r"^[a-z]+://", "", v).split("/")[0].removeprefix("www.")
-    if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", v):
+    """The bare host, as every account stores it (records.clean_domain, which the import's
+    create_account and edit_account call again)."""
+    try:
+        host = clean_domain(value)
+    except DomainError:
+        host = ""
+    if not host:
         raise Bad(f"'{value}' is not a website or domain")
-    return v
+    return host
 
 
 def parse_email(value: str) -> str:

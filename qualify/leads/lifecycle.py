@@ -16,7 +16,7 @@ from qualify.errors import DomainError
 from qualify.formatting import show_date
 
 from .changes import StageChanged, publish
-from .models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage, StageChange, note_too_long
+from .models import DisqualifyReason, Lead, ReasonAction, Stage, StageChange, clean_note
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -173,9 +173,7 @@ def check_reason(reason: DisqualifyReason | None, note: str) -> DisqualifyReason
         raise DomainError("Choose a reason.", field="reason")
     if not reason.active:
         raise DomainError(f"'{reason}' is retired; choose another reason.", field="reason")
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX_LENGTH:
-        raise DomainError(note_too_long(len(note)), field="note")
+    note = clean_note(note)
     if reason.note_required and len(note) < max(reason.min_note_length, 1):
         raise DomainError(
             f"'{reason}' needs a note of at least {max(reason.min_note_length, 1)} characters.", field="note"

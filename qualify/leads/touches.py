@@ -13,7 +13,7 @@ from qualify.errors import DomainError
 
 from .changes import Touched, publish
 from .lifecycle import move_stage
-from .models import NOTE_MAX_LENGTH, Lead, Stage, Touch, TouchKind, TouchOutcome, note_too_long
+from .models import Lead, Stage, Touch, TouchKind, TouchOutcome, clean_note
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -41,9 +41,7 @@ def log_touch(
         raise DomainError(f"'{kind}' is not a kind of touch.", field="kind")
     if outcome not in TouchOutcome.values:
         raise DomainError(f"'{outcome}' is not a touch outcome.", field="outcome")
-    note = note.strip()
-    if len(note) > NOTE_MAX_LENGTH:
-        raise DomainError(note_too_long(len(note)), field="note")
+    note = clean_note(note)
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
         raise DomainError("A touch cannot be logged in the future.", field="occurred_at")
