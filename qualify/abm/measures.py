@@ -160,7 +160,7 @@ def summarise(persons: list[Person], scoring: AccountScoring | None, *, detail: 
         p.engaged = p.engagement >= engaged_min
     engaged = [p for p in persons if p.engaged]
     s = Summary(scoring=scoring, people=persons)
-    s.engagement = sum(p.engagement for p in persons)
+    s.engagement = sum((p.engagement for p in persons), 0.0)  # a float even with nobody (the batch upsert needs one type)
     if detail:
         s.by_department = _grouped(persons, lambda p: p.department.strip() or "Unknown department")
         persona_label = dict(Persona.choices)

@@ -11,6 +11,7 @@ from qualify.abm.models import AccountScore
 from qualify.abm.refresh import refresh_accounts, refresh_engaged
 from qualify.leads.models import Persona
 from qualify.scoring.scores import score_leads
+from tests.factories import AccountFactory
 
 from .conftest import NOW, engage, person, score
 
@@ -71,6 +72,18 @@ def test_an_account_without_account_scoring_is_stored_but_never_an_mqa(acme):
     refresh_accounts([acme.pk], now=NOW)
     stored = AccountScore.objects.get(account=acme)
     assert stored.scoring is None and stored.mqa_at is None and stored.engagement > 0
+
+
+def test_an_account_nobody_works_at_yet_is_refreshed_in_one_batch_with_engaged_ones(acme, scoring, north):
+    """A new account has no people: its engagement is 0.0 like any other's, not an int the batch's
+    one upsert could not mix with the others' floats (it failed the whole batch)."""
+    lead = person(acme)
+    engage(lead)
+    score(lead)
+    empty = AccountFactory(team=north, name="Nobody Yet", domain="nobody-yet.example")
+    refresh_accounts([acme.pk, empty.pk], now=NOW)
+    assert AccountScore.objects.get(account=empty).engagement == 0
+    assert AccountScore.objects.get(account=acme).engagement > 0
 
 
 def test_the_sweep_follows_decay_for_accounts_with_engagement(acme, scoring):
