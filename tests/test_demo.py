@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, Team, User
 from qualify import demo
 from qualify.demo import dayone
+from qualify.demo.tables import TEAMS
 from qualify.analytics.models import FunnelRollup, RefreshState
 from qualify.frameworks.answers import MIN_EVIDENCE_LENGTH
 from qualify.frameworks.completeness import completeness
@@ -231,7 +232,9 @@ def test_command_if_empty_does_not_seed_twice(db):
     out = io.StringIO()
     call_command("seed_demo", "--if-empty", "--leads", "30", "--accounts", "8", "--days", "14", stdout=out)
     counts = (Lead.objects.count(), Account.objects.count(), Event.objects.count(), StageChange.objects.count())
-    assert counts[0] == 30 and counts[1] == 8
+    # Day one adds the people who arrive a second time (a webinar's leads) and their accounts.
+    twins = Lead.objects.filter(campaign=dayone.WEBINAR).count()
+    assert counts[0] == 30 + twins and counts[1] == 8 + twins // 3
     call_command("seed_demo", "--if-empty", "--leads", "30", "--accounts", "8", "--days", "14", stdout=out)
     assert (Lead.objects.count(), Account.objects.count(), Event.objects.count(), StageChange.objects.count()) == counts
     text = out.getvalue()
@@ -519,8 +522,33 @@ def test_day_one_tells_every_role_something_true(seeded_today):
         assert FollowUpTask.objects.filter(assignee=note.user, lead_id=note.lead_id, status="open").exists()
     assert set(ImportJob.objects.values_list("status", "dry_run")) == {(ImportStatus.DONE, True)}
     assert Notification.objects.filter(kind=K.IMPORT_FINISHED).count() == ImportJob.objects.count() == seeded_today["imports"]
-    # The present left the generated workspace as its tests describe: no lead was added.
-    assert Lead.objects.count() == LEADS
+    # The present left the generated workspace as its tests describe: the only leads it added are
+    # the people who arrived a second time (three a team, and an account each).
+    assert Lead.objects.count() == LEADS + seeded_today["arrived_twice"] - len(TEAMS)
+
+
+def test_day_one_duplicates_are_people_who_arrived_twice_each_the_way_real_ones_do(seeded_today, client):
+    """The duplicates page opens on believable pairs: per team, the same e-mail in capitals, a new
+    alias at the same company with the same phone, a short first name at the same company, and an
+    account typed again with its legal suffix."""
+    from qualify.dedupe.models import DuplicateCandidate, Kind, Status
+
+    assert seeded_today["arrived_twice"] == 4 * len(TEAMS)
+    webinar = Lead.objects.filter(campaign=dayone.WEBINAR)
+    assert webinar.count() == 3 * len(TEAMS)
+    for team in TEAMS:
+        pairs = DuplicateCandidate.objects.filter(team__name=team, status=Status.OPEN)
+        # The newcomer is the pair's higher id (detection names it in new_id; the finder does not).
+        flagged = {p.high_id: {r["rule"] for r in p.reasons} for p in pairs.filter(kind=Kind.LEAD)}
+        rules = [flagged.get(lead.pk, set()) for lead in webinar.filter(team__name=team).order_by("id")]
+        assert "email" in rules[0]
+        assert {"name_domain", "phone"} <= rules[1]
+        assert "similar_name_domain" in rules[2]
+        twin = Account.objects.get(team__name=team, name__endswith=", Inc.")
+        assert "name" in {r["rule"] for p in pairs.filter(kind=Kind.ACCOUNT, high_id=twin.pk) for r in p.reasons}
+    assert client.login(request=RequestFactory().post("/login/"), username="rita", password="demo")
+    page = client.get(reverse("dedupe:candidates")).content.decode()
+    assert "same e-mail" in page and "similar name at" in page
 
 
 def test_account_pages_are_populated_on_day_one(seeded, client):

@@ -16,6 +16,11 @@ same code that runs it every day, so every page shows something true on first si
   (it goes to the SDR who qualified it).
 - Each team's first SDR with a fully qualified lead hands it off (the AE is told; its clock
   starts now).
+- People who came in twice: per team, a webinar form brings back three existing people as new
+  leads (the same e-mail in other letter case; a new e-mail alias at the same company with the
+  same phone; a short first name at the same company) and one account arrives again as "ACME,
+  Inc." for "Acme". Duplicate detection flags each pair as it would any new record, so the
+  duplicates page opens on believable pairs, not on chance phone matches.
 - Import jobs: marketing of each team uploads a trade-show list of new leads, and RevOps a list of
   target accounts; the importer runs each as a dry run, as on the upload page (validated, nothing
   written), and tells the uploader how it ended; the job page offers the real import.
@@ -32,7 +37,8 @@ import random
 from typing import IO
 
 import pghistory
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -43,7 +49,8 @@ from qualify.handoff.models import Handoff, HandoffStatus
 from qualify.frameworks.completeness import completeness
 from qualify.handoff.workflow import accept, hand_off, reject
 from qualify.imports.jobs import create_job, start
-from qualify.leads.models import DisqualifyReason, Lead, Stage, Touch
+from qualify.leads.models import Account, DisqualifyReason, Lead, Source, Stage, Touch
+from qualify.leads.records import create_account, create_lead
 from qualify.reviews.models import ReviewItem, Verdict
 from qualify.reviews.verdicts import record_verdict
 from qualify.routing.engine import route_new_mqls
@@ -61,6 +68,7 @@ NEXT_STEP = "Discovery call booked for Tuesday 10:00 with the COO"
 FOLLOW_UP = "Confirm who signs, with the evidence on the lead, and book the next call"
 SHOW_FIRST = ("Sam", "Priya", "Jonas", "Amara", "Lucas", "Mei", "Oskar", "Ines", "Tariq", "Elena", "Noah", "Yuki")
 SHOW_LAST = ("Berg", "Okafor", "Silva", "Tanaka", "Novak", "Haddad", "Moreau", "Kowalski", "Reyes", "Larsen")
+WEBINAR = "Webinar: qualification that sticks"  # the campaign of the people who arrive a second time
 SHOW_COMPANIES = ("Northwind Robotics", "Bluepeak Analytics", "Crescent Foods", "Harbor Logistics", "Ironleaf Energy")
 
 
@@ -78,6 +86,7 @@ def bring_to_present(*, seed: int, stdout: IO[str] | None = None) -> dict[str, i
         counts["handed_off"] = _hand_off_ready_leads(users)
         counts["follow_ups"] = _ask_for_follow_ups(users)
         counts["imports"] = _import_trade_show_lists(users, seed)
+        counts["arrived_twice"] = _arrive_twice(users)
     counts["escalation_steps"] = result.steps
     if stdout is not None:
         running = Clock.objects.filter(status=ClockStatus.OPEN)
@@ -89,7 +98,8 @@ def bring_to_present(*, seed: int, stdout: IO[str] | None = None) -> dict[str, i
                            "of them breached")
         write_line(stdout, f"  Today: {decided['accepted']} handoffs accepted, {decided['rejected']} rejected, "
                            f"{counts['handed_off']} new ones sent; "
-                           f"{counts['follow_ups']} review follow-ups; {counts['imports']} import jobs")
+                           f"{counts['follow_ups']} review follow-ups; {counts['imports']} import jobs; "
+                           f"{counts['arrived_twice']} people and accounts arrived a second time")
     return counts
 
 
@@ -213,3 +223,53 @@ def _import_trade_show_lists(users: dict[str, User], seed: int) -> int:
         start(job, dry_run=True, mode="good_rows")
         jobs += 1
     return jobs
+
+
+def _arrive_twice(users: dict[str, User]) -> int:
+    """Per team, three people already in the workspace fill in a webinar form again, each the way
+    real duplicates arrive, and one account is typed in again with its legal suffix; all through
+    the verbs, so detection flags them after commit. Returns the records created."""
+    created = 0
+    for username, _, _, team, role in CAST:
+        if role != Role.MARKETING or username not in users:
+            continue
+        by = users[username]
+        # People at their company's address who have a phone and a first name long enough to shorten.
+        people = list(Lead.objects.filter(team__name=team, stage__in=(Stage.NEW, Stage.WORKING, Stage.MQL))
+                      .exclude(phone="").filter(first_name__regex=r"^.{5,}$",
+                                                email__iendswith=Concat(Value("@"), F("account__domain")))
+                      .select_related("team", "account").order_by("id")[:3])
+        if len(people) < 3:
+            continue
+        same_email, alias, short_name = people
+        twins = [
+            _twin(same_email, email=same_email.email.upper()),  # typed in capitals
+            _twin(alias, email=_alias(alias), phone=alias.phone),  # another address, the same desk phone
+            _twin(short_name, first_name=short_name.first_name[:3],  # "Sam" for "Samantha"
+                  email=f"{short_name.first_name[:3]}.{short_name.last_name}@{_domain(short_name)}".lower()),
+        ]
+        for values in twins:
+            create_lead(by=by, **values)
+            created += 1
+        account = Account.objects.filter(team__name=team).exclude(name__icontains="inc").order_by("id").first()
+        if account is not None:
+            create_account(by=by, team=account.team, name=f"{account.name.upper()}, Inc.", industry=account.industry,
+                           country=account.country)
+            created += 1
+    return created
+
+
+def _domain(lead: Lead) -> str:
+    return lead.email.partition("@")[2]
+
+
+def _alias(lead: Lead) -> str:
+    """j.doe@ for jane.doe@, or janed@ where the address already was j.doe@."""
+    alias = f"{lead.first_name[0]}.{lead.last_name}@{_domain(lead)}".lower()
+    return alias if alias != lead.email.lower() else f"{lead.first_name}{lead.last_name[0]}@{_domain(lead)}".lower()
+
+
+def _twin(lead: Lead, **changes: str) -> dict:
+    """A new lead's values for the same person at the same account, from a webinar form."""
+    return {"team": lead.team, "account": lead.account, "first_name": lead.first_name, "last_name": lead.last_name,
+            "title": lead.title, "source": Source.EVENT, "campaign": WEBINAR, **changes}

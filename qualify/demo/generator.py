@@ -51,7 +51,7 @@ def seed(
     restated = restate_unscored()
     if present:  # after commit, through the verbs: clocks, the sweep, today's work
         today = bring_to_present(seed=seed, stdout=stdout)
-        counts.update({k: today[k] for k in ("clocks", "imports")})
+        counts.update({k: today[k] for k in ("clocks", "imports", "arrived_twice")})
     refresh_all_accounts()  # account engagement, committees and MQAs as of now
     # Day one shows the learning too: a predictive score trained on the demo's won and lost
     # leads (every lead gets its probability), and the duplicate finder's first pass, as RevOps
