@@ -1,6 +1,6 @@
 """Issue 3 in a real browser: an SDR qualifies a lead with BANT and hands it to an AE, who
-rejects it back (the SDR sees why) or accepts it (and owns it); an incomplete lead is refused. The
-SDR's Handoffs page opens on the ones they sent."""
+rejects it back (the SDR sees why) or accepts it (and owns it); an incomplete lead is refused, and
+so is evidence over the note limit. The SDR's Handoffs page opens on the ones they sent."""
 
 import datetime
 import re
@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from qualify.frameworks.answers import record_answer
-from qualify.frameworks.models import Criterion
+from qualify.frameworks.models import Answer, Criterion
 from qualify.frameworks.selection import framework_for
 from qualify.handoff.models import Handoff, HandoffStatus
 from qualify.handoff.workflow import hand_off
@@ -188,3 +188,21 @@ def test_an_sdr_opens_handoffs_on_the_ones_they_sent_and_the_lead_says_when_it_w
     page.screenshot(path="/tmp/e2e-handed-off-ago.png", full_page=True)
     assert_accessible(page, "the lead page of a lead handed off")
 
+
+def test_evidence_over_the_note_limit_is_refused_as_typed_and_nothing_is_stored(page, live_server, e2e_cast, dana):
+    login_as(page, live_server, "alice")
+    page.goto(f"{live_server.url}/leads/{dana.pk}/")
+    need = criterion(page, "Need")
+    need.locator(".answer-form > summary").click()
+    need.get_by_label("Confirmed", exact=True).check()
+    too_long = "Said so on the call. " * 250  # 5,250 characters, 5,249 once stripped
+    need.get_by_label("Evidence for Need").fill(too_long)
+    need.get_by_role("button", name="Save answer").click()
+
+    need = criterion(page, "Need")
+    expect(need.get_by_role("alert")).to_have_text("The evidence is too long: 5,249 characters; keep it to 5,000.")
+    expect(need.get_by_label("Evidence for Need")).to_have_value(too_long)
+    expect(need.get_by_label("Confirmed", exact=True)).to_be_checked()
+    expect(page.locator(".completeness-percent")).to_have_text("0% complete")
+    assert not Answer.objects.filter(lead=dana).exists()
+    assert_accessible(page, "the lead page with refused evidence")
