@@ -1,17 +1,21 @@
 """Issue 3 in a real browser: an SDR qualifies a lead with BANT and hands it to an AE, who
-rejects it back (the SDR sees why) or accepts it (and owns it); an incomplete lead is refused."""
+rejects it back (the SDR sees why) or accepts it (and owns it); an incomplete lead is refused, and
+so is evidence over the note limit. The SDR's Handoffs page opens on the ones they sent."""
 
+import datetime
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from qualify.frameworks.answers import record_answer
-from qualify.frameworks.models import Criterion
+from qualify.frameworks.models import Answer, Criterion
 from qualify.frameworks.selection import framework_for
 from qualify.handoff.models import Handoff, HandoffStatus
 from qualify.handoff.workflow import hand_off
 from qualify.leads.models import Lead, Stage
+from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import login_as, url_path
 from tests.factories import AccountFactory, LeadFactory
 
@@ -158,3 +162,47 @@ def test_hand_off_with_required_criteria_missing_is_refused_and_lists_them(page,
     expect(page.get_by_role("heading", name=re.compile("Dana Diaz"))).to_contain_text("Working")
     assert not Handoff.objects.filter(lead=dana).exists()
     assert Lead.objects.get(pk=dana.pk).stage == Stage.WORKING
+
+
+def test_an_sdr_opens_handoffs_on_the_ones_they_sent_and_the_lead_says_when_it_was_handed_off(page, live_server, e2e_cast, dana):
+    """No handoff is ever sent to an SDR: an inbox of received ones would always be empty."""
+    confirm_bant(dana, e2e_cast.alice)
+    handoff = hand_off(dana, to=e2e_cast.erin, by=e2e_cast.alice, next_step="Demo Tue 10am with the CFO")
+    Handoff.objects.filter(pk=handoff.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=5))
+    login_as(page, live_server, "alice")
+    page.get_by_role("link", name="Handoffs", exact=True).click()
+
+    assert url_path(page) == "/handoffs/sent/"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Handoffs I sent")
+    tabs = page.locator(".page-head .tabs")
+    expect(tabs.get_by_role("link", name="Sent")).to_have_attribute("aria-current", "page")
+    expect(tabs.get_by_role("link", name="Received")).to_have_count(0)
+    row = page.locator(f"#sent-{handoff.pk}")
+    expect(row).to_contain_text("Erin Evans")
+    expect(row).to_contain_text("Waiting for the AE")
+    assert_accessible(page, "the SDR's sent handoffs")
+
+    row.get_by_role("link", name="Dana Diaz").click()
+    assert url_path(page) == f"/leads/{dana.pk}/"
+    expect(page.locator("#handoff")).to_contain_text(re.compile(r"Waiting for Erin Evans, handed off 5\s+minutes ago \(.+\)\."))
+    page.screenshot(path="/tmp/e2e-handed-off-ago.png", full_page=True)
+    assert_accessible(page, "the lead page of a lead handed off")
+
+
+def test_evidence_over_the_note_limit_is_refused_as_typed_and_nothing_is_stored(page, live_server, e2e_cast, dana):
+    login_as(page, live_server, "alice")
+    page.goto(f"{live_server.url}/leads/{dana.pk}/")
+    need = criterion(page, "Need")
+    need.locator(".answer-form > summary").click()
+    need.get_by_label("Confirmed", exact=True).check()
+    too_long = "Said so on the call. " * 250  # 5,250 characters, 5,249 once stripped
+    need.get_by_label("Evidence for Need").fill(too_long)
+    need.get_by_role("button", name="Save answer").click()
+
+    need = criterion(page, "Need")
+    expect(need.get_by_role("alert")).to_have_text("The evidence is too long: 5,249 characters; keep it to 5,000.")
+    expect(need.get_by_label("Evidence for Need")).to_have_value(too_long)
+    expect(need.get_by_label("Confirmed", exact=True)).to_be_checked()
+    expect(page.locator(".completeness-percent")).to_have_text("0% complete")
+    assert not Answer.objects.filter(lead=dana).exists()
+    assert_accessible(page, "the lead page with refused evidence")

@@ -1,5 +1,6 @@
 """Issue 15 in a real browser: an AE rejects a handoff with a reason; the SDR is told (badge, list)
-and finds the rejected handoff, with the reason and note, under "Sent"."""
+and finds the rejected handoff, with the reason and note, under "Sent". A notification about a lead
+that has left the reader since opens on a warning, not a 404."""
 
 import re
 
@@ -7,9 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from qualify.handoff.workflow import hand_off
+from qualify.leads.assignment import assign
 from qualify.leads.models import Stage
 from qualify.notifications.models import Notification, NotificationKind
-from tests.e2e.conftest import login_as
+from tests.e2e.a11y import assert_accessible
+from tests.e2e.conftest import login_as, url_path
 from tests.e2e.test_handoff_journey import confirm_bant
 from tests.factories import AccountFactory, LeadFactory
 
@@ -74,3 +77,30 @@ def test_preferences_page_turns_off_an_email(page, live_server, e2e_cast):
     expect(page.get_by_label("Lead assigned by e-mail")).not_to_be_checked()
     expect(page.get_by_label("Lead assigned in the app")).to_be_checked()
     page.screenshot(path="/tmp/notify-e2e-preferences.png", full_page=True)
+
+
+def test_a_notification_about_a_lead_reassigned_away_since_opens_an_amber_warning_not_a_404(page, live_server, e2e_cast):
+    """The SLA sweep that tells the owner of a breach may reassign the lead in the same pass."""
+    c = e2e_cast
+    dana = LeadFactory(team=c.north, owner=None, first_name="Dana", last_name="Diaz")
+    assign(dana, owner=c.alice, by=c.maria)
+    assign(dana, owner=c.bob, by=c.maria)
+    note = Notification.objects.get(user=c.alice, lead=dana)
+
+    login_as(page, live_server, "alice")
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    assert_accessible(page, "the notifications page")
+    with page.expect_navigation() as opened:
+        page.locator(f"#note-{note.pk}").get_by_role("link", name=re.compile("Dana Diaz")).click()
+
+    assert opened.value.status == 200  # the redirect's target: not the lead's 404
+    assert url_path(page) == "/notifications/"
+    warning = page.locator(".flash")
+    expect(warning).to_have_count(1)
+    expect(warning).to_have_class(re.compile(r"\bflash-warning\b"))
+    expect(warning).to_have_text(f"“{note.title}”: you can no longer open that lead. It has been reassigned to "
+                                 "someone else or left your queue since.")
+    expect(warning).to_have_css("background-color", "rgb(255, 250, 235)")  # amber, not the green of a success
+    expect(page.locator(f"#note-{note.pk}")).to_have_class(re.compile(r"\bread\b"))
+    page.screenshot(path="/tmp/notify-e2e-lead-gone.png", full_page=True)
+    assert_accessible(page, "the notifications page with the warning")

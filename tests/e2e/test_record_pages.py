@@ -1,6 +1,7 @@
 """Creating and editing leads and accounts in a real browser: an SDR adds a company and a person at
 it from the queue, corrects the person's seniority and sees the score move; a refused form keeps
-what was typed; marketing creates but never edits. Each page also passes axe (tests/e2e/a11y.py).
+what was typed; a second account with the team's domain is refused naming the first; marketing
+creates but never edits. Each page also passes axe (tests/e2e/a11y.py).
 
 Scoring runs in the live server's thread right after commit, as a worker would (no broker here).
 """
@@ -81,6 +82,29 @@ def test_sdr_creates_an_account_and_a_lead_then_edits_the_lead_and_the_score_mov
     expect(page.get_by_role("status")).to_contain_text("Saved: employee count.")
     page.goto(f"{live_server.url}/leads/{lead.pk}/")
     expect(page.locator(".score-box .score")).to_have_text("36")  # over 5,000 people: 6 instead of 10
+
+
+def test_a_second_account_with_the_teams_domain_is_refused_and_links_the_first(page, live_server, e2e_cast):
+    """Typed as a web address, the domain is the bare host the first account has."""
+    daniel = AccountFactory(team=e2e_cast.north, name="Daniel Ltd", domain="daniel.com")
+    login_as(page, live_server, "alice")
+    page.goto(f"{live_server.url}/accounts/new/")
+    page.get_by_label("Name").fill("Daniel Limited")
+    page.get_by_label("Domain").fill("https://www.daniel.com/")
+    page.get_by_role("button", name="Create account").click()
+
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Nothing was saved: one problem to fix.")
+    expect(summary).to_contain_text("Domain: This team already has an account with this domain: Daniel Ltd.")
+    expect(page.get_by_label("Domain")).to_have_value("https://www.daniel.com/")
+    expect(page.get_by_label("Name")).to_have_value("Daniel Limited")
+    assert list(Account.objects.values_list("name", flat=True)) == ["Daniel Ltd"]
+    assert_accessible(page, "the account form refused for a domain taken")
+
+    summary.get_by_role("link", name="Daniel Ltd").click()
+    assert url_path(page) == f"/accounts/{daniel.pk}/"
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Daniel Ltd")
+    assert_accessible(page, "the account that has the domain")
 
 
 def test_a_double_click_on_create_makes_one_lead(page, live_server, e2e_cast):

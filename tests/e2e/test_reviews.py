@@ -1,5 +1,6 @@
 """Issue 6 in a real browser: a manager works a review queue (answers, packet, timeline, verdicts,
-checklist, follow-up), progress moves as she goes, and the owner sees and closes the follow-up."""
+checklist, follow-up), progress moves as she goes, and the owner sees and closes the follow-up; a
+note over the limit is refused in place, as typed."""
 
 import datetime
 import re
@@ -10,8 +11,9 @@ from playwright.sync_api import expect
 
 from qualify.handoff.models import Handoff
 from qualify.leads.models import Source, Stage, StageChange
-from qualify.reviews.models import FollowUpTask, RedFlag, ReviewPlan, TaskStatus
+from qualify.reviews.models import FollowUpTask, RedFlag, ReviewItem, ReviewPlan, TaskStatus
 from qualify.reviews.sampling import build_queue
+from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import login_as, url_path
 from tests.factories import AccountFactory, LeadFactory
 
@@ -109,3 +111,22 @@ def test_an_sdr_cannot_open_reviews(page, live_server, e2e_cast, queue):
     expect(page.get_by_role("link", name="Reviews", exact=True)).to_have_count(0)
     response = page.goto(f"{live_server.url}/reviews/{queue.pk}/")
     assert response.status == 404
+
+
+def test_a_verdict_note_over_the_limit_is_refused_as_typed_and_nothing_is_stored(page, live_server, e2e_cast, queue):
+    login_as(page, live_server, "maria")
+    page.goto(f"{live_server.url}/reviews/{queue.pk}/")
+    page.get_by_role("link", name="Start reviewing").click()
+    expect(page.get_by_text("Item 1 of 3")).to_be_visible()
+    page.get_by_label("Confirmed qualified").check()
+    too_long = "N" * 6900
+    page.get_by_label("Note").fill(too_long)
+    page.get_by_role("button", name="Save verdict").click()
+
+    expect(page.locator("#verdict-panel [role=alert]")).to_have_text("The note is too long: 6,900 characters; keep it to 5,000.")
+    expect(page.get_by_label("Note")).to_have_value(too_long)
+    expect(page.get_by_label("Confirmed qualified")).to_be_checked()
+    expect(page.locator("#item-progress")).to_have_text("0 of 3 reviewed")
+    assert set(ReviewItem.objects.filter(queue=queue).values_list("verdict", "note")) == {("", "")}
+    assert not FollowUpTask.objects.exists()
+    assert_accessible(page, "the review item with a refused note")

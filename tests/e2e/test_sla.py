@@ -3,7 +3,7 @@
 Time is not faked on the server: the lead's first-touch clock is created as if the lead became an
 MQL 90 minutes ago (North counts SLAs on a round-the-clock calendar here, so "one business hour"
 is one hour whatever the hour the test runs), and the SLA sweep task runs in the test process,
-exactly as Celery beat would run it.
+exactly as Celery beat would run it. A rung of the ladder the same sweep went past shows as skipped.
 """
 
 import datetime
@@ -12,6 +12,7 @@ import re
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import login_as, url_path
 
 
@@ -108,3 +109,39 @@ def test_the_sla_filters_and_sort_of_the_queue_list_the_overdue_lead(page, live_
         expect(page.locator("tr.lead-row").first).to_contain_text("Dana Diaz")
         expect(page.locator("#queue-total")).to_contain_text("1 lead")
         page.context.clear_cookies()
+
+
+def test_a_reassignment_the_same_sweep_went_past_is_shown_skipped_not_in_red(page, live_server, e2e_cast):
+    """Down for hours, the sweep reaches "reassign" (an hour after the breach) and "return to pool"
+    (four hours after) at once: only the last changes the owner, the reassignment never happened."""
+    from qualify.leads.models import Lead, Stage
+    from qualify.sla.clocks import start_clock
+    from qualify.sla.models import ClockKind, Escalation, StepKind
+    from qualify.sla.tasks import sweep
+    from tests.factories import LeadFactory
+
+    c = e2e_cast
+    round_the_clock_calendar(c.north)
+    lead = LeadFactory(team=c.north, owner=c.alice, stage=Stage.MQL, first_name="Dana", last_name="Diaz")
+    start_clock(Lead.objects.select_related("account").get(pk=lead.pk), ClockKind.MQL_FIRST_TOUCH,
+                owner_id=c.alice.pk, at=timezone.now() - datetime.timedelta(hours=6))
+    sweep()
+    assert Lead.objects.get(pk=lead.pk).owner is None
+    assert Escalation.objects.get(kind=StepKind.REASSIGN).superseded
+
+    login_as(page, live_server, "maria")
+    page.get_by_role("link", name="Breaches").click()
+    escalations = page.locator("#escalations tbody tr")
+    skipped = escalations.filter(has_text="Reassigned")
+    expect(skipped).to_have_count(1)
+    expect(skipped.locator("td").nth(1)).to_have_text("Reassigned (skipped)")
+    expect(skipped).to_have_class("sla-step-skipped")
+    expect(skipped).to_have_css("color", "rgb(102, 112, 133)")  # --muted
+    # What did happen stays red.
+    pooled = escalations.filter(has_text="Returned to pool")
+    expect(pooled).to_have_count(1)
+    expect(pooled).not_to_contain_text("(skipped)")
+    expect(pooled).to_have_css("color", "rgb(192, 31, 40)")  # --bad
+    expect(escalations.filter(has_text="(skipped)")).to_have_count(1)
+    page.screenshot(path="/tmp/sla-skipped-step.png", full_page=True)
+    assert_accessible(page, "the breaches page with a skipped step")
