@@ -1,7 +1,12 @@
-"""Template filters every page uses (a builtin: no {% load %}): durations written one way.
+"""Template filters every page uses (a builtin: no {% load %}): durations, relative times and
+percentages each written one way.
 
 `duration` turns a timedelta, or a number with its unit, into "12 h 17 min", "3 d 4 h" or
 "7 min": the two largest units, so a glance is enough ("737.2 minutes" is not).
+`ago` writes a moment relative to now the same way: "2 d 12 h ago", "in 3 h 5 min", "just now"
+(not Django's naturaltime, "2 days, 12 hours ago").
+`percent` writes a percentage with at most one decimal and no space: "29%", "29.4%", "0.5%",
+"—" when unknown (not "29.0%" or "19 %").
 `fastdate` is Django's `date` filter for lists that show a date on every row (the queue).
 `show_date` and `show_datetime` write dates in text made outside templates (notification titles,
 log lines, reasons) the way templates do: "4 Dec 2026", "4 Dec 2026, 14:05".
@@ -40,6 +45,28 @@ def humanize_duration(value: datetime.timedelta | float | int | None, unit: str 
     return f"{mins} min" if mins else "under 1 min"
 
 
+def humanize_ago(value: datetime.datetime | None, now: datetime.datetime | None = None) -> str:
+    """'2 d 12 h ago', '7 min ago', 'just now' (under a minute), 'in 3 h 5 min'; '' for None."""
+    if value is None or value == "":
+        return ""
+    if now is None:
+        now = timezone.now() if timezone.is_aware(value) else datetime.datetime.now()
+    delta = now - value
+    if abs(delta) < datetime.timedelta(minutes=1):
+        return "just now"
+    return f"{humanize_duration(delta)} ago" if delta > datetime.timedelta(0) else f"in {humanize_duration(-delta)}"
+
+
+def show_percent(value: float | None) -> str:
+    """A percentage (0-100) as every page writes it: '29%', '29.4%', '0.5%'; '—' for None.
+
+    One decimal at most, dropped when it is 0; no space before the sign."""
+    if value is None or value == "":
+        return "—"
+    text = f"{float(value):.1f}".removesuffix(".0")
+    return "0%" if text == "-0" else f"{text}%"
+
+
 def show_date(value: datetime.date | datetime.datetime, tz: datetime.tzinfo | None = None) -> str:
     """'4 Dec 2026' (DATE_FORMAT); an aware datetime is read in `tz`, by default the current zone."""
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
@@ -60,6 +87,18 @@ def show_datetime(value: datetime.datetime, tz: datetime.tzinfo | None = None, *
 def duration(value, unit: str = "seconds") -> str:
     """{{ delta|duration }}, or for a plain number {{ minutes|duration:"minutes" }} ("days", "hours")."""
     return humanize_duration(value, unit)
+
+
+@register.filter
+def ago(value) -> str:
+    """{{ lead.last_touch_at|ago }}: '2 d 12 h ago' (see humanize_ago)."""
+    return humanize_ago(value)
+
+
+@register.filter
+def percent(value) -> str:
+    """{{ row.rate|percent }} for a percentage (0-100): '29%', '29.4%', '—' (see show_percent)."""
+    return show_percent(value)
 
 
 # The format characters `fastdate` writes itself, exactly as django.utils.dateformat writes them.

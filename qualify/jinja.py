@@ -11,11 +11,10 @@ Undefined names raise: a row that reads a name nobody set is a bug, not an empty
 
 from __future__ import annotations
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.timezone import template_localtime
 from jinja2 import Environment, StrictUndefined
 
-from qualify.formatting import fastdate
+from qualify.formatting import ago, fastdate
 
 
 def _fastdate(value, arg: str | None = None) -> str:
@@ -31,5 +30,5 @@ def _percent(value) -> str:
 def environment(**options) -> Environment:
     options["undefined"] = StrictUndefined
     env = Environment(**options)
-    env.filters.update(fastdate=_fastdate, naturaltime=naturaltime, percent=_percent)
+    env.filters.update(ago=ago, fastdate=_fastdate, percent=_percent)
     return env

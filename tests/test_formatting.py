@@ -1,4 +1,4 @@
-"""One date format and one way of writing durations, everywhere."""
+"""One date format, one way of writing durations, relative times and percentages, everywhere."""
 
 import datetime
 import zoneinfo
@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qualify.formatting import humanize_duration, show_date, show_datetime
+from qualify.formatting import humanize_ago, humanize_duration, show_date, show_datetime, show_percent
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
@@ -110,3 +110,46 @@ def test_fastdate_writes_what_the_date_filter_writes(at, fmt):
 def test_fastdate_of_nothing_of_a_day_and_of_text_is_what_date_makes_of_them():
     context = Context({"none": None, "day": datetime.date(2026, 12, 4), "text": "soon"})
     assert Template("{{ none|fastdate }}|{{ day|fastdate }}|{{ text|fastdate }}").render(context) == "|4 Dec 2026|"
+
+
+NOW = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(("delta", "text"), [
+    (datetime.timedelta(days=2, hours=12), "2 d 12 h ago"),  # not naturaltime's "2 days, 12 hours ago"
+    (datetime.timedelta(hours=3, minutes=5), "3 h 5 min ago"),
+    (datetime.timedelta(minutes=7, seconds=40), "7 min ago"),
+    (datetime.timedelta(seconds=30), "just now"),
+    (-datetime.timedelta(seconds=30), "just now"),
+    (-datetime.timedelta(hours=3, minutes=5), "in 3 h 5 min"),
+])
+def test_relative_times_are_written_as_durations_are(delta, text):
+    assert humanize_ago(NOW - delta, NOW) == text
+
+
+def test_ago_filter_in_django_and_jinja_templates():
+    from django.template import engines
+
+    at = timezone.now() - datetime.timedelta(days=2, hours=12, minutes=3)
+    assert Template("{{ at|ago }}").render(Context({"at": at})) == "2 d 12 h ago"
+    assert engines["jinja2"].from_string("{{ at|ago }}").render({"at": at}) == "2 d 12 h ago"
+    assert Template("{{ at|ago }}").render(Context({"at": None})) == ""
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (29.0, "29%"),  # not "29.0%"
+    (19, "19%"),  # not "19 %"
+    (29.44, "29.4%"),
+    (2.5, "2.5%"),
+    (0.04, "0%"),
+    (-0.04, "0%"),
+    (100.0, "100%"),
+    (None, "—"),
+])
+def test_one_way_of_writing_percentages(value, text):
+    assert show_percent(value) == text
+
+
+def test_percent_filter_needs_no_load():
+    html = Template("{{ a|percent }} · {{ b|percent }}").render(Context({"a": 83.4, "b": None}))
+    assert html == "83.4% · —"

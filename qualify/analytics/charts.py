@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qualify.formatting import show_percent
+
 WIDTH = 640
 WIDE = 1100  # columns charts span a whole card
 
@@ -21,6 +23,7 @@ class Bar:
     y: float
     w: float
     h: float
+    inside: bool = True  # the value text is drawn on the bar; False: after it, where a short bar leaves room
 
     @property
     def x2(self) -> float:
@@ -49,6 +52,15 @@ class Chart:
         return not self.bars
 
 
+# About how wide a character of the charts' 11-unit value text is (bold system-ui digits and
+# letters average under 6.5 units): enough to tell whether a text fits on its bar.
+CHAR_W = 6.5
+
+
+def text_width(text: str) -> float:
+    return len(text) * CHAR_W
+
+
 def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:,.1f}"
 
@@ -73,15 +85,17 @@ def funnel(title: str, steps: list[tuple[str, int]]) -> Chart:
     bars, prev = [], None
     for i, (label, n) in enumerate(steps):
         w = max(span * n / top, 2 if n else 0)
-        conv = f" · {100 * n / prev:.1f}% of previous" if prev else ""
-        bars.append(Bar(label, n, f"{n:,}{conv}", label_w + (span - w) / 2, i * row_h + 4, w, row_h - 8))
+        text = f"{n:,} · {show_percent(100 * n / prev)} of previous" if prev else f"{n:,}"
+        # On the bar when it fits with some margin; a short bar's text goes beside it, to its right.
+        inside = text_width(text) + 12 <= w
+        bars.append(Bar(label, n, text, label_w + (span - w) / 2, i * row_h + 4, w, row_h - 8, inside))
         prev = n or None
     return Chart(title, WIDTH, len(steps) * row_h + 8, bars, label_width=label_w)
 
 
-def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | None] | None = None,
-            rate_label: str = "%") -> Chart:
-    """Vertical columns (e.g. leads per month) with an optional rate line scaled to its own maximum."""
+def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | None] | None = None) -> Chart:
+    """Vertical columns (e.g. leads per month) with an optional rate line (percentages) scaled to its
+    own maximum."""
     width, height, top_pad, bottom_pad, left = WIDE, 240, 18, 30, 48
     plot_h = height - top_pad - bottom_pad
     n = max(len(cols), 1)
@@ -96,7 +110,7 @@ def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | Non
     if rate:
         rmax = max([r for r in rate if r is not None] + [1])
         points = [
-            (left + i * slot + slot / 2, top_pad + plot_h * (1 - r / rmax), f"{r:.1f}{rate_label}")
+            (left + i * slot + slot / 2, top_pad + plot_h * (1 - r / rmax), show_percent(r))
             for i, r in enumerate(rate) if r is not None
         ]
         chart.line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
@@ -110,7 +124,7 @@ def pareto_chart(title: str, bars_in: list[tuple[str, int, float]]) -> Chart:
     if bars_in:
         plot_h = chart.plot_bottom - chart.plot_top
         points = [
-            (b.x + b.w / 2, chart.plot_top + plot_h * (1 - cum / 100), f"{cum:.0f}%")
+            (b.x + b.w / 2, chart.plot_top + plot_h * (1 - cum / 100), show_percent(cum))
             for b, (_, _, cum) in zip(chart.bars, bars_in)
         ]
         chart.line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)

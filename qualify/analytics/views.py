@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from qualify.exports import csv_response
-from qualify.formatting import humanize_duration
+from qualify.formatting import humanize_duration, show_percent
 from qualify.redirects import safe_next
 
 from . import charts
@@ -75,7 +75,7 @@ def funnel(request: HttpRequest) -> HttpResponse:
         request, f, teams, team, dim=dim, total=total, rows=by, months=months,
         funnel_chart=charts.funnel("Funnel", steps),
         by_chart=charts.hbars(f"Lead → won by {m.DIMENSIONS[dim].lower()}",
-                              [(r.label, r.lead_to_won or 0, f"{r.lead_to_won or 0}% of {r.leads:,}") for r in by[:15]]),
+                              [(r.label, r.lead_to_won or 0, f"{show_percent(r.lead_to_won)} of {r.leads:,}") for r in by[:15]]),
         cohort_chart=charts.columns("Leads per monthly cohort, with lead → won %",
                                     [(r.label, r.leads) for r in months], rate=[r.lead_to_won for r in months]),
     ))
@@ -102,10 +102,10 @@ def velocity(request: HttpRequest) -> HttpResponse:
             for s, label in m.STAGES]),
         speed_chart=charts.hbars(
             "MQLs answered within an hour",
-            [(r.label, r.speed_1h, f"{m.pct(r.speed_1h, r.mql) or 0}% ({r.speed_1h:,} of {r.mql:,})") for r in top],
+            [(r.label, r.speed_1h, f"{show_percent(m.pct(r.speed_1h, r.mql))} ({r.speed_1h:,} of {r.mql:,})") for r in top],
             max_value=max([r.mql for r in top] + [1])),
         win_chart=charts.hbars("Win rate (won of closed)",
-                               [(r.label, r.win_rate or 0, f"{r.win_rate or 0}% of {r.won + r.lost:,}") for r in top], max_value=100),
+                               [(r.label, r.win_rate or 0, f"{show_percent(r.win_rate)} of {r.won + r.lost:,}") for r in top], max_value=100),
         cycle_chart=charts.hbars("Median time to close",
                                  [(r.label, r.median_cycle_days or 0,
                                    f"{humanize_duration(r.median_cycle_days, 'days')} ({r.won:,} won)") for r in top if r.won]),
@@ -143,7 +143,7 @@ def marketing(request: HttpRequest) -> HttpResponse:
         request, f, teams, team, total=total, by_source=by_source, by_campaign=by_campaign,
         acceptance=m.acceptance_by(f, "source", cells), per_source=per_source,
         source_chart=charts.hbars("Lead → won by source",
-                                  [(r.label, r.lead_to_won or 0, f"{r.lead_to_won or 0}% of {r.leads:,}") for r in by_source]),
+                                  [(r.label, r.lead_to_won or 0, f"{show_percent(r.lead_to_won)} of {r.leads:,}") for r in by_source]),
         pareto_chart=charts.pareto_chart("Why AEs reject your leads", [(b.reason, b.count, b.cumulative) for b in overall]),
     ))
 
@@ -158,9 +158,9 @@ def quality(request: HttpRequest) -> HttpResponse:
     sla = m.sla_compliance(f)
     return render(request, "analytics/quality.html", _context(
         request, f, teams, team, by_rep=by_rep, by_source=by_source, sla=sla or [], sla_missing=sla is None,
-        rep_chart=charts.hbars("False-SQL rate by rep", [(r.label, r.rate or 0, f"{r.rate or 0}% of {r.reviewed}") for r in by_rep], max_value=100),
-        source_chart=charts.hbars("False-SQL rate by source", [(r.label, r.rate or 0, f"{r.rate or 0}% of {r.reviewed}") for r in by_source], max_value=100),
-        sla_chart=charts.hbars("SLA compliance", [(r.label, r.rate or 0, f"{r.rate or 0}% of {r.decided}") for r in sla or []], max_value=100),
+        rep_chart=charts.hbars("False-SQL rate by rep", [(r.label, r.rate or 0, f"{show_percent(r.rate)} of {r.reviewed}") for r in by_rep], max_value=100),
+        source_chart=charts.hbars("False-SQL rate by source", [(r.label, r.rate or 0, f"{show_percent(r.rate)} of {r.reviewed}") for r in by_source], max_value=100),
+        sla_chart=charts.hbars("SLA compliance", [(r.label, r.rate or 0, f"{show_percent(r.rate)} of {r.decided}") for r in sla or []], max_value=100),
     ))
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from qualify.formatting import show_percent
+
 Z95 = 1.959963984540054  # two-sided 95 %
 
 
@@ -134,10 +136,5 @@ def round_points(value: float, current: float) -> int:
 
 
 def pct(value: float | None) -> str:
-    """A share as people read it: '9 %', '2.5 %' under 10 %, '—' when unknown."""
-    if value is None:
-        return "—"
-    p = 100 * value
-    if p == 0 or p >= 10:
-        return f"{p:.0f} %"
-    return f"{p:.1f} %".replace(".0 %", " %")
+    """A share (0-1) as every page writes a percentage: '19.3%', '2.5%', '—' when unknown."""
+    return show_percent(None if value is None else 100 * value)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connection
 
+from qualify.countries import COUNTRY_NAMES
 from qualify.leads.models import EventType, Persona, RevenueBand, Segment, Seniority, Source, Stage
 
 WON = (Stage.WON,)
@@ -46,6 +47,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "source": dict(Source.choices),
     "email_domain_kind": {"company": "Company domain", "other": "Other domain"},
     "revenue_band": dict(RevenueBand.choices),
+    "country": COUNTRY_NAMES,  # "Brazil", not "BR"
     "account_segment": dict(Segment.choices),
 }
 

@@ -93,3 +93,23 @@ window.addEventListener("pageshow", () => {
     form.querySelectorAll("button[type=submit]").forEach((b) => { b.setAttribute("aria-disabled", "true"); });
   });
 })();
+
+// The account menu is a <details> (it opens by keyboard and without JavaScript); as a menu it also
+// closes on Escape (focus back on its button), on a click elsewhere, and when focus leaves it.
+(() => {
+  const openMenus = () => document.querySelectorAll("details[data-menu][open]");
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    openMenus().forEach((menu) => {
+      menu.open = false;
+      if (menu.contains(document.activeElement)) menu.querySelector("summary")?.focus();
+    });
+  });
+  document.addEventListener("click", (event) => {
+    openMenus().forEach((menu) => { if (!menu.contains(event.target)) menu.open = false; });
+  });
+  document.addEventListener("focusout", (event) => {
+    const menu = event.target instanceof Element ? event.target.closest("details[data-menu][open]") : null;
+    if (menu && event.relatedTarget instanceof Node && !menu.contains(event.relatedTarget)) menu.open = false;
+  });
+})();

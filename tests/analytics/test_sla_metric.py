@@ -44,6 +44,6 @@ def test_sla_compliance_by_clock_kind(clocks, north):
 def test_sla_table_on_the_quality_page_and_csv(client, clocks, maria):
     login(client, maria)
     html = client.get("/metrics/quality/?start=2026-01-01&end=2026-01-31").content.decode()
-    assert 'id="sla-table"' in html and "60.0%" in html
+    assert 'id="sla-table"' in html and "60%" in html
     csv_text = client.get("/metrics/quality/?start=2026-01-01&end=2026-01-31&export=sla").content.decode()
     assert csv_text.splitlines()[1] == "All clocks,6,3,1,1,1,60.0"

@@ -79,5 +79,5 @@ def test_points_round_to_five_from_ten_up_and_to_one_below():
 
 
 def test_shares_are_written_as_people_read_them():
-    assert stats.pct(0.09) == "9 %" and stats.pct(0.02) == "2 %" and stats.pct(0.025) == "2.5 %"
-    assert stats.pct(0.0) == "0 %" and stats.pct(None) == "—" and stats.pct(0.8) == "80 %"
+    assert stats.pct(0.09) == "9%" and stats.pct(0.02) == "2%" and stats.pct(0.025) == "2.5%"
+    assert stats.pct(0.0) == "0%" and stats.pct(None) == "—" and stats.pct(0.8) == "80%" and stats.pct(0.193) == "19.3%"

@@ -9,7 +9,7 @@ def test_a_rule_whose_leads_convert_at_2_percent_against_9_goes_from_15_to_5():
     assert s is not None
     assert s.headline == "Form fill: +15 → +5"
     assert s.key == "rule:7:15:5" and (s.current, s.suggested, s.rule_id, s.sample) == (15, 5, 7, 1000)
-    assert s.evidence.startswith("leads it fired on converted at 2 % (95 % interval 0.6 %–7 %) against a 9 % base; 100 closed")
+    assert s.evidence.startswith("leads it fired on converted at 2% (95% interval 0.6%–7%) against a 9% base; 100 closed")
 
 
 def test_nothing_is_suggested_below_the_sample_floor_on_either_side():
@@ -49,13 +49,13 @@ def test_raising_the_threshold_keeps_80_percent_of_won_and_cuts_mqls_by_35():
     s = threshold_suggestion(_mql_histogram(), 60, 30, 0.8)
     assert s.headline == "MQL at 70 instead of 60"
     assert s.key == "threshold:60:70" and (s.current, s.suggested, s.sample) == (60, 70, 210)
-    assert s.evidence == "keeps 80 % of won leads (90 % at 60) and cuts MQLs by 35 %: 200 → 130 of 210 closed leads reached it"
+    assert s.evidence == "keeps 80% of won leads (90% at 60) and cuts MQLs by 35%: 200 → 130 of 210 closed leads reached it"
 
 
 def test_lowering_the_threshold_when_it_loses_too_many_won_leads():
     s = threshold_suggestion(_mql_histogram(), 75, 30, 0.8)
     assert s.headline == "MQL at 70 instead of 75" and s.suggested == 70
-    assert s.evidence.startswith("keeps 80 % of won leads instead of 0 %")
+    assert s.evidence.startswith("keeps 80% of won leads instead of 0%")
 
 
 def test_no_threshold_suggestion_below_the_floor_of_won_leads_or_when_the_cut_is_small():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -29,6 +31,24 @@ def test_page_lists_pairs_for_managers_and_revops(client, twins, maria, rita, dj
         with django_assert_max_num_queries(8):
             page = client.get(reverse("dedupe:candidates"))
         assert page.status_code == 200 and b"same e-mail dana@acme.example" in page.content
+
+
+@pytest.mark.parametrize(("query", "current", "other"), [("", "Leads", "Accounts"), ("?kind=account", "Accounts", "Leads")])
+def test_the_page_marks_its_current_tab(client, twins, maria, query, current, other):
+    login(client, maria)
+    html = client.get(reverse("dedupe:candidates") + query).content.decode()
+    assert re.search(rf'<a href="\?kind=\w+" aria-current="page">{current}</a>', html)
+    assert not re.search(rf'aria-current="page">{other}</a>', html)
+
+
+def test_each_merge_choice_is_labelled_by_its_value_and_described_by_its_field(client, twins, maria):
+    a, b, pair = twins
+    login(client, maria)
+    html = client.get(reverse("dedupe:candidate", args=[pair.pk])).content.decode()
+    assert '<th scope="row" id="field-phone">Phone</th>' in html
+    assert re.search(rf'<label class="choice"><input type="radio" name="field_phone" value="{b.pk}" aria-describedby="field-phone"[^>]*> \+1 555 010 2030</label>', html)
+    # Dana's own phone is empty: read as "empty", shown as a dash.
+    assert re.search(rf'name="field_phone" value="{a.pk}" aria-describedby="field-phone"[^>]*> <span aria-hidden="true">—</span><span class="visually-hidden">empty</span></label>', html)
 
 
 def test_sdrs_and_outsiders_get_404(client, twins, alice, charlie):

@@ -253,8 +253,23 @@ def login_as(page, live_server, username: str, password: str = PASSWORD):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(account_menu(page)).to_be_visible()
     return page
+
+
+def account_menu(page):
+    """The top bar's account menu button (a <summary>): the signed-in person's name."""
+    return page.locator(".topbar .account-menu > summary")
+
+
+def open_account_menu(page):
+    """Open the account menu (Password, API tokens, API, Admin, Sign out) and return its panel."""
+    from playwright.sync_api import expect
+
+    account_menu(page).click()
+    panel = page.locator(".topbar .account-panel")
+    expect(panel).to_be_visible()
+    return panel
 
 
 @pytest.fixture

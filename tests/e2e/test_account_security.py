@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login_as, url_path
+from tests.e2e.conftest import login_as, open_account_menu, url_path
 
 
 def test_too_many_wrong_passwords_show_the_lockout_page(page, live_server, e2e_cast, settings):
@@ -29,7 +29,7 @@ def test_create_copy_and_revoke_a_token(page, live_server, e2e_cast):
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     login_as(page, live_server, "alice")
-    page.get_by_role("link", name="API tokens").click()
+    open_account_menu(page).get_by_role("link", name="API tokens").click()
     assert url_path(page) == "/account/tokens/"
     expect(page.get_by_text("No active tokens.")).to_be_visible()
 

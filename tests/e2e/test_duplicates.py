@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from qualify.dedupe.models import DuplicateCandidate, Status
 from qualify.leads import records
 from qualify.leads.models import Event, Lead, MergedLead, Stage
+from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import login_as, url_path
 from tests.factories import AccountFactory, EventFactory, LeadFactory
 
@@ -33,6 +34,8 @@ def test_revops_merges_two_duplicates_from_the_duplicates_page(page, live_server
     login_as(page, live_server, "rita")
     page.get_by_role("link", name="Duplicates", exact=True).click()
     expect(page.get_by_role("heading", name="Duplicates")).to_be_visible()
+    _shows_its_current_tab(page, "Leads", "Accounts")
+    assert_accessible(page, "the duplicates page")
     rows = page.locator("#duplicates tbody tr")
     expect(rows).to_have_count(2)
     real = page.locator("tr", has_text="same e-mail dana@acme.example")
@@ -48,6 +51,10 @@ def test_revops_merges_two_duplicates_from_the_duplicates_page(page, live_server
     # The lead further along (Working) is proposed as the survivor; the phone only the other has.
     expect(page.get_by_label(f"Keep #{first.pk}")).to_be_checked()
     expect(page.get_by_label("+1 555 010 2030")).to_be_checked()
+    _sits_beside_its_value(page.get_by_label("+1 555 010 2030"), "+1 555 010 2030")
+    _sits_beside_its_value(page.get_by_label(f"Keep #{first.pk}"), f"Keep #{first.pk}")
+    expect(page.get_by_role("radio", name="dana@acme.example", exact=True)).to_have_attribute("aria-describedby", "field-email")
+    assert_accessible(page, "the merge page")
     page.get_by_role("radio", name="dana@acme.example", exact=True).check()  # keep the survivor's spelling of the e-mail
     page.get_by_role("button", name="Merge").click()
 
@@ -65,3 +72,30 @@ def test_revops_merges_two_duplicates_from_the_duplicates_page(page, live_server
     assert MergedLead.objects.get(merged_id=second.pk).survivor_id == first.pk
     assert Event.objects.filter(lead_id=first.pk).count() == 5
     assert set(DuplicateCandidate.objects.values_list("status", flat=True)) == {Status.MERGED, Status.DISMISSED}
+
+
+def _shows_its_current_tab(page, current: str, other: str) -> None:
+    """aria-current on the current tab, and a look of its own (the white, bold tab)."""
+    tabs = page.get_by_role("navigation", name="Kinds of duplicates")
+    here, there = tabs.get_by_role("link", name=current), tabs.get_by_role("link", name=other)
+    expect(here).to_have_attribute("aria-current", "page")
+    expect(there).not_to_have_attribute("aria-current", "page")
+    style = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).fontWeight]"
+    assert here.evaluate(style) == ["rgb(255, 255, 255)", "600"]
+    assert there.evaluate(style) != here.evaluate(style)
+
+
+def _sits_beside_its_value(radio, value: str) -> None:
+    """The radio is on the line of its value's text, just left of it (it once sat above it,
+    centred in the cell)."""
+    box, text = radio.evaluate("""input => {
+        const range = document.createRange();
+        range.setStartAfter(input);
+        range.setEndAfter(input.closest("label").lastChild);
+        const r = range.getBoundingClientRect(), b = input.getBoundingClientRect();
+        return [{x: b.x, y: b.y, width: b.width, height: b.height},
+                {x: r.x, y: r.y, width: r.width, height: r.height, text: range.toString().trim()}];
+    }""")
+    assert text["text"] == value
+    assert abs((box["y"] + box["height"] / 2) - (text["y"] + text["height"] / 2)) < 4, (box, text)
+    assert 0 <= text["x"] - (box["x"] + box["width"]) < 12, (box, text)

@@ -52,8 +52,8 @@ def test_manager_reads_the_funnel_and_breaks_it_down(page, live_server, e2e_cast
     expect(chart.locator("g.step")).to_have_count(5)
     expect(chart).to_contain_text("Leads")
     # 4 leads, all reached MQL (the outbound one through Working), 2 accepted, 1 opportunity, 1 won.
-    expect(chart.locator("g.step").nth(2)).to_contain_text("2 · 50.0% of previous")
-    expect(chart.locator("g.step").nth(4)).to_contain_text("1 · 100.0% of previous")
+    expect(chart.locator("g.step").nth(2)).to_contain_text("2 · 50% of previous")
+    expect(chart.locator("g.step").nth(4)).to_contain_text("1 · 100% of previous")
     table = page.locator(".metrics-table").first
     expect(table.locator("tr.total")).to_contain_text("All leads")
     expect(table).to_contain_text("Inbound")

@@ -60,7 +60,7 @@ def test_capture_counts_conversions_in_the_top_leads():
     assert points[50] == pytest.approx(0.75)
     assert points[100] == pytest.approx(1.0)
     sentence = evaluation.capture_sentence(evaluation.evaluate(y, p))
-    assert sentence == "The top 20 % of leads by predicted probability hold 50 % of conversions."
+    assert sentence == "The top 20% of leads by predicted probability hold 50% of conversions."
 
 
 @pytest.mark.parametrize(("auc", "start"), [

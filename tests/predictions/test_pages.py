@@ -140,6 +140,9 @@ def test_the_lead_list_api_explains_a_page_in_a_fixed_number_of_queries(alice, n
     ("email_domain_kind", "company", "Company domain"),
     ("persona", "", "unknown"),
     ("industry", "Retail", "Retail"),  # free text stays as written
+    ("country", "BR", "Brazil"),  # "Country: Brazil", not "Country: BR"
+    ("country", "GB", "United Kingdom"),
+    ("country", "XX", "XX"),  # not a code we know: as stored
 ])
 def test_factor_values_read_as_the_lead_and_account_cards_write_them(feature, value, shown):
     assert shown_value(feature, value) == shown
