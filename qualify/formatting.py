@@ -7,6 +7,7 @@ percentages each written one way.
 (not Django's naturaltime, "2 days, 12 hours ago").
 `percent` writes a percentage with at most one decimal and no space: "29%", "29.4%", "0.5%",
 "—" when unknown (not "29.0%" or "19 %").
+`country` names an ISO 3166 code: "United States" for "US" (qualify/countries.py).
 `fastdate` is Django's `date` filter for lists that show a date on every row (the queue).
 `show_date` and `show_datetime` write dates in text made outside templates (notification titles,
 log lines, reasons) the way templates do: "4 Dec 2026", "4 Dec 2026, 14:05".
@@ -24,6 +25,8 @@ from django.utils.dates import MONTHS_3
 from django.template.defaultfilters import date
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
+
+from qualify.countries import country_name
 
 register = template.Library()
 
@@ -99,6 +102,12 @@ def ago(value) -> str:
 def percent(value) -> str:
     """{{ row.rate|percent }} for a percentage (0-100): '29%', '29.4%', '—' (see show_percent)."""
     return show_percent(value)
+
+
+@register.filter
+def country(code: str) -> str:
+    """{{ account.country|country }}: 'United States' for 'US'; an unknown code as stored."""
+    return country_name(code or "")
 
 
 # The format characters `fastdate` writes itself, exactly as django.utils.dateformat writes them.

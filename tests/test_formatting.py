@@ -153,3 +153,8 @@ def test_one_way_of_writing_percentages(value, text):
 def test_percent_filter_needs_no_load():
     html = Template("{{ a|percent }} · {{ b|percent }}").render(Context({"a": 83.4, "b": None}))
     assert html == "83.4% · —"
+
+
+def test_country_filter_names_the_code_and_leaves_what_it_does_not_know():
+    html = Template("{{ a|country }} · {{ b|country }} · {{ c|country }}").render(Context({"a": "US", "b": "ZZ", "c": ""}))
+    assert html == "United States · ZZ · "

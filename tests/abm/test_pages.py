@@ -55,6 +55,14 @@ def test_account_page_shows_people_engagement_committee_owners_and_mqa(client, a
     assert "Bob Brown" in html
 
 
+def test_account_page_names_the_country_not_its_code(client, alice, acme):
+    acme.region, acme.country = "EMEA", "DE"
+    acme.save(update_fields=["region", "country"])
+    login(client, alice)
+    html = client.get(reverse("leads:account", args=[acme.pk])).content.decode()
+    assert "EMEA · Germany" in html and "· DE<" not in html
+
+
 def test_account_page_of_another_team_is_a_404_that_names_nothing(client, charlie, acme, populated):
     login(client, charlie)
     r = client.get(reverse("leads:account", args=[acme.pk]))
