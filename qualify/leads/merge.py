@@ -137,10 +137,12 @@ def _lock_pair(model, survivor, other, redirects, noun: str, by: User | None) ->
             if gone is not None:
                 raise DomainError(f"#{pk} was already merged into #{gone}.")
             raise DomainError(f"#{pk} no longer exists.")
+    if by is not None:  # None: the system itself (a script), not a person
+        # Both teams, and before the cross-team refusal: someone who may not merge is told only that.
+        require_merge(by, rows[a_id].team_id)
+        require_merge(by, rows[b_id].team_id)
     if rows[a_id].team_id != rows[b_id].team_id:
         raise DomainError(f"These {noun} belong to different teams and cannot be merged.")
-    if by is not None:  # None: the system itself (a script), not a person
-        require_merge(by, rows[a_id].team_id)
     return rows[a_id], rows[b_id]
 
 

@@ -201,3 +201,11 @@ def test_the_admin_merge_action_refuses_a_staff_member_who_is_no_manager(client,
     _merge_two(FakeAdmin(), Request(), Lead.objects.filter(pk__in=[a.pk, b.pk]), verb)
     assert said == ["Merging is for the team's managers and RevOps."]
     assert Lead.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
+
+
+def test_a_manager_asking_to_merge_another_teams_lead_into_theirs_is_refused_without_a_word_on_it(north, south, maria,
+                                                                                                   south_lead):
+    mine = LeadFactory(team=north, owner=None)
+    with pytest.raises(PermissionDenied, match="^Merging is for the team's managers and RevOps.$"):
+        merge_leads(mine, south_lead, by=maria)
+    assert Lead.objects.filter(pk__in=[mine.pk, south_lead.pk]).count() == 2
