@@ -1,5 +1,7 @@
-"""Who works the duplicates: RevOps admins (every team) and managers (their teams). Anyone else,
-and a pair of another team, is a 404, as for leads."""
+"""Who works the duplicates: RevOps admins (every team) and managers (their teams). A pair of
+another team is a 404, as for leads. Anyone else gets a 404 from the page (views._guard) and a 403
+from the API, as every API role refusal (review queues, routing rules, webhooks, imports): the same
+answer for any id, existing or not, so neither says anything about the pairs."""
 
 from __future__ import annotations
 

@@ -14,6 +14,13 @@ only slow, and lost its job, stops before writing. The sweep and a take-over ski
 locked (SKIP LOCKED): a job whose apply transaction is open has a live worker. A pending job is
 never skipped: only brief checks lock it, so a claim waits for them. After MAX_ATTEMPTS the job
 fails.
+
+A job can also stay pending with no worker at all: its broker message was lost (a broker restart
+without persistence, a purge). One pending for PENDING_STALE_AFTER (since `pending_since`) is
+queued again by the same sweep, or started again from its page. That is safe too: the sweep
+restarts the job's clock with a conditional UPDATE (two sweeps queue it once), and a run starts
+only through _claim's pending → running under the row lock, so of two messages for one job
+(the lost one may turn up after all) the second finds it claimed and returns.
 """
 
 from __future__ import annotations
@@ -52,6 +59,9 @@ INLINE_MAX_ROWS = 2000
 MAX_BYTES = 50 * 1024 * 1024
 HEARTBEAT_SECONDS = 3
 STALE_AFTER = datetime.timedelta(minutes=5)
+# Longer than any wait for a free `io` worker seen so far; a job queued again early costs one
+# message that finds it claimed.
+PENDING_STALE_AFTER = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 
 
@@ -133,18 +143,21 @@ def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] |
     clean_defaults = check_defaults(job.kind, defaults) if defaults is not None else None
     with transaction.atomic():
         current = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
-        stale = current.status == ImportStatus.RUNNING and _is_stale(current, timezone.now())
+        now = timezone.now()
+        stale = (current.status == ImportStatus.RUNNING and _is_stale(current, now)
+                 or current.status == ImportStatus.PENDING and _is_lost(current, now))
         if current.status in (ImportStatus.PENDING, ImportStatus.RUNNING) and not stale:
             raise DomainError("This import is already running.")
         if current.imported_at is not None:
             raise DomainError("This file was already imported; upload it again to import it twice.")
-        current.dry_run, current.mode, current.status = dry_run, mode, ImportStatus.PENDING
+        current.dry_run, current.mode, current.status, current.pending_since = dry_run, mode, ImportStatus.PENDING, now
         if mapping is not None:
             current.mapping = {c: f for c, f in mapping.items() if f}
             current.new_properties, current.value_maps = new, maps
         if clean_defaults is not None:
             current.defaults = clean_defaults
-        current.save(update_fields=["dry_run", "mode", "status", "mapping", "new_properties", "value_maps", "defaults"])
+        current.save(update_fields=["dry_run", "mode", "status", "pending_since", "mapping", "new_properties", "value_maps",
+                                    "defaults"])
     if current.total_rows <= INLINE_MAX_ROWS:
         run_job(current.pk)
     else:
@@ -163,6 +176,24 @@ def _stale(now: datetime.datetime) -> Q:
     heartbeats (during a rolling deploy); its start counts."""
     cutoff = now - STALE_AFTER
     return Q(status=ImportStatus.RUNNING) & (Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+
+
+def _is_lost(job: ImportJob, now: datetime.datetime) -> bool:
+    return (job.pending_since or job.created_at) < now - PENDING_STALE_AFTER
+
+
+def _lost(now: datetime.datetime) -> Q:
+    """Pending and never claimed for PENDING_STALE_AFTER: its message was lost. No pending_since:
+    queued before the field existed (or by a worker of the release before it); its upload counts."""
+    cutoff = now - PENDING_STALE_AFTER
+    return Q(status=ImportStatus.PENDING) & (Q(pending_since__lt=cutoff) | Q(pending_since__isnull=True, created_at__lt=cutoff))
+
+
+def _requeue_lost(job_id: int, now: datetime.datetime) -> bool:
+    """Restart a lost job's pending clock; True when this call did it and so should queue it. The
+    conditional UPDATE is the claim: of two takers (two sweeps, a sweep and a retried task) the
+    second finds the job no longer lost and queues nothing."""
+    return ImportJob.objects.filter(_lost(now), pk=job_id).update(pending_since=now) == 1
 
 
 def _give_up(job: ImportJob, now: datetime.datetime) -> bool:
@@ -201,16 +232,22 @@ def _claim(job_id: int) -> int | None:
 
 def take_over_stale_jobs() -> int:
     """Put running jobs whose worker went silent back to pending and queue them again (or fail
-    them after MAX_ATTEMPTS); how many were put back. One indexed query, a few rows."""
+    them after MAX_ATTEMPTS), and queue again pending jobs whose message was lost; how many were
+    queued. Two indexed queries, a few rows, and one UPDATE per lost job."""
     now = timezone.now()
     with transaction.atomic():
         stale = list(ImportJob.objects.select_for_update(skip_locked=True).defer("content").filter(_stale(now)))
         again = [job.pk for job in stale if not _give_up(job, now)]
-        ImportJob.objects.filter(pk__in=again).update(status=ImportStatus.PENDING)
+        ImportJob.objects.filter(pk__in=again).update(status=ImportStatus.PENDING, pending_since=now)
         for pk in again:
             log.warning("import job %s: its worker stopped (no heartbeat for %s); queued again", pk, STALE_AFTER)
             transaction.on_commit(lambda pk=pk: tasks.run_import.delay(pk))
-    return len(again)
+    lost = [pk for pk in ImportJob.objects.filter(_lost(now)).values_list("pk", flat=True) if _requeue_lost(pk, now)]
+    for pk in lost:
+        log.warning("import job %s: pending for over %s with no worker (its message was lost?); queued again",
+                    pk, PENDING_STALE_AFTER)
+        transaction.on_commit(lambda pk=pk: tasks.run_import.delay(pk))
+    return len(again) + len(lost)
 
 
 def run_job(job_id: int) -> ImportJob | None:

@@ -66,6 +66,9 @@ class ImportJob(models.Model):
         null=True, blank=True, help_text="Last sign of life of the worker running it; a stale one is taken over."
     )
     attempts = models.IntegerField(default=0, help_text="Runs started; a worker may only write for its own attempt.")
+    pending_since = models.DateTimeField(
+        null=True, blank=True, help_text="When it was queued; one pending for long (a lost broker message) is queued again."
+    )
 
     class Meta:
         # The table was created by the analytics app, where imports lived until issue 11; the
@@ -76,6 +79,8 @@ class ImportJob(models.Model):
             models.Index(fields=["created_by", "-created_at"], name="importjob_user_time"),
             # jobs.take_over_stale_jobs: WHERE status = 'running' AND heartbeat_at < ?
             models.Index(fields=["heartbeat_at"], name="importjob_running_heartbeat", condition=Q(status="running")),
+            # jobs.take_over_stale_jobs: WHERE status = 'pending' AND pending_since < ? (lost messages)
+            models.Index(fields=["pending_since"], name="importjob_pending_since", condition=Q(status="pending")),
         ]
 
     def __str__(self) -> str:

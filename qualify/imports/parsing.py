@@ -15,13 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
 
 from qualify.errors import DomainError
 from qualify.leads.models import Persona, RevenueBand, Seniority
-from qualify.leads.records import clean_domain
+from qualify.leads.records import clean_domain, clean_email
 from qualify.leads.properties import coerce
 
 from .columns import (
@@ -133,12 +131,14 @@ def parse_domain(value: str) -> str:
 
 
 def parse_email(value: str) -> str:
-    v = value.strip()
+    """records.clean_email, the one email rule (the Segment door's too)."""
     try:
-        validate_email(v)
-    except ValidationError:
+        email = clean_email(value)
+    except DomainError:
+        email = ""
+    if not email:
         raise Bad(f"'{value}' is not an email address")
-    return v.lower()
+    return email
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {

@@ -49,6 +49,22 @@ def can_change_lead(user: User, lead: Lead) -> bool:
     return lead.owner_id is None and lead.team_id in user.team_ids(Role.SDR)
 
 
+MERGE_REFUSED = "Merging is for the team's managers and RevOps."
+
+
+def can_merge(user: User, team_id: int) -> bool:
+    """A merge deletes one of two records, so it is for the team's managers and RevOps only, even
+    where the user may change both (an SDR could otherwise make any pool lead vanish into one of
+    theirs). merge.merge_leads / merge_accounts ask here, so every door is held to it."""
+    return user.is_active and (user.is_admin or team_id in user.team_ids(Role.MANAGER))
+
+
+def require_merge(user: User, team_id: int) -> None:
+    """can_merge, or PermissionDenied (a 403) saying who may."""
+    if not can_merge(user, team_id):
+        raise PermissionDenied(MERGE_REFUSED)
+
+
 def survivor_of(model, pk: int):
     """The id a merged-away lead or account now resolves to (leads/merge.py), or None."""
     redirects = MergedLead if model is Lead else MergedAccount

@@ -1,7 +1,7 @@
 import datetime
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.db.models import Count
 from django.forms import ModelForm
@@ -30,6 +30,9 @@ def _merge_two(model_admin, request, queryset, verb) -> None:
         kept = verb(survivor, other, by=request.user)
     except DomainError as e:
         model_admin.message_user(request, e.message, messages.ERROR)
+        return
+    except PermissionDenied as e:  # staff who are not the team's manager nor RevOps
+        model_admin.message_user(request, str(e), messages.ERROR)
         return
     model_admin.message_user(request, f"Merged #{other.pk} into {kept} (#{kept.pk}).")
 

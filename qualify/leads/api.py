@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from django.db.models import F
@@ -13,14 +14,14 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Role, Team
+from accounts.models import Team
 from qualify.api.pagination import IdCursor
 from qualify.errors import DomainError
 
 from . import lifecycle, merge, records
 from .access import (
-    NO_ACCOUNT_OWNER, access_account, access_lead, can_change_accounts_of, can_create_in_team, visible_accounts,
-    visible_people, visible_teams,
+    NO_ACCOUNT_OWNER, access_account, access_lead, can_change_accounts_of, can_create_in_team, require_merge,
+    visible_accounts, visible_people, visible_teams,
 )
 from .assignment import assign, can_reassign, can_reassign_in, eligible_owners
 from .filters import LeadFilter
@@ -280,19 +281,20 @@ class MergeSerializer(serializers.Serializer):
 
 
 def _merged(verb, request: Request, survivor, model_access, serializer_class):
-    """The shared body of the two merge endpoints: merging is for the team's managers and RevOps
-    (as on the duplicates page: it deletes a record), both records writable by the caller (an
-    outsider's id is a 404), then the one merge verb; its refusals are a 400."""
-    user = request.user
-    if not (user.is_admin or survivor.team_id in user.team_ids(Role.MANAGER)):
-        raise PermissionDenied("Merging is for the team's managers and RevOps.")
-    s = MergeSerializer(data=request.data)
-    s.is_valid(raise_exception=True)
-    other = model_access(request.user, s.validated_data["other"], for_write=True)
-    if other.pk == survivor.pk:
-        raise ValidationError({"other": ["This is the same record (or it was already merged into it)."]})
+    """The shared body of the two merge endpoints: both records writable by the caller (an
+    outsider's id is a 404), then the one merge verb, which holds every door to who may merge
+    (access.can_merge); its refusals are a 400, its PermissionDenied a 403. The same rule is asked
+    first, so a caller who may not merge gets the 403 whatever the body says."""
     try:
+        require_merge(request.user, survivor.team_id)
+        s = MergeSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        other = model_access(request.user, s.validated_data["other"], for_write=True)
+        if other.pk == survivor.pk:
+            raise ValidationError({"other": ["This is the same record (or it was already merged into it)."]})
         kept = verb(survivor, other, by=request.user, fields=s.validated_data["fields"])
+    except DjangoPermissionDenied as e:
+        raise PermissionDenied(str(e)) from e  # DRF would answer its generic sentence instead
     except DomainError as e:
         raise ValidationError({e.field or "non_field_errors": [e.message]})
     return Response(serializer_class(kept, context={"request": request}).data)

@@ -5,7 +5,8 @@ A merge keeps everything. In one transaction it:
 
 1. locks both rows in id order (`SELECT ... FOR UPDATE`), so two merges of the same pair
    serialize and the second finds the lead gone and says it was already merged;
-2. refuses a pair of different teams (a team is a separate workspace);
+2. refuses a pair of different teams (a team is a separate workspace), and anyone but the team's
+   managers and RevOps (access.require_merge: PermissionDenied, whichever door asks);
 3. moves the core's rows of the merged-away lead onto the survivor: events, touches and stage
    history (the append-only triggers are lifted for this one statement each), and the redirects
    of leads merged into it earlier (chains stay flat);
@@ -39,6 +40,7 @@ from django.utils import timezone
 
 from qualify.errors import DomainError
 
+from .access import require_merge
 from .changes import AccountSaved, AccountsMerged, LeadSaved, LeadsMerged, publish
 from .models import Account, Event, Lead, MergedAccount, MergedLead, Stage, StageChange, Touch
 from .records import changed_fields
@@ -121,9 +123,10 @@ def _snapshot(obj, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: str(_value(obj, name) if _value(obj, name) is not None else "") for name in (*names, "created_at")}
 
 
-def _lock_pair(model, survivor, other, redirects, noun: str) -> tuple[Any, Any]:
+def _lock_pair(model, survivor, other, redirects, noun: str, by: User | None) -> tuple[Any, Any]:
     """(survivor, other) re-read and locked in id order (no deadlock between merges of crossing
-    pairs); refused when they are one, gone, or of different teams."""
+    pairs); refused when they are one, gone, or of different teams (DomainError), or when `by` may
+    not merge that team's records (PermissionDenied)."""
     a_id, b_id = int(getattr(survivor, "pk", survivor)), int(getattr(other, "pk", other))
     if a_id == b_id:
         raise DomainError("A record cannot be merged with itself.")
@@ -134,6 +137,10 @@ def _lock_pair(model, survivor, other, redirects, noun: str) -> tuple[Any, Any]:
             if gone is not None:
                 raise DomainError(f"#{pk} was already merged into #{gone}.")
             raise DomainError(f"#{pk} no longer exists.")
+    if by is not None:  # None: the system itself (a script), not a person
+        # Both teams, and before the cross-team refusal: someone who may not merge is told only that.
+        require_merge(by, rows[a_id].team_id)
+        require_merge(by, rows[b_id].team_id)
     if rows[a_id].team_id != rows[b_id].team_id:
         raise DomainError(f"These {noun} belong to different teams and cannot be merged.")
     return rows[a_id], rows[b_id]
@@ -152,10 +159,11 @@ def merge_leads(survivor: Lead | int, other: Lead | int, *, by: User | None,
                 fields: Mapping[str, str] | None = None) -> Lead:
     """Merge `other` into `survivor` and return the survivor as it is now. `fields` maps a field
     name to "survivor" or "other" (default_choices fills the rest). DomainError when the pair is
-    the same lead, of different teams, or one of them was already merged."""
+    the same lead, of different teams, or one of them was already merged; PermissionDenied when
+    `by` is not a manager of the team or RevOps."""
     by_id = by.pk if by else None
     with transaction.atomic():
-        keep, gone = _lock_pair(Lead, survivor, other, MergedLead.objects, "leads")
+        keep, gone = _lock_pair(Lead, survivor, other, MergedLead.objects, "leads", by)
         values = _chosen_values(keep, gone, LEAD_FIELDS, fields) | _properties_union(keep, gone)
         snapshot = _snapshot(gone, LEAD_FIELDS) | {"stage": gone.stage, "owner_id": str(gone.owner_id or ""),
                                                    "properties": json.dumps(gone.properties)}
@@ -190,7 +198,7 @@ def merge_accounts(survivor: Account | int, other: Account | int, *, by: User | 
     are written, and its id keeps resolving (MergedAccount). Same rules and errors as merge_leads."""
     by_id = by.pk if by else None
     with transaction.atomic():
-        keep, gone = _lock_pair(Account, survivor, other, MergedAccount.objects, "accounts")
+        keep, gone = _lock_pair(Account, survivor, other, MergedAccount.objects, "accounts", by)
         values = _chosen_values(keep, gone, ACCOUNT_FIELDS, fields) | _properties_union(keep, gone)
         moved = list(Lead.objects.filter(account_id=gone.pk).values_list("pk", flat=True))
         Lead.objects.filter(account_id=gone.pk).update(account_id=keep.pk, updated_at=timezone.now())

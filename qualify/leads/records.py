@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -85,6 +87,21 @@ def clean_domain(raw: str) -> str:
         raise DomainError(f"“{raw.strip()[:100]}” is not a domain: enter the company's web address, like example.com.",
                           field="domain")
     return host
+
+
+def clean_email(raw: str) -> str:
+    """The address every lead stores, lower-cased, or DomainError on the email field for what is no
+    email address (Django's EmailValidator, and no longer than the column). "" stays ""."""
+    text = raw.strip()
+    if not text:
+        return ""
+    try:
+        if len(text) > Lead._meta.get_field("email").max_length:
+            raise ValidationError("too long")
+        validate_email(text)
+    except ValidationError:
+        raise DomainError("Enter a valid email address.", field="email") from None
+    return text.lower()
 
 
 def domain_taken(account: Account) -> DomainError:

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from qualify.leads.access import access_lead
 
@@ -72,12 +72,16 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Follow a notification's link, marking it read on the way. A lead that has left the reader's
-    reach since (reassigned by the very sweep that sent the breach, merged, closed) is said so here
-    rather than met with a bare 404 on its page. One query more when the notification names a lead."""
+    """Follow a notification's link. Only the list's POST form (CSRF-checked) marks it read: a GET
+    changes nothing, so a link prefetcher or an <img> on another page cannot mark someone's
+    notifications read. A lead that has left the reader's reach since (reassigned by the very sweep
+    that sent the breach, merged, closed) is said so here rather than met with a bare 404 on its
+    page. One query more when the notification names a lead."""
     note = access_notification(request.user, notification_id)
-    delivery.mark_read(Notification.objects.filter(pk=note.pk))
+    if request.method == "POST":
+        delivery.mark_read(Notification.objects.filter(pk=note.pk))
     listing = reverse("notifications:list")
     if note.lead_id:
         try:

@@ -23,7 +23,7 @@ import datetime
 import hashlib
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -59,6 +59,9 @@ class Message:
     anonymous_id: str
     occurred_at: datetime.datetime
     error: str = ""
+    # What was skipped of a message that was otherwise applied (an invalid email trait): the
+    # answer lists them as `warnings`, by index and messageId, beside a 200.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _id(raw: dict[str, Any], key: str, limit: int) -> str:
@@ -404,9 +407,25 @@ def _account(source: Source, traits: dict[str, Any], email: str = "") -> Account
     return account
 
 
+def _email(msg: Message, traits: dict[str, Any]) -> str:
+    """The email trait as records.clean_email stores it; "" when there is none. One that is no
+    email address is skipped and said on the message: the rest of the identify still applies,
+    and a stored email is never overwritten with it (nor is a lead or an account found by it)."""
+    value = traits.get("email")
+    if value is None or value == "":
+        return ""
+    try:
+        if not isinstance(value, str):
+            raise DomainError("not a string", field="email")
+        return records.clean_email(value)
+    except DomainError:
+        msg.warnings.append("traits.email is not a valid email address; it was not stored.")
+        return ""
+
+
 def _identify(source: Source, msg: Message, now: datetime.datetime) -> None:
     traits = _traits(msg)
-    email = _text(traits, "email", limit=254).lower()
+    email = _email(msg, traits)
     first, last = _text(traits, "firstName", "first_name", limit=100), _text(traits, "lastName", "last_name", limit=100)
     if not first and (name := _text(traits, "name")):
         first, _, last = name.partition(" ")

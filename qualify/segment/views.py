@@ -6,7 +6,8 @@ or as `writeKey` in the body; no session, no CSRF. Bodies may be gzip. Limits as
 a message (and a single call), 500 KB a batch, both measured uncompressed. Answers are JSON:
 `{"success": true}`, or `{"success": false, "code": ..., "message": ...}` with a 400 (body,
 size or message errors) or 401 (write key); when some messages of a batch are refused the others
-are still applied and `errors` lists the refused ones by index.
+are still applied and `errors` lists the refused ones by index. A field skipped of a message that
+was applied (an invalid email trait) is listed in `warnings`, the same way, beside either answer.
 """
 
 from __future__ import annotations
@@ -104,7 +105,12 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
         messages = [tracking.parse(0, body, now, kind=kind, nul_possible=nul_possible)]
     tracking.receive(source, messages, now=now)
     refused = [{"index": m.index, "messageId": m.message_id, "message": m.error} for m in messages if m.error]
+    # A field skipped of an applied message (an invalid email) does not refuse it: Segment's 200.
+    skipped = {"warnings": [{"index": m.index, "messageId": m.message_id, "message": w}
+                            for m in messages if not m.error for w in m.warnings]}
+    if not skipped["warnings"]:
+        skipped = {}
     if refused:
         return _error(400, "invalid_messages", f"{len(refused)} of {len(messages)} messages were refused; "
-                      "the others were accepted.", errors=refused)
-    return JsonResponse({"success": True})
+                      "the others were accepted.", errors=refused, **skipped)
+    return JsonResponse({"success": True, **skipped})

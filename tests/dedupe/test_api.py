@@ -94,3 +94,23 @@ def test_no_badge_once_the_pair_is_dismissed(client, twins, maria):
     dismiss(pair, by=maria)
     login(client, maria)
     assert "Possible duplicate" not in client.get(a.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("who", ["alice", "erin", "mark"])
+def test_a_role_the_api_is_not_for_gets_one_403_whatever_the_id(client, twins, who, request):
+    """Like every API role refusal (review queues, routing rules, webhooks, imports): a 403, the same
+    for a pair that exists and one that does not, so it says nothing about the team's pairs."""
+    login(client, request.getfixturevalue(who))
+    pair = twins[2]
+    answers = [client.get("/api/duplicates/"), client.get(f"/api/duplicates/{pair.pk}/"),
+               client.get(f"/api/duplicates/{pair.pk + 999}/"), client.post(f"/api/duplicates/{pair.pk}/dismiss/"),
+               client.post(f"/api/duplicates/{pair.pk + 999}/dismiss/")]
+    assert {(r.status_code, r.json()["detail"]) for r in answers} == {(403, "Duplicates are for managers and RevOps.")}
+    assert DuplicateCandidate.objects.get().status == Status.OPEN
+
+
+def test_the_sdr_who_may_change_both_leads_is_refused_their_merge_too(client, twins, alice):
+    a, b, _ = twins
+    login(client, alice)
+    response = client.post(f"/api/leads/{a.pk}/merge/", {"other": b.pk}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["detail"] == "Merging is for the team's managers and RevOps."

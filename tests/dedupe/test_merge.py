@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.urls import reverse
 
@@ -151,3 +152,60 @@ def test_merge_accounts_moves_leads_and_resolves(client, north, rita, maria):
     assert not Account.objects.filter(pk=b.pk).exists()
     login(client, maria)
     assert client.get(f"/api/accounts/{b.pk}/").json()["id"] == a.pk
+
+
+def test_the_merge_verb_itself_refuses_an_sdr_who_may_change_both_leads(north, alice):
+    """Every door (page, API, admin, a script) goes through the verb, so the rule lives there."""
+    mine, pool = LeadFactory(team=north, owner=alice), LeadFactory(team=north, owner=None)
+    with pytest.raises(PermissionDenied, match="managers and RevOps"):
+        merge_leads(mine, pool, by=alice)
+    assert Lead.objects.filter(pk__in=[mine.pk, pool.pk]).count() == 2 and not MergedLead.objects.exists()
+    other = AccountFactory(team=north)
+    with pytest.raises(PermissionDenied, match="managers and RevOps"):
+        merge_accounts(mine.account_id, other.pk, by=alice)
+    assert Account.objects.filter(pk__in=[mine.account_id, other.pk]).count() == 2
+
+
+def test_the_merge_verb_refuses_a_manager_of_another_team(north, south):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    stella = UserFactory.with_role(Role.MANAGER, south, username="stella")
+    a, b = LeadFactory(team=north, owner=None), LeadFactory(team=north, owner=None)
+    with pytest.raises(PermissionDenied):
+        merge_leads(a, b, by=stella)
+    assert Lead.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
+
+
+def test_the_merge_verb_lets_the_teams_manager_merge(north, maria):
+    a, b = LeadFactory(team=north, owner=None), LeadFactory(team=north, owner=None)
+    assert merge_leads(a, b, by=maria).pk == a.pk and not Lead.objects.filter(pk=b.pk).exists()
+
+
+def test_the_admin_merge_action_refuses_a_staff_member_who_is_no_manager(client, north, alice):
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    from qualify.leads.admin import _merge_two
+    from qualify.leads.merge import merge_leads as verb
+
+    said = []
+
+    class FakeAdmin:
+        def message_user(self, request, message, level=None):
+            said.append(str(message))
+
+    class Request:
+        user = alice
+
+    a, b = LeadFactory(team=north, owner=alice), LeadFactory(team=north, owner=alice)
+    _merge_two(FakeAdmin(), Request(), Lead.objects.filter(pk__in=[a.pk, b.pk]), verb)
+    assert said == ["Merging is for the team's managers and RevOps."]
+    assert Lead.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
+
+
+def test_a_manager_asking_to_merge_another_teams_lead_into_theirs_is_refused_without_a_word_on_it(north, south, maria,
+                                                                                                   south_lead):
+    mine = LeadFactory(team=north, owner=None)
+    with pytest.raises(PermissionDenied, match="^Merging is for the team's managers and RevOps.$"):
+        merge_leads(mine, south_lead, by=maria)
+    assert Lead.objects.filter(pk__in=[mine.pk, south_lead.pk]).count() == 2

@@ -24,7 +24,7 @@ VISITORS = ("anon", "maria", "alice", "erin", "mark", "rita")
 # their page), or a redirect. Each says why.
 NOT_PAGES = {
     "notifications:badge": "the notification count htmx swaps into the top bar",
-    "notifications:open": "marks a notification read and redirects to its lead",
+    "notifications:open": "redirects to a notification's lead (its POST, from the list, marks it read)",
     "scoring:run-progress": "the progress bar fragment of the admin's recompute",
     "scoring:breakdown": "the score panel fragment of the lead page",
     "frameworks:answers": "the answers panel fragment of the lead page",

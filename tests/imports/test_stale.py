@@ -124,3 +124,78 @@ def test_a_job_claimed_before_heartbeats_existed_counts_its_start(job, queued, d
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.take_over_stale_jobs() == 1
     assert queued == [job.pk]
+
+
+def pending(job, *, for_):
+    """What a lost broker message leaves behind: a job queued `for_` ago that no worker ever claimed."""
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.PENDING, dry_run=False,
+                                               pending_since=timezone.now() - for_)
+    job.refresh_from_db()
+    return job
+
+
+def test_a_pending_job_whose_message_was_lost_is_queued_again_by_the_sweep(job, queued, django_capture_on_commit_callbacks):
+    pending(job, for_=jobs.PENDING_STALE_AFTER + datetime.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.take_over_stale_jobs() == 1
+    assert queued == [job.pk]
+    tasks.run_import(job.pk)  # what the worker does with the new message
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.created["leads"]) == (ImportStatus.DONE, 1, 2), job.message
+    assert Lead.objects.count() == 2
+
+
+def test_a_freshly_pending_job_is_not_taken_over(job, queued, django_capture_on_commit_callbacks):
+    pending(job, for_=jobs.PENDING_STALE_AFTER - datetime.timedelta(seconds=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.take_over_stale_jobs() == 0
+    assert queued == []
+    with pytest.raises(DomainError, match="already running"):
+        jobs.start(job, dry_run=False, mode="all_or_nothing")
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (ImportStatus.PENDING, 0) and not Lead.objects.exists()
+
+
+def test_two_sweeps_queue_a_lost_job_once_and_two_deliveries_run_it_once(job, queued, django_capture_on_commit_callbacks):
+    pending(job, for_=jobs.PENDING_STALE_AFTER * 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.take_over_stale_jobs() == 1
+        # The first sweep restarted its clock: a second (another beat, a retried task) finds nothing lost.
+        assert tasks.take_over_stale_jobs() == 0
+    assert queued == [job.pk]
+    assert jobs.run_job(job.pk).status == ImportStatus.DONE
+    assert jobs.run_job(job.pk) is None  # the lost message, delivered after all
+    job.refresh_from_db()
+    assert job.attempts == 1 and Lead.objects.count() == 2
+
+
+def test_the_sweep_takes_a_lost_job_over_with_a_conditional_update(job, queued, django_capture_on_commit_callbacks):
+    """Between the sweep's read and its update another taker (the page's "run") requeued the job:
+    the update finds it no longer lost, so it is not queued a second time."""
+    pending(job, for_=jobs.PENDING_STALE_AFTER * 2)
+    assert jobs._requeue_lost(job.pk, timezone.now()) is True
+    assert jobs._requeue_lost(job.pk, timezone.now()) is False
+    job.refresh_from_db()
+    assert job.pending_since > timezone.now() - datetime.timedelta(seconds=5)
+
+
+def test_starting_a_lost_pending_job_again_from_the_page_runs_it(job):
+    pending(job, for_=jobs.PENDING_STALE_AFTER + datetime.timedelta(seconds=1))
+    job = jobs.start(job, dry_run=False, mode="all_or_nothing")
+    assert job.status == ImportStatus.DONE and Lead.objects.count() == 2
+
+
+def test_starting_a_job_records_when_it_was_queued(job, monkeypatch):
+    monkeypatch.setattr(jobs, "INLINE_MAX_ROWS", 0)  # queued for a worker, not run in the request
+    monkeypatch.setattr(tasks.run_import, "delay", lambda job_id: None)
+    before = timezone.now()
+    job = jobs.start(job, dry_run=True, mode="all_or_nothing")
+    assert job.status == ImportStatus.PENDING and job.pending_since >= before
+
+
+def test_a_job_left_pending_before_pending_since_existed_counts_its_upload(job, queued, django_capture_on_commit_callbacks):
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.PENDING, pending_since=None,
+                                               created_at=timezone.now() - jobs.PENDING_STALE_AFTER * 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.take_over_stale_jobs() == 1
+    assert queued == [job.pk]

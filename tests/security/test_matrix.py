@@ -111,7 +111,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "notifications:badge": {"GET": SIGNED_IN},
     "notifications:mark_all_read": {"POST": SIGNED_IN},
     "notifications:mark_read": {"POST": OWN},
-    "notifications:open": {"GET": OWN},
+    "notifications:open": {"GET": OWN, "POST": OWN},  # only the POST marks it read
     "notifications:preferences": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "sla:breaches": {"GET": MANAGERS},
     # --- reviews and tasks -------------------------------------------------------------------

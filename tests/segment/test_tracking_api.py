@@ -264,3 +264,44 @@ def test_the_segment_door_and_dedupe_read_one_free_mail_list():
     from qualify.segment import tracking
 
     assert tracking.FREE_MAIL is rules.FREE_MAIL
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad", ["not-an-email", "dana@", "@acme.example", "dana@acme", "a@b@acme.example",
+                                 "dana@acme.example<script>", 12345, "x" * 250 + "@acme.example"])
+def test_an_invalid_email_trait_is_skipped_and_the_rest_of_the_identify_lands(api, north_source, bad):
+    response = post(api, "/v1/batch", {"batch": [identify(email=bad), track("t-1")]}, north_source.key)
+    # Segment's answer for a batch it took: 200. The skipped field is said, by index and messageId.
+    assert response.status_code == 200
+    assert response.json() == {"success": True, "warnings": [
+        {"index": 0, "messageId": "id-u-1", "message": "traits.email is not a valid email address; it was not stored."}]}
+    lead = Lead.objects.get(team=north_source.team, external_id="u-1")
+    assert (lead.first_name, lead.last_name, lead.email, lead.title) == ("Dana", "Diaz", "", "VP Sales")
+    assert (lead.account.name, lead.account.domain) == ("Acme", "acme.example")
+    assert Event.objects.filter(lead=lead).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_invalid_email_never_overwrites_a_stored_one(api, north_source):
+    assert post(api, "/v1/identify", identify(), north_source.key).json() == {"success": True}
+    response = post(api, "/v1/identify", identify(email="oops", title="CRO"), north_source.key)
+    assert response.status_code == 200 and [w["index"] for w in response.json()["warnings"]] == [0]
+    lead = Lead.objects.get(team=north_source.team, external_id="u-1")
+    assert (lead.email, lead.title) == ("dana@acme.example", "CRO")
+
+
+@pytest.mark.django_db
+def test_a_valid_email_is_stored_lower_cased_with_no_warning(api, north_source):
+    response = post(api, "/v1/identify", identify(email="  Dana.Diaz+crm@Acme.Example "), north_source.key)
+    assert response.json() == {"success": True}
+    assert Lead.objects.get(team=north_source.team, external_id="u-1").email == "dana.diaz+crm@acme.example"
+
+
+@pytest.mark.django_db
+def test_a_refused_message_and_a_skipped_email_are_both_said(api, north_source):
+    response = post(api, "/v1/batch", {"batch": [identify(email="nope"), {"type": "track", "messageId": "x", "event": "X"}]},
+                    north_source.key)
+    assert response.status_code == 400
+    body = response.json()
+    assert [e["index"] for e in body["errors"]] == [1] and [w["index"] for w in body["warnings"]] == [0]
+    assert Lead.objects.get(team=north_source.team, external_id="u-1").email == ""

@@ -90,7 +90,7 @@ def test_mark_all_read(client, alice, bob):
 
 def test_opening_a_notification_marks_it_read_and_follows_its_link(client, alice):
     n = note(alice)
-    response = login(client, alice).get(f"/notifications/{n.pk}/open/")
+    response = login(client, alice).post(f"/notifications/{n.pk}/open/")
     assert response.status_code == 302 and response["Location"] == "/leads/1/"
     n.refresh_from_db()
     assert n.read_at is not None

@@ -82,7 +82,8 @@ def run_import(*, kind: str, path: Path | None = None, team: Team, by: User, map
     job = create_job(kind=kind, team=team, by=by, content=content, filename=filename or path.name, mapping=mapping,
                      defaults=defaults, new_properties=new_properties)
     # Synchronously, whatever the size: this command is the worker.
-    ImportJob.objects.filter(pk=job.pk).update(dry_run=False, mode=ImportMode.ALL_OR_NOTHING, status=ImportStatus.PENDING)
+    ImportJob.objects.filter(pk=job.pk).update(dry_run=False, mode=ImportMode.ALL_OR_NOTHING, status=ImportStatus.PENDING,
+                                            pending_since=timezone.now())
     return run_job(job.pk)
 
 
