@@ -92,7 +92,7 @@ def test_a_notification_about_a_lead_reassigned_away_since_opens_an_amber_warnin
     page.get_by_role("link", name=re.compile("^Notifications")).click()
     assert_accessible(page, "the notifications page")
     with page.expect_navigation() as opened:
-        page.locator(f"#note-{note.pk}").get_by_role("link", name=re.compile("Dana Diaz")).click()
+        page.locator(f"#note-{note.pk}").get_by_role("button", name=re.compile("Dana Diaz")).click()
 
     assert opened.value.status == 200  # the redirect's target: not the lead's 404
     assert url_path(page) == "/notifications/"
