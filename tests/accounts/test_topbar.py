@@ -1,4 +1,4 @@
-"""The top bar names the signed-in user and their role as people read it."""
+"""The top bar's account menu names the signed-in user and their role as people read it."""
 
 import pytest
 from django.test import Client
@@ -17,7 +17,7 @@ def test_the_role_is_its_label_not_the_upper_cased_key(request, who, shown):
     client = Client()
     client.force_login(request.getfixturevalue(who))
     html = client.get(reverse("password_change")).content.decode()
-    assert f'<span class="muted">{shown}</span>' in html
+    assert f'<p class="who">{shown}</p>' in html
     assert "MANAGER" not in html and "REVOPS" not in html
 
 
@@ -26,4 +26,4 @@ def test_a_user_without_a_team_shows_no_role(db):
 
     client = Client()
     client.force_login(UserFactory(username="nobody", first_name="No", last_name="Body"))
-    assert '<span class="muted">No Body</span>' in client.get(reverse("password_change")).content.decode()
+    assert '<p class="who">No Body</p>' in client.get(reverse("password_change")).content.decode()
