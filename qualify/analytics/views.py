@@ -124,7 +124,9 @@ def handoffs(request: HttpRequest) -> HttpResponse:
         request, f, teams, team, by_sdr=m.acceptance_by(f, "sdr", cells), by_source=m.acceptance_by(f, "source", cells),
         overall=overall, per_source=per_source, reps=m.consistency(f, cells),
         pareto_chart=charts.pareto_chart("Rejection reasons (Pareto)", [(b.reason, b.count, b.cumulative) for b in overall]),
-        source_charts=[(p, charts.pareto_chart(p.label, [(b.reason, b.count, b.cumulative) for b in p.bars])) for p in per_source],
+        # Two to a row: half a card wide, so their text is drawn at about its size rather than halved.
+        source_charts=[(p, charts.pareto_chart(p.label, [(b.reason, b.count, b.cumulative) for b in p.bars], width=charts.WIDTH))
+                       for p in per_source],
     ))
 
 
