@@ -146,7 +146,9 @@ def marketing(request: HttpRequest) -> HttpResponse:
         acceptance=m.acceptance_by(f, "source", cells), per_source=per_source,
         source_chart=charts.hbars("Lead → won by source",
                                   [(r.label, r.lead_to_won or 0, f"{show_percent(r.lead_to_won)} of {r.leads:,}") for r in by_source]),
-        pareto_chart=charts.pareto_chart("Why AEs reject your leads", [(b.reason, b.count, b.cumulative) for b in overall]),
+        # Half a card wide, beside the sources chart.
+        pareto_chart=charts.pareto_chart("Why AEs reject your leads", [(b.reason, b.count, b.cumulative) for b in overall],
+                                         width=charts.WIDTH),
     ))
 
 

@@ -54,12 +54,15 @@ def test_funnel_page_draws_the_funnel_and_tables(client, refreshed, maria):
     assert "Jan 2026" in html and "Feb 2026" in html
 
 
-def test_per_source_paretos_are_drawn_half_a_card_wide(client, refreshed, maria):
+def test_paretos_in_half_a_card_are_drawn_half_wide(client, refreshed, maria):
     """Two to a row, the per-source charts are drawn WIDTH wide (their text near its size), the overall one WIDE."""
     html = login(client, maria).get(f"/metrics/handoffs/?{RANGE}").content.decode()
     overall, _, per_source = html.partition("Rejection reasons by source")
     assert 'viewBox="0 0 1100 240"' in overall
     assert 'viewBox="0 0 640 240"' in per_source and 'viewBox="0 0 1100 240"' not in per_source
+    # So is marketing's, beside its sources chart.
+    marketing = login(client, maria).get(f"/metrics/marketing/?{RANGE}").content.decode()
+    assert 'viewBox="0 0 640 240"' in marketing and 'viewBox="0 0 1100 240"' not in marketing
 
 
 @pytest.mark.parametrize(
