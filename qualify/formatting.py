@@ -25,6 +25,8 @@ from django.template.defaultfilters import date
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
 
+from qualify.countries import country_name
+
 register = template.Library()
 
 UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
@@ -93,6 +95,12 @@ def duration(value, unit: str = "seconds") -> str:
 def ago(value) -> str:
     """{{ lead.last_touch_at|ago }}: '2 d 12 h ago' (see humanize_ago)."""
     return humanize_ago(value)
+
+
+@register.filter
+def country(code) -> str:
+    """{{ account.country|country }}: 'Canada' for the stored 'CA' (an unknown code as stored)."""
+    return country_name(code or "")
 
 
 @register.filter
