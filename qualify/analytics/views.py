@@ -102,8 +102,10 @@ def velocity(request: HttpRequest) -> HttpResponse:
             for s, label in m.STAGES]),
         speed_chart=charts.hbars(
             "MQLs answered within an hour",
-            [(r.label, r.speed_1h, f"{show_percent(m.pct(r.speed_1h, r.mql))} ({r.speed_1h:,} of {r.mql:,})") for r in top],
-            max_value=max([r.mql for r in top] + [1])),
+            # The bar is the share its text leads with (as the win rates beside it), not the count.
+            [(r.label, m.pct(r.speed_1h, r.mql) or 0, f"{show_percent(m.pct(r.speed_1h, r.mql))} ({r.speed_1h:,} of {r.mql:,})")
+             for r in top],
+            max_value=100),
         win_chart=charts.hbars("Win rate (won of closed)",
                                [(r.label, r.win_rate or 0, f"{show_percent(r.win_rate)} of {r.won + r.lost:,}") for r in top], max_value=100),
         cycle_chart=charts.hbars("Median time to close",
