@@ -98,6 +98,12 @@ def ago(value) -> str:
 
 
 @register.filter
+def share(value) -> str:
+    """{{ c.share|share }} for a share of one (0-1): '52.6%' as |percent writes 52.6 ('—' for None)."""
+    return show_percent(None if value is None or value == "" else 100 * float(value))
+
+
+@register.filter
 def country(code) -> str:
     """{{ account.country|country }}: 'Canada' for the stored 'CA' (an unknown code as stored)."""
     return country_name(code or "")

@@ -153,3 +153,10 @@ def test_one_way_of_writing_percentages(value, text):
 def test_percent_filter_needs_no_load():
     html = Template("{{ a|percent }} · {{ b|percent }}").render(Context({"a": 83.4, "b": None}))
     assert html == "83.4% · —"
+
+
+def test_share_filter_writes_a_share_of_one_as_percent_does():
+    """|share for 0-1 values (prediction capture, base rate): one form with |percent, no widthratio rounding."""
+    rendered = Template("{{ a|share }} {{ b|share }} {{ c|share }} {{ d|share }}").render(
+        Context({"a": 0.5263, "b": 0.25, "c": 0, "d": None}))
+    assert rendered == "52.6% 25% 0% —"
