@@ -99,15 +99,21 @@ def ago(value) -> str:
 
 
 @register.filter
-def percent(value) -> str:
-    """{{ row.rate|percent }} for a percentage (0-100): '29%', '29.4%', '—' (see show_percent)."""
-    return show_percent(value)
+def share(value) -> str:
+    """{{ c.share|share }} for a share of one (0-1): '52.6%' as |percent writes 52.6 ('—' for None)."""
+    return show_percent(None if value is None or value == "" else 100 * float(value))
 
 
 @register.filter
-def country(code: str) -> str:
-    """{{ account.country|country }}: 'United States' for 'US'; an unknown code as stored."""
+def country(code) -> str:
+    """{{ account.country|country }}: 'Canada' for the stored 'CA' (an unknown code as stored)."""
     return country_name(code or "")
+
+
+@register.filter
+def percent(value) -> str:
+    """{{ row.rate|percent }} for a percentage (0-100): '29%', '29.4%', '—' (see show_percent)."""
+    return show_percent(value)
 
 
 # The format characters `fastdate` writes itself, exactly as django.utils.dateformat writes them.

@@ -158,3 +158,10 @@ def test_percent_filter_needs_no_load():
 def test_country_filter_names_the_code_and_leaves_what_it_does_not_know():
     html = Template("{{ a|country }} · {{ b|country }} · {{ c|country }}").render(Context({"a": "US", "b": "ZZ", "c": ""}))
     assert html == "United States · ZZ · "
+
+
+def test_share_filter_writes_a_share_of_one_as_percent_does():
+    """|share for 0-1 values (prediction capture, base rate): one form with |percent, no widthratio rounding."""
+    rendered = Template("{{ a|share }} {{ b|share }} {{ c|share }} {{ d|share }}").render(
+        Context({"a": 0.5263, "b": 0.25, "c": 0, "d": None}))
+    assert rendered == "52.6% 25% 0% —"

@@ -46,6 +46,7 @@ class Chart:
     label_width: int = 0
     plot_top: float = 0
     plot_bottom: float = 0
+    label_chars: int = 14  # columns: the longest label under a column, longer ones end in "…"
 
     @property
     def empty(self) -> bool:
@@ -93,10 +94,16 @@ def funnel(title: str, steps: list[tuple[str, int]]) -> Chart:
     return Chart(title, WIDTH, len(steps) * row_h + 8, bars, label_width=label_w)
 
 
-def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | None] | None = None) -> Chart:
+# About how wide a character of a column's 10-unit label is.
+TICK_CHAR_W = 6.0
+
+
+def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | None] | None = None,
+            width: int = WIDE) -> Chart:
     """Vertical columns (e.g. leads per month) with an optional rate line (percentages) scaled to its
-    own maximum."""
-    width, height, top_pad, bottom_pad, left = WIDE, 240, 18, 30, 48
+    own maximum. `width`: WIDE for a whole card, WIDTH for half of one (drawn at about their own
+    size, so the text stays readable)."""
+    height, top_pad, bottom_pad, left = 240, 18, 30, 48
     plot_h = height - top_pad - bottom_pad
     n = max(len(cols), 1)
     slot = (width - left - 10) / n
@@ -105,7 +112,8 @@ def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | Non
     for i, (label, v) in enumerate(cols):
         h = plot_h * v / vmax
         bars.append(Bar(label, v, _fmt(v), left + i * slot + slot * 0.15, top_pad + plot_h - h, slot * 0.7, h))
-    chart = Chart(title, width, height, bars, plot_top=top_pad, plot_bottom=top_pad + plot_h, label_width=left)
+    chart = Chart(title, width, height, bars, plot_top=top_pad, plot_bottom=top_pad + plot_h, label_width=left,
+                  label_chars=max(4, int(slot / TICK_CHAR_W)))
     chart.axis = [(top_pad + plot_h * (1 - k / 4), _fmt(vmax * k / 4)) for k in range(5)]
     if rate:
         rmax = max([r for r in rate if r is not None] + [1])
@@ -118,9 +126,9 @@ def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | Non
     return chart
 
 
-def pareto_chart(title: str, bars_in: list[tuple[str, int, float]]) -> Chart:
+def pareto_chart(title: str, bars_in: list[tuple[str, int, float]], *, width: int = WIDE) -> Chart:
     """Pareto: counts sorted descending as columns, cumulative share (0-100 %) as a line."""
-    chart = columns(title, [(label, n) for label, n, _ in bars_in])
+    chart = columns(title, [(label, n) for label, n, _ in bars_in], width=width)
     if bars_in:
         plot_h = chart.plot_bottom - chart.plot_top
         points = [

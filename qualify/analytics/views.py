@@ -102,8 +102,10 @@ def velocity(request: HttpRequest) -> HttpResponse:
             for s, label in m.STAGES]),
         speed_chart=charts.hbars(
             "MQLs answered within an hour",
-            [(r.label, r.speed_1h, f"{show_percent(m.pct(r.speed_1h, r.mql))} ({r.speed_1h:,} of {r.mql:,})") for r in top],
-            max_value=max([r.mql for r in top] + [1])),
+            # The bar is the share its text leads with (as the win rates beside it), not the count.
+            [(r.label, m.pct(r.speed_1h, r.mql) or 0, f"{show_percent(m.pct(r.speed_1h, r.mql))} ({r.speed_1h:,} of {r.mql:,})")
+             for r in top],
+            max_value=100),
         win_chart=charts.hbars("Win rate (won of closed)",
                                [(r.label, r.win_rate or 0, f"{show_percent(r.win_rate)} of {r.won + r.lost:,}") for r in top], max_value=100),
         cycle_chart=charts.hbars("Median time to close",
@@ -124,7 +126,9 @@ def handoffs(request: HttpRequest) -> HttpResponse:
         request, f, teams, team, by_sdr=m.acceptance_by(f, "sdr", cells), by_source=m.acceptance_by(f, "source", cells),
         overall=overall, per_source=per_source, reps=m.consistency(f, cells),
         pareto_chart=charts.pareto_chart("Rejection reasons (Pareto)", [(b.reason, b.count, b.cumulative) for b in overall]),
-        source_charts=[(p, charts.pareto_chart(p.label, [(b.reason, b.count, b.cumulative) for b in p.bars])) for p in per_source],
+        # Two to a row: half a card wide, so their text is drawn at about its size rather than halved.
+        source_charts=[(p, charts.pareto_chart(p.label, [(b.reason, b.count, b.cumulative) for b in p.bars], width=charts.WIDTH))
+                       for p in per_source],
     ))
 
 
@@ -144,7 +148,9 @@ def marketing(request: HttpRequest) -> HttpResponse:
         acceptance=m.acceptance_by(f, "source", cells), per_source=per_source,
         source_chart=charts.hbars("Lead → won by source",
                                   [(r.label, r.lead_to_won or 0, f"{show_percent(r.lead_to_won)} of {r.leads:,}") for r in by_source]),
-        pareto_chart=charts.pareto_chart("Why AEs reject your leads", [(b.reason, b.count, b.cumulative) for b in overall]),
+        # Half a card wide, beside the sources chart.
+        pareto_chart=charts.pareto_chart("Why AEs reject your leads", [(b.reason, b.count, b.cumulative) for b in overall],
+                                         width=charts.WIDTH),
     ))
 
 

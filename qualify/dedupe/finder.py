@@ -31,14 +31,18 @@ def _reason(rule: str, detail_sql: str) -> str:
             f"'confidence', {r.CONFIDENCE[rule]}))")
 
 
-def _grouped(table: str, rule: str, key: str, where: str, detail: str, kind: str) -> str:
-    """Pairs (first of group, member) of records sharing `key` within a team."""
+def _grouped(table: str, rule: str, key: str, where: str, detail: str, kind: str, differs: str = "") -> str:
+    """Pairs (first of group, member) of records sharing `key` within a team; with `differs`, only
+    members whose `differs` value is not the first's (pairs that another rule already names)."""
+    partition = f"PARTITION BY t.team_id, {key.format(t='t')}"
+    first_d = f", first_value({differs.format(t='t')}) OVER ({partition} ORDER BY t.id) AS first_d, {differs.format(t='t')} AS d" \
+        if differs else ""
     return f"""
     SELECT '{kind}', team_id, first_id, id, NULL, {r.CONFIDENCE[rule]}, {_reason(rule, "v")}, 'open', %(now)s
       FROM (SELECT t.id, t.team_id, {key.format(t="t")} AS k, {detail.format(t="t")} AS v,
-                   min(t.id) OVER (PARTITION BY t.team_id, {key.format(t="t")}) AS first_id
+                   min(t.id) OVER ({partition}) AS first_id{first_d}
               FROM {table} t WHERE {where.format(t="t")} AND t.team_id = ANY(%(teams)s)) g
-     WHERE id <> first_id
+     WHERE id <> first_id{" AND d <> first_d" if differs else ""}
     """
 
 
@@ -54,9 +58,11 @@ def _lead_statements(trigram: bool) -> list[tuple[str, str]]:
                            "'same phone ' || {t}.phone", "lead")),
         ("name_domain", _grouped("leads_lead", "name_domain", domain_name, "{t}.email <> '' AND " + free,
                                  "'same name at ' || " + r.LEAD_DOMAIN, "lead")),
+        # Similar, not the same: a pair with the same name is name_domain's, as on arrival (detect.py).
         ("similar_name_domain", _grouped(
             "leads_lead", "similar_name_domain", domain_last_initial,
-            "{t}.email <> '' AND {t}.last_name <> '' AND " + free, "'similar name at ' || " + r.LEAD_DOMAIN, "lead")),
+            "{t}.email <> '' AND {t}.last_name <> '' AND " + free, "'similar name at ' || " + r.LEAD_DOMAIN, "lead",
+            differs=r.LEAD_NAME)),
     ]
     if trigram:
         a, b = "a", "b"

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
+from qualify.countries import country_name
 from qualify.errors import DomainError
 from qualify.leads.access import access_account, access_lead
 from qualify.leads.merge import ACCOUNT_FIELDS, LEAD_FIELDS, OTHER, SURVIVOR, default_choices, default_survivor
@@ -104,6 +105,8 @@ def candidate(request: HttpRequest, candidate_id: int) -> HttpResponse:
 
 def _shown(record, name: str) -> str:
     value = getattr(record, name)
+    if name == "country":  # an account's ISO code, named as the account page names it
+        return country_name(value or "")
     if hasattr(record, f"get_{name}_display"):
         return getattr(record, f"get_{name}_display")() if value else ""
     return "" if value is None else str(value)

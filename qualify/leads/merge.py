@@ -75,9 +75,15 @@ def _value(obj: Any, name: str) -> Any:
     return getattr(obj, field.attname)
 
 
+def _same(a: Any, b: Any) -> bool:
+    return a.casefold() == b.casefold() if isinstance(a, str) and isinstance(b, str) else a == b
+
+
 def default_choices(survivor: Lead | Account, other: Lead | Account, names: tuple[str, ...]) -> dict[str, str]:
     """Per field, whose value to keep: the non-empty one; when both have one, the more recently
-    changed record's (leads: `updated_at`; accounts: the newer row)."""
+    changed record's (leads: `updated_at`; accounts: the newer row). Two texts that differ only in
+    capitals are one value: the survivor keeps its own ("MELISA@DESPACHO.ES" typed again into a
+    webinar form does not replace "melisa@despacho.es")."""
     newer_is_other = (getattr(other, "updated_at", other.created_at) or other.created_at) > (
         getattr(survivor, "updated_at", survivor.created_at) or survivor.created_at)
     choices = {}
@@ -86,7 +92,7 @@ def default_choices(survivor: Lead | Account, other: Lead | Account, names: tupl
         empty_mine, empty_theirs = mine in ("", None), theirs in ("", None)
         if empty_mine and not empty_theirs:
             choices[name] = OTHER
-        elif not empty_mine and not empty_theirs and mine != theirs and newer_is_other:
+        elif not empty_mine and not empty_theirs and not _same(mine, theirs) and newer_is_other:
             choices[name] = OTHER
         else:
             choices[name] = SURVIVOR

@@ -90,7 +90,10 @@ def _learners(report: dict[str, Any]) -> dict[str, Any]:
     chosen = report.get("global", {})
     return {
         "global_learner": name(chosen.get("estimator")),
-        "global_candidates": [(name(k), auc) for k, auc in chosen.get("candidates", {}).items()],
+        "global_learner_auc": chosen.get("candidates", {}).get(chosen.get("estimator")),
+        # The learners it was chosen over: not itself.
+        "global_candidates": [(name(k), auc) for k, auc in chosen.get("candidates", {}).items()
+                              if k != chosen.get("estimator")],
         "segments": [{**s, "learner": name(s.get("estimator"))} for s in report.get("segments", [])],
     }
 

@@ -55,12 +55,13 @@ def test_account_page_shows_people_engagement_committee_owners_and_mqa(client, a
     assert "Bob Brown" in html
 
 
-def test_account_page_names_the_country_not_its_code(client, alice, acme):
-    acme.region, acme.country = "EMEA", "DE"
+def test_account_and_lead_pages_name_the_country_not_its_code(client, alice, acme, populated):
+    acme.region, acme.country = "NA", "CA"
     acme.save(update_fields=["region", "country"])
     login(client, alice)
-    html = client.get(reverse("leads:account", args=[acme.pk])).content.decode()
-    assert "EMEA · Germany" in html and "· DE<" not in html
+    for url in (reverse("leads:account", args=[acme.pk]), populated["cfo"].get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert "<dt>Region</dt><dd>NA · Canada</dd>" in html, url
 
 
 def test_account_page_of_another_team_is_a_404_that_names_nothing(client, charlie, acme, populated):

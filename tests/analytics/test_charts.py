@@ -20,3 +20,16 @@ def test_a_funnel_steps_text_goes_beside_a_bar_too_short_for_it():
 def test_rate_labels_on_columns_are_written_one_way():
     chart = charts.columns("Leads", [("Sep", 30), ("Oct", 164)], rate=[26.7, 19.0])
     assert [t for _, _, t in chart.dots] == ["26.7%", "19%"]
+
+
+def test_a_half_card_pareto_is_drawn_at_half_width_and_shortens_its_labels_to_its_columns():
+    """Per-source Paretos sit two to a row: drawn 1,100 units wide there, their text came out at half
+    its size (about 5 px, unreadable at 1440 px). At WIDTH it stays near its size, and each label is
+    cut to what its column holds."""
+    reasons = [(f"Reason number {i}", 10 - i, 10.0 * (i + 1)) for i in range(10)]
+    wide, half = charts.pareto_chart("All", reasons), charts.pareto_chart("Inbound", reasons, width=charts.WIDTH)
+    assert (wide.width, half.width) == (charts.WIDE, charts.WIDTH)
+    assert half.bars[-1].x2 <= charts.WIDTH
+    slot = half.bars[1].x - half.bars[0].x
+    assert half.label_chars * charts.TICK_CHAR_W <= slot < wide.label_chars * charts.TICK_CHAR_W
+    assert charts.pareto_chart("Few", reasons[:3]).label_chars > len("Not enough discovery")  # room: not cut

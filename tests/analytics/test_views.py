@@ -54,6 +54,29 @@ def test_funnel_page_draws_the_funnel_and_tables(client, refreshed, maria):
     assert "Jan 2026" in html and "Feb 2026" in html
 
 
+def test_the_speed_to_lead_bars_are_the_shares_their_text_gives(client, refreshed, maria):
+    """'23.4% (111 of 475)' and '25.8% (32 of 124)': the longer bar is the larger share, not the larger count."""
+    r = login(client, maria).get(f"/metrics/velocity/?{RANGE}")
+    chart = r.context["speed_chart"]
+    assert chart.bars
+    for bar in chart.bars:
+        share = bar.text.split("%")[0]
+        assert bar.value == (0 if share.startswith("—") else float(share)), bar.text  # "— (0 of 0)": no MQLs
+    widest = max(chart.bars, key=lambda b: b.w)
+    assert widest.value == max(b.value for b in chart.bars)
+
+
+def test_paretos_in_half_a_card_are_drawn_half_wide(client, refreshed, maria):
+    """Two to a row, the per-source charts are drawn WIDTH wide (their text near its size), the overall one WIDE."""
+    html = login(client, maria).get(f"/metrics/handoffs/?{RANGE}").content.decode()
+    overall, _, per_source = html.partition("Rejection reasons by source")
+    assert 'viewBox="0 0 1100 240"' in overall
+    assert 'viewBox="0 0 640 240"' in per_source and 'viewBox="0 0 1100 240"' not in per_source
+    # So is marketing's, beside its sources chart.
+    marketing = login(client, maria).get(f"/metrics/marketing/?{RANGE}").content.decode()
+    assert 'viewBox="0 0 640 240"' in marketing and 'viewBox="0 0 1100 240"' not in marketing
+
+
 @pytest.mark.parametrize(
     ("url", "header"),
     [

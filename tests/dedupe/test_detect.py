@@ -145,6 +145,21 @@ def test_similar_names_with_and_without_pg_trgm(north, acme, trigram, monkeypatc
     assert (a.pk, c.pk) not in pairs
 
 
+@pytest.mark.parametrize("trigram", [True, False])
+def test_the_finder_names_the_same_name_once_not_also_as_a_similar_one(north, acme, trigram, monkeypatch):
+    """As on arrival: the same name at the domain is name_domain, not that and similar_name_domain
+    too (which read "same name at acme.example; similar name at acme.example" and raised the
+    confidence from 0.90 to 0.96)."""
+    monkeypatch.setattr(rules, "has_trigram", lambda: trigram)
+    a = LeadFactory(team=north, account=acme, email="bpham@acme.example", first_name="Brittany", last_name="Pham", phone="")
+    b = LeadFactory(team=north, account=acme, email="b.pham@acme.example", first_name="Brittany", last_name="Pham", phone="")
+    c = LeadFactory(team=north, account=acme, email="bp@acme.example", first_name="Britt", last_name="Pham", phone="")
+    find_duplicates([north.pk])
+    assert rules_of(pair_of(a, b)) == {"name_domain"}
+    assert [r["detail"] for r in pair_of(a, b).reasons] == ["same name at acme.example"]
+    assert rules_of(pair_of(a, c)) == {"similar_name_domain"}  # a similar name is still found
+
+
 @pytest.mark.parametrize("value", ["+1 (555) 010-2030", "555 0102030", "12", "", "0044 20 7946 0958"])
 def test_phone_key_is_the_same_in_sql_and_python(db, value):
     with connection.cursor() as cur:

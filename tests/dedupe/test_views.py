@@ -51,6 +51,26 @@ def test_each_merge_choice_is_labelled_by_its_value_and_described_by_its_field(c
     assert re.search(rf'name="field_phone" value="{a.pk}" aria-describedby="field-phone"[^>]*> <span aria-hidden="true">—</span><span class="visually-hidden">empty</span></label>', html)
 
 
+def test_an_email_typed_again_in_capitals_does_not_replace_the_survivors_by_default(client, twins, maria):
+    """The newer record's value is the default where both have one, but not for one that differs only
+    in capitals: merging the webinar's "DANA@acme.example" keeps "dana@acme.example"."""
+    a, b, pair = twins
+    login(client, maria)
+    html = client.get(reverse("dedupe:candidate", args=[pair.pk])).content.decode()
+    assert re.search(rf'name="field_email" value="{a.pk}" aria-describedby="field-email" checked> dana@acme.example<', html)
+    assert re.search(rf'name="field_title" value="{b.pk}" aria-describedby="field-title" checked> CFO<', html)  # a real change
+
+
+def test_an_account_pair_names_the_country_not_its_code(client, north, maria):
+    a = AccountFactory(team=north, name="Wolfe-Erickson", domain="wolfe.example", country="US")
+    b = AccountFactory(team=north, name="WOLFE-ERICKSON, Inc.", domain="", country="GB")
+    detect(Kind.ACCOUNT, [b.pk])
+    pair = DuplicateCandidate.objects.get(kind=Kind.ACCOUNT)
+    html = login(client, maria).get(reverse("dedupe:candidate", args=[pair.pk])).content.decode()
+    assert re.search(r'aria-describedby="field-country"[^>]*> United States</label>', html)
+    assert re.search(r'aria-describedby="field-country"[^>]*> United Kingdom</label>', html)
+
+
 def test_sdrs_and_outsiders_get_404(client, twins, alice, charlie):
     a, b, pair = twins
     for user in (alice, charlie):

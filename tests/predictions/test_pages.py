@@ -3,6 +3,8 @@ The lead's probability and factors in the API, the lead page, the packet and the
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from django.test import Client
@@ -12,6 +14,7 @@ from accounts.models import Role
 from qualify.leads.models import Lead, Seniority
 from qualify.predictions import versions
 from qualify.predictions.evaluation import bin_of
+from qualify.formatting import show_percent
 from qualify.predictions.features import shown_value
 from qualify.predictions.learners import LABELS as LEARNER_LABELS
 from qualify.predictions.scoring import explain
@@ -58,7 +61,15 @@ def test_a_manager_reads_quality_and_lists_only_their_teams_leads(maria, trained
     assert "Southerner" not in body  # the top open leads are North's
     # The learners by their names, not their keys ("Logisticregression", "gradient_boosting 0.935").
     assert f"<td>{LEARNER_LABELS[trained.report['global']['estimator']]} <span" in body
-    assert "(chosen over the other: Gradient boosting 0." in body and "gradient_boosting" not in body
+    assert "gradient_boosting" not in body
+    # Shares in one form with the capture sentence above them ("hold 52.6% of conversions"), not rounded to "53%".
+    top20 = next(c for c in trained.report["overall"]["capture"] if c["top_pct"] == 20)
+    assert re.search(rf'<td>20%</td><td class="num">\d+</td><td class="num">{re.escape(show_percent(100 * top20["share"]))}</td>', body)
+    # Chosen over the other learner, not over itself too ("chosen over Gradient boosting 0.933, Logistic regression (L2) 0.935").
+    chosen, (other,) = trained.report["global"]["estimator"], set(trained.report["global"]["candidates"]) - {trained.report["global"]["estimator"]}
+    note = re.search(r"\(chosen with AUC 0\.\d{3} over ([^<]*)\)</span>", body)
+    assert note, body
+    assert note.group(1).startswith(LEARNER_LABELS[other] + " 0.") and LEARNER_LABELS[chosen] not in note.group(1)
     assert body.count('href="/leads/') >= 10
     for b in range(10):
         drill = _client(maria).get(reverse("predictions:version", args=[trained.pk]) + f"?bin={b}")

@@ -21,6 +21,16 @@ def test_reviews_list_shows_progress_to_the_reviewer(client, queue, maria):
     assert "1 of 3 reviewed" in html
 
 
+def test_the_other_queues_say_there_are_none_other_not_that_there_are_none_yet(client, queue, maria, mark):
+    """Maria's one queue sits under "Waiting for you"; the empty "Other queues" below it says so,
+    not "No review queues yet"."""
+    html = login(client, maria).get("/reviews/").content.decode()
+    assert "Waiting for you" in html and "No other queues." in html and "No review queues yet" not in html
+    # Someone with nothing waiting sees the queue in the one list.
+    html = login(client, mark).get("/reviews/").content.decode()
+    assert "Waiting for you" not in html and "Weekly SQL review" in html and "No other queues." not in html
+
+
 @pytest.mark.parametrize("who", ["alice", "erin"])
 def test_sdrs_and_aes_may_not_open_reviews(client, queue, who, request):
     assert login(client, request.getfixturevalue(who)).get("/reviews/").status_code == 403
