@@ -79,20 +79,29 @@ def _same(a: Any, b: Any) -> bool:
     return a.casefold() == b.casefold() if isinstance(a, str) and isinstance(b, str) else a == b
 
 
+# A lead's attribution: where the person first came from, kept from the older record by default.
+FIRST_TOUCH = ("source", "campaign", "partner_name", "partner_contact")
+
+
 def default_choices(survivor: Lead | Account, other: Lead | Account, names: tuple[str, ...]) -> dict[str, str]:
     """Per field, whose value to keep: the non-empty one; when both have one, the more recently
-    changed record's (leads: `updated_at`; accounts: the newer row). Two texts that differ only in
+    changed record's (leads: `updated_at`; accounts: the newer row), except a lead's attribution
+    (FIRST_TOUCH), which the record created first keeps. Two texts that differ only in
     capitals are one value: the survivor keeps its own ("MELISA@DESPACHO.ES" typed again into a
     webinar form does not replace "melisa@despacho.es")."""
     newer_is_other = (getattr(other, "updated_at", other.created_at) or other.created_at) > (
         getattr(survivor, "updated_at", survivor.created_at) or survivor.created_at)
+    other_came_first = other.created_at < survivor.created_at
     choices = {}
     for name in names:
         mine, theirs = _value(survivor, name), _value(other, name)
         empty_mine, empty_theirs = mine in ("", None), theirs in ("", None)
+        # Where the person first came from is kept (first-touch attribution): a webinar form filled
+        # in again does not make an inbound lead an event lead.
+        prefer_other = other_came_first if name in FIRST_TOUCH else newer_is_other
         if empty_mine and not empty_theirs:
             choices[name] = OTHER
-        elif not empty_mine and not empty_theirs and not _same(mine, theirs) and newer_is_other:
+        elif not empty_mine and not empty_theirs and not _same(mine, theirs) and prefer_other:
             choices[name] = OTHER
         else:
             choices[name] = SURVIVOR

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from qualify.dedupe.detect import detect
 from qualify.dedupe.models import DuplicateCandidate, Kind, Status
-from qualify.leads.models import Lead, MergedLead, Stage
+from qualify.leads.models import Lead, MergedLead, Source, Stage
 from tests.conftest import login
 from tests.factories import AccountFactory, LeadFactory
 
@@ -59,6 +59,22 @@ def test_an_email_typed_again_in_capitals_does_not_replace_the_survivors_by_defa
     html = client.get(reverse("dedupe:candidate", args=[pair.pk])).content.decode()
     assert re.search(rf'name="field_email" value="{a.pk}" aria-describedby="field-email" checked> dana@acme.example<', html)
     assert re.search(rf'name="field_title" value="{b.pk}" aria-describedby="field-title" checked> CFO<', html)  # a real change
+
+
+def test_the_merge_keeps_where_the_person_first_came_from_by_default(client, north, maria):
+    """Attribution is first touch: an inbound lead who fills in a webinar form again stays inbound,
+    with its campaign, unless the merger picks the webinar's; the newer title is still the default."""
+    acme = AccountFactory(team=north, name="Acme", domain="acme.example")
+    first = LeadFactory(team=north, account=acme, email="dana@acme.example", first_name="Dana", last_name="Diaz",
+                        source=Source.INBOUND, campaign="Newsletter", title="Head of Ops")
+    again = LeadFactory(team=north, account=acme, email="DANA@acme.example", first_name="Dana", last_name="Diaz",
+                        source=Source.EVENT, campaign="Webinar: qualification that sticks", title="COO")
+    detect(Kind.LEAD, [again.pk])
+    pair = DuplicateCandidate.objects.get()
+    html = login(client, maria).get(reverse("dedupe:candidate", args=[pair.pk])).content.decode()
+    assert re.search(rf'name="field_source" value="{first.pk}" aria-describedby="field-source" checked>', html)
+    assert re.search(rf'name="field_campaign" value="{first.pk}" aria-describedby="field-campaign" checked>', html)
+    assert re.search(rf'name="field_title" value="{again.pk}" aria-describedby="field-title" checked>', html)
 
 
 def test_an_account_pair_names_the_country_not_its_code(client, north, maria):
