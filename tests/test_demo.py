@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, Team, User
 from qualify import demo
 from qualify.demo import dayone
+from qualify.demo.generator import Generator
 from qualify.demo.tables import TEAMS
 from qualify.analytics.models import FunnelRollup, RefreshState
 from qualify.frameworks.answers import MIN_EVIDENCE_LENGTH
@@ -549,6 +550,38 @@ def test_day_one_duplicates_are_people_who_arrived_twice_each_the_way_real_ones_
     assert client.login(request=RequestFactory().post("/login/"), username="rita", password="demo")
     page = client.get(reverse("dedupe:candidates")).content.decode()
     assert "same e-mail" in page and "similar name at" in page
+
+
+def test_no_two_seeded_people_share_a_phone(seeded):
+    """A shared number made strangers a 60% pair on /duplicates/ (Faker's fictional UK numbers vary
+    in three digits): only the day-one twins share one, on purpose."""
+    from qualify.dedupe.rules import phone_key
+
+    keys = [phone_key(p) for p in Lead.objects.exclude(phone="").values_list("phone", flat=True)]
+    assert len(keys) == len(set(keys)) > LEADS // 3
+
+
+def test_a_phone_number_another_lead_has_is_drawn_again_and_after_eight_tries_left_out():
+    class Fake:
+        def __init__(self, numbers):
+            self.numbers = iter(numbers)
+
+        def phone_number(self):
+            return next(self.numbers)
+
+    generator = Generator(leads=1, accounts=1, days=1, seed=1, stdout=None)
+    assert generator.phone(Fake(["+44 1632 960001"])) == "+44 1632 960001"
+    assert generator.phone(Fake(["01632 960001", "(01632) 960 002"])) == "(01632) 960 002"
+    assert generator.phone(Fake(["01632 960002"] * 8 + ["01632 960003"])) == ""
+
+
+def test_the_seed_counts_the_pairs_the_duplicates_page_lists(db):
+    from qualify.dedupe.models import DuplicateCandidate
+
+    out = io.StringIO()
+    demo.seed(leads=LEADS, accounts=ACCOUNTS, days=DAYS, seed=7, stdout=out)
+    listed = DuplicateCandidate.objects.filter(status="open").count()
+    assert f"Duplicate finder: {listed} candidate pairs for /duplicates/" in out.getvalue()
 
 
 def test_account_pages_are_populated_on_day_one(seeded, client):

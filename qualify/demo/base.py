@@ -92,6 +92,7 @@ class GeneratorState:
             fake.seed_instance(seed * 1000 + i)
             self.fakers[locale] = fake
         self.stdout = stdout
+        self.phones: set[str] = set()  # the seeded phones' duplicate keys: no two leads share one
         self.now = timezone.now().replace(microsecond=0)
         self.today = timezone.localdate(self.now)
         # A few minutes inside the window, so "within the last `days`" still holds when checked later.

@@ -68,6 +68,7 @@ NEXT_STEP = "Discovery call booked for Tuesday 10:00 with the COO"
 FOLLOW_UP = "Confirm who signs, with the evidence on the lead, and book the next call"
 SHOW_FIRST = ("Sam", "Priya", "Jonas", "Amara", "Lucas", "Mei", "Oskar", "Ines", "Tariq", "Elena", "Noah", "Yuki")
 SHOW_LAST = ("Berg", "Okafor", "Silva", "Tanaka", "Novak", "Haddad", "Moreau", "Kowalski", "Reyes", "Larsen")
+LEGAL_SUFFIX = r"\m(inc|ltd|plc|llc|gmbh|corp|co|sa|ag|bv|srl|sl|se|as|oy|ab)\.?$"
 WEBINAR = "Webinar: qualification that sticks"  # the campaign of the people who arrive a second time
 SHOW_COMPANIES = ("Northwind Robotics", "Bluepeak Analytics", "Crescent Foods", "Harbor Logistics", "Ironleaf Energy")
 
@@ -227,7 +228,7 @@ def _import_trade_show_lists(users: dict[str, User], seed: int) -> int:
 
 def _arrive_twice(users: dict[str, User]) -> int:
     """Per team, three people already in the workspace fill in a webinar form again, each the way
-    real duplicates arrive, and one account is typed in again with its legal suffix; all through
+    real duplicates arrive, and one account is typed in again with a legal suffix; all through
     the verbs, so detection flags them after commit. Returns the records created."""
     created = 0
     for username, _, _, team, role in CAST:
@@ -251,9 +252,11 @@ def _arrive_twice(users: dict[str, User]) -> int:
         for values in twins:
             create_lead(by=by, **values)
             created += 1
-        account = Account.objects.filter(team__name=team).exclude(name__icontains="inc").order_by("id").first()
+        # An account without a legal suffix, typed again with one ("Wolfe-Erickson, Inc.").
+        account = (Account.objects.filter(team__name=team).exclude(name__iregex=LEGAL_SUFFIX)
+                   .select_related("team").order_by("id").first())
         if account is not None:
-            create_account(by=by, team=account.team, name=f"{account.name.upper()}, Inc.", industry=account.industry,
+            create_account(by=by, team=account.team, name=f"{account.name}, Inc.", industry=account.industry,
                            country=account.country)
             created += 1
     return created

@@ -22,6 +22,7 @@ from qualify.demo.tables import BATCH, TEAMS
 from qualify.demo.workspace import WorkspaceMixin, refresh_metrics
 from qualify.abm.models import AccountScore
 from qualify.dedupe.finder import find_duplicates
+from qualify.dedupe.models import DuplicateCandidate, Status as DuplicateStatus
 from qualify.predictions.models import Status
 from qualify.predictions.versions import request_training, run_training
 from qualify.leads.history import write_leads
@@ -57,7 +58,9 @@ def seed(
     # leads (every lead gets its probability), and the duplicate finder's first pass, as RevOps
     # would start them from their pages.
     version = run_training(request_training(run=False).pk)
-    pairs = sum(find_duplicates(list(Team.objects.values_list("pk", flat=True))).values())
+    find_duplicates(list(Team.objects.values_list("pk", flat=True)))
+    # What /duplicates/ lists: open pairs (the finder's counts are per rule, a pair once for each).
+    pairs = DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN).count()
     metrics = refresh_metrics()
     if stdout is not None:
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())

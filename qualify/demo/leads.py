@@ -8,6 +8,7 @@ import math
 import re
 
 from accounts.models import User
+from qualify.dedupe.rules import phone_key
 from qualify.demo.base import GeneratorState, Plan, Step, business_days_after, fold_ascii, log_uniform, note_date, pick
 from qualify.demo.tables import (
     CLOSE_EARLY,
@@ -126,7 +127,7 @@ class LeadsMixin(GeneratorState):
                                       or stage == Stage.DISQUALIFIED)
         lead = Lead(
             first_name=first, last_name=last, email=email,
-            phone=fake.phone_number() if rng.random() < 0.7 and not student else "",
+            phone=self.phone(fake) if rng.random() < 0.7 and not student else "",
             title=title, seniority=seniority, department=department, persona=persona, source=source,
             campaign=campaign, partner_name=partner_name, partner_contact=partner_contact,
             account=account, team=account.team, stage=stage,
@@ -172,6 +173,18 @@ class LeadsMixin(GeneratorState):
             email, n = f"{local}{n}@{domain}", n + 1
         taken.add(email)
         return email
+
+    def phone(self, fake) -> str:
+        """A phone number no other seeded lead has (by the duplicate rule's key, its last 9 digits):
+        Faker's fictional UK numbers vary in 3 digits only, and a shared number made strangers look
+        like one person on /duplicates/. Another draw, a few times, then none."""
+        for _ in range(8):
+            number = fake.phone_number()
+            key = phone_key(number)
+            if key and key not in self.phones:
+                self.phones.add(key)
+                return number
+        return ""
 
     def path(self, stage: str, source: str, student: bool, first: str) -> tuple[list[Step], str]:
         """An allowed route from New to `stage`, with who moved it and why."""
