@@ -62,7 +62,7 @@ def weight_suggestion(rule_id: int, label: str, points: int, counts: RuleCounts,
         return None
     evidence = (
         f"leads it fired on converted at {pct(counts.fired_rate)} (95% interval {pct(low)}–{pct(high)}) "
-        f"against a {pct(base)} base; {counts.fired:,} closed leads it fired on ({counts.fired_won:,} won), "
+        f"against a base of {pct(base)}; {counts.fired:,} closed leads it fired on ({counts.fired_won:,} won), "
         f"{pct(counts.not_fired_rate)} on the {counts.not_fired:,} it did not fire on"
     )
     return Suggestion(

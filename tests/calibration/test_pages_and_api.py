@@ -100,7 +100,7 @@ def test_rita_accepts_a_suggestion_into_the_draft_exactly_once(client, rita, out
     assert list(Lead.objects.values_list("id", "score")) == scores  # no lead rescored
     record = AcceptedSuggestion.objects.get()
     assert (record.from_value, record.to_value, record.accepted_by, record.version) == (30, 60, rita, model.current_version)
-    assert "against a" in record.evidence and record.sample == 41  # RevOps counts every team
+    assert "against a base of" in record.evidence and record.sample == 41  # RevOps counts every team
     assert client.get(API).json()["suggestions"][[x["key"] for x in report["suggestions"]].index(s["key"])]["state"] == "in_draft"
 
     # Twice: refused with the reason, nothing changes.

@@ -9,7 +9,7 @@ def test_a_rule_whose_leads_convert_at_2_percent_against_9_goes_from_15_to_5():
     assert s is not None
     assert s.headline == "Form fill: +15 → +5"
     assert s.key == "rule:7:15:5" and (s.current, s.suggested, s.rule_id, s.sample) == (15, 5, 7, 1000)
-    assert s.evidence.startswith("leads it fired on converted at 2% (95% interval 0.6%–7%) against a 9% base; 100 closed")
+    assert s.evidence.startswith("leads it fired on converted at 2% (95% interval 0.6%–7%) against a base of 9%; 100 closed")
 
 
 def test_nothing_is_suggested_below_the_sample_floor_on_either_side():

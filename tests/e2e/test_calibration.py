@@ -29,7 +29,7 @@ def test_revops_accepts_a_suggestion_into_the_draft_and_sees_it_in_admin(page, l
     expect(page.locator(".calib-note")).to_contain_text("40 closed leads: 15 won, 25 lost, 0 disqualified")
     expect(page.locator("#bands tbody tr")).to_have_count(10)
     suggestion = page.locator(".suggestion", has_text="Demo request: +30 → +60")
-    expect(suggestion).to_contain_text("Leads it fired on converted at 75% (95% interval 53.1%–88.8%) against a 37.5% base")
+    expect(suggestion).to_contain_text("Leads it fired on converted at 75% (95% interval 53.1%–88.8%) against a base of 37.5%")
     page.screenshot(path="/tmp/calibration-page.png", full_page=True)
 
     suggestion.get_by_role("button", name="Accept into draft").click()
