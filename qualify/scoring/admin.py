@@ -102,8 +102,7 @@ class ScoringModelAdmin(admin.ModelAdmin):
             return "new"
         if not obj.current_version:
             return "unpublished"
-        draft = obj.to_spec_json(obj.current_version.number)
-        return "same as published" if draft == obj.current_version.spec else "changed — publish to apply"
+        return "same as published" if obj.draft_is_published() else "changed — publish to apply"
 
     @admin.action(description="Publish (new version) and recompute scores")
     def publish_selected(self, request: HttpRequest, queryset) -> None:
@@ -135,7 +134,8 @@ class ScoringModelAdmin(admin.ModelAdmin):
             if warning := unreachable_total_cap(model.fit_cap, model.engagement_cap, model.total_cap):
                 self.message_user(request, warning, messages.WARNING)
             request.rule_effect = effect.rule_effect(model)
-            extra_context = {**(extra_context or {}), "rule_effect": request.rule_effect}
+            extra_context = {**(extra_context or {}), "rule_effect": request.rule_effect,
+                             "draft_is_published": model.draft_is_published()}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_inline_instances(self, request: HttpRequest, obj=None):

@@ -128,6 +128,12 @@ class ScoringModel(models.Model):
         if not (self.grade_a >= self.grade_b >= self.grade_c):
             raise ValidationError("Grade thresholds must be A ≥ B ≥ C.")
 
+    def draft_is_published(self) -> bool:
+        """The saved draft is exactly the current version: publishing it again would only make a
+        copy and recompute every lead for nothing. A few queries (the draft's rules)."""
+        v = self.current_version
+        return v is not None and self.to_spec_json(v.number) == v.spec
+
     def to_spec_json(self, number: int, *, inactive_rules: bool = False) -> dict[str, Any]:
         """The draft frozen as plain data: what a version stores and the engine reads. With
         `inactive_rules` the switched-off rules too (the admin counts what they would fire on)."""

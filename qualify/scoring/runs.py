@@ -50,7 +50,8 @@ STALE_AFTER = datetime.timedelta(minutes=3)
 
 def publish(model: ScoringModel, *, by: User | None, note: str = "", start_run: bool = True) -> ModelVersion:
     """Publish `model`'s draft as its next version and queue a full recompute. Raises DomainError
-    (changing nothing) when the draft cannot score: no rules, or a second default."""
+    (changing nothing) when the draft cannot score (no rules, or a second default) or is the
+    current version unchanged."""
     with transaction.atomic():
         model = ScoringModel.objects.select_for_update().get(pk=model.pk)
         if not model.active:
@@ -61,6 +62,9 @@ def publish(model: ScoringModel, *, by: User | None, note: str = "", start_run: 
             raise DomainError("The default model catches every lead other models do not; remove its segment conditions.")
         if not model.is_default and not model.conditions.exists():
             raise DomainError("A segment model needs at least one condition (or make it the default).")
+        if model.draft_is_published():
+            raise DomainError(f"Nothing changed since v{model.current_version.number}: edit the draft first. To rescore "
+                              "every lead with the published version, run `python manage.py recompute_scores`.")
         number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = ModelVersion.objects.create(
             model=model, number=number, spec=model.to_spec_json(number), note=note, published_by=by

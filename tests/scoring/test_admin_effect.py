@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from qualify.leads.models import Lead, Property, Seniority, Stage
 from qualify.scoring import effect, runs, scores, sql
-from qualify.scoring.models import Rule, RuleGroup, ScoringModel, SegmentCondition
+from qualify.errors import DomainError
+from qualify.scoring.models import Rule, RuleGroup, ScoreRun, ScoringModel, SegmentCondition
 from tests.conftest import login
 from tests.factories import AccountFactory, LeadFactory
 from tests.scoring.conftest import event
@@ -145,3 +146,23 @@ def test_the_admin_page_shows_each_rule_s_count(client, rita, north, default_mod
     assert body.count("data-rule-fires=") == Rule.objects.filter(model=default_model).count()
     assert "1 of 1 open leads" in body
     assert "Fires now</strong> counts, among the 1 open leads" in body
+
+
+def test_an_unchanged_draft_is_not_published_again_and_the_page_says_so(client, rita, default_model):
+    """Publishing the current version again made a copy and recomputed every lead for nothing."""
+    rita.is_superuser = True
+    rita.save(update_fields=["is_superuser"])
+    versions = default_model.versions.count()
+    with pytest.raises(DomainError, match="Nothing changed since v"):
+        runs.publish(default_model, by=rita)
+    assert default_model.versions.count() == versions and not ScoreRun.objects.exists()
+    login(client, rita)
+    url = f"/admin/scoring/scoringmodel/{default_model.pk}/change/"
+    body = client.get(url).content.decode()
+    assert "Nothing to publish: the draft is v" in body and "and recompute</button>" not in body
+    # The door refuses too, with the reason, and changes nothing.
+    page = client.post(f"/admin/scoring/scoringmodel/{default_model.pk}/publish/", follow=True).content.decode()
+    assert "Nothing changed since v" in page and default_model.versions.count() == versions
+    # Once the draft differs, the button is back.
+    Rule.objects.filter(pk=rule(default_model, "VP").pk).update(points=7)
+    assert "and recompute</button>" in client.get(url).content.decode()
