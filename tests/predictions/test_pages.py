@@ -65,6 +65,9 @@ def test_a_manager_reads_quality_and_lists_only_their_teams_leads(maria, trained
     # Shares in one form with the capture sentence above them ("hold 52.6% of conversions"), not rounded to "53%".
     top20 = next(c for c in trained.report["overall"]["capture"] if c["top_pct"] == 20)
     assert re.search(rf'<td>20%</td><td class="num">\d+</td><td class="num">{re.escape(show_percent(100 * top20["share"]))}</td>', body)
+    # The reliability table writes its shares as percentages too, like its bins ("0.243" before).
+    first = next(r for r in trained.report["overall"]["reliability"] if r["count"])
+    assert f'<td class="num">{show_percent(100 * first["predicted"])}</td><td class="num">{show_percent(100 * first["observed"])}</td>' in body
     # Chosen over the other learner, not over itself too ("chosen over Gradient boosting 0.933, Logistic regression (L2) 0.935").
     chosen, (other,) = trained.report["global"]["estimator"], set(trained.report["global"]["candidates"]) - {trained.report["global"]["estimator"]}
     note = re.search(r"\(chosen with AUC 0\.\d{3} over ([^<]*)\)</span>", body)
