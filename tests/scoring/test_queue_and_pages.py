@@ -145,6 +145,8 @@ def test_the_handoff_packet_lists_the_rules_behind_the_score(alices_lead):
 
 @pytest.mark.django_db
 def test_admin_pages_render_for_revops(client, rita):
+    from django.db.models import F
+
     from qualify.scoring.models import ScoringModel
     from qualify.scoring import runs
 
@@ -161,6 +163,7 @@ def test_admin_pages_render_for_revops(client, rita):
         assert response.status_code == 200, url
     body = client.get(f"/admin/scoring/scorerun/{run.pk}/change/").content.decode()
     assert "<progress" in body and 'http-equiv="refresh"' in body
+    model.rules.filter(pk=model.rules.first().pk).update(points=F("points") + 1)  # a draft that differs
     response = client.post(f"/admin/scoring/scoringmodel/{model.pk}/publish/")
     assert response.status_code == 302
     assert model.versions.count() == 3  # v1 shipped, v2 by scoring.0009, v3 published here
