@@ -6,6 +6,8 @@ no CDN, print well, and tests can assert on them.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 from qualify.formatting import show_percent
@@ -66,6 +68,16 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:,.1f}"
 
 
+def nice_axis(vmax: float, ticks: int = 4) -> tuple[float, float]:
+    """(top, step) of a count axis people read at a glance: steps of 1, 2, 2.5 or 5 times a power of
+    ten (at least 1), at most `ticks` of them, the top the first step at or above vmax (642 → 0,
+    200 ... 800)."""
+    raw = max(vmax, 1) / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    step = max(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), 1)  # counts: whole steps
+    return step * math.ceil(max(vmax, 1) / step), step
+
+
 def hbars(title: str, rows: list[tuple[str, float, str]], *, label_width: int = 170, row_h: int = 22,
           max_value: float | None = None) -> Chart:
     """Horizontal bars, one per (label, value, text), scaled to the largest value (or max_value)."""
@@ -107,14 +119,14 @@ def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | Non
     plot_h = height - top_pad - bottom_pad
     n = max(len(cols), 1)
     slot = (width - left - 10) / n
-    vmax = max([v for _, v in cols] + [1])
+    vmax, step = nice_axis(max([v for _, v in cols] + [1]))
     bars = []
     for i, (label, v) in enumerate(cols):
         h = plot_h * v / vmax
         bars.append(Bar(label, v, _fmt(v), left + i * slot + slot * 0.15, top_pad + plot_h - h, slot * 0.7, h))
     chart = Chart(title, width, height, bars, plot_top=top_pad, plot_bottom=top_pad + plot_h, label_width=left,
                   label_chars=max(4, int(slot / TICK_CHAR_W)))
-    chart.axis = [(top_pad + plot_h * (1 - k / 4), _fmt(vmax * k / 4)) for k in range(5)]
+    chart.axis = [(top_pad + plot_h * (1 - k * step / vmax), _fmt(k * step)) for k in range(round(vmax / step) + 1)]
     if rate:
         rmax = max([r for r in rate if r is not None] + [1])
         points = [

@@ -1,4 +1,6 @@
-"""Chart geometry: a funnel step's text sits on its bar only when it fits there."""
+"""Chart geometry: a funnel step's text sits on its bar only when it fits there; column axes tick at round values."""
+
+import pytest
 
 from qualify.analytics import charts
 
@@ -33,3 +35,20 @@ def test_a_half_card_pareto_is_drawn_at_half_width_and_shortens_its_labels_to_it
     slot = half.bars[1].x - half.bars[0].x
     assert half.label_chars * charts.TICK_CHAR_W <= slot < wide.label_chars * charts.TICK_CHAR_W
     assert charts.pareto_chart("Few", reasons[:3]).label_chars > len("Not enough discovery")  # room: not cut
+
+
+@pytest.mark.parametrize(("vmax", "labels"), [
+    (642, ["0", "200", "400", "600", "800"]),
+    (30, ["0", "10", "20", "30"]),
+    (1, ["0", "1"]),
+    (0, ["0", "1"]),
+    (7, ["0", "2", "4", "6", "8"]),
+    (9_300, ["0", "2,500", "5,000", "7,500", "10,000"]),
+])
+def test_column_axes_tick_at_round_values_and_scale_the_columns_to_the_top_tick(vmax, labels):
+    """The cohort chart's axis read 642 / 482 / 321 / 160 (quarters of the tallest column)."""
+    chart = charts.columns("Leads", [("Sep", vmax), ("Oct", vmax / 2)])
+    assert [label for _, label in chart.axis] == labels
+    top = float(labels[-1].replace(",", ""))
+    tallest = chart.bars[0]
+    assert abs(tallest.h - (chart.plot_bottom - chart.plot_top) * vmax / top) < 0.01
