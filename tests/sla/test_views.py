@@ -139,6 +139,8 @@ def test_manager_sees_overdue_clocks_and_escalations(client, breached, maria):
     assert "Notified Alice, Maria" in html
     assert "No other rep available; stays with Alice Adams" in html
     assert 'action="/leads/%d/reassign/"' % breached.lead_id in html
+    # The times in the tables say their zone, as the escalation lines do ("Due 4 Mar 2025, 11:00 UTC").
+    assert "<th>Due (UTC)</th>" in html and "<th>When (UTC)</th>" in html
 
 
 def test_compliance_names_owners_and_clocks_as_the_rest_of_the_page(client, breached, maria):
