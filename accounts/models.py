@@ -57,6 +57,11 @@ class User(AbstractUser):
         """RevOps admins and superusers see and change everything."""
         return self.is_superuser or self.has_role(Role.REVOPS)
 
+    def manages(self, team_id: int | None) -> bool:
+        """RevOps (every team) or a manager of `team_id`: who may reassign, merge, share views and
+        oversee that team's work. Reads the cached memberships, no query."""
+        return self.is_admin or team_id in self.team_ids(Role.MANAGER)
+
     @property
     def primary_role(self) -> str | None:
         order = [Role.MANAGER, Role.AE, Role.SDR, Role.MARKETING, Role.REVOPS]

@@ -70,6 +70,11 @@ def show_percent(value: float | None) -> str:
     return "0%" if text == "-0" else f"{text}%"
 
 
+def show_share(value: float | None) -> str:
+    """A share of one (0-1) as show_percent writes its percentage: '52.6%' for 0.526; '—' for None."""
+    return show_percent(None if value is None or value == "" else 100 * float(value))
+
+
 def show_date(value: datetime.date | datetime.datetime, tz: datetime.tzinfo | None = None) -> str:
     """'4 Dec 2026' (DATE_FORMAT); an aware datetime is read in `tz`, by default the current zone."""
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
@@ -101,7 +106,7 @@ def ago(value) -> str:
 @register.filter
 def share(value) -> str:
     """{{ c.share|share }} for a share of one (0-1): '52.6%' as |percent writes 52.6 ('—' for None)."""
-    return show_percent(None if value is None or value == "" else 100 * float(value))
+    return show_share(value)
 
 
 @register.filter

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from qualify.formatting import show_percent
+from qualify.formatting import show_share
 
 Z95 = 1.959963984540054  # two-sided 95 %
 
@@ -135,6 +135,5 @@ def round_points(value: float, current: float) -> int:
     return int(math.copysign(math.floor(abs(value) / step + 0.5) * step, value))
 
 
-def pct(value: float | None) -> str:
-    """A share (0-1) as every page writes a percentage: '19.3%', '2.5%', '—' when unknown."""
-    return show_percent(None if value is None else 100 * value)
+# A share (0-1) as every page writes a percentage: '19.3%', '2.5%', '—' when unknown.
+pct = show_share

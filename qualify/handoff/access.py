@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from accounts.models import Role
 from qualify.leads.access import visible_leads_filter
 from qualify.leads.models import Lead
 
@@ -27,7 +26,7 @@ def visible_handoffs(user: User):
 
 def can_decide(user: User, handoff: Handoff) -> bool:
     """The receiving AE decides; the team's managers and admins may decide for them."""
-    return user.pk == handoff.to_user_id or user.is_admin or handoff.team_id in user.team_ids(Role.MANAGER)
+    return user.pk == handoff.to_user_id or user.manages(handoff.team_id)
 
 
 def access_handoff(user: User, handoff_id: int | str, *, for_write: bool = False) -> Handoff:

@@ -24,7 +24,7 @@ def import_teams(user) -> list[Team]:
 def can_import_kind(user, team_id: int, kind: str) -> bool:
     """Marketing brings in new leads only: an accounts file rewrites existing accounts and an
     outcomes file moves existing leads to won or lost, which marketing never does by hand either."""
-    if user.is_admin or team_id in user.team_ids(Role.MANAGER):
+    if user.manages(team_id):
         return True
     return kind == ImportKind.LEADS and team_id in user.team_ids(Role.MARKETING)
 

@@ -42,7 +42,7 @@ def visible_leads_filter(user: User) -> Q:
 def can_change_lead(user: User, lead: Lead) -> bool:
     """Write access: admins, the team's managers, the owner, the AE it was handed to, and SDRs
     of the team on pool leads (so they can claim them). Marketing is read-only."""
-    if user.is_admin or lead.team_id in user.team_ids(Role.MANAGER):
+    if user.manages(lead.team_id):
         return True
     if lead.owner_id == user.pk or lead.ae_id == user.pk:
         return True
@@ -56,7 +56,7 @@ def can_merge(user: User, team_id: int) -> bool:
     """A merge deletes one of two records, so it is for the team's managers and RevOps only, even
     where the user may change both (an SDR could otherwise make any pool lead vanish into one of
     theirs). merge.merge_leads / merge_accounts ask here, so every door is held to it."""
-    return user.is_active and (user.is_admin or team_id in user.team_ids(Role.MANAGER))
+    return user.is_active and user.manages(team_id)
 
 
 def require_merge(user: User, team_id: int) -> None:

@@ -41,7 +41,7 @@ def can_reassign(user: User, lead: Lead) -> bool:
 
 def can_reassign_in(user: User, team_id: int) -> bool:
     """can_reassign for a team's leads, a new one included (its owner is chosen the same way)."""
-    return user.is_admin or team_id in user.team_ids(Role.MANAGER)
+    return user.manages(team_id)
 
 
 def claim(lead: Lead, *, by: User) -> Lead:

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 
-from accounts.models import Role
 from qualify.errors import DomainError
 
 from .models import SavedView
@@ -40,7 +39,7 @@ def saved_views_for(user: User) -> QuerySet[SavedView]:
 def can_change_view(user: User, view: SavedView) -> bool:
     if view.team_id is None:
         return view.created_by_id == user.pk
-    return user.is_admin or view.team_id in user.team_ids(Role.MANAGER)
+    return user.manages(view.team_id)
 
 
 def access_view(user: User, view_id: int, *, for_write: bool = False) -> SavedView:
@@ -76,7 +75,7 @@ def _name(name: str) -> str:
 def _team_for(user: User, team_id: int | None) -> int | None:
     if team_id is None:
         return None
-    if not (user.is_admin or team_id in user.team_ids(Role.MANAGER)):
+    if not user.manages(team_id):
         raise DomainError("Only a manager of the team can share a view with it.", field="team")
     return team_id
 

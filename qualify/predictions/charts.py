@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from qualify.formatting import show_percent
+from qualify.formatting import show_share
 
 SIZE, PAD = 300, 36
 
@@ -45,8 +45,8 @@ def _square(title: str, x_label: str, y_label: str, points: list[tuple[float, fl
 
 def reliability_chart(table: list[dict[str, Any]]) -> Square:
     """Observed conversion against mean predicted probability per bin; on the diagonal is perfect."""
-    points = [(r["predicted"], r["observed"], f"{r['count']:,} leads: predicted {show_percent(100 * r['predicted'])}, "
-               f"won {show_percent(100 * r['observed'])}") for r in table if r["count"]]
+    points = [(r["predicted"], r["observed"], f"{r['count']:,} leads: predicted {show_share(r['predicted'])}, "
+               f"won {show_share(r['observed'])}") for r in table if r["count"]]
     return _square("Reliability", "Predicted probability", "Observed conversion", points)
 
 
@@ -54,5 +54,5 @@ def capture_chart(capture: list[dict[str, Any]]) -> Square:
     """Share of conversions in the top k % of leads by predicted probability; the diagonal is a
     random order."""
     points = [(0.0, 0.0, "")] + [(c["top_pct"] / 100, c["share"], f"Top {c['top_pct']}% of leads hold "
-                                  f"{show_percent(100 * c['share'])} of conversions") for c in capture]
+                                  f"{show_share(c['share'])} of conversions") for c in capture]
     return _square("Capture", "Top leads by prediction", "Share of conversions", points)

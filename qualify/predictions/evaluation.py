@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from qualify.formatting import show_percent
+from qualify.formatting import show_share
 
 BINS = 10
 CAPTURE_AT = (5, 10, 20, 30, 50)
@@ -86,7 +86,7 @@ def capture_sentence(metrics: dict[str, Any], k: int = 20) -> str:
     point = next((c for c in metrics.get("capture", []) if c["top_pct"] == k), None)
     if not point or not metrics.get("won"):
         return ""
-    return f"The top {k}% of leads by predicted probability hold {show_percent(100 * point['share'])} of conversions."
+    return f"The top {k}% of leads by predicted probability hold {show_share(point['share'])} of conversions."
 
 
 # Below this held-out AUC the page says plainly that the features rank leads little better than chance.

@@ -36,7 +36,7 @@ def visible_queues(user: User) -> QuerySet[ReviewQueue]:
 
 
 def can_review(user: User, queue: ReviewQueue) -> bool:
-    return user.is_admin or queue.reviewer_id == user.pk or queue.team_id in user.team_ids(Role.MANAGER)
+    return queue.reviewer_id == user.pk or user.manages(queue.team_id)
 
 
 def access_queue(user: User, queue_id: int | str, *, for_write: bool = False) -> ReviewQueue:
@@ -73,7 +73,7 @@ def visible_tasks(user: User) -> QuerySet[FollowUpTask]:
 
 
 def can_close_task(user: User, task: FollowUpTask) -> bool:
-    return task.assignee_id == user.pk or user.is_admin or task.lead.team_id in user.team_ids(Role.MANAGER)
+    return task.assignee_id == user.pk or user.manages(task.lead.team_id)
 
 
 def access_task(user: User, task_id: int | str, *, for_write: bool = False) -> FollowUpTask:

@@ -78,11 +78,9 @@ class ReviewPlan(models.Model):
         return f"{self.name} ({self.team})"
 
     def clean(self) -> None:
-        from accounts.models import Role
-
         if self.reviewer_id and self.team_id:
             reviewer = self.reviewer
-            if not (reviewer.is_admin or self.team_id in reviewer.team_ids(Role.MANAGER)):
+            if not reviewer.manages(self.team_id):
                 raise ValidationError({"reviewer": "The reviewer must be a manager of the team or a RevOps admin."})
 
 

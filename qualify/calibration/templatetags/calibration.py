@@ -1,15 +1,10 @@
-"""Shares and intervals as the calibration page writes them."""
+"""Intervals, widths and lifts as the calibration page writes them (shares: the builtin |share)."""
 
 from django import template
 
-from ..stats import pct as _pct
+from qualify.formatting import show_share
 
 register = template.Library()
-
-
-@register.filter
-def pct(value: float | None) -> str:
-    return _pct(value)
 
 
 @register.filter
@@ -25,7 +20,7 @@ def span(interval: tuple[float, float]) -> str:
 
 @register.filter
 def interval(value: tuple[float, float]) -> str:
-    return f"{_pct(value[0])}–{_pct(value[1])}"
+    return f"{show_share(value[0])}–{show_share(value[1])}"
 
 
 @register.filter
