@@ -91,7 +91,7 @@ class Sort:
 # name → sort. Indexes (team, key, id) WHERE stage IN open stages serve the manager's whole team
 # and the team pool (a subset they filter); (owner, key, id) WHERE stage IN SDR stages serve an
 # SDR's own queue. Each index here is written on every lead write
-# that is not HOT, i.e. every score change: README, Benchmarks, gives what each costs.
+# that is not HOT, i.e. every score change: docs/benchmarks.md (SDR queue, Scoring) gives what each costs.
 SORTS: dict[str, Sort] = {
     "score": Sort("Score", lambda: F("score"), int, IntegerField, True,
                   "lead_owner_queue, lead_team_pool, lead_team_open"),
