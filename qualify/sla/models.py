@@ -414,7 +414,8 @@ class ClockSchedule(models.Model):
         return f"clock {self.clock_id}: step {self.next_step} at {show_datetime(self.next_action_at)}"
 
 
-# The detail of an ownership step that a later step of the same sweep replaced (sweep.py).
+# The detail of a step that a later step of the same sweep replaced (sweep.py): an ownership step
+# passed by a further one, or a warning whose breach came in the same sweep.
 SUPERSEDED = "Superseded by a later step in the same sweep."
 
 
@@ -455,8 +456,9 @@ class Escalation(models.Model):
 
     @property
     def superseded(self) -> bool:
-        """An ownership step the same sweep went past (it returned the lead to the pool instead):
-        recorded so the ladder shows every rung reached, but nothing happened."""
+        """A step the same sweep went past (an ownership step when it returned the lead to the pool
+        instead, a warning when the breach came too): recorded so the ladder shows every rung
+        reached, but nothing happened and nobody was told."""
         return self.detail == SUPERSEDED
 
 

@@ -149,9 +149,15 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
     if ownership_leads:
         due = _defer_busy_leads(due, advance, ownership_leads, result)
 
+    # A warning whose breach falls in the same sweep (the sweep was down, or a seed catches up) is
+    # recorded, so the ladder shows every rung, but tells nobody: "at risk" beside "breached" is noise.
+    breaching = {d.clock["id"] for d in due if d.kind == StepKind.BREACH}
     managers = _managers({d.clock["team_id"] for d in due if d.kind != StepKind.WARNING or d.clock["owner_id"] is None})
     for d in due:
-        _describe(d, managers)
+        if d.kind == StepKind.WARNING and d.clock["id"] in breaching:
+            d.detail = SUPERSEDED
+        else:
+            _describe(d, managers)
 
     inserted = _record(due, now)
     _advance(advance)

@@ -10,6 +10,7 @@ from qualify.leads.assignment import assign
 from qualify.leads.changes import HandoffChanged, publish
 from qualify.leads.models import DisqualifyReason
 from qualify.notifications.delivery import send_pending_emails
+from qualify.sla.models import Clock
 from qualify.notifications.models import EmailState, Notification, NotificationKind as K
 from tests.factories import LeadFactory
 from tests.notifications.conftest import NEXT
@@ -108,7 +109,9 @@ def test_notifications_follow_a_merged_lead(north, alice, maria):
 def test_sla_sweep_notifications_are_written_once_per_step(north, alice, make_mql, frozen):
     from qualify.sla.sweep import sweep
 
-    make_mql(LeadFactory(team=north, owner=alice))
+    lead = make_mql(LeadFactory(team=north, owner=alice))
+    frozen.move_to(Clock.objects.get(lead=lead).warn_at)  # a sweep on time for the warning, then the breach
+    sweep()
     frozen.shift(datetime.timedelta(days=3))
     sweep()
     first = Notification.objects.filter(user=alice).count()

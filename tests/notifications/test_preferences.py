@@ -4,6 +4,7 @@ import pytest
 
 from qualify.leads.assignment import assign
 from qualify.notifications import delivery
+from qualify.sla.models import Clock
 from qualify.notifications.models import EmailState, Notification, NotificationKind as K, Preference
 from tests.conftest import login
 from tests.factories import LeadFactory
@@ -50,7 +51,9 @@ def test_sla_sweep_respects_preferences(north, alice, make_mql, frozen):
 
     Preference.objects.create(user=alice, kind=K.SLA_WARNING, in_app=True, email=True)
     Preference.objects.create(user=alice, kind=K.SLA_BREACH, in_app=False, email=False)
-    make_mql(LeadFactory(team=north, owner=alice))
+    lead = make_mql(LeadFactory(team=north, owner=alice))
+    frozen.move_to(Clock.objects.get(lead=lead).warn_at)  # a sweep on time for the warning, then the breach
+    sweep()
     frozen.shift(datetime.timedelta(days=3))
     sweep()
     rows = {n.kind: n for n in Notification.objects.filter(user=alice)}

@@ -58,8 +58,11 @@ def test_breach_records_it_and_notifies_owner_and_manager(frozen, mql_clock, ali
     mql_clock.refresh_from_db()
     assert mql_clock.breached_at == at(2025, 3, 4, 11, 0)
     assert mql_clock.status == ClockStatus.OPEN  # still waiting for the touch
-    assert notes_for(alice) == ["sla_warning", "sla_breach"]
+    # The warning's moment (10:45) passed while no sweep ran: recorded, but nobody hears "at risk"
+    # beside "breached".
+    assert notes_for(alice) == ["sla_breach"]
     assert notes_for(maria) == ["sla_breach"]
+    assert Escalation.objects.get(clock=mql_clock, step=0).superseded
     breach_note = Notification.objects.select_related("lead").get(user=maria)
     # The one date format, in the calendar's zone (titles are stored text: made right at send time).
     assert breach_note.title == "SLA breached: first touch was due 4 Mar 2025, 11:00 UTC"
@@ -69,13 +72,22 @@ def test_breach_records_it_and_notifies_owner_and_manager(frozen, mql_clock, ali
     assert Escalation.objects.get(clock=mql_clock, step=2).detail == "Notified Alice, Maria"
 
 
+def test_a_warning_on_time_then_the_breach_each_tell_the_owner(frozen, mql_clock, alice, maria):
+    frozen.move_to(at(2025, 3, 4, 10, 46))
+    sweep()
+    frozen.move_to(at(2025, 3, 4, 11, 1))
+    sweep()
+    assert notes_for(alice) == ["sla_warning", "sla_breach"] and notes_for(maria) == ["sla_breach"]
+    assert not Escalation.objects.get(clock=mql_clock, step=0).superseded
+
+
 def test_each_step_happens_once_however_often_the_sweep_runs(frozen, mql_clock):
     frozen.move_to(at(2025, 3, 4, 11, 5))
     first = sweep()
     again = sweep()
     assert first.steps == 3 and again.steps == 0
     assert Escalation.objects.count() == 3
-    assert Notification.objects.count() == 3  # warning to alice, breach to alice and maria
+    assert Notification.objects.count() == 2  # the breach to alice and maria (the warning came with it)
 
 
 def test_a_touch_before_the_due_time_prevents_the_breach(frozen, mql_clock, alice):
@@ -147,7 +159,7 @@ def test_failure_mid_batch_rolls_back_and_the_next_sweep_redoes_it(frozen, mql_c
 
     monkeypatch.setattr(sweep_module, "_notify", real)
     assert sweep().steps == 3
-    assert Notification.objects.count() == 3
+    assert Notification.objects.count() == 2  # the breach's, to alice and maria
 
 
 def test_steps_already_recorded_are_not_acted_on_again(frozen, mql_clock):
@@ -158,7 +170,7 @@ def test_steps_already_recorded_are_not_acted_on_again(frozen, mql_clock):
     Clock.objects.filter(pk=mql_clock.pk).update(breached_at=None)
     result = sweep()
     assert result.clocks == 1 and result.steps == 0
-    assert Notification.objects.count() == 3
+    assert Notification.objects.count() == 2  # the breach's, to alice and maria
     mql_clock.refresh_from_db()
     assert ClockSchedule.objects.get(clock=mql_clock).next_step == 3  # cursor repaired
     assert mql_clock.breached_at == at(2025, 3, 4, 11)
@@ -192,7 +204,7 @@ def test_handoff_breach_notifies_the_ae_and_manager_but_never_reassigns(frozen, 
     sweep()
     clock = Clock.objects.get(lead=lead)
     assert [k for _, k in steps(clock)] == ["warning", "breach", "notify", "notify_managers"]
-    assert notes_for(erin) == ["handoff_received", "sla_warning", "sla_breach"]
+    assert notes_for(erin) == ["handoff_received", "sla_breach"]  # the warning came with the breach
     assert notes_for(maria) == ["sla_breach", "sla_escalation"]
     assert Lead.objects.get(pk=lead.pk).ae == erin
 
@@ -203,6 +215,8 @@ def test_breach_without_an_owner_still_notifies_managers(frozen, pool_lead, mari
     make_mql(pool_lead)
     claim(pool_lead, by=bob)
     assign(pool_lead, owner=None, by=maria)
+    frozen.move_to(at(2025, 3, 4, 10, 46))
+    sweep()
     frozen.move_to(at(2025, 3, 4, 11, 0))
     sweep()
     # Nobody owns it, so the team's managers hear about the warning too.
