@@ -3,7 +3,9 @@
 Each row is looked up through access_lead (another team's lead is "not found", whatever the id),
 checked for write access and for the action's own rule (only managers reassign), then handed to
 the verb in its own transaction: one refused row never undoes the others, and each refusal is
-reported with the verb's own words. Submitting the same selection twice is harmless: the verbs
+reported with the verb's own words. Reassigning is the exception: the rows that pass go to their
+new owner in one transaction (assignment.reassign_many), so the listeners see one batch and the
+new owner gets one notification for the lot. Submitting the same selection twice is harmless: the verbs
 refuse what is already done (a claimed lead, a lead already nurtured or disqualified) and
 reassigning to the current owner changes nothing. Cost: about 5-8 queries per row (lookup, lock,
 write, history, listeners' enqueues), so a selection is capped at MAX_ROWS.
@@ -21,7 +23,7 @@ from qualify.errors import DomainError
 
 from . import lifecycle
 from .access import access_lead
-from .assignment import assign, can_reassign, claim
+from .assignment import can_reassign, claim, reassign_many
 
 if TYPE_CHECKING:
     import datetime
@@ -57,6 +59,7 @@ def apply(
 ) -> BulkResult:
     """Run `action` on each lead of `ids` the user may change; say per row why any was refused."""
     result = BulkResult(action)
+    to_reassign: list = []
     for pk in dict.fromkeys(ids):  # a repeated id is one row
         try:
             lead = access_lead(by, pk, for_write=True)
@@ -76,7 +79,8 @@ def apply(
             elif action == "reassign":
                 if not can_reassign(by, lead):
                     raise DomainError("Only the team's managers can reassign leads.")
-                assign(lead, owner=owner, by=by, why="Reassigned from the queue")
+                to_reassign.append(lead)  # all at once below: the new owner hears once
+                continue
             elif action == "nurture":
                 lifecycle.nurture(lead, reason=reason, note=note, by=by, recycle_on=recycle_on)
             else:
@@ -85,4 +89,11 @@ def apply(
             result.refused.append((lead.pk, lead.full_name, e.message))
         else:
             result.done.append(lead.pk)
+    if to_reassign:
+        refused = reassign_many(to_reassign, owner=owner, by=by, why="Reassigned from the queue")
+        for lead in to_reassign:
+            if lead.pk in refused:
+                result.refused.append((lead.pk, lead.full_name, refused[lead.pk]))
+            else:
+                result.done.append(lead.pk)
     return result

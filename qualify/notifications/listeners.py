@@ -9,7 +9,8 @@ below them); links are built from URL names.
 - handoff created → the receiving AE; accepted or rejected → the SDR who sent it, with the
   reason and the AE's note.
 - owner changed → the new owner, unless they took it themselves or a handoff decision gave it
-  (the handoff notification already says so).
+  (the handoff notification already says so); one notice for the lot when one change gives a
+  person more than DIGEST_OVER leads (a routing batch).
 - review verdict "needs follow-up" → whoever the task went to.
 SLA warnings and breaches are written by the SLA sweep itself, in one INSERT per batch
 (qualify/sla/sweep.py), through the same preferences.
@@ -40,29 +41,56 @@ def _name(user: User | None, fallback: str = "Qualify") -> str:
     return str(user) if user is not None else fallback
 
 
+# One change of owner (a bulk reassign, a routing batch, the SLA ladder) giving a person more than
+# this many leads at once tells them once, with the names, instead of once per lead.
+DIGEST_OVER = 3
+DIGEST_NAMES = 10  # names listed in a digest's body; the rest are counted
+
+
 @listen("owner_changed", when=IN_TRANSACTION)
 def tell_new_owners(batch: list[OwnerChanged]) -> None:
-    """The new owner of each lead who did not take it themselves. Three queries, one INSERT."""
+    """The new owner of each lead who did not take it themselves: a notification per lead, or one
+    per person and source when the batch gives them more than DIGEST_OVER (a manager's bulk
+    reassign of 50 leads is one notice and one e-mail, not 50). Three queries, one INSERT."""
     told = [c for c in batch if c.to_id is not None and c.to_id != c.by_id and not c.imported
             and not c.why.startswith(HANDOFF_WHY)]
     if not told:
         return
     users = User.objects.in_bulk({c.to_id for c in told} | {c.by_id for c in told if c.by_id})
     leads = _leads(c.lead_id for c in told)
-    rows = []
+    groups: dict[tuple, list[tuple[OwnerChanged, Lead]]] = {}
     for c in told:
         lead = leads.get(c.lead_id)
-        if lead is None or c.to_id not in users:
+        if lead is not None and c.to_id in users:
+            groups.setdefault((c.to_id, c.by_id, c.rule_name, bool(c.from_id)), []).append((c, lead))
+    rows = []
+    for (to_id, by_id, rule_name, again), changes in groups.items():
+        by = users.get(by_id) if by_id else None
+        source = f"by {by}" if by else (f"by rule '{rule_name}'" if rule_name else "by Qualify")
+        verb = "reassigned" if again else "assigned"
+        if len(changes) > DIGEST_OVER:
+            rows.append(_digest(users[to_id], changes, verb, source))
             continue
-        by = users.get(c.by_id) if c.by_id else None
-        source = f"by {by}" if by else (f"by rule '{c.rule_name}'" if c.rule_name else "by Qualify")
-        again = "reassigned" if c.from_id else "assigned"
-        rows.append(delivery.make(
-            users[c.to_id], kind=NotificationKind.ASSIGNED, title=f"Lead {again} to you: {lead.full_name}",
-            body=f"{lead.full_name} was {again} to you {source}." + (f"\nWhy: {c.why}" if c.why else ""),
-            url=reverse("leads:detail", args=[lead.pk]), lead_id=lead.pk,
-        ))
+        for c, lead in changes:
+            rows.append(delivery.make(
+                users[to_id], kind=NotificationKind.ASSIGNED, title=f"Lead {verb} to you: {lead.full_name}",
+                body=f"{lead.full_name} was {verb} to you {source}." + (f"\nWhy: {c.why}" if c.why else ""),
+                url=reverse("leads:detail", args=[lead.pk]), lead_id=lead.pk,
+            ))
     delivery.save_all(rows)
+
+
+def _digest(user: User, changes: list[tuple[OwnerChanged, Lead]], verb: str, source: str) -> Notification:
+    """One notice for many leads given to `user` at once: the count, the first names, the reason
+    when they share one, and a link to their queue."""
+    names = [lead.full_name for _, lead in changes]
+    listed = ", ".join(names[:DIGEST_NAMES]) + (f" and {len(names) - DIGEST_NAMES} more" if len(names) > DIGEST_NAMES else "")
+    whys = {c.why for c, _ in changes}
+    why = f"\nWhy: {whys.pop()}" if len(whys) == 1 and "" not in whys else ""
+    return delivery.make(
+        user, kind=NotificationKind.ASSIGNED, title=f"{len(names)} leads {verb} to you",
+        body=f"{len(names)} leads were {verb} to you {source}: {listed}.{why}", url=reverse("leads:queue"),
+    )
 
 
 @listen("handoff_changed", when=IN_TRANSACTION)

@@ -69,6 +69,27 @@ def test_manager_reassigns_and_the_verb_refuses_an_owner_outside_the_team(client
     assert Lead.objects.get(pk=leads[0].pk).owner_id == bob.pk
 
 
+def test_a_bulk_reassign_is_one_batch_and_one_notification(client, maria, alice, bob, north):
+    from qualify.notifications.models import Notification
+    from qualify.routing.models import Assignment
+
+    leads = [LeadFactory(team=north, owner=alice) for _ in range(6)]
+    said = _post(login(client, maria), action="reassign", owner=bob.pk, ids=[lead.pk for lead in leads])
+    assert "Reassigned 6 leads." in said
+    assert Assignment.objects.filter(lead__in=leads, from_user=alice, to_user=bob, by=maria).count() == 6
+    told = list(Notification.objects.filter(user=bob).values_list("title", flat=True))
+    assert told == ["6 leads reassigned to you"]
+
+
+def test_a_bulk_reassign_refuses_the_rows_of_another_team_than_the_owners(client, rita, bob, charlie, north, south):
+    mine, theirs = LeadFactory(team=north, owner=bob), LeadFactory(team=south, owner=charlie)
+    spare = LeadFactory(team=north, owner=None)
+    said = _post(login(client, rita), action="reassign", owner=bob.pk, ids=[spare.pk, theirs.pk, mine.pk])
+    assert "Reassigned 2 leads." in said
+    assert f"{theirs.full_name}: Choose an active SDR, AE or manager of this lead's team." in said
+    assert Lead.objects.get(pk=theirs.pk).owner_id == charlie.pk and Lead.objects.get(pk=spare.pk).owner_id == bob.pk
+
+
 def test_an_sdr_cannot_reassign(client, alice, bob, north):
     lead = LeadFactory(team=north, owner=alice)
     said = _post(login(client, alice), action="reassign", owner=bob.pk, ids=[lead.pk])

@@ -85,6 +85,27 @@ def test_assigned_and_reassigned_tell_the_new_owner(north, alice, bob, maria):
     assert "Alice is out" in b.body
 
 
+def test_a_batch_giving_someone_many_leads_tells_them_once(north, alice, bob, maria,
+                                                           django_capture_on_commit_callbacks):
+    """A routing batch (assign_many) of 12 leads to alice and 3 to bob: alice hears once, with
+    the names and a link to her queue; bob, at DIGEST_OVER or fewer, hears once per lead."""
+    from qualify.leads.assignment import assign_many
+    from qualify.notifications.listeners import DIGEST_NAMES, DIGEST_OVER
+
+    to_alice = [LeadFactory(team=north, owner=None, first_name=f"Ann{i:02}", last_name="Lee") for i in range(12)]
+    to_bob = [LeadFactory(team=north, owner=None) for _ in range(DIGEST_OVER)]
+    owners = {lead.pk: (alice.pk, None, "New MQL") for lead in to_alice}
+    owners |= {lead.pk: (bob.pk, None, "New MQL") for lead in to_bob}
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        assign_many(owners, by=maria)
+    digest = Notification.objects.get(user=alice)
+    assert (digest.kind, digest.title, digest.url, digest.lead_id) == (K.ASSIGNED, "12 leads assigned to you", "/queue/", None)
+    assert digest.body.startswith("12 leads were assigned to you by Maria")
+    assert "Ann00 Lee" in digest.body and f"and {12 - DIGEST_NAMES} more" in digest.body and "Why: New MQL" in digest.body
+    assert digest.email_state == EmailState.PENDING  # the one row is alice's one e-mail, not twelve
+    assert sorted(Notification.objects.filter(user=bob).values_list("lead_id", flat=True)) == sorted(l.pk for l in to_bob)
+
+
 def test_claiming_or_imported_owners_tell_nobody(north, alice, maria):
     from qualify.leads.assignment import claim
     from qualify.leads.changes import OwnerChanged
