@@ -414,7 +414,8 @@ class ClockSchedule(models.Model):
         return f"clock {self.clock_id}: step {self.next_step} at {show_datetime(self.next_action_at)}"
 
 
-# The detail of an ownership step that a later step of the same sweep replaced (sweep.py).
+# The detail shown for an ownership step that a later step of the same sweep replaced (sweep.py);
+# Escalation.superseded_by records the fact.
 SUPERSEDED = "Superseded by a later step in the same sweep."
 
 
@@ -438,6 +439,11 @@ class Escalation(models.Model):
     scheduled_at = models.DateTimeField()
     at = models.DateTimeField(default=timezone.now)
     detail = models.CharField(max_length=300, blank=True, default="")
+    # Set by the sweep on an ownership step it went past: the later step of the same clock and sweep
+    # that changed the owner instead. Both rows are the clock's and go with it, so no constraint.
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                                      db_index=False, db_constraint=False,
+                                      help_text="The later ownership step of the same sweep that acted instead of this one.")
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -457,7 +463,7 @@ class Escalation(models.Model):
     def superseded(self) -> bool:
         """An ownership step the same sweep went past (it returned the lead to the pool instead):
         recorded so the ladder shows every rung reached, but nothing happened."""
-        return self.detail == SUPERSEDED
+        return self.superseded_by_id is not None
 
 
 def leads_with_clocks(leads: models.QuerySet, state: str, *, teams: set[int] | None = None,
