@@ -1,12 +1,13 @@
 """Who works the duplicates: RevOps admins (every team) and managers (their teams). A pair of
-another team is a 404, as for leads. Anyone else gets a 404 from the page (views._guard) and a 403
-from the API, as every API role refusal (review queues, routing rules, webhooks, imports): the same
-answer for any id, existing or not, so neither says anything about the pairs."""
+another team is a 404, as for leads. Anyone else gets a 403 from the pages and the API, as every
+role refusal (metrics, review queues, routing rules, webhooks, imports): the same answer for any
+id, existing or not, so it says nothing about the pairs."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
 def can_work_duplicates(user: User) -> bool:
     return user.is_authenticated and user.is_active and (user.is_admin or user.has_role(Role.MANAGER))
+
+
+def require_duplicates(user: User) -> None:
+    if not can_work_duplicates(user):
+        raise PermissionDenied("Duplicates are for managers and RevOps.")
 
 
 def duplicate_teams(user: User) -> set[int] | None:
@@ -36,6 +42,7 @@ def visible_candidates(user: User) -> QuerySet[DuplicateCandidate]:
 
 
 def access_candidate(user: User, candidate_id: int | str) -> DuplicateCandidate:
+    require_duplicates(user)
     try:
         return visible_candidates(user).get(pk=int(candidate_id))
     except (DuplicateCandidate.DoesNotExist, ValueError, TypeError):

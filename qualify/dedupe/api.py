@@ -4,7 +4,6 @@ the same decision function. Merging goes through `POST /api/leads/{id}/merge/` (
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -16,7 +15,7 @@ from qualify.api.pagination import IdCursor
 from qualify.errors import DomainError
 
 from . import decisions
-from .access import access_candidate, can_work_duplicates, visible_candidates
+from .access import access_candidate, require_duplicates, visible_candidates
 from .models import DuplicateCandidate, Kind, Status
 
 
@@ -54,8 +53,7 @@ class DuplicateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return DuplicateCandidate.objects.none()
-        if not can_work_duplicates(self.request.user):
-            raise PermissionDenied("Duplicates are for managers and RevOps.")
+        require_duplicates(self.request.user)
         qs = visible_candidates(self.request.user)
         params = self.request.query_params
         status = params.get("status") or Status.OPEN
@@ -69,8 +67,6 @@ class DuplicateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return qs
 
     def get_object(self) -> DuplicateCandidate:
-        if not can_work_duplicates(self.request.user):
-            raise PermissionDenied("Duplicates are for managers and RevOps.")
         return access_candidate(self.request.user, self.kwargs["pk"])
 
     @extend_schema(request=None, responses=DuplicateSerializer)

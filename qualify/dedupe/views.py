@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -19,7 +19,7 @@ from qualify.leads.merge import ACCOUNT_FIELDS, LEAD_FIELDS, OTHER, SURVIVOR, de
 from qualify.leads.models import Account, Lead
 
 from . import decisions
-from .access import access_candidate, can_work_duplicates, duplicate_teams, visible_candidates
+from .access import access_candidate, can_work_duplicates, duplicate_teams, require_duplicates, visible_candidates
 from .models import DuplicateCandidate, Kind, Status
 from .tasks import find_duplicates_task
 
@@ -45,11 +45,6 @@ def lead_duplicates_context(lead, user) -> dict:
     ]}
 
 
-def _guard(request: HttpRequest) -> None:
-    if not can_work_duplicates(request.user):
-        raise Http404("No such page.")
-
-
 def _records(kind: str, ids) -> dict[int, Lead | Account]:
     if kind == Kind.LEAD:
         qs = Lead.objects.select_related("account", "owner")
@@ -61,7 +56,7 @@ def _records(kind: str, ids) -> dict[int, Lead | Account]:
 @login_required
 def candidates(request: HttpRequest) -> HttpResponse:
     """Open pairs of the user's teams, most confident first (3 queries whatever the page size)."""
-    _guard(request)
+    require_duplicates(request.user)
     kind = request.GET.get("kind") if request.GET.get("kind") in Kind.values else Kind.LEAD
     pairs = list(visible_candidates(request.user).filter(kind=kind, status=Status.OPEN)
                  .order_by("-confidence", "-id")[:PAGE])
@@ -81,7 +76,6 @@ def _default_survivor(kind: str, a, b):
 @login_required
 def candidate(request: HttpRequest, candidate_id: int) -> HttpResponse:
     """The merge form: which record survives, and per field whose value it keeps."""
-    _guard(request)
     pair = access_candidate(request.user, candidate_id)
     records = _records(pair.kind, [pair.low_id, pair.high_id])
     a, b = records.get(pair.low_id), records.get(pair.high_id)
@@ -115,7 +109,6 @@ def _shown(record, name: str) -> str:
 @login_required
 @require_POST
 def merge(request: HttpRequest, candidate_id: int) -> HttpResponse:
-    _guard(request)
     pair = access_candidate(request.user, candidate_id)
     try:
         survivor_id = int(request.POST.get("survivor", ""))
@@ -140,7 +133,6 @@ def merge(request: HttpRequest, candidate_id: int) -> HttpResponse:
 @require_POST
 def dismiss(request: HttpRequest, candidate_id: int) -> HttpResponse:
     """Not a duplicate. htmx: the row goes away; otherwise back to the list."""
-    _guard(request)
     pair = access_candidate(request.user, candidate_id)
     try:
         decisions.dismiss(pair, by=request.user)
@@ -155,7 +147,7 @@ def dismiss(request: HttpRequest, candidate_id: int) -> HttpResponse:
 @require_POST
 def find(request: HttpRequest) -> HttpResponse:
     """Queue the bulk finder over the user's teams (a task: it outlasts a request at 1M leads)."""
-    _guard(request)
+    require_duplicates(request.user)
     teams = duplicate_teams(request.user)
     team_ids = list(Team.objects.values_list("pk", flat=True)) if teams is None else sorted(teams)
     find_duplicates_task.delay(team_ids)

@@ -2,8 +2,10 @@
 
 - Review queues: admins see all; a team's managers and marketing see its queues (marketing reads
   only); the plan's reviewer sees their own. Verdicts: the reviewer, the team's managers, admins.
-- Follow-up tasks: the assignee, the team's managers and admins; the assignee or a manager closes them.
-Anyone else gets a 404, as for leads.
+  Reviews are not for anyone else's role (SDRs and AEs who review nothing): a 403 for any queue or
+  item, existing or not, as from the list. Another team's queue is a 404, as for leads.
+- Follow-up tasks: the assignee, the team's managers and admins; the assignee or a manager closes
+  them. Anyone else gets a 404, as for leads.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ def can_see_reviews(user: User) -> bool:
     return user.is_admin or user.has_role(Role.MANAGER, Role.MARKETING) or ReviewQueue.objects.filter(reviewer=user).exists()
 
 
+def require_reviews(user: User) -> None:
+    if not can_see_reviews(user):
+        raise PermissionDenied("Review queues are for managers, marketing and RevOps.")
+
+
 def visible_queues(user: User) -> QuerySet[ReviewQueue]:
     if not user.is_authenticated or not user.is_active:
         return ReviewQueue.objects.none()
@@ -40,6 +47,7 @@ def can_review(user: User, queue: ReviewQueue) -> bool:
 
 
 def access_queue(user: User, queue_id: int | str, *, for_write: bool = False) -> ReviewQueue:
+    require_reviews(user)
     try:
         queue = visible_queues(user).select_related("plan", "team", "reviewer").get(pk=int(queue_id))
     except (ReviewQueue.DoesNotExist, ValueError, TypeError):
@@ -50,6 +58,7 @@ def access_queue(user: User, queue_id: int | str, *, for_write: bool = False) ->
 
 
 def access_item(user: User, item_id: int | str, *, for_write: bool = False) -> ReviewItem:
+    require_reviews(user)
     try:
         item = (
             ReviewItem.objects.filter(queue__in=visible_queues(user))

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from qualify.api.pagination import IdCursor
 
-from .access import access_item, access_queue, access_task, can_see_reviews, visible_queues, visible_tasks
+from .access import access_item, access_queue, access_task, can_see_reviews, require_reviews, visible_queues, visible_tasks
 from .models import FollowUpTask, RedFlag, ReviewItem, ReviewPlan, ReviewQueue, Verdict
 from .verdicts import ABOUT, complete_task, record_verdict
 
@@ -72,8 +72,7 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ReviewQueue.objects.none()
-        if not can_see_reviews(self.request.user):
-            raise PermissionDenied("Review queues are for managers, marketing and RevOps.")
+        require_reviews(self.request.user)
         return visible_queues(self.request.user).select_related("plan").annotate(
             total=Count("items"), reviewed=Count("items", filter=~Q(items__verdict=""))
         )

@@ -6,7 +6,6 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -21,7 +20,7 @@ from qualify.handoff.models import Handoff
 from qualify.leads.timeline import timeline_for
 from qualify.redirects import safe_next
 
-from .access import access_item, access_queue, access_task, can_review, can_see_reviews, visible_queues, visible_tasks
+from .access import access_item, access_queue, access_task, can_review, require_reviews, visible_queues, visible_tasks
 from .models import RedFlag, ReviewItem, TaskStatus, Verdict
 from .sampling import explain
 from .verdicts import ABOUT, complete_task, record_verdict
@@ -34,8 +33,7 @@ def _with_progress(qs):
 @login_required
 def queues(request: HttpRequest) -> HttpResponse:
     """The reviewer's open queues first, then the team's recent ones, each with its progress."""
-    if not can_see_reviews(request.user):
-        raise PermissionDenied("Review queues are for managers, marketing and RevOps.")
+    require_reviews(request.user)
     base = _with_progress(visible_queues(request.user).select_related("plan", "team", "reviewer"))
     mine = list(base.filter(reviewer=request.user, completed_at__isnull=True).order_by("-period_start", "-id")[:20])
     mine_ids = [q.pk for q in mine]

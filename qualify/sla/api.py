@@ -46,7 +46,7 @@ class ClockSerializer(serializers.ModelSerializer):
 class EscalationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Escalation
-        fields = ["id", "clock", "step", "kind", "lead", "team", "owner", "scheduled_at", "at", "detail"]
+        fields = ["id", "clock", "step", "kind", "lead", "team", "owner", "scheduled_at", "at", "detail", "superseded_by"]
         read_only_fields = fields
 
 

@@ -414,8 +414,9 @@ class ClockSchedule(models.Model):
         return f"clock {self.clock_id}: step {self.next_step} at {show_datetime(self.next_action_at)}"
 
 
-# The detail of a step that a later step of the same sweep replaced (sweep.py): an ownership step
-# passed by a further one, or a warning whose breach came in the same sweep.
+# The detail shown for a step that a later step of the same sweep replaced (sweep.py): an ownership
+# step passed by a further one, or a warning whose breach came in the same sweep. Escalation.superseded_by
+# records the fact.
 SUPERSEDED = "Superseded by a later step in the same sweep."
 
 
@@ -439,6 +440,11 @@ class Escalation(models.Model):
     scheduled_at = models.DateTimeField()
     at = models.DateTimeField(default=timezone.now)
     detail = models.CharField(max_length=300, blank=True, default="")
+    # Set by the sweep on a step it went past: the later step of the same clock and sweep that acted
+    # instead (the ownership step that changed the owner, the breach that came with a warning). Both rows are the clock's and go with it, so no constraint.
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                                      db_index=False, db_constraint=False,
+                                      help_text="The later step of the same sweep that acted instead of this one.")
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -459,7 +465,7 @@ class Escalation(models.Model):
         """A step the same sweep went past (an ownership step when it returned the lead to the pool
         instead, a warning when the breach came too): recorded so the ladder shows every rung
         reached, but nothing happened and nobody was told."""
-        return self.detail == SUPERSEDED
+        return self.superseded_by_id is not None
 
 
 def leads_with_clocks(leads: models.QuerySet, state: str, *, teams: set[int] | None = None,

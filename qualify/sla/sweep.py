@@ -166,6 +166,12 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
     result.steps += len(acted)
     result.by_kind.update(d.kind for d in acted)
     result.notifications += _notify(acted, now)
+    # The warnings the breach came with point at it (their detail already says they were skipped).
+    breach_row = {d.clock["id"]: inserted[d.clock["id"], d.step] for d in acted if d.kind == StepKind.BREACH}
+    skipped = [Escalation(pk=inserted[d.clock["id"], d.step], superseded_by_id=breach_row[d.clock["id"]])
+               for d in acted if d.kind == StepKind.WARNING and d.clock["id"] in breach_row]
+    if skipped:
+        Escalation.objects.bulk_update(skipped, ["superseded_by"], batch_size=1000)
     publish("sla_escalated", [
         SlaEscalated(d.clock["id"], d.clock["lead_id"], d.clock["team_id"], d.step, d.kind, d.clock["kind"],
                      d.clock["due_at"], now, d.clock["owner_id"])
@@ -180,8 +186,14 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
             last_ownership[d.clock["id"]] = d
     for d in acted:
         if d.kind in OWNERSHIP_ACTIONS:
-            d.detail = _change_owner(d) if last_ownership[d.clock["id"]] is d else SUPERSEDED
-            Escalation.objects.filter(clock_id=d.clock["id"], step=d.step).update(detail=d.detail[:300])
+            last = last_ownership[d.clock["id"]]
+            if last is d:
+                d.detail = _change_owner(d)
+                Escalation.objects.filter(pk=inserted[d.clock["id"], d.step]).update(detail=d.detail[:300])
+            else:
+                d.detail = SUPERSEDED
+                Escalation.objects.filter(pk=inserted[d.clock["id"], d.step]).update(
+                    detail=SUPERSEDED, superseded_by_id=inserted[last.clock["id"], last.step])
 
 
 def _defer_busy_leads(due: list[DueStep], advance: dict, ownership_leads: dict[int, int], result: SweepResult) -> list[DueStep]:
@@ -285,10 +297,11 @@ def _unnest_insert(table: str, columns: dict[str, list], types: list[str], suffi
         return cursor.fetchall() if "RETURNING" in suffix else []
 
 
-def _record(due: list[DueStep], now: datetime.datetime) -> set[tuple[int, int]]:
-    """Insert one Escalation per due step; return the (clock, step) pairs this call inserted."""
+def _record(due: list[DueStep], now: datetime.datetime) -> dict[tuple[int, int], int]:
+    """Insert one Escalation per due step; return the (clock, step) pairs this call inserted, with
+    the id of each row."""
     if not due:
-        return set()
+        return {}
     rows = _unnest_insert(
         Escalation._meta.db_table,
         {
@@ -303,9 +316,9 @@ def _record(due: list[DueStep], now: datetime.datetime) -> set[tuple[int, int]]:
             "detail": [d.detail[:300] for d in due],
         },
         ["bigint", "smallint", "text", "bigint", "bigint", "bigint", "timestamptz", "timestamptz", "text"],
-        suffix="ON CONFLICT (clock_id, step) DO NOTHING RETURNING clock_id, step",
+        suffix="ON CONFLICT (clock_id, step) DO NOTHING RETURNING clock_id, step, id",
     )
-    return {(clock_id, step) for clock_id, step in rows}
+    return {(clock_id, step): pk for clock_id, step, pk in rows}
 
 
 def _advance(advance: dict) -> None:

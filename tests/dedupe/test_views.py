@@ -87,13 +87,20 @@ def test_an_account_pair_names_the_country_not_its_code(client, north, maria):
     assert re.search(r'aria-describedby="field-country"[^>]*> United Kingdom</label>', html)
 
 
-def test_sdrs_and_outsiders_get_404(client, twins, alice, charlie):
+def test_reps_and_marketing_get_403_whatever_the_pair(client, twins, alice, erin, mark, charlie):
+    """A door their role is not for (README, Security): 403, as /metrics/ answers an AE, for their own
+    team's pair, another team's and a missing one alike."""
     a, b, pair = twins
-    for user in (alice, charlie):
+    for user in (alice, erin, mark, charlie):
         login(client, user)
-        assert client.get(reverse("dedupe:candidates")).status_code == 404
-        assert client.post(reverse("dedupe:merge", args=[pair.pk]), {"survivor": a.pk}).status_code == 404
+        assert client.get(reverse("dedupe:candidates")).status_code == 403
+        assert client.post(reverse("dedupe:find")).status_code == 403
+        for pk in (pair.pk, 99_999_999):
+            assert client.get(reverse("dedupe:candidate", args=[pk])).status_code == 403
+            assert client.post(reverse("dedupe:merge", args=[pk]), {"survivor": a.pk}).status_code == 403
+            assert client.post(reverse("dedupe:dismiss", args=[pk])).status_code == 403
     assert Lead.objects.filter(pk=b.pk).exists()
+    assert DuplicateCandidate.objects.get().status == Status.OPEN
 
 
 def test_another_teams_manager_does_not_see_the_pair(client, twins, south):

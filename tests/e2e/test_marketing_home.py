@@ -75,3 +75,17 @@ def test_unknown_page_says_why_and_leads_back(page, live_server, e2e_cast, setti
     page.screenshot(path="/tmp/ws-404.png", full_page=True)
     page.get_by_role("link", name="The lead queue").click()
     assert url_path(page) == "/queue/"
+
+
+@pytest.mark.parametrize(("who", "path"), [("mark", "/duplicates/"), ("erin", "/metrics/")])
+def test_a_page_not_for_your_role_says_so_alike(page, live_server, e2e_cast, settings, who, path):
+    """Marketing at the duplicates and an AE at metrics get the same answer (README, Security): a
+    403 that names the role rule, not the 404 of a page that does not exist."""
+    settings.DEBUG = False
+    login_as(page, live_server, who)
+    response = page.goto(f"{live_server.url}{path}")
+
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("You can't do that here")
+    expect(page.locator("main")).to_contain_text("are for managers")
+    assert_accessible(page, f"the 403 page at {path}")

@@ -110,7 +110,7 @@ def test_an_sdr_cannot_open_reviews(page, live_server, e2e_cast, queue):
     login_as(page, live_server, "alice")
     expect(page.get_by_role("link", name="Reviews", exact=True)).to_have_count(0)
     response = page.goto(f"{live_server.url}/reviews/{queue.pk}/")
-    assert response.status == 404
+    assert response.status == 403
 
 
 def test_a_verdict_note_over_the_limit_is_refused_as_typed_and_nothing_is_stored(page, live_server, e2e_cast, queue):

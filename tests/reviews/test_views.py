@@ -36,16 +36,39 @@ def test_sdrs_and_aes_may_not_open_reviews(client, queue, who, request):
     assert login(client, request.getfixturevalue(who)).get("/reviews/").status_code == 403
 
 
-def test_outsiders_get_404_for_queue_and_item(client, queue, charlie, south):
+def test_another_teams_manager_gets_404_for_queue_and_item(client, queue, south):
     from accounts.models import Role
     from tests.factories import UserFactory
 
-    south_manager = UserFactory.with_role(Role.MANAGER, south, username="sven")
-    for user in (charlie, south_manager):
+    login(client, UserFactory.with_role(Role.MANAGER, south, username="sven"))
+    assert client.get(f"/reviews/{queue.pk}/").status_code == 404
+    assert client.get(f"/reviews/items/{item_of(queue).pk}/").status_code == 404
+    assert client.post(f"/reviews/items/{item_of(queue).pk}/verdict/", {"verdict": "confirmed"}).status_code == 404
+
+
+def test_reps_get_403_for_any_queue_and_item(client, queue, alice, erin, charlie):
+    """Reviews are not for SDRs and AEs who review nothing (README, Security): 403 as /reviews/
+    answers them, for their own team's queue, another team's and a missing one alike."""
+    item = item_of(queue)
+    for user in (alice, erin, charlie):
         login(client, user)
-        assert client.get(f"/reviews/{queue.pk}/").status_code == 404
-        assert client.get(f"/reviews/items/{item_of(queue).pk}/").status_code == 404
-        assert client.post(f"/reviews/items/{item_of(queue).pk}/verdict/", {"verdict": "confirmed"}).status_code == 404
+        for queue_id, item_id in ((queue.pk, item.pk), (99_999_999, 99_999_999)):
+            assert client.get(f"/reviews/{queue_id}/").status_code == 403
+            assert client.get(f"/reviews/items/{item_id}/").status_code == 403
+            assert client.post(f"/reviews/items/{item_id}/verdict/", {"verdict": "confirmed"}).status_code == 403
+            assert client.get(f"/api/review-queues/{queue_id}/").status_code == 403
+            assert client.get(f"/api/review-items/{item_id}/").status_code == 403
+    item.refresh_from_db()
+    assert item.verdict == ""
+
+
+def test_an_ae_who_reviews_a_queue_opens_it(client, queue, erin):
+    """The plan's reviewer may be of any role: the 403 is for those who review nothing."""
+    queue.reviewer = erin
+    queue.save(update_fields=["reviewer"])
+    login(client, erin)
+    assert client.get(f"/reviews/{queue.pk}/").status_code == 200
+    assert client.get(f"/reviews/items/{item_of(queue).pk}/").status_code == 200
 
 
 def test_marketing_reads_the_queue_but_gets_403_on_verdicts(client, queue, mark):

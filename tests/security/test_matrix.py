@@ -7,7 +7,8 @@ with the ids of team North's objects (tests/security/world.py) and asked by:
 - anon: pages send it to the sign-in page, the API answers 401 or 403;
 - alice, bob (SDRs), erin (AE), maria (manager), mark (marketing), rita (RevOps admin) of North:
   those listed for the method are allowed (2xx, 3xx, or 400 for the empty body we send: validity is
-  not the point), the others are refused (403 or 404), never a 2xx or 3xx;
+  not the point), the others are refused (403 or 404), never a 2xx or 3xx; a refusal by role (on a
+  door that names no object, or as ROLE_REFUSED lists) is a 403;
 - charlie (SDR) and stella (manager) of South: another team's object is a 404, or a 403 that the
   same person also gets for an id that does not exist (the answer says nothing about the object);
   and nothing they get may contain the name of one of North's objects.
@@ -239,6 +240,17 @@ EXPECT: dict[str, dict[str, str]] = {
     "api:webhook-delivery-replay": {"POST": "rita"},
 }
 
+# A door that is not for someone's role is a 403 whatever id they name (README, Security); a 404
+# is for objects they may not see (another team's, a teammate's lead). Every refusal on a door that
+# names no object is a role's, so a 403; these doors name one, and refuse these people by role.
+ROLE_REFUSED = {
+    **{name: "alice bob erin mark charlie" for name in ("dedupe:candidate", "dedupe:merge", "dedupe:dismiss",
+                                                         "api:duplicate-detail", "api:duplicate-dismiss")},
+    **{name: "alice bob erin charlie" for name in ("reviews:queue", "reviews:item", "reviews:verdict",
+                                                    "api:review-queue-detail", "api:review-item-detail",
+                                                    "api:review-item-verdict")},
+}
+
 # Objects every team shares (frameworks, reasons, policies, stages, metrics tables): not North's.
 # The Segment-compatible API authenticates by a source's write key only: a session is no key, so
 # everyone, signed in or not, is refused with Segment's 401 (or 400 when the body that may carry
@@ -309,6 +321,13 @@ def _client(sessions: dict[str, str], name: str) -> Client:
     return client
 
 
+def test_role_refusals_name_refused_people_of_known_urls():
+    for name, who in ROLE_REFUSED.items():
+        assert name in EXPECT, f"ROLE_REFUSED names {name}, which is not a URL"
+        for method, allowed in EXPECT[name].items():
+            assert not set(who.split()) & set(allowed.split()), f"{name} {method}: ROLE_REFUSED names someone allowed"
+
+
 def test_every_url_has_expectations():
     """A new URL, or a new method on an API route, fails here until the table says who may use it."""
     missing = sorted(set(ROUTES) - set(EXPECT))
@@ -325,7 +344,7 @@ def test_matrix(name, world, db):
     w, sessions = world
     route = ROUTES[name]
     url = url_for(route, w.north.ids)
-    has_object = bool(route.kwargs) and route.basename not in SHARED and name != "password_reset_confirm"
+    has_object = (bool(route.kwargs) and route.basename not in SHARED and name != "password_reset_confirm") or name in QUERY
     problems = []
     for method, allowed_spec in EXPECT[name].items():
         allowed = set(allowed_spec.split())
@@ -346,6 +365,13 @@ def test_matrix(name, world, db):
                 to_login = status == 302 and response["Location"].startswith(reverse("login"))
                 if not (status in (401, 403) if route.is_api else to_login):
                     problems.append(f"{case}, expected {'401/403' if route.is_api else 'a redirect to sign in'}")
+            elif who in ROLE_REFUSED.get(name, "").split() or (not has_object and who != "anon"):
+                if status != 403:
+                    problems.append(f"{case}, expected 403 (the door is not for their role)")
+                if who in SOUTH and has_object and status == 403:
+                    other = _ask(_client(sessions, who), method, url_for(route, w.north.ids, missing=True), route.is_api)
+                    if other.status_code != 403:
+                        problems.append(f"{case}, but {other.status_code} for a missing id: the answer tells them it exists")
             elif who in SOUTH and has_object:
                 if status == 403:
                     other = _ask(_client(sessions, who), method, url_for(route, w.north.ids, missing=True), route.is_api)

@@ -96,6 +96,14 @@ def test_escalations_for_managers(api, running, frozen, maria, alice, charlie):
     assert as_(api, charlie).get("/api/sla-escalations/").status_code == 403
 
 
+def test_an_escalation_names_the_step_that_superseded_it(api, running, frozen, maria):
+    frozen.move_to(at(2025, 3, 5, 9, 0))  # a sweep down for hours: the pool wins over the reassignment
+    sweep()
+    rows = {e["kind"]: e for e in as_(api, maria).get("/api/sla-escalations/").json()["results"]}
+    assert rows["reassign"]["superseded_by"] == rows["return_to_pool"]["id"]
+    assert rows["return_to_pool"]["superseded_by"] is None and rows["breach"]["superseded_by"] is None
+
+
 def test_notifications_list_and_mark_read(api, alice, bob):
     mine = Notification.objects.create(user=alice, kind=NotificationKind.SLA_WARNING, title="Mine")
     Notification.objects.create(user=bob, kind=NotificationKind.SLA_WARNING, title="Bob's")

@@ -1,6 +1,10 @@
 """The sweep: warnings, breaches and the escalation ladder, each acted on exactly once."""
 
+import datetime
+import importlib
+
 import pytest
+from django.apps import apps as live_apps
 from django.core import mail
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -62,7 +66,8 @@ def test_breach_records_it_and_notifies_owner_and_manager(frozen, mql_clock, ali
     # beside "breached".
     assert notes_for(alice) == ["sla_breach"]
     assert notes_for(maria) == ["sla_breach"]
-    assert Escalation.objects.get(clock=mql_clock, step=0).superseded
+    warning = Escalation.objects.get(clock=mql_clock, step=0)
+    assert warning.superseded and warning.superseded_by == Escalation.objects.get(clock=mql_clock, step=1)
     breach_note = Notification.objects.select_related("lead").get(user=maria)
     # The one date format, in the calendar's zone (titles are stored text: made right at send time).
     assert breach_note.title == "SLA breached: first touch was due 4 Mar 2025, 11:00 UTC"
@@ -137,7 +142,10 @@ def test_a_sweep_that_was_down_for_hours_changes_ownership_once(frozen, mql_cloc
     result = sweep()
     assert result.steps == 5
     assert Lead.objects.get(pk=mql_clock.lead_id).owner is None  # straight to the pool
-    assert Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN).detail == "Superseded by a later step in the same sweep."
+    skipped = Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN)
+    assert skipped.detail == "Superseded by a later step in the same sweep."
+    assert skipped.superseded and skipped.superseded_by == Escalation.objects.get(clock=mql_clock, kind=StepKind.RETURN_TO_POOL)
+    assert not skipped.superseded_by.superseded
     assert not Assignment.objects.filter(lead_id=mql_clock.lead_id, to_user=bob).exists()
     # The breaches page shows that rung as skipped, not in red among the things that happened.
     html = login(client, maria).get("/sla/breaches/").content.decode()
@@ -286,3 +294,38 @@ def test_array_literal_of_numbers_and_times(db):
             [array_literal([1, None, 2**40], "int"), array_literal([3, 4], "int"), array_literal(times, "time")],
         )
         assert cursor.fetchone() == ([1, None, 2**40], [3, 4], times)
+
+
+def test_superseded_is_the_sweeps_record_not_the_detail_text(frozen, mql_clock):
+    """The flag is the relationship the sweep sets; a detail that happens to read the same (or an
+    edited one) says nothing."""
+    frozen.move_to(at(2025, 3, 4, 12, 0))
+    sweep()
+    reassign = Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN)
+    assert not reassign.superseded and reassign.superseded_by is None
+    Escalation.objects.filter(pk=reassign.pk).update(detail="Superseded by a later step in the same sweep.")
+    reassign.refresh_from_db()
+    assert not reassign.superseded
+
+
+backfill = importlib.import_module("qualify.sla.migrations.0010_escalation_superseded_by").backfill
+
+
+def test_the_migration_links_steps_its_text_called_superseded_to_the_step_that_acted(frozen, mql_clock, north):
+    RoutingRule.objects.create(name="North SDRs", team=north, method=Method.ROUND_ROBIN)
+    frozen.move_to(at(2025, 3, 5, 9, 0))  # every step is overdue: the pool wins over the reassignment
+    sweep()
+    skipped = Escalation.objects.get(clock=mql_clock, kind=StepKind.REASSIGN)
+    winner = Escalation.objects.get(clock=mql_clock, kind=StepKind.RETURN_TO_POOL)
+    # As before the field: the text alone, and a later sweep's ownership step that must not be chosen.
+    Escalation.objects.filter(clock=mql_clock).update(superseded_by=None)
+    later = Escalation.objects.create(clock=mql_clock, step=9, kind=StepKind.RETURN_TO_POOL, lead_id=mql_clock.lead_id,
+                                      team=north, scheduled_at=winner.at, at=winner.at + datetime.timedelta(hours=1))
+
+    backfill(live_apps, None)
+    backfill(live_apps, None)  # again: nothing changes
+
+    skipped.refresh_from_db()
+    assert skipped.superseded_by == winner
+    assert list(Escalation.objects.filter(superseded_by__isnull=False)) == [skipped]
+    assert not Escalation.objects.get(pk=later.pk).superseded
