@@ -105,3 +105,30 @@ def test_a_notification_about_a_lead_reassigned_away_since_opens_an_amber_warnin
     expect(page.locator(f"#note-{note.pk}")).to_have_class(re.compile(r"\bread\b"))
     page.screenshot(path="/tmp/notify-e2e-lead-gone.png", full_page=True)
     assert_accessible(page, "the notifications page with the warning")
+
+
+def test_a_bulk_reassign_is_one_notification_that_opens_the_queue(page, page_for, live_server, e2e_cast):
+    """A manager reassigns five of bob's leads to alice from the queue's bulk bar: alice hears
+    once, with the names, and the notification opens her queue, where they are."""
+    names = [("Ivo", "Ivanov"), ("Jon", "Jensen"), ("Kai", "Karlsen"), ("Lea", "Lund"), ("Max", "Moss")]
+    for first, last in names:
+        LeadFactory(team=e2e_cast.north, owner=e2e_cast.bob, first_name=first, last_name=last, stage=Stage.WORKING)
+    maria = page_for("maria")
+    maria.goto(f"{live_server.url}/queue/?scope=team&owner={e2e_cast.bob.pk}")
+    maria.get_by_label("Select all rows on this page").check()
+    maria.get_by_label("Bulk action").select_option("reassign")
+    maria.get_by_label("Reassign to", exact=True).select_option(label="Alice Adams")
+    maria.get_by_role("button", name="Apply").click()
+    expect(maria.get_by_text("Reassigned 5 leads.")).to_be_visible()
+
+    login_as(page, live_server, "alice")
+    expect(page.locator("#notification-badge")).to_have_text("1")
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    note = page.locator("li.note", has_text="5 leads reassigned to you")
+    expect(note).to_contain_text("Ivo Ivanov")
+    assert_accessible(page)
+    page.screenshot(path="/tmp/notify-e2e-digest.png", full_page=True)
+    note.get_by_role("button", name="5 leads reassigned to you").click()
+    expect(page).to_have_url(re.compile(r"/queue/$"))
+    expect(page.locator("#queue-rows")).to_contain_text("Max Moss")
+    assert Notification.objects.filter(user=e2e_cast.alice, kind=NotificationKind.ASSIGNED).count() == 1
