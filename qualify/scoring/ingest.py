@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 MAX_PROPERTIES_BYTES = 4096
+# Far past any real event, and far short of Python's recursion limit: JSON parsed at the door ~900
+# levels deep was stored, then failed to load (RecursionError) on the deeper stack of a page.
+MAX_DEPTH = 32
 FUTURE_SKEW = datetime.timedelta(minutes=5)
 # No tracked event is older than this; an earlier date is a sender's bug. It also keeps out dates
 # PostgreSQL stores but Python cannot read back (year 1 at +01:00 is 1 BC in UTC), which would make
@@ -80,6 +83,17 @@ class Item:
         return out
 
 
+def nested_deeper(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and objects in `value` nest more than `limit` levels ({} is one). A loop, not
+    recursion, so any depth the JSON parser let through is measured."""
+    level = [value]
+    for _ in range(limit):
+        level = [v for x in level for v in (x.values() if isinstance(x, dict) else x if isinstance(x, list) else ())]
+        if not any(isinstance(x, dict | list) for x in level):
+            return False
+    return True
+
+
 def has_nul(value: Any) -> bool:
     """PostgreSQL text and jsonb cannot store U+0000; one in any string is that item's error."""
     if isinstance(value, str):
@@ -112,6 +126,8 @@ _PROPERTIES_ENCODER = json.JSONEncoder(allow_nan=False)
 
 def encode_properties(props: dict[str, Any]) -> tuple[str, str]:
     """The properties as the JSON text to insert and ""; or "" and why they cannot be stored."""
+    if nested_deeper(props):
+        return "", f"Nested more than {MAX_DEPTH} levels deep."
     try:
         encoded = _PROPERTIES_ENCODER.encode(props)
     except ValueError:
