@@ -119,6 +119,19 @@ def test_disqualify_through_api_requires_note(api, alice, alices_lead):
     assert response.status_code == 200 and response.json()["stage"] == "disqualified"
 
 
+def test_nurture_through_api_with_a_reason_that_does_not_nurture_changes_nothing(api, alice, alices_lead):
+    """The page offers only nurture reasons and the bulk bar refuses the others; the API nurtured a
+    lead with "No ICP fit" (a close reason), which then counted in nurture reports as that."""
+    from qualify.leads.models import DisqualifyReason
+
+    close = DisqualifyReason.objects.get(name="No ICP fit")
+    as_user(api, alice)
+    response = api.post(f"/api/leads/{alices_lead.pk}/nurture/", {"reason": close.pk, "note": "Two-person agency, no fit"},
+                        format="json")
+    assert response.status_code == 400 and "does not nurture" in response.json()["reason"][0]
+    assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.NEW
+
+
 def test_log_touch_through_api(api, alice, alices_lead):
     as_user(api, alice)
     response = api.post(f"/api/leads/{alices_lead.pk}/touches/", {"kind": "call", "outcome": "connected"}, format="json")
