@@ -184,7 +184,7 @@ def create_account(*, by: User | None, **values: Any) -> Account:
 
 def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str]:
     """Write the given fields; every lead of the account is rescored when a fit field changed.
-    The domain is cleaned and checked as create_account does."""
+    The domain is cleaned and checked as create_account does. The team never changes."""
     values = _with_properties(PropertyEntity.ACCOUNT, account.properties, values)
     if "domain" in values:
         values["domain"] = clean_domain(values["domain"])
@@ -193,6 +193,8 @@ def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str
     changed = changed_fields(account, values)
     if not changed:
         return changed
+    if "team" in changed:  # its leads would stay in the old team, with an account of another
+        raise DomainError("An account stays in its team.", field="team")
     for name in changed:
         setattr(account, name, values[name])
     try:

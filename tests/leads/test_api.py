@@ -158,6 +158,27 @@ def test_accounts_scoped_and_domain_unique(api, alice, north, south):
     assert Account.objects.count() == 2
 
 
+@pytest.mark.parametrize("who", ["rita", "two_teams"])
+def test_an_account_stays_in_its_team(api, request, who, alices_lead, north, south):
+    """The account page's form has no team field (its leads would be stranded in the old one); a
+    PATCH of `team` by an admin, or by an SDR of both teams, moved the account and left its leads
+    in North with an account of South, gone from their own account page."""
+    from accounts.models import Membership, Role
+
+    if who == "two_teams":
+        user = request.getfixturevalue("alice")
+        Membership.objects.create(user=user, team=south, role=Role.SDR)
+    else:
+        user = request.getfixturevalue("rita")
+    account, name = alices_lead.account, alices_lead.account.name
+    as_user(api, user)
+    response = api.patch(f"/api/accounts/{account.pk}/", {"team": south.pk, "name": "Renamed"}, format="json")
+    assert response.status_code == 400 and "team" in response.json()
+    account.refresh_from_db()
+    assert (account.team_id, account.name) == (north.pk, name)
+    assert api.patch(f"/api/accounts/{account.pk}/", {"team": north.pk, "name": "Renamed"}, format="json").status_code == 200
+
+
 def test_openapi_schema_is_valid(api, alice, tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     assert as_user(api, alice).get("/api/schema/").status_code == 200
