@@ -48,6 +48,9 @@ FUTURE_SKEW = datetime.timedelta(minutes=5)
 EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 EVENT_TYPES = frozenset(EventType.values)
 MAX_ID = 2**63 - 1  # bigint: a larger lead id can name no lead, and PostgreSQL would refuse it
+# Client ids of events from the Segment-compatible API (segment.Source.client_id): unique per team
+# like every client id, so POST /api/events/ may not use one, or it would drop that message.
+SEGMENT_CLIENT_IDS = "seg:"
 
 
 class BatchError(ValueError):
@@ -255,6 +258,9 @@ def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = N
         raise BatchError(f"At most {MAX_BATCH} events per request; this one has {len(payload)}.")
     now = now or timezone.now()
     items = [parse_item(i, raw, now) for i, raw in enumerate(payload)]
+    for item in items:
+        if item.client_id.startswith(SEGMENT_CLIENT_IDS):
+            item.fail("client_id", f"Client ids starting with “{SEGMENT_CLIENT_IDS}” are the Segment-compatible API's.")
     _resolve(user, items)
     store_items(items, now=now)
     counts = {"created": 0, "duplicate": 0, "error": 0}

@@ -332,3 +332,18 @@ def test_properties_nested_hundreds_deep_are_refused_alone_and_the_lead_page_sti
     assert list(Event.objects.values_list("client_id", flat=True)) == [f"seg:{north_source.pk}:ok-1"]
     login(client, alice)
     assert client.get(f"/leads/{lead.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_api_event_cannot_take_a_segment_client_id_ahead_of_its_message(api, client, north_source, alice, north):
+    """Client ids are unique per team, and `seg:<source>:` was meant to keep the sources' apart from
+    POST /api/events/ ones: any member could post `seg:<source>:<messageId>` on a lead of theirs,
+    and the Segment message of that id, about someone else's lead, was then dropped as a retry."""
+    mine = LeadFactory(team=north, owner=alice)
+    theirs = LeadFactory(team=north, external_id="u-2")
+    claimed = f"seg:{north_source.pk}:t-9"
+    body = login(client, alice).post("/api/events/", [{"lead_id": mine.pk, "client_id": claimed, "type": "page_view",
+                                                       "occurred_at": "2026-01-05T10:00:00Z"}], content_type="application/json").json()
+    assert body["results"][0]["status"] == "error" and "client_id" in body["results"][0]["errors"]
+    assert post(api, "/v1/track", {**track("t-9", user_id="u-2"), "writeKey": north_source.key}).json() == {"success": True}
+    assert list(Event.objects.values_list("lead_id", "client_id")) == [(theirs.pk, claimed)]
