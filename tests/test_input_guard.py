@@ -82,3 +82,24 @@ def test_a_full_event_batch_fits_the_default_limit(settings):
              "properties": {"p": "x" * (MAX_PROPERTIES_BYTES - 10)}}
     body = json.dumps({"events": [event] * MAX_BATCH})
     assert len(body) < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+@pytest.mark.parametrize(("url", "param"), [("/api/leads/", "owner"), ("/api/leads/", "account"), ("/api/leads/", "team"),
+                                            ("/api/answers/", "lead"), ("/api/answers/", "criterion")])
+def test_an_id_filter_in_exponent_form_is_a_400_not_a_huge_integer(client, alice, url, param):
+    """`?owner=1e1000000` passed the filter's DecimalField and Django turned it into an integer of a
+    million digits before querying: 30 s of one CPU per request, for anyone signed in. An id filter
+    takes whole numbers only, like the API's other relation filters (qualify/api/filters.py)."""
+    login(client, alice)
+    for value in ("1e100000", "1.5"):
+        response = client.get(url, {param: value})
+        assert response.status_code == 400 and param in response.json(), (value, response.content[:200])
+
+
+def test_the_queues_id_filters_take_whole_numbers_only(db):
+    """The queue page and its export share the API's LeadFilter: the same refusal (an empty list)."""
+    from qualify.leads.filters import LeadFilter
+
+    for param in ("owner", "account", "team"):
+        assert LeadFilter({param: "7"}, queryset=Lead.objects.all()).is_valid()
+        assert not LeadFilter({param: "1e100000"}, queryset=Lead.objects.all()).is_valid()

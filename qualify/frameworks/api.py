@@ -13,6 +13,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from qualify.api.filters import IdFilter
 from qualify.errors import DomainError
 from qualify.leads.access import access_lead
 from qualify.leads.models import Lead
@@ -67,8 +68,8 @@ class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class AnswerFilter(django_filters.FilterSet):
-    lead = django_filters.NumberFilter(field_name="lead_id", help_text="Only this lead's answers.")
-    criterion = django_filters.NumberFilter(field_name="criterion_id")
+    lead = IdFilter(field_name="lead_id", help_text="Only this lead's answers.")
+    criterion = IdFilter(field_name="criterion_id")
 
     class Meta:
         model = Answer

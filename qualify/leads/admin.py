@@ -82,6 +82,10 @@ class AccountAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["merge_two"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Account | None = None):
+        # records.edit_account keeps an account in its team (its leads would be stranded).
+        return [*super().get_readonly_fields(request, obj), *(["team"] if obj is not None else [])]
+
     @admin.action(description="Merge the two selected accounts (the older one is kept)")
     def merge_two(self, request, queryset):
         _merge_two(self, request, queryset, merge.merge_accounts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from qualify.api.filters import IdFilter
 from qualify.errors import DomainError
 
 from . import properties
@@ -40,9 +41,10 @@ class LeadFilter(django_filters.FilterSet):
     source = django_filters.MultipleChoiceFilter(choices=Source.choices, distinct=False)
     segment = django_filters.MultipleChoiceFilter(field_name="account__segment", choices=Segment.choices, distinct=False)
     q = django_filters.CharFilter(method="filter_q", label="Search name, e-mail, title or company")
-    owner = django_filters.NumberFilter(field_name="owner_id")
-    team = django_filters.NumberFilter(field_name="team_id")
-    account = django_filters.NumberFilter(field_name="account_id")
+    # Whole numbers only: a NumberFilter took "1e1000000", which Django made a million-digit int.
+    owner = IdFilter(field_name="owner_id")
+    team = IdFilter(field_name="team_id")
+    account = IdFilter(field_name="account_id")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
     external_id = django_filters.CharFilter(field_name="external_id")
     sla = django_filters.ChoiceFilter(

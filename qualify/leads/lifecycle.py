@@ -184,9 +184,12 @@ def check_reason(reason: DisqualifyReason | None, note: str) -> DisqualifyReason
 def nurture(
     lead: Lead, *, reason: DisqualifyReason, note: str, by: User | None, recycle_on: datetime.date | None = None
 ) -> Lead:
-    """Park a lead in Nurture until `recycle_on` (default: the reason's recycle delay)."""
+    """Park a lead in Nurture until `recycle_on` (default: the reason's recycle delay), for a
+    reason that nurtures (the API took a close reason the page never offers)."""
     _refuse_if_waiting_for_ae(lead)
     check_reason(reason, note)
+    if reason.action != ReasonAction.NURTURE:
+        raise DomainError(f"“{reason}” does not nurture leads; choose a nurture reason.", field="reason")
     recycle_on = recycle_on or timezone.localdate() + datetime.timedelta(days=reason.recycle_days or 1)
     return move_stage(lead, to=S.NURTURE, by=by, why=note.strip(), reason=reason, recycle_on=recycle_on)
 

@@ -23,7 +23,7 @@ from qualify.errors import DomainError
 
 from . import properties as custom
 from .changes import AccountSaved, LeadSaved, OwnerChanged, publish
-from .models import Account, Lead, PropertyEntity
+from .models import Account, Lead, MergedAccount, MergedLead, PropertyEntity
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -126,6 +126,18 @@ def _with_properties(entity: str, current: Mapping[str, Any], values: dict[str, 
     return values
 
 
+def _lock_for_edit(obj: Lead | Account) -> None:
+    """Lock the row an edit is about to write. The door read it before: a merge that deleted it
+    meanwhile is said as such, rather than a save that "did not affect any rows" (a 500)."""
+    model = type(obj)
+    if not model.objects.select_for_update().filter(pk=obj.pk).exists():
+        redirects = MergedLead if model is Lead else MergedAccount
+        survivor = redirects.objects.filter(merged_id=obj.pk).values_list("survivor_id", flat=True).first()
+        noun = "lead" if model is Lead else "account"
+        raise DomainError(f"This {noun} was merged into #{survivor} meanwhile: edit that one." if survivor
+                          else f"This {noun} was deleted meanwhile.")
+
+
 def create_lead(*, by: User | None, owner: User | None = None, **values: Any) -> Lead:
     """A new lead (stage New unless the caller is an import writing history), rescored after commit."""
     bad = LEAD_NOT_EDITABLE & set(values) - {"stage", "created_at"}
@@ -157,6 +169,7 @@ def edit_lead(lead: Lead, *, by: User | None, **values: Any) -> set[str]:
     lead.updated_at = timezone.now()
     try:
         with transaction.atomic():
+            _lock_for_edit(lead)
             lead.save(update_fields=[*changed, "updated_at"])
             publish("lead_saved", [LeadSaved(lead.pk, False, frozenset(changed), by.pk if by else None)])
     except IntegrityError as e:
@@ -184,7 +197,7 @@ def create_account(*, by: User | None, **values: Any) -> Account:
 
 def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str]:
     """Write the given fields; every lead of the account is rescored when a fit field changed.
-    The domain is cleaned and checked as create_account does."""
+    The domain is cleaned and checked as create_account does. The team never changes."""
     values = _with_properties(PropertyEntity.ACCOUNT, account.properties, values)
     if "domain" in values:
         values["domain"] = clean_domain(values["domain"])
@@ -193,10 +206,13 @@ def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str
     changed = changed_fields(account, values)
     if not changed:
         return changed
+    if "team" in changed:  # its leads would stay in the old team, with an account of another
+        raise DomainError("An account stays in its team.", field="team")
     for name in changed:
         setattr(account, name, values[name])
     try:
         with transaction.atomic():
+            _lock_for_edit(account)
             account.save(update_fields=list(changed))
             publish("account_saved", [AccountSaved(account.pk, False, frozenset(changed), by.pk if by else None)])
     except IntegrityError as e:

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 MAX_PROPERTIES_BYTES = 4096
+# Far past any real event, and far short of Python's recursion limit: JSON parsed at the door ~900
+# levels deep was stored, then failed to load (RecursionError) on the deeper stack of a page.
+MAX_DEPTH = 32
 FUTURE_SKEW = datetime.timedelta(minutes=5)
 # No tracked event is older than this; an earlier date is a sender's bug. It also keeps out dates
 # PostgreSQL stores but Python cannot read back (year 1 at +01:00 is 1 BC in UTC), which would make
@@ -45,6 +48,9 @@ FUTURE_SKEW = datetime.timedelta(minutes=5)
 EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 EVENT_TYPES = frozenset(EventType.values)
 MAX_ID = 2**63 - 1  # bigint: a larger lead id can name no lead, and PostgreSQL would refuse it
+# Client ids of events from the Segment-compatible API (segment.Source.client_id): unique per team
+# like every client id, so POST /api/events/ may not use one, or it would drop that message.
+SEGMENT_CLIENT_IDS = "seg:"
 
 
 class BatchError(ValueError):
@@ -80,6 +86,17 @@ class Item:
         return out
 
 
+def nested_deeper(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and objects in `value` nest more than `limit` levels ({} is one). A loop, not
+    recursion, so any depth the JSON parser let through is measured."""
+    level = [value]
+    for _ in range(limit):
+        level = [v for x in level for v in (x.values() if isinstance(x, dict) else x if isinstance(x, list) else ())]
+        if not any(isinstance(x, dict | list) for x in level):
+            return False
+    return True
+
+
 def has_nul(value: Any) -> bool:
     """PostgreSQL text and jsonb cannot store U+0000; one in any string is that item's error."""
     if isinstance(value, str):
@@ -112,6 +129,8 @@ _PROPERTIES_ENCODER = json.JSONEncoder(allow_nan=False)
 
 def encode_properties(props: dict[str, Any]) -> tuple[str, str]:
     """The properties as the JSON text to insert and ""; or "" and why they cannot be stored."""
+    if nested_deeper(props):
+        return "", f"Nested more than {MAX_DEPTH} levels deep."
     try:
         encoded = _PROPERTIES_ENCODER.encode(props)
     except ValueError:
@@ -239,6 +258,9 @@ def ingest_events(user: User, payload: Any, *, now: datetime.datetime | None = N
         raise BatchError(f"At most {MAX_BATCH} events per request; this one has {len(payload)}.")
     now = now or timezone.now()
     items = [parse_item(i, raw, now) for i, raw in enumerate(payload)]
+    for item in items:
+        if item.client_id.startswith(SEGMENT_CLIENT_IDS):
+            item.fail("client_id", f"Client ids starting with “{SEGMENT_CLIENT_IDS}” are the Segment-compatible API's.")
     _resolve(user, items)
     store_items(items, now=now)
     counts = {"created": 0, "duplicate": 0, "error": 0}

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from qualify.scoring.ingest import SEGMENT_CLIENT_IDS
+
 
 def hash_key(key: str) -> str:
     """Write keys are 192 random bits, so one SHA-256 is enough: no dictionary to slow down."""
@@ -43,9 +45,10 @@ class Source(models.Model):
 
     def client_id(self, message_id: str) -> str:
         """The event's client id: messageId dedupes retries within this source (Event.client_id is
-        unique per team, and the prefix keeps sources and POST /api/events/ ids apart)."""
-        cid = f"seg:{self.pk}:{message_id}"
-        return cid if len(cid) <= 100 else f"seg:{self.pk}:sha256:{hashlib.sha256(message_id.encode()).hexdigest()}"
+        unique per team, and the prefix keeps sources and POST /api/events/ ids apart: that door refuses it)."""
+        prefix = f"{SEGMENT_CLIENT_IDS}{self.pk}:"
+        cid = prefix + message_id
+        return cid if len(cid) <= 100 else f"{prefix}sha256:{hashlib.sha256(message_id.encode()).hexdigest()}"
 
 
 class PageRule(models.Model):

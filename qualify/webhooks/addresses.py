@@ -29,9 +29,21 @@ class Target:
     addresses: tuple[str, ...]
 
 
+# IPv6 forms of an IPv4 address that ipaddress calls global: NAT64 (through a gateway,
+# 64:ff9b::a9fe:a9fe is 169.254.169.254) and 6to4 carry one to check instead; the local-use NAT64
+# prefix, the deprecated IPv4-compatible form and site-local addresses are nobody's public address.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NOT_PUBLIC_V6 = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("::/96"), ipaddress.ip_network("fec0::/10"))
+
+
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in net for net in NOT_PUBLIC_V6):
+            return False
+        if address in NAT64:
+            address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        else:
+            address = address.ipv4_mapped or address.sixtofour or address
     return address.is_global and not address.is_multicast
 
 

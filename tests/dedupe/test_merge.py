@@ -209,3 +209,26 @@ def test_a_manager_asking_to_merge_another_teams_lead_into_theirs_is_refused_wit
     with pytest.raises(PermissionDenied, match="^Merging is for the team's managers and RevOps.$"):
         merge_leads(mine, south_lead, by=maria)
     assert Lead.objects.filter(pk__in=[mine.pk, south_lead.pk]).count() == 2
+
+
+def test_an_edit_of_a_lead_merged_away_meanwhile_is_refused_and_changes_nothing(client, north, alice, maria):
+    """The edit page and PATCH read the lead, then save it: a merge in between deleted the row, and
+    the save failed with "did not affect any rows" (a 500). The edit locks the row and says so."""
+    from qualify.leads import records
+
+    keep, gone = LeadFactory(team=north, owner=alice, title="CEO"), LeadFactory(team=north, owner=alice, title="CFO")
+    stale = Lead.objects.get(pk=gone.pk)  # what the edit read before the merge committed
+    merge_leads(keep, gone, by=maria, fields={"title": "survivor"})
+    with pytest.raises(DomainError, match=f"merged into #{keep.pk}"):
+        records.edit_lead(stale, by=alice, title="CTO")
+    assert Lead.objects.get(pk=keep.pk).title == "CEO"
+
+
+def test_an_edit_of_an_account_merged_away_meanwhile_is_refused(north, maria):
+    from qualify.leads import records
+
+    keep, gone = AccountFactory(team=north), AccountFactory(team=north)
+    stale = Account.objects.get(pk=gone.pk)
+    merge_accounts(keep, gone, by=maria)
+    with pytest.raises(DomainError, match=f"merged into #{keep.pk}"):
+        records.edit_account(stale, by=maria, industry="Retail")

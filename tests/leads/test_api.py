@@ -119,6 +119,19 @@ def test_disqualify_through_api_requires_note(api, alice, alices_lead):
     assert response.status_code == 200 and response.json()["stage"] == "disqualified"
 
 
+def test_nurture_through_api_with_a_reason_that_does_not_nurture_changes_nothing(api, alice, alices_lead):
+    """The page offers only nurture reasons and the bulk bar refuses the others; the API nurtured a
+    lead with "No ICP fit" (a close reason), which then counted in nurture reports as that."""
+    from qualify.leads.models import DisqualifyReason
+
+    close = DisqualifyReason.objects.get(name="No ICP fit")
+    as_user(api, alice)
+    response = api.post(f"/api/leads/{alices_lead.pk}/nurture/", {"reason": close.pk, "note": "Two-person agency, no fit"},
+                        format="json")
+    assert response.status_code == 400 and "does not nurture" in response.json()["reason"][0]
+    assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.NEW
+
+
 def test_log_touch_through_api(api, alice, alices_lead):
     as_user(api, alice)
     response = api.post(f"/api/leads/{alices_lead.pk}/touches/", {"kind": "call", "outcome": "connected"}, format="json")
@@ -143,6 +156,27 @@ def test_accounts_scoped_and_domain_unique(api, alice, north, south):
     response = api.post("/api/accounts/", {"name": "Other", "team": south.pk}, format="json")
     assert response.status_code == 400 and "team" in response.json()
     assert Account.objects.count() == 2
+
+
+@pytest.mark.parametrize("who", ["rita", "two_teams"])
+def test_an_account_stays_in_its_team(api, request, who, alices_lead, north, south):
+    """The account page's form has no team field (its leads would be stranded in the old one); a
+    PATCH of `team` by an admin, or by an SDR of both teams, moved the account and left its leads
+    in North with an account of South, gone from their own account page."""
+    from accounts.models import Membership, Role
+
+    if who == "two_teams":
+        user = request.getfixturevalue("alice")
+        Membership.objects.create(user=user, team=south, role=Role.SDR)
+    else:
+        user = request.getfixturevalue("rita")
+    account, name = alices_lead.account, alices_lead.account.name
+    as_user(api, user)
+    response = api.patch(f"/api/accounts/{account.pk}/", {"team": south.pk, "name": "Renamed"}, format="json")
+    assert response.status_code == 400 and "team" in response.json()
+    account.refresh_from_db()
+    assert (account.team_id, account.name) == (north.pk, name)
+    assert api.patch(f"/api/accounts/{account.pk}/", {"team": north.pk, "name": "Renamed"}, format="json").status_code == 200
 
 
 def test_openapi_schema_is_valid(api, alice, tmp_path):

@@ -71,6 +71,14 @@ def test_nurture_in_the_past_is_refused(alices_lead, alice):
                           recycle_on=timezone.localdate())
 
 
+def test_nurture_with_a_reason_that_does_not_nurture_is_refused(alices_lead, alice):
+    for action in ("close", "back_to_sdr"):
+        with pytest.raises(DomainError, match="does not nurture"):
+            lifecycle.nurture(alices_lead, reason=_reason(action) or DisqualifyReason.objects.filter(action=action).first(),
+                              note="Budget next year, call in Q3", by=alice)
+    assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.NEW
+
+
 def test_nurture_defaults_recycle_date_from_reason(alices_lead, alice):
     reason = DisqualifyReason.objects.get(name="Bad timing")
     lifecycle.nurture(alices_lead, reason=reason, note="Re-org until spring, call back", by=alice)

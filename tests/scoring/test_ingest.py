@@ -159,3 +159,16 @@ def test_stored_events_answer_200_when_the_broker_is_down(client, alice, alices_
     assert response.status_code == 200 and response.json()["created"] == 1
     assert Event.objects.filter(client_id="down-1").exists()
     assert "the reconciler will score them" in caplog.text
+
+
+@pytest.mark.django_db
+def test_properties_nested_past_the_limit_are_that_items_error(client, alice, alices_lead):
+    """The same depth rule as the Segment door (scoring.ingest.MAX_DEPTH): 32 levels land, 33 do not."""
+    def nested(depth):
+        return {"a": nested(depth - 1)} if depth > 1 else {}
+
+    batch = [item("ok", alices_lead, properties=nested(32)), item("deep", alices_lead, properties=nested(33))]
+    body = login(client, alice).post(URL, batch, content_type="application/json").json()
+    assert [r["status"] for r in body["results"]] == ["created", "error"]
+    assert body["results"][1]["errors"] == {"properties": ["Nested more than 32 levels deep."]}
+    assert list(Event.objects.values_list("client_id", flat=True)) == ["ok"]

@@ -78,3 +78,54 @@ def test_hand_off_to_a_teammate_who_is_no_ae_names_nobody(scene, maria):
     response = _ask(scene, "hand off to", maria.pk)
     assert response.status_code == 400
     assert response.json() == {"to_user": ["That person is not an AE on North."]}
+
+
+# The pages' forms, and the merge API's `other`: another team's id reads as a missing one there too.
+PAGE_DOORS = {
+    "new lead in an account": ("alice", "/leads/new/", {"account": "{pk}", "first_name": "Nina"}, "south_account"),
+    "edit a lead's account": ("alice", "/leads/{lead}/edit/", {"account": "{pk}", "first_name": "Wanda"}, "south_account"),
+    "new account in a team": ("maria", "/accounts/new/", {"name": "Nimbus", "team": "{pk}"}, "south"),
+    "new account with an owner": ("maria", "/accounts/new/", {"name": "Nimbus", "team": "{north}", "owner": "{pk}"}, "charlie"),
+    "bulk reassign to": ("maria", "/queue/bulk/", {"action": "reassign", "ids": "{lead}", "owner": "{pk}"}, "charlie"),
+    "bulk on a lead": ("maria", "/queue/bulk/", {"action": "claim", "ids": "{pk}"}, "south_lead"),
+    "share a view with a team": ("maria", "/queue/views/", {"name": "Hot", "query": "stage=mql", "share": "1", "team": "{pk}"},
+                                 "south"),
+}
+
+
+def _page_answer(scene, door: str, pk: int) -> str:
+    """What the page said: its status, where it went, its messages and a refused form's errors,
+    with the id itself blanked (a fresh client each time: no messages left over)."""
+    import re
+
+    from django.contrib.messages import get_messages
+    from django.test import Client
+
+    who, url, body, _ = PAGE_DOORS[door]
+    ids = {"lead": scene["lead"].pk, "north": scene["north"].pk, "pk": pk}
+    client = login(Client(), scene[who])
+    response = client.post(url.format(**ids), {k: v.format(**ids) for k, v in body.items()})
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    form = (response.context or {}).get("form")
+    errors = sorted((k, str(e)) for k, v in form.errors.items() for e in v) if form is not None else []
+    text = f"{response.status_code} {response.get('Location', '')} {said} {errors}"
+    return re.sub(rf"\b{pk}\b", "<id>", text)
+
+
+@pytest.mark.parametrize("door", sorted(PAGE_DOORS))
+def test_another_teams_id_in_a_page_form_answers_as_a_missing_one(door, scene):
+    south_lead = LeadFactory(team=scene["south"], owner=scene["charlie"], first_name="Sofia", last_name="Southern")
+    scene = {**scene, "south_account": south_lead.account, "south_lead": south_lead}
+    outsider = scene[PAGE_DOORS[door][3]].pk
+    theirs, missing = _page_answer(scene, door, outsider), _page_answer(scene, door, MISSING)
+    assert theirs == missing
+    assert not [name for name in (*SOUTH_NAMES, "Sofia", "Southern", south_lead.account.name) if name in theirs]
+
+
+def test_merging_another_teams_lead_answers_as_a_missing_one(scene):
+    south_lead = LeadFactory(team=scene["south"], owner=scene["charlie"])
+    api = APIClient()
+    api.force_authenticate(scene["maria"])
+    url = f"/api/leads/{scene['lead'].pk}/merge/"
+    theirs, missing = (api.post(url, {"other": pk}, format="json") for pk in (south_lead.pk, MISSING))
+    assert (theirs.status_code, theirs.content) == (missing.status_code, missing.content) == (404, missing.content)

@@ -9,6 +9,8 @@ import pytest
 from qualify.leads.models import Account, Event, Lead
 from qualify.scoring.engine import RuleSpec
 from qualify.segment.models import PendingEvent, Source
+from tests.conftest import login
+from tests.factories import LeadFactory
 
 
 def post(client, path, body, key=None, *, encoding=None):
@@ -305,3 +307,43 @@ def test_a_refused_message_and_a_skipped_email_are_both_said(api, north_source):
     body = response.json()
     assert [e["index"] for e in body["errors"]] == [1] and [w["index"] for w in body["warnings"]] == [0]
     assert Lead.objects.get(team=north_source.team, external_id="u-1").email == ""
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("nul", [False, True], ids=["plain", "with-a-nul"])
+def test_properties_nested_hundreds_deep_are_refused_alone_and_the_lead_page_still_opens(api, client, north_source, alice, nul):
+    """JSON that Python parses at the door (depth ~900) was stored, and every page listing the
+    lead's events then failed reading it back deeper in the stack (RecursionError, a 500); with a
+    NUL anywhere in the body, the NUL walk recursed and the request itself was a 500."""
+    lead = LeadFactory(team=north_source.team, owner=alice, external_id="u-1")
+    good = json.dumps(track("ok-1"))
+    for depth in (400, 900):
+        deep = '{"type":"track","messageId":"deep-%d","userId":"u-1","event":"X","properties":{"a":%s}%s}' % (
+            depth, _nested(depth), ',"note":"\\u0000"' if nul else "")
+        body = '{"batch":[%s,%s],"writeKey":"%s"}' % (good, deep, north_source.key)
+        response = api.post("/v1/batch", body, content_type="application/json")
+        assert response.status_code == 400, depth
+        assert [(e["index"], e["message"]) for e in response.json()["errors"]] == [
+            (1, "The message is nested more than 32 levels deep.")]
+    assert list(Event.objects.values_list("client_id", flat=True)) == [f"seg:{north_source.pk}:ok-1"]
+    login(client, alice)
+    assert client.get(f"/leads/{lead.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_api_event_cannot_take_a_segment_client_id_ahead_of_its_message(api, client, north_source, alice, north):
+    """Client ids are unique per team, and `seg:<source>:` was meant to keep the sources' apart from
+    POST /api/events/ ones: any member could post `seg:<source>:<messageId>` on a lead of theirs,
+    and the Segment message of that id, about someone else's lead, was then dropped as a retry."""
+    mine = LeadFactory(team=north, owner=alice)
+    theirs = LeadFactory(team=north, external_id="u-2")
+    claimed = f"seg:{north_source.pk}:t-9"
+    body = login(client, alice).post("/api/events/", [{"lead_id": mine.pk, "client_id": claimed, "type": "page_view",
+                                                       "occurred_at": "2026-01-05T10:00:00Z"}], content_type="application/json").json()
+    assert body["results"][0]["status"] == "error" and "client_id" in body["results"][0]["errors"]
+    assert post(api, "/v1/track", {**track("t-9", user_id="u-2"), "writeKey": north_source.key}).json() == {"success": True}
+    assert list(Event.objects.values_list("lead_id", "client_id")) == [(theirs.pk, claimed)]

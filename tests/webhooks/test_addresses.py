@@ -33,6 +33,23 @@ def test_private_targets_are_refused_when_saved(north, settings, url):
     assert "url" in e.value.message_dict
 
 
+@pytest.mark.parametrize("ip", [
+    "64:ff9b::7f00:1",  # NAT64's well-known prefix around 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # ... around 169.254.169.254, the cloud metadata service
+    "64:ff9b:1::a00:7",  # the local-use NAT64 prefix around 10.0.0.7
+    "2002:7f00:1::1",  # 6to4 around 127.0.0.1
+    "::7f00:1",  # IPv4-compatible 127.0.0.1
+    "fec0::1",  # site-local
+])
+def test_an_ipv6_address_that_carries_a_private_ipv4_one_is_refused(north, settings, monkeypatch, ip):
+    """ipaddress calls these global: through a NAT64 gateway (IPv6-only cloud subnets) 64:ff9b::a9fe:a9fe
+    reaches the metadata service, so a host name resolving to it passed the check."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
+    resolves_to(monkeypatch, ip)
+    with pytest.raises(ValidationError):
+        Endpoint(team=north, url="https://hooks.example.com/", events=[EventType.LEAD_MQL]).full_clean()
+
+
 def test_a_host_with_one_private_address_among_public_ones_is_refused(north, settings, monkeypatch):
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
     resolves_to(monkeypatch, "93.184.216.34", "10.0.0.7")
