@@ -49,6 +49,11 @@ class Chart:
     plot_top: float = 0
     plot_bottom: float = 0
     label_chars: int = 14  # columns: the longest label under a column, longer ones end in "…"
+    # columns with a rate line: the line's own axis on the right, (y, "20%") ticks, and the names of both axes
+    rate_axis: list[tuple[float, str]] = field(default_factory=list)
+    rate_name: str = ""
+    count_name: str = ""
+    plot_right: float = 0
 
     @property
     def empty(self) -> bool:
@@ -111,26 +116,32 @@ TICK_CHAR_W = 6.0
 
 
 def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | None] | None = None,
-            width: int = WIDE) -> Chart:
-    """Vertical columns (e.g. leads per month) with an optional rate line (percentages) scaled to its
-    own maximum. `width`: WIDE for a whole card, WIDTH for half of one (drawn at about their own
-    size, so the text stays readable)."""
-    height, top_pad, bottom_pad, left = 240, 18, 30, 48
+            width: int = WIDE, count_name: str = "", rate_name: str = "", rate_top: float | None = None) -> Chart:
+    """Vertical columns (e.g. leads per month) against the count axis on the left, and an optional
+    rate line (percentages) against an axis of its own on the right, from 0 % to a round top at or
+    above its largest rate (or `rate_top`). `count_name`, `rate_name`: what each axis measures,
+    written above it. `width`: WIDE for a whole card, WIDTH for half of one (drawn at about their
+    own size, so the text stays readable)."""
+    height, top_pad, bottom_pad, left = 240, 30 if count_name or rate_name else 18, 30, 48
+    right = 44 if rate is not None else 10
     plot_h = height - top_pad - bottom_pad
     n = max(len(cols), 1)
-    slot = (width - left - 10) / n
+    slot = (width - left - right) / n
     vmax, step = nice_axis(max([v for _, v in cols] + [1]))
     bars = []
     for i, (label, v) in enumerate(cols):
         h = plot_h * v / vmax
         bars.append(Bar(label, v, _fmt(v), left + i * slot + slot * 0.15, top_pad + plot_h - h, slot * 0.7, h))
     chart = Chart(title, width, height, bars, plot_top=top_pad, plot_bottom=top_pad + plot_h, label_width=left,
-                  label_chars=max(4, int(slot / TICK_CHAR_W)))
+                  label_chars=max(4, int(slot / TICK_CHAR_W)), count_name=count_name, rate_name=rate_name,
+                  plot_right=width - right)
     chart.axis = [(top_pad + plot_h * (1 - k * step / vmax), _fmt(k * step)) for k in range(round(vmax / step) + 1)]
-    if rate:
-        rmax = max([r for r in rate if r is not None] + [1])
+    if rate is not None:
+        rtop, rstep = (rate_top, rate_top / 4) if rate_top else nice_axis(max([r for r in rate if r is not None] + [1]))
+        chart.rate_axis = [(top_pad + plot_h * (1 - k * rstep / rtop), show_percent(k * rstep))
+                           for k in range(round(rtop / rstep) + 1)]
         points = [
-            (left + i * slot + slot / 2, top_pad + plot_h * (1 - r / rmax), show_percent(r))
+            (left + i * slot + slot / 2, top_pad + plot_h * (1 - r / rtop), show_percent(r))
             for i, r in enumerate(rate) if r is not None
         ]
         chart.line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
@@ -139,14 +150,6 @@ def columns(title: str, cols: list[tuple[str, float]], *, rate: list[float | Non
 
 
 def pareto_chart(title: str, bars_in: list[tuple[str, int, float]], *, width: int = WIDE) -> Chart:
-    """Pareto: counts sorted descending as columns, cumulative share (0-100 %) as a line."""
-    chart = columns(title, [(label, n) for label, n, _ in bars_in], width=width)
-    if bars_in:
-        plot_h = chart.plot_bottom - chart.plot_top
-        points = [
-            (b.x + b.w / 2, chart.plot_top + plot_h * (1 - cum / 100), show_percent(cum))
-            for b, (_, _, cum) in zip(chart.bars, bars_in)
-        ]
-        chart.line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
-        chart.dots = points
-    return chart
+    """Pareto: counts sorted descending as columns, cumulative share (0-100 %) as a line on its own axis."""
+    return columns(title, [(label, n) for label, n, _ in bars_in], rate=[cum for _, _, cum in bars_in], width=width,
+                   rate_top=100)

@@ -77,7 +77,8 @@ def funnel(request: HttpRequest) -> HttpResponse:
         by_chart=charts.hbars(f"Lead → won by {m.DIMENSIONS[dim].lower()}",
                               [(r.label, r.lead_to_won or 0, f"{show_percent(r.lead_to_won)} of {r.leads:,}") for r in by[:15]]),
         cohort_chart=charts.columns("Leads per monthly cohort, with lead → won %",
-                                    [(r.label, r.leads) for r in months], rate=[r.lead_to_won for r in months]),
+                                    [(r.label, r.leads) for r in months], rate=[r.lead_to_won for r in months],
+                                    count_name="Leads", rate_name="Lead → won %"),
     ))
 
 

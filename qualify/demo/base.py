@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import random
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -48,6 +49,40 @@ def write_line(stdout: IO[str], message: str = "") -> None:
 def fold_ascii(text: str) -> str:
     text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+# Words a family name may start with in lower case ("Jan van der Berg", "Ana da Costa").
+PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "das", "do", "dos", "del", "la", "le", "ter", "ten",
+                       "het", "'t", "'s", "d'", "en", "und", "zu", "die"})
+_INVERTED = re.compile(r"^(?P<name>[^,]+), (?P<particle>[^,]+)$")
+
+
+def well_formed_last_name(name: str) -> bool:
+    """One line, words single-spaced, no comma; the last word capitalised and any lower-case word
+    before it a particle."""
+    words = [w.removeprefix("d'") if len(w) > 2 else w for w in name.split(" ")]  # "d'Heripon"
+    return (bool(name) and "," not in name and "' " not in name and all(words) and words[-1][:1].isupper()
+            and all(w[:1].isupper() or w in PARTICLES for w in words))
+
+
+def last_name(fake: Faker) -> str:
+    """A family name as people write it. Faker's Dutch list files a few under their particle
+    ("West-Francië, van") and spaces one apostrophe ("d' Heripon"): those are put the right way
+    round ("van West-Francië", "d'Heripon"). Anything still odd ("auch Schlauchin", a German
+    list's typo) is drawn again; the lists hold a handful of such names among thousands."""
+    for _ in range(20):
+        name = fake.last_name().strip()
+        if m := _INVERTED.match(name):
+            name = f"{m['particle']} {m['name']}"
+        name = re.sub(r"' +", "'", name) if name.startswith("d' ") else name
+        if well_formed_last_name(name):
+            return name
+    raise ValueError(f"no well-formed last name from {fake.locales}")  # the lists changed beyond recognition
+
+
+def person_name(fake: Faker) -> tuple[str, str]:
+    """A first and a well-formed last name from one locale's lists."""
+    return fake.first_name(), last_name(fake)
 
 
 def note_date(day: datetime.date) -> str:

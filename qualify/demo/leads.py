@@ -9,7 +9,9 @@ import re
 
 from accounts.models import User
 from qualify.dedupe.rules import phone_key
-from qualify.demo.base import GeneratorState, Plan, Step, business_days_after, fold_ascii, log_uniform, note_date, pick
+from qualify.demo.base import (
+    GeneratorState, Plan, Step, business_days_after, fold_ascii, log_uniform, note_date, person_name, pick,
+)
 from qualify.demo.tables import (
     CLOSE_EARLY,
     COMPETITORS,
@@ -94,7 +96,7 @@ class LeadsMixin(GeneratorState):
         team_name = account.team.name
         locale = COUNTRIES[account.country][3]
         fake = self.fakers[locale if rng.random() < 0.85 else rng.choice(("en_US", "en_GB"))]
-        first, last = fake.first_name(), fake.last_name()
+        first, last = person_name(fake)
         source = pick(rng, SOURCES)
         seniority = SENIORITY_ORDER[rng.choices(range(6), weights=SENIORITY_WEIGHTS[source])[0]]
         title, department, personas = rng.choice(TITLES[seniority])
@@ -112,7 +114,7 @@ class LeadsMixin(GeneratorState):
         elif source == Source.PARTNER:
             partner_name, partner_domain = rng.choice(PARTNERS)
             contact = self.fakers["en_US" if team_name == NA else "en_GB"]
-            pfirst, plast = contact.first_name(), contact.last_name()
+            pfirst, plast = person_name(contact)
             handle = ".".join(re.sub(r"[^a-z]", "", fold_ascii(part)) for part in (pfirst, plast))
             partner_contact = f"{pfirst} {plast} <{handle}@{partner_domain}>"
 

@@ -7,7 +7,7 @@ import datetime
 from typing import Any
 
 from accounts.models import User
-from qualify.demo.base import GeneratorState, Plan, business_days_after, note_date
+from qualify.demo.base import GeneratorState, Plan, business_days_after, note_date, person_name
 from qualify.demo.tables import (
     BATCH,
     C,
@@ -217,7 +217,7 @@ class QualificationMixin(GeneratorState):
         buyer = rng.choice({Segment.SMB: ("CEO", "COO"), Segment.MID_MARKET: ("CFO", "VP of Sales", "CRO")}.get(
             segment, ("CFO", "CRO", "SVP of Sales")))
         fake = self.fakers[COUNTRIES[lead.account.country][3]]
-        buyer_name = f"{fake.first_name()} {fake.last_name()}"
+        buyer_name = " ".join(person_name(fake))
         is_buyer = lead.persona == Persona.ECONOMIC_BUYER and lead.seniority in (Seniority.C_LEVEL, Seniority.VP)
         if is_buyer:
             buyer, buyer_name = lead.title, lead.full_name

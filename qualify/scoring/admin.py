@@ -15,8 +15,8 @@ from qualify.formatting import show_datetime
 
 from . import effect, runs
 from .models import (
-    ModelVersion, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition, condition_fields,
-    unreachable_total_cap,
+    ModelVersion, Op, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition, condition_fields,
+    show_values, unreachable_total_cap, value_labels,
 )
 
 
@@ -41,8 +41,54 @@ class RuleGroupInline(admin.TabularInline):
     fields = ["name", "kind", "cap", "window_days", "position"]
 
 
+class WrappingText(forms.Textarea):
+    """A one-line text that wraps in its box (scoring_admin.css grows the box to its content) rather
+    than being cut: the rules table has no room for a long label or list of values on one line."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"rows": 1, "cols": 20, **(attrs or {})})
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return " ".join(value.split()) if isinstance(value, str) else value  # a line break typed in it
+
+
+class ValueText(WrappingText):
+    """The value as stored (the engine compares codes), and under it the labels of its codes where
+    the rule's field has choices: "c_level" reads C-level."""
+
+    labels: dict[str, str] = {}
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        if shown := show_values(value or "", self.labels):
+            return format_html('{}<span class="value-labels">{}</span>', html, shown)
+        return html
+
+
+# The operator menu in words that fit its column; the header's help says how to write the value.
+OP_CHOICES = [(Op.EQUALS, "equals"), (Op.ONE_OF, "is one of"), (Op.RANGE, "is in range"), (Op.CONTAINS, "contains")]
+OP_HELP = "is one of: values separated by commas; is in range: low..high, either end may be left out."
+
+
+class RuleForm(forms.ModelForm):
+    op = forms.ChoiceField(choices=OP_CHOICES, initial=Op.EQUALS, help_text=OP_HELP)
+
+    class Meta:
+        model = Rule
+        fields = "__all__"
+        widgets = {"label": WrappingText(), "value": ValueText()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.data.get(self.add_prefix("field"), "") if self.is_bound else self.instance.field
+        self.fields["value"].widget.labels = value_labels(field or "")
+        self.fields["position"].label = "Order"  # a narrower header for a narrow column
+
+
 class RuleInline(ConditionFieldMenu, admin.TabularInline):
     model = Rule
+    form = RuleForm
     extra = 0
     fields = ["group", "label", "points", "fires_now", "field", "event_type", "prop", "op", "value", "cap", "hard_trigger",
               "active", "position"]
@@ -62,6 +108,9 @@ class RuleInline(ConditionFieldMenu, admin.TabularInline):
         if db_field.name == "group":
             model_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
             kwargs["queryset"] = RuleGroup.objects.filter(model_id=model_id) if model_id else RuleGroup.objects.none()
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = lambda group: group.name  # its kind is in the groups table above
+            return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

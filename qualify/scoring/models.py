@@ -12,7 +12,7 @@ from typing import Any
 
 import pghistory
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -53,6 +53,32 @@ def condition_fields() -> list[tuple[str, str]]:
         for p in Property.objects.filter(active=True)
     ]
     return FIELD_CHOICES + props
+
+
+def value_labels(field: str) -> dict[str, str]:
+    """What a condition's stored values mean, where its field has choices: seniority's "c_level"
+    is "C-level", a country's "DE" Germany. Empty for free text and for custom properties, whose
+    choices are their own labels."""
+    from qualify.countries import COUNTRY_NAMES
+    from qualify.leads.models import Account, Lead
+
+    if field == "account.country":
+        return COUNTRY_NAMES
+    model, name = (Account, field.removeprefix("account.")) if field.startswith("account.") else (Lead, field)
+    try:
+        db_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return {}
+    return {str(code): str(label) for code, label in db_field.flatchoices if code}
+
+
+def show_values(value: str, labels: dict[str, str]) -> str:
+    """A condition's value ("mid_market, enterprise") in the labels of its codes ("Mid-market,
+    Enterprise"); "" when no code of it has a label to show."""
+    codes = [c.strip() for c in value.split(",") if c.strip()]
+    if not any(c in labels for c in codes):
+        return ""
+    return ", ".join(labels.get(c, c) for c in codes)
 
 
 def check_field(name: str) -> None:

@@ -52,3 +52,24 @@ def test_column_axes_tick_at_round_values_and_scale_the_columns_to_the_top_tick(
     top = float(labels[-1].replace(",", ""))
     tallest = chart.bars[0]
     assert abs(tallest.h - (chart.plot_bottom - chart.plot_top) * vmax / top) < 0.01
+
+
+def test_a_rate_line_has_its_own_percent_axis_on_the_right():
+    """The cohort chart's lead → won line was scaled to its own maximum but drawn against the count
+    axis: 19 % sat level with 164 leads. It now reads against a round percent axis of its own."""
+    chart = charts.columns("Leads", [("Sep", 30), ("Oct", 164)], rate=[26.7, 19.0], count_name="Leads", rate_name="Lead → won %")
+    assert [label for _, label in chart.rate_axis] == ["0%", "10%", "20%", "30%"]
+    assert (chart.count_name, chart.rate_name) == ("Leads", "Lead → won %")
+    assert chart.plot_right < chart.width - 30  # room for the ticks right of the plot
+    assert all(b.x2 <= chart.plot_right for b in chart.bars)
+    zero, top = chart.rate_axis[0][0], chart.rate_axis[-1][0]
+    assert (zero, top) == (chart.plot_bottom, chart.plot_top)
+    (_, y_sep, _), (_, y_oct, _) = chart.dots
+    assert abs(y_sep - (zero - (zero - top) * 26.7 / 30)) < 0.01 and abs(y_oct - (zero - (zero - top) * 19 / 30)) < 0.01
+
+
+def test_columns_without_a_rate_have_no_rate_axis_and_a_pareto_reads_0_to_100_percent():
+    assert charts.columns("Leads", [("Sep", 30)]).rate_axis == []
+    pareto = charts.pareto_chart("Reasons", [("No budget", 5, 50.0), ("Timing", 5, 100.0)])
+    assert [label for _, label in pareto.rate_axis] == ["0%", "25%", "50%", "75%", "100%"]
+    assert pareto.dots[-1][1] == pareto.plot_top

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 
 import pytest
 
@@ -52,6 +53,14 @@ def test_funnel_page_draws_the_funnel_and_tables(client, refreshed, maria):
     assert 'id="funnel-chart"' in html
     assert "Conversion by source" in html and "Inbound" in html
     assert "Jan 2026" in html and "Feb 2026" in html
+
+
+def test_the_cohort_chart_reads_its_rate_on_a_percent_axis_of_its_own(client, refreshed, maria):
+    html = login(client, maria).get(f"/metrics/?{RANGE}").content.decode()
+    cohorts = html[html.index("Leads per monthly cohort"):]
+    cohorts = cohorts[:cohorts.index("</svg>")]
+    assert '<g class="rate-axis">' in cohorts and ">Lead → won %</text>" in cohorts and ">Leads</text>" in cohorts
+    assert re.search(r'class="tick rate-tick">0%</text>', cohorts)
 
 
 def test_the_speed_to_lead_bars_are_the_shares_their_text_gives(client, refreshed, maria):

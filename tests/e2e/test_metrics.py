@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from qualify.analytics.rollups import refresh
 from qualify.leads.models import Source, Stage, StageChange
+from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import login_as
 from tests.factories import LeadFactory
 
@@ -79,3 +80,28 @@ def test_an_sdr_gets_403_on_metrics(page, live_server, e2e_cast, funnel):
     login_as(page, live_server, "alice")
     expect(page.get_by_role("link", name="Metrics")).to_have_count(0)
     assert page.goto(f"{live_server.url}/metrics/").status == 403
+
+
+def test_the_cohort_chart_reads_its_won_rate_on_a_right_hand_percent_axis(page, live_server, e2e_cast, funnel):
+    login_as(page, live_server, "maria")
+    page.goto(f"{live_server.url}/metrics/?start=2026-01-01&end=2026-01-31")
+    chart = page.locator("figure.chart", has=page.get_by_text("Leads per monthly cohort"))
+    svg = chart.locator("svg")
+    expect(svg.locator("text.axis-name").first).to_have_text("Leads")
+    expect(svg.locator(".rate-name")).to_have_text("Lead → won %")
+    expect(svg.locator(".rate-tick").first).to_have_text("0%")
+    expect(svg.locator(".rate-tick")).to_have_text(["0%", "10%", "20%", "30%"])  # 1 won of 4 leads: 25 %
+    # The percent axis is right of every column, the count axis left of them.
+    box = svg.bounding_box()
+    bars = [b.bounding_box() for b in svg.locator("rect.cbar").all()]
+    ticks = [t.bounding_box() for t in svg.locator(".rate-tick").all()]
+    assert min(t["x"] for t in ticks) >= max(b["x"] + b["width"] for b in bars)
+    assert max(t["x"] + t["width"] for t in ticks) <= box["x"] + box["width"] + 1
+    # The rate's dot sits at 25 % on the rate axis (between its 20 % and 30 % ticks), not at the
+    # count axis' top as when the line was scaled to its own maximum.
+    mid = [t["y"] + t["height"] / 2 for t in ticks]
+    dot = svg.locator("circle.dot").first.bounding_box()
+    expected = mid[0] + (mid[-1] - mid[0]) * 25 / 30
+    assert abs((dot["y"] + dot["height"] / 2) - expected) < 2
+    chart.screenshot(path="/tmp/polish-cohort-chart.png")
+    assert_accessible(page, "the funnel page with its cohort chart")

@@ -1,5 +1,6 @@
 """Issue 15 in a real browser: RevOps opens the default model's change page on a 1440×900 screen,
-reads it without a horizontal scrollbar, and sees on each rule how many open leads it fires on now."""
+reads it without a horizontal scrollbar, and sees on each rule how many open leads it fires on now;
+every rule's inputs show their whole value, and a value's codes their labels."""
 
 import pytest
 from playwright.sync_api import expect
@@ -42,3 +43,54 @@ def test_revops_reads_the_model_page_on_a_1440_screen_with_firing_counts(new_con
     cell = page.locator(f"[data-rule-fires='{vp.pk}']")
     expect(cell).to_contain_text("1 of 3 open leads")
     expect(page.locator("[data-rule-fires]")).to_have_count(Rule.objects.filter(model=model_with_leads).count())
+
+
+# Each control of the rules table whose value does not fit in it: a text box whose text scrolls, or
+# a menu whose chosen option's text is wider than the room beside its arrow.
+CUT_CONTROLS = """() => {
+    const canvas = document.createElement('canvas').getContext('2d');
+    const cut = [];
+    for (const el of document.querySelectorAll('#rules-group tr.form-row:not(.empty-form) :is(input[type=text], input[type=number], textarea, select)')) {
+        const style = getComputedStyle(el);
+        let over;
+        if (el.tagName === 'SELECT') {
+            canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const text = el.selectedOptions[0] ? el.selectedOptions[0].text : '';
+            const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 22;  // the arrow
+            over = canvas.measureText(text).width > room;
+        } else {
+            over = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+        }
+        if (over) cut.push(`${el.name}: ${el.tagName === 'SELECT' ? el.selectedOptions[0].text : el.value}`);
+    }
+    return cut;
+}"""
+
+
+def test_every_rule_shows_its_whole_value_and_the_labels_of_its_codes(new_context, live_server, e2e_cast, model_with_leads):
+    e2e_cast.rita.is_superuser = True
+    e2e_cast.rita.save(update_fields=["is_superuser"])
+    page = new_context(viewport={"width": 1440, "height": 900}).new_page()
+    login_as(page, live_server, "rita")
+    page.goto(f"{live_server.url}/admin/scoring/scoringmodel/{model_with_leads.pk}/change/")
+    rules = page.locator("#rules-group")
+    expect(rules).to_be_visible()
+    page.evaluate("document.querySelector('#rules-group').scrollIntoView()")
+    rules.screenshot(path="/tmp/polish-scoring-rules.png")
+
+    cut = page.evaluate(CUT_CONTROLS)
+    assert cut == [], "cut: " + "; ".join(cut)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+
+    def row(label: str):
+        return rules.locator("tr.form-row", has=page.locator(f"textarea[name$='-label']:text-is('{label}')"))
+
+    expect(row("C-level").locator("td.field-value")).to_contain_text("C-level")
+    expect(row("Economic buyer").locator("td.field-value")).to_contain_text("Economic buyer")
+    expect(row("ICP segment: mid-market or enterprise").locator("td.field-value")).to_contain_text("Mid-market, Enterprise")
+    # Free text (an industry, a page category) has no labels to show.
+    expect(row("Target industry").locator("td.field-value .value-labels")).to_have_count(0)
+    expect(row("Pricing page view").locator("td.field-value .value-labels")).to_have_count(0)
+    # The menus name the group and the operator in words that fit.
+    expect(row("C-level").locator("td.field-group select option:checked")).to_have_text("Seniority")
+    expect(row("C-level").locator("td.field-op select option:checked")).to_have_text("is one of")
