@@ -99,3 +99,33 @@ def _sits_beside_its_value(radio, value: str) -> None:
     assert text["text"] == value
     assert abs((box["y"] + box["height"] / 2) - (text["y"] + text["height"] / 2)) < 4, (box, text)
     assert 0 <= text["x"] - (box["x"] + box["width"]) < 12, (box, text)
+
+
+def test_the_merge_form_keeps_where_the_person_first_came_from(page, live_server, e2e_cast):
+    """Attribution is first touch: an inbound lead who came again through a webinar keeps the
+    first lead's source and campaign by default, and the newer title."""
+    from qualify.leads.models import Source
+
+    c = e2e_cast
+    acme = AccountFactory(team=c.north, name="Acme Robotics", domain="acme.example")
+    first = LeadFactory(team=c.north, account=acme, first_name="Dana", last_name="Diaz", email="dana@acme.example",
+                        source=Source.INBOUND, campaign="Newsletter", title="Head of Ops")
+    again = records.create_lead(by=c.mark, team=c.north, account=acme, first_name="Dana", last_name="Diaz",
+                                email="DANA@acme.example", source=Source.EVENT,
+                                campaign="Webinar: qualification that sticks", title="COO")
+    login_as(page, live_server, "maria")
+    page.get_by_role("link", name="Duplicates", exact=True).click()
+    page.locator("tr", has_text="same e-mail dana@acme.example").get_by_role("link", name="Merge…").click()
+    expect(page.get_by_role("heading", name="Merge Dana Diaz and Dana Diaz")).to_be_visible()
+
+    expect(page.get_by_label(f"Keep #{first.pk}")).to_be_checked()
+    expect(page.get_by_role("radio", name="Inbound", exact=True)).to_be_checked()
+    expect(page.get_by_role("radio", name="Event", exact=True)).not_to_be_checked()
+    expect(page.get_by_role("radio", name="Newsletter", exact=True)).to_be_checked()
+    expect(page.get_by_role("radio", name="COO", exact=True)).to_be_checked()  # the newer title
+    assert_accessible(page, "the merge page with first-touch defaults")
+
+    page.get_by_role("button", name="Merge").click()
+    expect(page.locator(".flash")).to_contain_text(f"#{again.pk} now opens it")
+    kept = Lead.objects.get(pk=first.pk)
+    assert (kept.source, kept.campaign, kept.title) == (Source.INBOUND, "Newsletter", "COO")

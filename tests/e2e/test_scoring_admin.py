@@ -2,11 +2,14 @@
 reads it without a horizontal scrollbar, and sees on each rule how many open leads it fires on now;
 every rule's inputs show their whole value, and a value's codes their labels."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from qualify.leads.models import Seniority, Stage
 from qualify.scoring.models import Rule
+from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import login_as
 from tests.factories import LeadFactory
 from tests.scoring.conftest import ensure_default_model
@@ -94,3 +97,24 @@ def test_every_rule_shows_its_whole_value_and_the_labels_of_its_codes(new_contex
     # The menus name the group and the operator in words that fit.
     expect(row("C-level").locator("td.field-group select option:checked")).to_have_text("Seniority")
     expect(row("C-level").locator("td.field-op select option:checked")).to_have_text("is one of")
+
+
+def test_an_unchanged_draft_says_there_is_nothing_to_publish_until_it_changes(page, live_server, e2e_cast, model_with_leads):
+    e2e_cast.rita.is_superuser = True
+    e2e_cast.rita.save(update_fields=["is_superuser"])
+    login_as(page, live_server, "rita")
+    page.goto(f"{live_server.url}/admin/scoring/scoringmodel/{model_with_leads.pk}/change/")
+    version = model_with_leads.current_version.number
+
+    nothing = page.get_by_text(f"Nothing to publish: the draft is v{version}")
+    expect(nothing).to_be_visible()
+    expect(nothing).to_have_attribute("aria-disabled", "true")
+    expect(page.get_by_role("button", name=re.compile("and recompute"))).to_have_count(0)
+    # The message itself (Django admin's own inline tables label their inputs by header only, which axe refuses).
+    assert_accessible(page, "the 'nothing to publish' message", include=".object-tools")
+
+    row = page.locator("#rules-group tr.form-row", has=page.locator("textarea[name$='-label']:text-is('VP')"))
+    row.locator("td.field-points input").fill("12")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.get_by_role("button", name=f"Publish v{version + 1} and recompute")).to_be_visible()
+    expect(page.get_by_text("Nothing to publish")).to_have_count(0)

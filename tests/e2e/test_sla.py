@@ -111,21 +111,29 @@ def test_the_sla_filters_and_sort_of_the_queue_list_the_overdue_lead(page, live_
         page.context.clear_cookies()
 
 
-def test_a_reassignment_the_same_sweep_went_past_is_shown_skipped_not_in_red(page, live_server, e2e_cast):
-    """Down for hours, the sweep reaches "reassign" (an hour after the breach) and "return to pool"
-    (four hours after) at once: only the last changes the owner, the reassignment never happened."""
+def swept_mql(c, *, since: datetime.timedelta):
+    """Alice's MQL Dana Diaz, whose first-touch clock (round the clock) started `since` ago, swept once."""
     from qualify.leads.models import Lead, Stage
     from qualify.sla.clocks import start_clock
-    from qualify.sla.models import ClockKind, Escalation, StepKind
+    from qualify.sla.models import ClockKind
     from qualify.sla.tasks import sweep
     from tests.factories import LeadFactory
 
-    c = e2e_cast
     round_the_clock_calendar(c.north)
     lead = LeadFactory(team=c.north, owner=c.alice, stage=Stage.MQL, first_name="Dana", last_name="Diaz")
     start_clock(Lead.objects.select_related("account").get(pk=lead.pk), ClockKind.MQL_FIRST_TOUCH,
-                owner_id=c.alice.pk, at=timezone.now() - datetime.timedelta(hours=6))
+                owner_id=c.alice.pk, at=timezone.now() - since)
     sweep()
+    return lead
+
+
+def test_a_reassignment_the_same_sweep_went_past_is_shown_skipped_not_in_red(page, live_server, e2e_cast):
+    """Down for hours, the sweep reaches "reassign" (an hour after the breach) and "return to pool"
+    (four hours after) at once: only the last changes the owner, the reassignment never happened."""
+    from qualify.leads.models import Lead
+    from qualify.sla.models import Escalation, StepKind
+
+    lead = swept_mql(e2e_cast, since=datetime.timedelta(hours=6))
     assert Lead.objects.get(pk=lead.pk).owner is None
     assert Escalation.objects.get(kind=StepKind.REASSIGN).superseded
 
@@ -145,3 +153,19 @@ def test_a_reassignment_the_same_sweep_went_past_is_shown_skipped_not_in_red(pag
     expect(escalations.filter(has_text="(skipped)")).to_have_count(1)
     page.screenshot(path="/tmp/sla-skipped-step.png", full_page=True)
     assert_accessible(page, "the breaches page with a skipped step")
+
+
+def test_the_breaches_tables_say_the_time_zone_of_their_times(page, live_server, e2e_cast):
+    """Due and When are shown in the server's zone (UTC here) and their headers say so, as the
+    escalation lines ("Due 4 Mar 2025, 11:00 UTC") do."""
+    swept_mql(e2e_cast, since=datetime.timedelta(minutes=90))
+
+    login_as(page, live_server, "maria")
+    page.get_by_role("link", name="Breaches").click()
+    overdue = page.locator("table", has=page.get_by_role("columnheader", name="Overdue"))
+    expect(overdue.get_by_role("columnheader", name="Due (UTC)")).to_be_visible()
+    expect(overdue.locator("tbody tr", has_text="Dana Diaz")).to_have_count(1)
+    escalations = page.locator("#escalations")
+    expect(escalations.get_by_role("columnheader", name="When (UTC)")).to_be_visible()
+    expect(escalations.locator("tbody tr", has_text="Breach")).to_contain_text("UTC; owner Alice Adams")
+    assert_accessible(page, "the breaches page")
