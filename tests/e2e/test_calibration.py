@@ -39,6 +39,7 @@ def test_revops_accepts_a_suggestion_into_the_draft_and_sees_it_in_admin(page, l
 
     page.get_by_role("link", name="publish the draft in admin").click()
     expect(page.locator(".field-draft_state")).to_contain_text("changed — publish to apply")
-    points = page.locator("tr:has(input[value='Demo request']) input[name$='-points']")
+    demo_request = page.locator("#rules-group tr.form-row", has=page.locator("textarea[name$='-label']:text-is('Demo request')"))
+    points = demo_request.locator("input[name$='-points']")
     expect(points).to_have_value("60")
     page.screenshot(path="/tmp/calibration-admin-draft.png", full_page=True)
