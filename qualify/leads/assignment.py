@@ -58,13 +58,16 @@ def claim(lead: Lead, *, by: User) -> Lead:
     return lead
 
 
+NOT_ON_TEAM = "Choose an active SDR, AE or manager of this lead's team."
+
+
 def assign(lead: Lead, *, owner: User | None, by: User | None, rule: Any = None, why: str = "") -> Lead:
     """Give a lead to `owner` (None returns it to the team pool). Owner must be on the lead's team.
 
     `rule` is the routing rule that chose them (anything with `pk` and `name`). Locks the row; a
     no-op when the owner is already `owner`. Costs 2 queries plus the listeners'."""
     if owner is not None and lead.team_id not in owner.team_ids(*OWNER_ROLES):
-        raise DomainError("Choose an active SDR, AE or manager of this lead's team.", field="owner")
+        raise DomainError(NOT_ON_TEAM, field="owner")
     with transaction.atomic():
         previous = Lead.objects.select_for_update().filter(pk=lead.pk).values_list("owner_id", flat=True).first()
         new_id = owner.pk if owner else None
@@ -83,7 +86,7 @@ def reassign_many(leads: list[Lead], *, owner: User, by: User, why: str) -> dict
     lead). Leads already `owner`'s change nothing. Returns {lead id: why refused}. The caller has
     checked that `by` may reassign each lead. About 5 queries plus the listeners', whatever the count."""
     teams = set(owner.team_ids(*OWNER_ROLES))
-    refused = {lead.pk: "Choose an active SDR, AE or manager of this lead's team." for lead in leads if lead.team_id not in teams}
+    refused = {lead.pk: NOT_ON_TEAM for lead in leads if lead.team_id not in teams}
     ids = sorted(lead.pk for lead in leads if lead.pk not in refused)
     with transaction.atomic():
         list(Lead.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from accounts.models import User
 
-    from .models import DisqualifyReason
+    from .models import DisqualifyReason, Lead
 
 MAX_ROWS = 200
 ACTIONS = {
@@ -59,7 +59,7 @@ def apply(
 ) -> BulkResult:
     """Run `action` on each lead of `ids` the user may change; say per row why any was refused."""
     result = BulkResult(action)
-    to_reassign: list = []
+    to_reassign: list[Lead] = []
     for pk in dict.fromkeys(ids):  # a repeated id is one row
         try:
             lead = access_lead(by, pk, for_write=True)

@@ -166,12 +166,6 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
     result.steps += len(acted)
     result.by_kind.update(d.kind for d in acted)
     result.notifications += _notify(acted, now)
-    # The warnings the breach came with point at it (their detail already says they were skipped).
-    breach_row = {d.clock["id"]: inserted[d.clock["id"], d.step] for d in acted if d.kind == StepKind.BREACH}
-    skipped = [Escalation(pk=inserted[d.clock["id"], d.step], superseded_by_id=breach_row[d.clock["id"]])
-               for d in acted if d.kind == StepKind.WARNING and d.clock["id"] in breach_row]
-    if skipped:
-        Escalation.objects.bulk_update(skipped, ["superseded_by"], batch_size=1000)
     publish("sla_escalated", [
         SlaEscalated(d.clock["id"], d.clock["lead_id"], d.clock["team_id"], d.step, d.kind, d.clock["kind"],
                      d.clock["due_at"], now, d.clock["owner_id"])
@@ -184,6 +178,11 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
     for d in acted:
         if d.kind in OWNERSHIP_ACTIONS:
             last_ownership[d.clock["id"]] = d
+    # Every rung the sweep went past points at the step that acted instead, in one UPDATE: the
+    # warnings their breach came with, and the ownership steps before the furthest.
+    breach_row = {d.clock["id"]: inserted[d.clock["id"], d.step] for d in acted if d.kind == StepKind.BREACH}
+    skipped = [Escalation(pk=inserted[d.clock["id"], d.step], detail=SUPERSEDED, superseded_by_id=breach_row[d.clock["id"]])
+               for d in acted if d.kind == StepKind.WARNING and d.clock["id"] in breach_row]
     for d in acted:
         if d.kind in OWNERSHIP_ACTIONS:
             last = last_ownership[d.clock["id"]]
@@ -192,8 +191,10 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
                 Escalation.objects.filter(pk=inserted[d.clock["id"], d.step]).update(detail=d.detail[:300])
             else:
                 d.detail = SUPERSEDED
-                Escalation.objects.filter(pk=inserted[d.clock["id"], d.step]).update(
-                    detail=SUPERSEDED, superseded_by_id=inserted[last.clock["id"], last.step])
+                skipped.append(Escalation(pk=inserted[d.clock["id"], d.step], detail=SUPERSEDED,
+                                          superseded_by_id=inserted[last.clock["id"], last.step]))
+    if skipped:
+        Escalation.objects.bulk_update(skipped, ["detail", "superseded_by"], batch_size=1000)
 
 
 def _defer_busy_leads(due: list[DueStep], advance: dict, ownership_leads: dict[int, int], result: SweepResult) -> list[DueStep]:
