@@ -34,15 +34,6 @@ DB_NAME = "qualify_bench_abm"
 CHUNK = 250
 
 
-def use_own_database() -> str:
-    url = common.with_db_name(common.database_url(), DB_NAME)
-    if connection.settings_dict["NAME"] != DB_NAME:
-        connection.close()
-        connection.settings_dict["NAME"] = DB_NAME
-    common.prepare_database(url)
-    return url
-
-
 def _setup(seed: int) -> int:
     """Committee and rules on the default model; scoring state on every lead. Returns the version id."""
     from bench.scoring_recompute import ensure_default_model
@@ -83,7 +74,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qualify.leads import changes
     from qualify.scoring.scores import score_leads
 
-    use_own_database()
+    common.use_own_database(DB_NAME)
     data = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     _setup(args.seed)
     result = common.new_result(NAME, DESCRIPTION, {"leads": data.leads, "accounts": data.accounts, "chunk": CHUNK,

@@ -55,15 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reload-history", action="store_true", help="analytics: reload stage changes, handoffs, touches")
 
 
-def use_own_database() -> str:
-    url = common.with_db_name(common.database_url(), DB_NAME)
-    if connection.settings_dict["NAME"] != DB_NAME:
-        connection.close()
-        connection.settings_dict["NAME"] = DB_NAME
-    common.prepare_database(url)
-    return url
-
-
 # --- the history -------------------------------------------------------------------------------------
 
 
@@ -122,7 +113,6 @@ def load_history(target: int, *, seed: int, out=print) -> dict[str, int]:
     def fmt(t: datetime.datetime) -> str:
         return t.strftime("%Y-%m-%d %H:%M:%S+00")
 
-    sc_lines: list[str] = []
     ho_lines: list[str] = []
     touch_lines: list[str] = []
 
@@ -238,17 +228,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qualify.analytics.rollups import refresh
     from qualify.leads.models import StageChange
 
-    use_own_database()
+    common.use_own_database(DB_NAME)
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     marker = _marker()
     if args.reload or args.reload_history or not ds.reused or not marker or marker[0] != ds.leads or marker[4] != HISTORY_VERSION \
             or abs(marker[1] - args.stage_changes) > ds.leads:
         load_history(args.stage_changes, seed=args.seed)
         marker = _marker()
-        full_needed = True
     else:
         print(f"reusing history: {marker[1]:,} stage changes, {marker[2]:,} handoffs, {marker[3]:,} touches")
-        full_needed = not LeadFact.objects.exists()
 
     result = common.new_result(NAME, DESCRIPTION, {
         "leads": ds.leads, "stage_changes": marker[1], "handoffs": marker[2], "touches": marker[3],

@@ -36,15 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--finder-reps", type=int, default=2, help="dedupe: timed runs of the finder per mode")
 
 
-def use_own_database() -> str:
-    url = common.with_db_name(common.database_url(), DB_NAME)
-    if connection.settings_dict["NAME"] != DB_NAME:
-        connection.close()
-        connection.settings_dict["NAME"] = DB_NAME
-    common.prepare_database(url)
-    return url
-
-
 def add_duplicates(n: int, seed: int) -> list[int]:
     """Copy `n` random leads as duplicates (campaign = MARK); returns the copies' ids. The originals
     get a phone so the phone rule fires on the pair."""
@@ -111,7 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qualify.dedupe.finder import find_duplicates
     from qualify.dedupe.models import DuplicateCandidate, Kind
 
-    use_own_database()
+    common.use_own_database(DB_NAME)
     rules.has_trigram.cache_clear()
     data = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     _columns()

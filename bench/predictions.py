@@ -39,14 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-recompute", action="store_true", help="predictions: skip the rule recompute")
 
 
-def _use_own_database() -> None:
-    url = common.with_db_name(common.database_url(), DB_NAME)
-    if connection.settings_dict["NAME"] != DB_NAME:
-        connection.close()
-        connection.settings_dict["NAME"] = DB_NAME
-    common.prepare_database(url)
-
-
 def _close_outcomes() -> tuple[int, int]:
     """Every tenth lead becomes an outcome closed yesterday; won by a logistic rule."""
     with connection.cursor() as c:
@@ -155,7 +147,7 @@ def _uci() -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from .scoring_recompute import ensure_default_model, ensure_events
 
-    _use_own_database()
+    common.use_own_database(DB_NAME)
     args.reload_events = getattr(args, "reload_events", False)
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     n_events = ensure_events(args, ds)

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import Count
 from django.test import Client
 
 from accounts.models import User

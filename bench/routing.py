@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection
 
 from . import common
-from .sla_sweep import ensure_defaults, use_own_database
+from .sla_sweep import DB_NAME, ensure_defaults
 
 NAME = "routing"
 DESCRIPTION = "Routing 10,000 new MQLs (round robin, least loaded, 2 workers): throughput and spread across reps"
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qualify.routing.models import Method, RoutingRule
     from qualify.sla.models import Clock
 
-    use_own_database()
+    common.use_own_database(DB_NAME)
     ensure_defaults()
     team, reps = setup_team()
     n = args.routing_leads

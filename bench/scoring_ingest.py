@@ -39,7 +39,7 @@ from typing import Any
 from django.db import connection
 
 from . import common, dataset
-from .scoring_recompute import DB_NAME, MIX, ensure_default_model, ensure_events, use_own_database
+from .scoring_recompute import DB_NAME, MIX, ensure_default_model, ensure_events
 
 NAME = "scoring_ingest"
 DESCRIPTION = "Event ingestion via POST /api/events/ (gunicorn + Celery on Redis): events/s and response→score delay"
@@ -115,7 +115,7 @@ def _admin():
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from qualify.scoring.models import ScoringModel
 
-    use_own_database()
+    common.use_own_database(DB_NAME)
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     ensure_events(args, ds)
     default = ensure_default_model()

@@ -66,16 +66,6 @@ def ensure_default_model():
     return ScoringModel.objects.get(is_default=True)
 
 
-def use_own_database() -> str:
-    """Point the default connection at qualify_bench_scoring (created and migrated when needed)."""
-    url = common.with_db_name(common.database_url(), DB_NAME)
-    if connection.settings_dict["NAME"] != DB_NAME:
-        connection.close()
-        connection.settings_dict["NAME"] = DB_NAME
-    common.prepare_database(url)
-    return url
-
-
 # --- events ----------------------------------------------------------------------------------------
 
 
@@ -89,8 +79,6 @@ def _events_loaded() -> int | None:
 
 def load_events(leads: int, per_lead: int, seed: int, out=print) -> tuple[int, float]:
     """COPY about leads × per_lead events with skewed counts per lead over the last 180 days."""
-    from psycopg.types.json import Jsonb  # noqa: F401  (psycopg is the driver; COPY text needs no adapter)
-
     rnd = random.Random(seed + 7)
     slots = [i for i, (_, _, w) in enumerate(MIX) for _ in range(w)]
     encoded = [(t, __import__("json").dumps(p).replace("\\", "\\\\")) for t, p, _ in MIX]
@@ -302,7 +290,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qualify.scoring.models import ScoringModel
     from qualify.scoring.ranking import to_us
 
-    use_own_database()
+    common.use_own_database(DB_NAME)
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     n_events = ensure_events(args, ds, exact=True)
     default = ensure_default_model()

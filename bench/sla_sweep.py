@@ -37,16 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sla-scan-reps", type=int, default=3, help="sla_sweep: timed runs of the full-scan sweep")
 
 
-def use_own_database() -> str:
-    """Point the default connection at qualify_bench_sla (created and migrated when needed)."""
-    url = common.with_db_name(common.database_url(), DB_NAME)
-    if connection.settings_dict["NAME"] != DB_NAME:
-        connection.close()
-        connection.settings_dict["NAME"] = DB_NAME
-    common.prepare_database(url)
-    return url
-
-
 def ensure_defaults() -> None:
     """The shipped calendar and policies (the data set load truncates users, not these; but be sure)."""
     import importlib
@@ -156,7 +146,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qualify.sla.sweep import BATCH as SWEEP_BATCH
     from qualify.sla.sweep import sweep
 
-    use_own_database()
+    common.use_own_database(DB_NAME)
     ds = dataset.ensure(args.leads, seed=args.seed, reload=args.reload)
     ensure_defaults()
     marker = _marker()

@@ -4,8 +4,8 @@ requests (after 5 warm-ups), and what is left for the middleware, session and te
 The SQL of a 50-row page is 3-15 ms at 1,000,000 leads; the rest is Python, and this says which
 part. Run it on the queue bench's data set (`python -m bench queue` builds it):
 
-    PYTHONPATH=<checkout> DATABASE_URL=postgres://postgres@127.0.0.1:5432/qualify_bench_props \\
-        DEBUG=true <checkout>/.venv/bin/python <checkout>/bench/probes/queue_stages.py [N] [role,url ...]
+    PYTHONPATH=<checkout> BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/qualify_bench_props \\
+        <checkout>/.venv/bin/python <checkout>/bench/probes/queue_stages.py [N] [role,url ...]
 
 `role` is `sdr` (the SDR with the longest queue, as in bench/queue.py) or `manager`; without
 cases it runs a manager's whole team, an SDR's own queue and a manager's breached filter.
@@ -19,11 +19,10 @@ import sys
 import time
 from collections import defaultdict
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualify.settings")
+from bench.common import configure_django, database_url  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+# As the bench runs it (DEBUG off, one long-lived connection), on BENCH_DATABASE_URL or DATABASE_URL.
+configure_django(database_url())
 
 from django.test import Client  # noqa: E402
 
