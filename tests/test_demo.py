@@ -154,6 +154,33 @@ def test_owners_aes_and_reasons_follow_the_stage(seeded):
     assert set(pool.values_list("stage", flat=True)) <= {Stage.NEW, Stage.MQL, Stage.DISQUALIFIED}
 
 
+def test_each_owners_assignment_is_dated_by_the_stage_history(seeded):
+    """The lead page's assignment history agrees with its stage history: the SDR took the lead
+    when it became theirs (not when the seed ran), an AE took it at their acceptance, and the
+    trail ends with the current owner."""
+    from qualify.routing.models import Assignment
+
+    trails: dict[int, list[Assignment]] = {}
+    for row in Assignment.objects.order_by("at", "id"):
+        trails.setdefault(row.lead_id, []).append(row)
+    owned = Lead.objects.filter(owner__isnull=False).prefetch_related("stage_changes")
+    assert owned.count() > 50
+    handed_over = 0
+    for lead in owned:
+        trail = trails[lead.pk]
+        changes = sorted(lead.stage_changes.all(), key=lambda c: c.at)
+        assert trail[-1].to_user_id == lead.owner_id and trail[0].from_user_id is None
+        assert changes[0].at <= trail[0].at <= changes[-1].at, (lead.pk, trail[0].at)
+        accepted = next((c.at for c in changes if c.to_stage == Stage.ACCEPTED), None)
+        if accepted is not None:  # the AE owns it since (later stages included: nurtured, lost ...)
+            assert [(r.from_user_id is None, r.to_user_id == lead.owner_id) for r in trail] == [(True, False), (False, True)]
+            assert trail[1].from_user_id == trail[0].to_user_id and trail[1].at == accepted
+            handed_over += 1
+        else:
+            assert len(trail) == 1
+    assert handed_over > 5
+
+
 def test_accounts_are_consistent(seeded):
     domains = list(Account.objects.values_list("domain", flat=True))
     assert len(domains) == len(set(domains)) and all(domains)

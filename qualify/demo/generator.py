@@ -99,7 +99,9 @@ class Generator(CastMixin, AccountsMixin, LeadsMixin, ActivityMixin, Qualificati
             for prev, s in zip(["", *[s.to for s in p.steps]], p.steps, strict=False)
         ]
         # Through the core's writer of the past, like the CSV importer: owners are recorded.
-        write_leads([p.lead for p in plans], changes, by_id=None, why="Demo data")
+        by_lead = {id(p.lead): p for p in plans}
+        write_leads([p.lead for p in plans], changes, by_id=None, why="Demo data",
+                    owners=lambda lead: self.owner_trail(by_lead[id(lead)]))
         self.say(f"  {len(plans)} leads")
         self.say(f"  {len(changes)} stage changes")
         touches = [t for p in plans for t in p.touches]

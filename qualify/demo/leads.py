@@ -38,6 +38,7 @@ from qualify.demo.tables import (
     TZ_LABEL,
     UNASSIGNED_SHARE,
 )
+from qualify.leads.history import Handover
 from qualify.leads.models import (
     Account,
     DisqualifyReason,
@@ -404,6 +405,22 @@ class LeadsMixin(GeneratorState):
 
     def actor(self, plan: Plan, actor: str) -> User | None:
         return {"sdr": plan.sdr, "ae": plan.ae}.get(actor)
+
+    @staticmethod
+    def owner_trail(plan: Plan) -> list[Handover]:
+        """Who owned the lead since when, as its stage path tells it: the SDR from the moment the
+        lead was theirs (it became an MQL, or their first step, whichever came first; a New lead
+        from its creation), then the AE from their acceptance. So the lead page's assignment history
+        agrees with its stage history, and no demo lead was "assigned minutes ago" yet worked for days."""
+        lead = plan.lead
+        if lead.owner_id is None:
+            return []
+        steps = plan.steps
+        since = next((s.at for s in steps if s.to == Stage.MQL or s.actor == "sdr"), steps[0].at)
+        accepted = next((s.at for s in steps if s.to == Stage.ACCEPTED), None)
+        if accepted is None or plan.sdr is None:
+            return [(None, lead.owner_id, since)]
+        return [(None, plan.sdr.pk, since), (plan.sdr.pk, lead.owner_id, accepted)]
 
     EVENT_POINTS = {
         EventType.PAGE_VIEW: 1, EventType.EMAIL_OPEN: 0.5, EventType.EMAIL_CLICK: 2, EventType.EMAIL_REPLY: 5,

@@ -83,7 +83,8 @@ class StageChanged:
 @dataclass(frozen=True)
 class OwnerChanged:
     """`lead_id` went from owner `from_id` to `to_id` (None: the team pool). `imported`: an owner
-    from a file, recorded but starting no clock and telling nobody."""
+    from a file, recorded but starting no clock and telling nobody. `at`: when it happened, for
+    history written after the fact (history.write_leads); None is now."""
 
     lead_id: int
     from_id: int | None
@@ -93,6 +94,7 @@ class OwnerChanged:
     rule_name: str = ""
     why: str = ""
     imported: bool = False
+    at: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)

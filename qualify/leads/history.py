@@ -15,7 +15,8 @@ the assignment records; rescoring after commit, 1,000 leads per task message).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime
+from collections.abc import Callable, Sequence
 
 from django.db import transaction
 
@@ -24,18 +25,25 @@ from .models import Lead, StageChange
 
 BATCH = 2000
 
+# (from owner id, to owner id, when): one change of a lead's owner in its past; None is the pool or now.
+Handover = tuple[int | None, int | None, datetime.datetime | None]
 
-def write_leads(leads: Sequence[Lead], history: Sequence[StageChange], *, by_id: int | None, why: str) -> list[Lead]:
+
+def write_leads(leads: Sequence[Lead], history: Sequence[StageChange], *, by_id: int | None, why: str,
+                owners: Callable[[Lead], Sequence[Handover]] | None = None) -> list[Lead]:
     """Insert new leads as they stand at the end of their history, and the history rows (which
-    reference the unsaved leads; their ids are set here)."""
+    reference the unsaved leads; their ids are set here). `owners(lead)` gives the lead's past
+    changes of owner as (from, to, when), oldest first, ending with its owner; without it (a file
+    says who owns a lead, not since when) each owner is recorded as taking the lead now."""
     with transaction.atomic():
         Lead.objects.bulk_create(leads, batch_size=BATCH)
         for row in history:
             row.lead_id = row.lead.pk
         StageChange.objects.bulk_create(history, batch_size=BATCH)
         publish("lead_saved", [LeadSaved(lead.pk, True, by_id=by_id) for lead in leads])
-        publish("owner_changed", [OwnerChanged(lead.pk, None, lead.owner_id, by_id, why=why, imported=True)
-                                  for lead in leads if lead.owner_id])
+        trail = owners or (lambda lead: [(None, lead.owner_id, None)] if lead.owner_id else [])
+        publish("owner_changed", [OwnerChanged(lead.pk, before, after, by_id, why=why, imported=True, at=at)
+                                  for lead in leads for before, after, at in trail(lead)])
     return list(leads)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from qualify.leads.changes import IN_TRANSACTION, OwnerChanged, listen
 
 from .models import Assignment
@@ -38,9 +40,11 @@ def record(lead_id: int, from_id: int | None, to_id: int | None, *, by: User | N
 
 @listen("owner_changed", when=IN_TRANSACTION)
 def owners_changed(batch: list[OwnerChanged]) -> None:
-    """An Assignment row per owner change, in the change's transaction. One INSERT for the batch."""
+    """An Assignment row per owner change, in the change's transaction, dated when it happened
+    (`at`: history written after the fact) or now. One INSERT for the batch."""
+    now = timezone.now()
     Assignment.objects.bulk_create(
         Assignment(lead_id=c.lead_id, from_user_id=c.from_id, to_user_id=c.to_id, rule_id=c.rule_id,
-                   rule_name=c.rule_name, by_id=c.by_id, why=c.why[:300])
+                   rule_name=c.rule_name, by_id=c.by_id, why=c.why[:300], at=c.at or now)
         for c in batch
     )
