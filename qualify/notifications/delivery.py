@@ -29,6 +29,11 @@ from .models import EMAIL_BY_DEFAULT, EmailState, Notification, Preference
 log = logging.getLogger(__name__)
 
 
+# One change giving a person more than this many notices of a kind at once (a bulk reassign, a
+# routing batch, the SLA ladder; an SLA sweep's warnings or breaches) tells them once, in a digest.
+DIGEST_OVER = 3
+
+
 def managers_by_team(team_ids: Iterable[int]) -> dict[int, list[User]]:
     """Active managers of each team. One query."""
     found: dict[int, list[User]] = defaultdict(list)

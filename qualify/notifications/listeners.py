@@ -41,9 +41,7 @@ def _name(user: User | None, fallback: str = "Qualify") -> str:
     return str(user) if user is not None else fallback
 
 
-# One change of owner (a bulk reassign, a routing batch, the SLA ladder) giving a person more than
-# this many leads at once tells them once, with the names, instead of once per lead.
-DIGEST_OVER = 3
+DIGEST_OVER = delivery.DIGEST_OVER
 DIGEST_NAMES = 10  # names listed in a digest's body; the rest are counted
 
 

@@ -26,6 +26,10 @@ class NotificationKind(models.TextChoices):
     WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
 
+# The kinds that come as one digest when a change concerns many of a person's leads at once.
+DIGEST_KINDS = frozenset({NotificationKind.ASSIGNED, NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACH,
+                          NotificationKind.SLA_ESCALATION})
+
 # What a person gets before they choose: everything in the app, e-mail for all but warnings
 # (a warning is a nudge; an e-mail for each would train people to ignore the rest).
 EMAIL_BY_DEFAULT = frozenset(NotificationKind) - {NotificationKind.SLA_WARNING}
@@ -91,6 +95,11 @@ class Notification(models.Model):
         except models.ObjectDoesNotExist:  # the lead was deleted since
             lead = None
         return f"{lead.full_name} — {self.title}" if lead is not None else self.title
+
+    @property
+    def is_digest(self) -> bool:
+        """One notice for many leads at once (delivery.DIGEST_OVER): its body says which."""
+        return self.lead_id is None and self.kind in DIGEST_KINDS
 
     @property
     def is_read(self) -> bool:

@@ -355,15 +355,13 @@ def _stamp_breaches(advance: dict) -> None:
 
 def _notify(acted: list[DueStep], now: datetime.datetime) -> int:
     """All notifications of the batch in one INSERT, as each recipient chose (one more query for
-    their preferences). By default warnings are in-app only and the rest also e-mail."""
-    columns: dict[str, list] = {k: [] for k in (
-        "user_id", "kind", "title", "body", "url", "lead_id", "clock_id", "key", "in_app", "read_at", "created_at",
-        "email_state")}
+    their preferences). By default warnings are in-app only and the rest also e-mail. A person
+    due more than DIGEST_OVER notices of one kind in the batch (an SDR back from a weekend, a
+    manager watching a pool nobody claimed) gets one digest instead, linking to the list of them."""
     detail_url = reverse("leads:detail", args=[0])[:-2]  # "/leads/"; once per batch, not per row
     prefs = notify.choices({p.id for d in acted for p in d.recipients})
+    notices: dict[tuple[int, str, bool], list[_Notice]] = {}
     for d in acted:
-        if not d.recipients:
-            continue
         clock = d.clock
         what = WHAT.get(clock["kind"], "action")
         # No lead name here (Notification.headline adds it when shown or emailed): reading 2,000
@@ -374,25 +372,36 @@ def _notify(acted: list[DueStep], now: datetime.datetime) -> int:
             kind, title = NotificationKind.SLA_BREACH, f"SLA breached: {what} was due {_local(clock, clock['due_at'])}"
         else:
             kind, title = NotificationKind.SLA_ESCALATION, f"Escalation: {what} still missing (owner {_owner_name(clock)})"
-        body = f"{title}."
-        url = f"{detail_url}{clock['lead_id']}/"
         for person in d.recipients:
             in_app, email = notify.wanted(prefs, person.id, kind)
             email = email and bool(person.email)
-            if not in_app and not email:
-                continue
-            columns["user_id"].append(person.id)
-            columns["kind"].append(kind.value)
-            columns["title"].append(title[:200])
-            columns["body"].append(body)
-            columns["url"].append(url)
-            columns["lead_id"].append(clock["lead_id"])
-            columns["clock_id"].append(clock["id"])
-            columns["key"].append(f"sla:{clock['id']}:{d.step}")
-            columns["in_app"].append("t" if in_app else "f")
-            columns["read_at"].append(None if in_app else now)  # e-mail only: hidden, never in the badge
-            columns["created_at"].append(now)
-            columns["email_state"].append(EmailState.PENDING.value if email else EmailState.NONE.value)
+            if in_app or email:
+                notice = _Notice(person.id, kind, title, f"{detail_url}{clock['lead_id']}/", clock, d.step, what, in_app, email)
+                notices.setdefault((person.id, kind, person.id == clock["owner_id"]), []).append(notice)
+    columns: dict[str, list] = {k: [] for k in (
+        "user_id", "kind", "title", "body", "url", "lead_id", "clock_id", "key", "in_app", "read_at", "created_at",
+        "email_state")}
+
+    def add(n: _Notice, title: str, body: str, url: str, lead_id: int | None, clock_id: int | None, key: str,
+            in_app: bool, email: bool) -> None:
+        for column, value in (("user_id", n.user_id), ("kind", n.kind.value), ("title", title[:200]), ("body", body),
+                              ("url", url), ("lead_id", lead_id), ("clock_id", clock_id), ("key", key),
+                              ("in_app", "t" if in_app else "f"),
+                              ("read_at", None if in_app else now),  # e-mail only: hidden, never in the badge
+                              ("created_at", now),
+                              ("email_state", EmailState.PENDING.value if email else EmailState.NONE.value)):
+            columns[column].append(value)
+
+    for (_user, kind, owner), group in notices.items():
+        if len(group) <= notify.DIGEST_OVER:
+            for n in group:
+                add(n, n.title, f"{n.title}.", n.url, n.clock["lead_id"], n.clock["id"], f"sla:{n.clock['id']}:{n.step}",
+                    n.in_app, n.email)
+            continue
+        title, body, url = _digest(kind, owner, group)
+        first = min(group, key=lambda n: (n.clock["id"], n.step))
+        # The person chose their channels per kind, so every notice of the group agrees on them.
+        add(first, title, body, url, None, None, f"sla-digest:{first.clock['id']}:{first.step}", first.in_app, first.email)
     if not columns["user_id"]:
         return 0
     _unnest_insert(
@@ -402,6 +411,47 @@ def _notify(acted: list[DueStep], now: datetime.datetime) -> int:
         suffix="ON CONFLICT DO NOTHING",
     )
     return len(columns["user_id"])
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """One notification the batch owes one person, before digests are made."""
+
+    user_id: int
+    kind: NotificationKind
+    title: str
+    url: str
+    clock: dict
+    step: int
+    what: str
+    in_app: bool
+    email: bool
+
+
+DIGEST_TITLES = {
+    NotificationKind.SLA_WARNING: "{n} SLAs at risk",
+    NotificationKind.SLA_BREACH: "{n} SLAs breached",
+    NotificationKind.SLA_ESCALATION: "{n} escalations",
+}
+
+
+def _digest(kind: NotificationKind, owner: bool, group: list[_Notice]) -> tuple[str, str, str]:
+    """Title, body and link of one notice for many clocks: what ran late and when it was due;
+    the link lists the leads (the owner's queue filtered by SLA state, a manager's breaches page)."""
+    whats = sorted({n.what for n in group})
+    title = DIGEST_TITLES[kind].format(n=len(group)) + f": {', '.join(whats)}"
+    due = sorted(group, key=lambda n: n.clock["due_at"])
+    first, last = _local(due[0].clock, due[0].clock["due_at"]), _local(due[-1].clock, due[-1].clock["due_at"])
+    whose = "your leads" if owner else "your team's leads"
+    body = f"On {whose}, due from {first} to {last}." if first != last else f"On {whose}, due {first}."
+    state = "at_risk" if kind == NotificationKind.SLA_WARNING else "breached"
+    if owner:
+        url = f"{reverse('leads:queue')}?sla={state}"
+    elif kind == NotificationKind.SLA_WARNING:
+        url = f"{reverse('leads:queue')}?scope=team&sla={state}"
+    else:
+        url = reverse("sla:breaches")
+    return title, body, url
 
 
 def _change_owner(d: DueStep) -> str:

@@ -132,3 +132,39 @@ def test_a_bulk_reassign_is_one_notification_that_opens_the_queue(page, page_for
     expect(page).to_have_url(re.compile(r"/queue/$"))
     expect(page.locator("#queue-rows")).to_contain_text("Max Moss")
     assert Notification.objects.filter(user=e2e_cast.alice, kind=NotificationKind.ASSIGNED).count() == 1
+
+
+def test_many_breaches_in_one_sweep_are_one_notification_that_opens_the_breached_leads(page, live_server, e2e_cast):
+    """Five of alice's MQLs went untouched past their first-touch deadline: the sweep tells her
+    once, the notice says what and when, and it opens her queue filtered to those five."""
+    import datetime
+
+    from django.utils import timezone
+
+    from qualify.leads.models import Lead
+    from qualify.sla.clocks import start_clock
+    from qualify.sla.models import ClockKind
+    from qualify.sla.tasks import sweep
+    from tests.e2e.test_sla import round_the_clock_calendar
+
+    round_the_clock_calendar(e2e_cast.north)
+    for first in ("Ada", "Ben", "Cy", "Di", "Ed"):
+        lead = LeadFactory(team=e2e_cast.north, owner=e2e_cast.alice, stage=Stage.MQL, first_name=first, last_name="Late")
+        start_clock(Lead.objects.select_related("account").get(pk=lead.pk), ClockKind.MQL_FIRST_TOUCH,
+                    owner_id=e2e_cast.alice.pk, at=timezone.now() - datetime.timedelta(minutes=90))
+    LeadFactory(team=e2e_cast.north, owner=e2e_cast.alice, stage=Stage.MQL, first_name="Otto", last_name="Ontime")
+    sweep()
+
+    login_as(page, live_server, "alice")
+    expect(page.locator("#notification-badge")).to_have_text("1")
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    note = page.locator("li.note", has_text="5 SLAs breached: first touch")
+    expect(note).to_contain_text("On your leads, due")
+    assert_accessible(page, "the notifications page with an SLA digest")
+    page.screenshot(path="/tmp/notify-e2e-sla-digest.png", full_page=True)
+    note.get_by_role("button", name="5 SLAs breached: first touch").click()
+    expect(page).to_have_url(re.compile(r"/queue/\?sla=breached$"))
+    rows = page.locator("tr.lead-row")
+    expect(rows).to_have_count(5)
+    expect(page.locator("#queue-rows")).not_to_contain_text("Otto Ontime")
+    expect(page.locator("#notification-badge")).to_have_text("")

@@ -329,3 +329,62 @@ def test_the_migration_links_steps_its_text_called_superseded_to_the_step_that_a
     assert skipped.superseded_by == winner
     assert list(Escalation.objects.filter(superseded_by__isnull=False)) == [skipped]
     assert not Escalation.objects.get(pk=later.pk).superseded
+
+
+def test_many_breaches_at_once_tell_each_person_once_in_a_digest(frozen, alice, bob, maria, north, make_mql, client):
+    """Five of alice's MQLs breach in one sweep: alice gets one notice linking to her breached
+    leads, maria (their manager) one linking to the breaches page; one e-mail each. Bob's three are
+    at DIGEST_OVER, so he hears of each. A second sweep adds nothing."""
+    from qualify.notifications.delivery import DIGEST_OVER
+
+    mine = [make_mql(LeadFactory(team=north, owner=alice)) for _ in range(5)]
+    bobs = [make_mql(LeadFactory(team=north, owner=bob)) for _ in range(DIGEST_OVER)]
+    frozen.move_to(at(2025, 3, 4, 11, 5))
+    sweep()
+    sweep()
+    to_alice = list(Notification.objects.filter(user=alice))
+    assert len(to_alice) == 1
+    digest = to_alice[0]
+    assert (digest.kind, digest.lead_id, digest.clock_id, digest.is_digest) == ("sla_breach", None, None, True)
+    assert digest.title == "5 SLAs breached: first touch"
+    assert digest.body == "On your leads, due 4 Mar 2025, 11:00 UTC."
+    assert digest.url == "/queue/?sla=breached" and digest.headline == digest.title
+    to_maria = list(Notification.objects.filter(user=maria))
+    assert [(n.title, n.url) for n in to_maria] == [("8 SLAs breached: first touch", "/sla/breaches/")]
+    assert to_maria[0].body == "On your team's leads, due 4 Mar 2025, 11:00 UTC."
+    assert sorted(n.lead_id for n in Notification.objects.filter(user=bob)) == sorted(lead.pk for lead in bobs)
+    assert all(n.email_state == EmailState.PENDING for n in Notification.objects.all())
+    # The link lists what the digest counts, and the list shows its body.
+    assert len(login(client, alice).get(digest.url).context["page"].leads) == len(mine)
+    assert "On your leads, due 4 Mar 2025" in client.get("/notifications/").content.decode()
+
+
+def test_digests_follow_each_persons_channels_and_group_by_kind(frozen, alice, maria, north, make_mql):
+    """Warnings come in-app only by default: a digest of five warnings is in-app, with no e-mail;
+    their breaches later are another digest. One at-risk digest links to the at-risk filter."""
+    for _ in range(5):
+        make_mql(LeadFactory(team=north, owner=alice))
+    frozen.move_to(at(2025, 3, 4, 10, 46))
+    sweep()
+    frozen.move_to(at(2025, 3, 4, 11, 1))
+    sweep()
+    notes = list(Notification.objects.filter(user=alice).order_by("id"))
+    assert [(n.kind, n.title, n.url, n.in_app, n.email_state) for n in notes] == [
+        ("sla_warning", "5 SLAs at risk: first touch", "/queue/?sla=at_risk", True, EmailState.NONE),
+        ("sla_breach", "5 SLAs breached: first touch", "/queue/?sla=breached", True, EmailState.PENDING),
+    ]
+
+
+def test_a_digest_gives_the_span_of_due_times_and_its_email_says_where_to_look(frozen, alice, north, make_mql, settings):
+    settings.SITE_URL = "https://qualify.example"
+    for minutes in (0, 10, 20, 30):
+        frozen.move_to(at(2025, 3, 4, 10, minutes))
+        make_mql(LeadFactory(team=north, owner=alice))
+    frozen.move_to(at(2025, 3, 4, 12, 0))
+    sweep()
+    digest = Notification.objects.get(user=alice)
+    assert digest.body == "On your leads, due from 4 Mar 2025, 11:00 UTC to 4 Mar 2025, 11:30 UTC."
+    send_pending_emails()
+    sent = [m for m in mail.outbox if m.to == [alice.email]]
+    assert len(sent) == 1 and sent[0].subject.endswith("4 SLAs breached: first touch")
+    assert "due from 4 Mar 2025, 11:00 UTC" in sent[0].body and "https://qualify.example/queue/?sla=breached" in sent[0].body
