@@ -437,15 +437,20 @@ DIGEST_TITLES = {
 
 def _digest(kind: NotificationKind, owner: bool, group: list[_Notice]) -> tuple[str, str, str]:
     """Title, body and link of one notice for many clocks: what ran late and when it was due;
-    the link lists the leads (the owner's queue filtered by SLA state, a manager's breaches page)."""
+    the link lists the leads (the owner's queue filtered by SLA state, an AE's handoff inbox, a
+    manager's breaches page)."""
     whats = sorted({n.what for n in group})
     title = DIGEST_TITLES[kind].format(n=len(group)) + f": {', '.join(whats)}"
     due = sorted(group, key=lambda n: n.clock["due_at"])
     first, last = _local(due[0].clock, due[0].clock["due_at"]), _local(due[-1].clock, due[-1].clock["due_at"])
-    whose = "your leads" if owner else "your team's leads"
+    # An AE's handoff clocks are on leads that are not theirs yet: the inbox lists them.
+    inbox = owner and all(n.clock["kind"] == ClockKind.HANDOFF_DECISION for n in group)
+    whose = "handoffs waiting for your decision" if inbox else "your leads" if owner else "your team's leads"
     body = f"On {whose}, due from {first} to {last}." if first != last else f"On {whose}, due {first}."
     state = "at_risk" if kind == NotificationKind.SLA_WARNING else "breached"
-    if owner:
+    if inbox:
+        url = reverse("handoff:inbox")
+    elif owner:
         url = f"{reverse('leads:queue')}?sla={state}"
     elif kind == NotificationKind.SLA_WARNING:
         url = f"{reverse('leads:queue')}?scope=team&sla={state}"

@@ -388,3 +388,19 @@ def test_a_digest_gives_the_span_of_due_times_and_its_email_says_where_to_look(f
     sent = [m for m in mail.outbox if m.to == [alice.email]]
     assert len(sent) == 1 and sent[0].subject.endswith("4 SLAs breached: first touch")
     assert "due from 4 Mar 2025, 11:00 UTC" in sent[0].body and "https://qualify.example/queue/?sla=breached" in sent[0].body
+
+
+def test_an_aes_digest_of_late_handoff_decisions_opens_their_inbox(frozen, erin, alice, north):
+    from qualify.handoff.workflow import hand_off
+    from qualify.leads.models import Stage
+    from tests.handoff.conftest import qualify_fully
+
+    for _ in range(4):
+        lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)
+        qualify_fully(lead, alice)
+        hand_off(lead, to=erin, by=alice, next_step="Demo Tuesday 10:00 with the CFO")
+    frozen.move_to(at(2025, 3, 5, 10, 0))
+    sweep()
+    digest = Notification.objects.get(user=erin, kind="sla_breach")
+    assert digest.title == "4 SLAs breached: accept or reject of the handoff"
+    assert digest.body.startswith("On handoffs waiting for your decision, due ") and digest.url == "/handoffs/"
