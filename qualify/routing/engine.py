@@ -21,7 +21,7 @@ from accounts.models import Membership, User
 from qualify.errors import DomainError
 from qualify.leads.assignment import OWNER_ROLES, assign, assign_many
 from qualify.leads.models import SDR_STAGES, Lead, Stage
-from qualify.lookups import looked_up
+from qualify.lookups import looked_up, reused_lookups
 
 from . import choose
 from .history import _record_row, record
@@ -288,24 +288,52 @@ def route_new_mql(lead: Lead) -> bool:
     return route_new_mqls([lead.pk]) == 1
 
 
-def escalate_reassign(lead: Lead, *, why: str) -> str:
-    """SLA escalation: route to someone other than the current owner; keep the owner if nobody else
-    is available (a later rung returns the lead to the pool). Returns what happened."""
-    previous = lead.owner
-    result = route(lead, why=why, exclude=frozenset({lead.owner_id}) if lead.owner_id else frozenset(),
-                   fallback_to_pool=False)
-    if not result.changed:
-        return f"No other rep available; stays with {previous or 'the pool'}"
-    new = User.objects.get(pk=result.owner_id) if result.owner_id else None
-    return f"Reassigned from {previous or 'the pool'} to {new or 'the pool'} by {result.rule or 'routing'}"
-
-
-def return_to_pool(lead: Lead, *, why: str, by: User | None = None) -> str:
-    previous = lead.owner
-    if previous is None:
-        return "Already in the team pool"
-    assign(lead, owner=None, by=by, why=why)
-    return f"Returned to the {lead.team} pool (was {previous})"
+def escalate(reassign: dict[int, str], to_pool: dict[int, str]) -> dict[int, str]:
+    """SLA escalation of a batch of leads (the sweep's), in the caller's transaction. Each lead of
+    `reassign` goes by the rules to someone other than its owner, or keeps its owner when nobody
+    else is available (a later rung returns it to the pool); each lead of `to_pool` returns to its
+    team's pool. Both map a lead id to why. The leads are locked together, rules, cursors and
+    candidates read once (_Round), and every new owner written by one assignment.assign_many, so the
+    listeners see one batch: a rep given many leads by one rule hears once (a digest). Returns
+    {lead id: what happened}. About a dozen statements with the listeners, whatever the count."""
+    kept: list[Assignment] = []
+    placed: dict[int, tuple[int | None, RoutingRule | None, str]] = {}
+    outcome: dict[int, str] = {}
+    with transaction.atomic(savepoint=False), reused_lookups():  # the rules read once, not once a lead
+        leads = (Lead.objects.select_for_update(of=("self",)).select_related("account", "owner", "team")
+                 .filter(pk__in=[*reassign, *to_pool]).order_by("pk"))
+        state = _Round()
+        for lead in leads:
+            previous = lead.owner or "the pool"
+            if lead.pk in to_pool:
+                if lead.owner_id is None:
+                    outcome[lead.pk] = "Already in the team pool"
+                    continue
+                placed[lead.pk] = (None, None, to_pool[lead.pk])
+                state.given(lead, None)
+                outcome[lead.pk] = f"Returned to the {lead.team} pool (was {previous})"
+                continue
+            exclude = frozenset({lead.owner_id}) if lead.owner_id else frozenset()
+            result = _decide(state, lead, why=reassign[lead.pk], exclude=exclude, override_only=False,
+                             fallback_to_pool=False)
+            if not result.changed:
+                if result.rule is not None:  # nothing changes, but the routing decision is on record
+                    kept.append(_record_row(lead.pk, lead.owner_id, result.owner_id, by=None, rule=result.rule,
+                                            why=result.why))
+                outcome[lead.pk] = f"No other rep available; stays with {previous}"
+                continue
+            placed[lead.pk] = (result.owner_id, result.rule, result.why)
+            state.given(lead, result.owner_id)
+        state.save()
+        Assignment.objects.bulk_create(kept)
+        assign_many(placed, by=None)
+    new_owners = User.objects.in_bulk({owner_id for owner_id, _, _ in placed.values() if owner_id})
+    for lead in leads:
+        if lead.pk not in outcome:
+            owner_id, rule, _ = placed[lead.pk]
+            outcome[lead.pk] = (f"Reassigned from {lead.owner or 'the pool'} to {new_owners.get(owner_id) or 'the pool'} "
+                                f"by {rule or 'routing'}")
+    return outcome
 
 
 def reassign(lead: Lead, *, by: User, mode: str, to: User | None = None, why: str = "") -> RouteResult:

@@ -15,9 +15,25 @@ from qualify.formatting import show_datetime
 
 from . import effect, runs
 from .models import (
-    ModelVersion, Op, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition, condition_fields,
+    FIELD_CHOICES, ModelVersion, Op, Rule, RuleGroup, ScoreRun, ScoreSnapshot, ScoringModel, SegmentCondition, condition_fields,
     show_values, unreachable_total_cap, value_labels,
 )
+
+
+class FieldMenu(forms.Select):
+    """The field menu is as wide as the longest built-in field's name; a custom property's label
+    (up to 100 characters) is cut in it. So the menu's title carries the chosen name, and a name
+    longer than any built-in one is also written out under the menu, wrapped (scoring_admin.css
+    hides it once another field is chosen)."""
+
+    fits = max(len(label) for _, label in FIELD_CHOICES)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = dict(self.choices).get(value or "", "") if value else ""
+        html = super().render(name, value, {**(attrs or {}), "title": chosen} if chosen else attrs, renderer)
+        if len(chosen) > self.fits:
+            return format_html('{}<span class="field-full">{}</span>', html, chosen)
+        return html
 
 
 class ConditionFieldMenu:
@@ -25,7 +41,7 @@ class ConditionFieldMenu:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "field":
-            return forms.ChoiceField(choices=[("", "---------"), *condition_fields()], required=False)
+            return forms.ChoiceField(choices=[("", "---------"), *condition_fields()], required=False, widget=FieldMenu)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 

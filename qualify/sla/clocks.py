@@ -258,6 +258,7 @@ def owners_changed(batch: list[OwnerChanged]) -> None:
         list(ClockSchedule.objects.select_for_update().filter(clock__in=open_clocks).values_list("pk", flat=True))
         running = list(open_clocks.select_for_update(of=("self",)).select_related("policy").order_by("pk"))
     restart: list[tuple[int, str, int]] = []
+    following: list[Clock] = []
     for clock in running:
         change = changes[clock.lead_id]
         if clock.policy.on_reassign == OnReassign.RESTART and change.to_id is not None:
@@ -268,7 +269,10 @@ def owners_changed(batch: list[OwnerChanged]) -> None:
             )
             restart.append((clock.lead_id, clock.kind, change.to_id))
         else:
-            Clock.objects.filter(pk=clock.pk).update(owner_id=change.to_id)
+            clock.owner_id = change.to_id
+            following.append(clock)
+    if following:  # one UPDATE for a batch (an SLA sweep's or a bulk reassign's), not one per clock
+        Clock.objects.bulk_update(following, ["owner"], batch_size=1000)
     with_clock = {clock.lead_id for clock in running}
     first_owner = [pk for pk, c in changes.items() if pk not in with_clock and c.to_id is not None]
     wanted = first_owner + [lead_id for lead_id, _, _ in restart]

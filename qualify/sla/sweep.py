@@ -10,7 +10,8 @@ Per batch, in one transaction:
    last guard, should a clock ever be claimed twice);
 3. advance the schedule rows in one `UPDATE ... FROM unnest(...)` (and delete finished ones), and
    stamp breached clocks in another (breached_at is in no index: a HOT update);
-4. act: notifications in one INSERT; reassign / return to pool through routing's one write path.
+4. act: notifications in one INSERT; the batch's reassignments and returns to the pool in one
+   routing batch through assignment's one write path (so a rep given many leads hears once).
 A worker dying mid-batch rolls all of it back, so the next sweep redoes the batch from scratch.
 
 Claimed rows are read as plain values, not model instances; notification titles leave the lead's
@@ -37,6 +38,7 @@ from qualify.leads.models import Lead
 
 from qualify.notifications import delivery as notify
 from qualify.notifications.models import EmailState, Notification, NotificationKind
+from qualify.routing.engine import escalate
 
 from .models import (
     OWNERSHIP_ACTIONS,
@@ -181,20 +183,20 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
     # Every rung the sweep went past points at the step that acted instead, in one UPDATE: the
     # warnings their breach came with, and the ownership steps before the furthest.
     breach_row = {d.clock["id"]: inserted[d.clock["id"], d.step] for d in acted if d.kind == StepKind.BREACH}
-    skipped = [Escalation(pk=inserted[d.clock["id"], d.step], detail=SUPERSEDED, superseded_by_id=breach_row[d.clock["id"]])
-               for d in acted if d.kind == StepKind.WARNING and d.clock["id"] in breach_row]
+    rewritten = [Escalation(pk=inserted[d.clock["id"], d.step], detail=SUPERSEDED, superseded_by_id=breach_row[d.clock["id"]])
+                 for d in acted if d.kind == StepKind.WARNING and d.clock["id"] in breach_row]
     for d in acted:
-        if d.kind in OWNERSHIP_ACTIONS:
+        if d.kind in OWNERSHIP_ACTIONS and last_ownership[d.clock["id"]] is not d:
+            d.detail = SUPERSEDED
             last = last_ownership[d.clock["id"]]
-            if last is d:
-                d.detail = _change_owner(d)
-                Escalation.objects.filter(pk=inserted[d.clock["id"], d.step]).update(detail=d.detail[:300])
-            else:
-                d.detail = SUPERSEDED
-                skipped.append(Escalation(pk=inserted[d.clock["id"], d.step], detail=SUPERSEDED,
-                                          superseded_by_id=inserted[last.clock["id"], last.step]))
-    if skipped:
-        Escalation.objects.bulk_update(skipped, ["detail", "superseded_by"], batch_size=1000)
+            rewritten.append(Escalation(pk=inserted[d.clock["id"], d.step], detail=SUPERSEDED,
+                                        superseded_by_id=inserted[last.clock["id"], last.step]))
+    # The rungs that act change their owners together (one batch for the listeners: a person given
+    # many leads hears once) and say what happened in the same UPDATE as the skipped ones.
+    for d in _change_owners(list(last_ownership.values())):
+        rewritten.append(Escalation(pk=inserted[d.clock["id"], d.step], detail=d.detail[:300], superseded_by_id=None))
+    if rewritten:
+        Escalation.objects.bulk_update(rewritten, ["detail", "superseded_by"], batch_size=1000)
 
 
 def _defer_busy_leads(due: list[DueStep], advance: dict, ownership_leads: dict[int, int], result: SweepResult) -> list[DueStep]:
@@ -459,23 +461,27 @@ def _digest(kind: NotificationKind, owner: bool, group: list[_Notice]) -> tuple[
     return title, body, url
 
 
-def _change_owner(d: DueStep) -> str:
-    """Reassign through routing, or return to the pool, via the one assignment write path."""
-    from qualify.errors import DomainError
-    from qualify.routing.engine import escalate_reassign, return_to_pool
-
-    if d.clock["kind"] == ClockKind.HANDOFF_DECISION:
-        # Admin validation refuses such rungs; one created alongside its policy could slip through.
-        return "Skipped: a handoff waits for its AE's decision, it is not reassigned by the sweep."
-    lead = Lead.objects.select_related("account", "owner", "team").get(pk=d.clock["lead_id"])
-    why = f"SLA escalation: {WHAT.get(d.clock['kind'], 'action')} overdue since {_local(d.clock, d.clock['due_at'])}"
-    try:
-        if d.kind == StepKind.REASSIGN:
-            return escalate_reassign(lead, why=why)
-        return return_to_pool(lead, why=why)
-    except DomainError as e:  # a rule pointing at someone who left the team, say: record, move on
-        log.warning("SLA escalation on lead %s failed: %s", lead.pk, e.message)
-        return f"Failed: {e.message}"
+def _change_owners(steps: list[DueStep]) -> list[DueStep]:
+    """Reassign through routing, or return to the pool, every lead of `steps` in one batch
+    (routing.engine.escalate, through assignment's one write path); each step's detail says what
+    happened. Touch clocks of one lead never run together (Nurture cancels the first-touch clock
+    before a recycled one starts), so each lead has one ownership step here. Returns the steps."""
+    reassign: dict[int, str] = {}
+    to_pool: dict[int, str] = {}
+    acting = []
+    for d in steps:
+        if d.clock["kind"] == ClockKind.HANDOFF_DECISION:
+            # Admin validation refuses such rungs; one created alongside its policy could slip through.
+            d.detail = "Skipped: a handoff waits for its AE's decision, it is not reassigned by the sweep."
+            continue
+        why = f"SLA escalation: {WHAT.get(d.clock['kind'], 'action')} overdue since {_local(d.clock, d.clock['due_at'])}"
+        (reassign if d.kind == StepKind.REASSIGN else to_pool)[d.clock["lead_id"]] = why
+        acting.append(d)
+    if acting:
+        outcome = escalate(reassign, to_pool)
+        for d in acting:
+            d.detail = outcome[d.clock["lead_id"]]
+    return steps
 
 
 def _unique(people: list[Person]) -> list[Person]:

@@ -153,7 +153,13 @@ def test_concurrent_refresh_returns_at_once(refreshed):
         import threading
 
         results = []
-        t = threading.Thread(target=lambda: results.append(refresh()))
+        def other_worker():
+            try:
+                results.append(refresh())
+            finally:
+                connection.close()  # this thread's own session, else open until the garbage collector finds it
+
+        t = threading.Thread(target=other_worker)
         t.start()
         t.join()
         assert results and not results[0].ran

@@ -7,8 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from qualify.leads.models import Seniority, Stage
-from qualify.scoring.models import Rule
+from qualify.leads.models import Property, Seniority, Stage
+from qualify.scoring.admin import FieldMenu
+from qualify.scoring.models import Rule, RuleGroup
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import login_as
 from tests.factories import LeadFactory
@@ -48,12 +49,14 @@ def test_revops_reads_the_model_page_on_a_1440_screen_with_firing_counts(new_con
     expect(page.locator("[data-rule-fires]")).to_have_count(Rule.objects.filter(model=model_with_leads).count())
 
 
-# Each control of the rules table whose value does not fit in it: a text box whose text scrolls, or
-# a menu whose chosen option's text is wider than the room beside its arrow.
+# Each control of the groups and rules tables whose value does not fit in it: a text box whose text
+# scrolls, or a menu whose chosen option's text is wider than the room beside its arrow. A menu may
+# cut a custom property's label only when its title says it whole and the text under it shows it
+# whole (wrapped, nothing scrolled away).
 CUT_CONTROLS = """() => {
     const canvas = document.createElement('canvas').getContext('2d');
     const cut = [];
-    for (const el of document.querySelectorAll('#rules-group tr.form-row:not(.empty-form) :is(input[type=text], input[type=number], textarea, select)')) {
+    for (const el of document.querySelectorAll(':is(#groups-group, #rules-group) tr.form-row:not(.empty-form) :is(input[type=text], input[type=number], textarea, select)')) {
         const style = getComputedStyle(el);
         let over;
         if (el.tagName === 'SELECT') {
@@ -61,6 +64,9 @@ CUT_CONTROLS = """() => {
             const text = el.selectedOptions[0] ? el.selectedOptions[0].text : '';
             const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 22;  // the arrow
             over = canvas.measureText(text).width > room;
+            const full = el.parentElement.querySelector('.field-full');
+            if (over && el.title === text && full && full.checkVisibility() && full.textContent === text
+                && full.scrollWidth <= full.clientWidth && full.scrollHeight <= full.clientHeight) over = false;
         } else {
             over = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
         }
@@ -69,21 +75,42 @@ CUT_CONTROLS = """() => {
     return cut;
 }"""
 
+# The options of a rule's field menu that are no longer than the longest built-in field's name
+# (admin.FieldMenu.fits) but do not fit the menu: the text under the menu is left out for them.
+CUT_SHORT_OPTIONS = """(fits) => {
+    const el = document.querySelector('#rules-group tr.form-row:not(.empty-form) td.field-field select');
+    const style = getComputedStyle(el);
+    const canvas = document.createElement('canvas').getContext('2d');
+    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 22;
+    return [...el.options].map(o => o.text).filter(t => t.length <= fits && canvas.measureText(t).width > room);
+}"""
+LONG_LABEL = "Product webinar sessions attended in the last quarter"
+
 
 def test_every_rule_shows_its_whole_value_and_the_labels_of_its_codes(new_context, live_server, e2e_cast, model_with_leads):
     e2e_cast.rita.is_superuser = True
     e2e_cast.rita.save(update_fields=["is_superuser"])
+    # A rule on a custom property whose label no menu of the table's width holds.
+    Property.objects.create(key="webinars", label=LONG_LABEL, kind="number")
+    Rule.objects.create(model=model_with_leads, group=RuleGroup.objects.filter(model=model_with_leads).first(),
+                        label="Webinar regular", points=5, field="lead.properties.webinars", op="range", value="3..")
     page = new_context(viewport={"width": 1440, "height": 900}).new_page()
     login_as(page, live_server, "rita")
     page.goto(f"{live_server.url}/admin/scoring/scoringmodel/{model_with_leads.pk}/change/")
     rules = page.locator("#rules-group")
     expect(rules).to_be_visible()
+    page.locator("#groups-group").screenshot(path="/tmp/polish-scoring-groups.png")
     page.evaluate("document.querySelector('#rules-group').scrollIntoView()")
     rules.screenshot(path="/tmp/polish-scoring-rules.png")
 
     cut = page.evaluate(CUT_CONTROLS)
     assert cut == [], "cut: " + "; ".join(cut)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+    # A group's kind is its whole phrase.
+    expect(page.locator("#groups-group td.field-kind select option:checked").first).to_have_text(
+        "Fit (firmographic / persona; never decays)")
+    assert page.evaluate(CUT_SHORT_OPTIONS, FieldMenu.fits) == []
 
     def row(label: str):
         return rules.locator("tr.form-row", has=page.locator(f"textarea[name$='-label']:text-is('{label}')"))
@@ -97,6 +124,18 @@ def test_every_rule_shows_its_whole_value_and_the_labels_of_its_codes(new_contex
     # The menus name the group and the operator in words that fit.
     expect(row("C-level").locator("td.field-group select option:checked")).to_have_text("Seniority")
     expect(row("C-level").locator("td.field-op select option:checked")).to_have_text("is one of")
+
+    # The property's label, cut in the menu, is whole in its title and under it; a built-in field's
+    # name, which fits, is not repeated.
+    webinars = row("Webinar regular").locator("td.field-field")
+    full = f"Lead property: {LONG_LABEL}"
+    expect(webinars.locator("select")).to_have_attribute("title", full)
+    expect(webinars.locator(".field-full")).to_have_text(full)
+    expect(row("C-level").locator("td.field-field .field-full")).to_have_count(0)
+    row("Webinar regular").screenshot(path="/tmp/polish-scoring-field-menu.png")
+    # Another field chosen: the text under the menu no longer describes it, so it goes.
+    webinars.locator("select").select_option("seniority")
+    expect(webinars.locator(".field-full")).to_be_hidden()
 
 
 def test_an_unchanged_draft_says_there_is_nothing_to_publish_until_it_changes(page, live_server, e2e_cast, model_with_leads):

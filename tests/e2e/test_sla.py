@@ -169,3 +169,46 @@ def test_the_breaches_tables_say_the_time_zone_of_their_times(page, live_server,
     expect(escalations.get_by_role("columnheader", name="When (UTC)")).to_be_visible()
     expect(escalations.locator("tbody tr", has_text="Breach")).to_contain_text("UTC; owner Alice Adams")
     assert_accessible(page, "the breaches page")
+
+
+def test_a_warning_that_falls_due_with_its_breach_is_recorded_superseded_and_tells_nobody(page, live_server, e2e_cast, page_for):
+    """The sweep was not running when Dana's warning (15 minutes before due) fell due; the sweep
+    that runs 30 minutes past due finds warning and breach at once. The breach is shown and told;
+    the warning is on record as skipped, pointing at the breach, and nobody hears "at risk"."""
+    from qualify.notifications.models import Notification, NotificationKind
+    from qualify.sla.models import Escalation, StepKind
+
+    lead = swept_mql(e2e_cast, since=datetime.timedelta(minutes=90))
+    warning = Escalation.objects.get(lead=lead, kind=StepKind.WARNING)
+    assert warning.superseded_by == Escalation.objects.get(lead=lead, kind=StepKind.BREACH)
+    kinds = sorted(Notification.objects.values_list("user__username", "kind"))
+    assert kinds == [("alice", NotificationKind.SLA_BREACH), ("maria", NotificationKind.SLA_BREACH)]
+
+    login_as(page, live_server, "maria")
+    page.get_by_role("link", name="Breaches").click()
+    expect(page.locator("#overdue tbody tr", has_text="Dana Diaz")).to_contain_text("overdue 30 min")
+    escalations = page.locator("#escalations tbody tr")
+    breach = escalations.filter(has=page.locator("td:nth-child(2)", has_text=re.compile(r"^Breach$")))
+    expect(breach).to_have_count(1)
+    expect(breach).to_contain_text("UTC; owner Alice Adams")
+    expect(escalations.filter(has_text="Warning")).to_have_count(0)  # warnings are not escalations
+    assert_accessible(page, "the breaches page after a breach that came with its warning")
+
+    # Asked for warnings, the page lists this one as skipped, muted, not as something that happened.
+    page.get_by_label("Step").select_option(label="Warning")
+    page.get_by_role("button", name="Apply").click()
+    skipped = page.locator("#escalations tbody tr")
+    expect(skipped).to_have_count(1)
+    expect(skipped.locator("td").nth(1)).to_have_text("Warning (skipped)")
+    expect(skipped).to_have_class("sla-step-skipped")
+    page.screenshot(path="/tmp/sla-superseded-warning.png", full_page=True)
+    assert_accessible(page, "the breaches page listing a skipped warning")
+
+    # Alice, the owner, was told of the breach only.
+    alice = page_for("alice")
+    expect(alice.locator("#notification-badge")).to_have_text("1")
+    alice.get_by_role("link", name=re.compile("^Notifications")).click()
+    notes = alice.locator("li.note")
+    expect(notes).to_have_count(1)
+    expect(notes.first).to_contain_text("SLA breached: first touch was due")
+    expect(alice.locator("#notes")).not_to_contain_text("SLA at risk")

@@ -9,6 +9,23 @@ from qualify.scoring.ranking import score_now
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _sdk_connections_closed():
+    """Each SDK posts through one module-level requests Session whose keep-alive connection would
+    hold a live-server thread, and with it that thread's database session, until the process ends:
+    pytest-django then could not drop the test database ("being accessed by 2 other sessions").
+    Closing the sessions ends those threads' requests, and Django's server closes their connections."""
+    yield
+    from segment.analytics import request as segment_request
+
+    segment_request._session.close()
+    try:
+        from rudderstack.analytics import request as rudder_request
+    except ImportError:
+        return
+    rudder_request._session.close()
+
+
 def send_everything(client, errors):
     client.identify("u-42", {"email": "ana@initech.example", "firstName": "Ana", "lastName": "Ito", "title": "CTO"},
                     anonymous_id="anon-42")

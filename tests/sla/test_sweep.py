@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from qualify.leads.models import Lead
 from qualify.leads.touches import log_touch
-from qualify.routing.models import Assignment, Method, RoutingRule
+from qualify.routing.models import Assignment, Method, RoundRobinCursor, RoutingRule
 from qualify.sla import sweep as sweep_module
 from qualify.sla.models import Clock, ClockSchedule, ClockStatus, Escalation, StepKind
 from qualify.notifications.models import EmailState, Notification
@@ -150,6 +150,50 @@ def test_a_sweep_that_was_down_for_hours_changes_ownership_once(frozen, mql_cloc
     # The breaches page shows that rung as skipped, not in red among the things that happened.
     html = login(client, maria).get("/sla/breaches/").content.decode()
     assert html.count('class="sla-step-skipped"') == 1 and "(skipped)" in html
+
+
+def overdue_leads_of(owner, team, make_mql, count):
+    """`count` MQLs of `owner`, their first touch one business hour overdue at Tuesday 12:00."""
+    return [make_mql(LeadFactory(team=team, owner=owner)) for _ in range(count)]
+
+
+@pytest.mark.parametrize(("count", "notices"), [(5, 1), (2, 2)])
+def test_a_sweep_reassigning_more_than_three_leads_to_one_rep_tells_them_once(
+    frozen, alice, bob, north, make_mql, count, notices
+):
+    leads = overdue_leads_of(alice, north, make_mql, count)
+    RoutingRule.objects.create(name="North SDRs", team=north, method=Method.ROUND_ROBIN)
+    frozen.move_to(at(2025, 3, 4, 12, 0))
+    sweep()
+    ids = [lead.pk for lead in leads]
+    assert set(Lead.objects.filter(pk__in=ids).values_list("owner", flat=True)) == {bob.pk}
+    # Every lead keeps its own record and its own rung's account of what happened.
+    assert Assignment.objects.filter(lead__in=ids, from_user=alice, to_user=bob, rule_name="North SDRs").count() == count
+    assert set(Escalation.objects.filter(lead__in=ids, kind=StepKind.REASSIGN).values_list("detail", flat=True)) == {
+        "Reassigned from Alice Adams to Bob Brown by North SDRs"
+    }
+    told = Notification.objects.filter(user=bob, kind="assigned")
+    assert told.count() == notices
+    if count > 3:
+        assert told.get().title == f"{count} leads reassigned to you"
+
+
+def test_a_sweep_reassigning_more_leads_costs_no_more_queries(frozen, alice, bob, north, make_mql):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rule = RoutingRule.objects.create(name="North SDRs", team=north, method=Method.ROUND_ROBIN)
+    RoundRobinCursor.objects.create(rule=rule)
+    costs = []
+    for count, hour in ((2, 12), (6, 15)):
+        ClockSchedule.objects.all().delete()  # the earlier round's later rungs stay out of this one
+        frozen.move_to(at(2025, 3, 4, hour - 2, 0))
+        overdue_leads_of(alice, north, make_mql, count)
+        frozen.move_to(at(2025, 3, 4, hour, 0))
+        with CaptureQueriesContext(connection) as queries:
+            assert sweep().by_kind["reassign"] == count
+        costs.append(len(queries))
+    assert costs[0] == costs[1]
 
 
 def test_failure_mid_batch_rolls_back_and_the_next_sweep_redoes_it(frozen, mql_clock, monkeypatch):
