@@ -16,7 +16,7 @@ from qualify.api.pagination import IdCursor
 from qualify.api.parsers import JSONParser
 
 from .access import KIND_REFUSED, access_job, can_import_kind, import_teams, require_run, visible_jobs
-from .jobs import create_job, start
+from .jobs import create_job, read_upload, start
 from .models import ImportJob, ImportKind, ImportMode
 
 
@@ -92,7 +92,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if not can_import_kind(request.user, d["team"], d["kind"]):
             raise PermissionDenied(KIND_REFUSED)
         upload = d["file"]
-        job = create_job(kind=d["kind"], team=teams[d["team"]], by=request.user, content=upload.read(), filename=upload.name,
+        job = create_job(kind=d["kind"], team=teams[d["team"]], by=request.user, content=read_upload(upload), filename=upload.name,
                          mapping=_json(d.get("mapping"), "mapping"), defaults=_json(d.get("defaults"), "defaults"),
                          new_properties=_json(d.get("properties"), "properties"), value_maps=_json(d.get("value_maps"), "value_maps"))
         job = start(job, dry_run=d["dry_run"], mode=d["mode"])

@@ -16,7 +16,7 @@ from qualify.leads.properties import make_key
 
 from .access import KIND_REFUSED, access_job, can_import_kind, import_teams, importable_kinds, require_run, visible_jobs
 from .columns import FIELDS, KIND_FIELDS
-from .jobs import create_job, start
+from .jobs import create_job, read_upload, start
 from .mapping import PREFIX, VALUE_MAP_FIELDS, entity_of, profile, property_key
 from .models import ImportJob, ImportKind, ImportMode
 from .parsing import read_csv
@@ -43,7 +43,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             if kind in ImportKind.values and not can_import_kind(request.user, team.pk, kind):
                 raise PermissionDenied(KIND_REFUSED)
             defaults = {"source": request.POST.get("default_source", ""), "stage": request.POST.get("default_stage", "")}
-            job = create_job(kind=kind, team=team, by=request.user, content=upload_file.read(),
+            job = create_job(kind=kind, team=team, by=request.user, content=read_upload(upload_file),
                              filename=upload_file.name, defaults=defaults)
         except DomainError as e:
             error = e.message

@@ -6,6 +6,8 @@ of its job page took 100 s and sent 166 MB of HTML (a mapping row per column); a
 and again on every view of the job page. Each is now refused at upload with a sentence.
 """
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -60,3 +62,25 @@ def test_a_too_wide_file_is_refused_at_upload_and_no_job_is_stored(client, north
         r = client.post("/api/imports/", {"kind": "leads", "team": north.pk, "file": upload})
         assert r.status_code == 400 and "at most 1,000 are read" in r.json()["file"][0]
     assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize("via", ["page", "api"])
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(client, north, maria, monkeypatch, via):
+    """Django spools a large upload to disk; reading it all to measure it held gigabytes in memory."""
+    from django.core.files.uploadedfile import InMemoryUploadedFile
+
+    from qualify.imports import jobs
+
+    monkeypatch.setattr(jobs, "MAX_BYTES", 1024 * 1024)
+    reads = []
+    monkeypatch.setattr(InMemoryUploadedFile, "read", lambda self, *a: reads.append(a) or self.file.read(*a), raising=False)
+    login(client, maria)
+    upload = io.BytesIO(long(100_000))  # 1.2 MB; not an UploadedFile, so the client's own read is not counted
+    upload.name = "big.csv"
+    if via == "page":
+        r = client.post("/imports/", {"kind": "leads", "team": north.pk, "file": upload})
+        assert r.status_code == 200 and "The file is larger than 1 MB; split it." in r.content.decode()
+    else:
+        r = client.post("/api/imports/", {"kind": "leads", "team": north.pk, "file": upload})
+        assert r.status_code == 400 and r.json()["file"] == ["The file is larger than 1 MB; split it."]
+    assert reads == [] and not ImportJob.objects.exists()
