@@ -24,7 +24,7 @@ from qualify.leads.views import detail_context
 from qualify.redirects import safe_next
 
 from . import feedback as fb
-from .access import access_handoff, visible_handoffs
+from .access import access_handoff, sent_by, visible_handoffs
 from .models import Handoff, HandoffStatus
 from .workflow import accept, can_decide, eligible_aes, hand_off, reject
 
@@ -120,7 +120,7 @@ def sent(request: HttpRequest) -> HttpResponse:
     """The handoffs the user sent and what became of each: waiting, accepted, or rejected with the
     AE's reason and note. Newest first; two queries (the page is capped at 200)."""
     rows = list(
-        Handoff.objects.filter(from_user=request.user).select_related("lead", "to_user", "decided_by", "reason")
+        sent_by(request.user).select_related("lead", "to_user", "decided_by", "reason")
         .order_by("-created_at", "-id")[:200]
     )
     counts = {s: sum(h.status == s for h in rows) for s in HandoffStatus.values}
