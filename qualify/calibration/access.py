@@ -15,6 +15,7 @@ from django.http import Http404
 
 from accounts.models import Role, Team
 from qualify.errors import DomainError
+from qualify.ids import posted_id
 from qualify.scoring.models import ScoringModel
 
 from .figures import Scope, models_with_versions, scope_for
@@ -54,9 +55,10 @@ def _int(params: Mapping[str, str], name: str, low: int, high: int) -> int | Non
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = posted_id(raw)
+    if value is None or not low <= value <= high:
         raise DomainError(f"'{name}' must be a whole number from {low} to {high}; got '{raw[:20]}'.", field=name)
-    return int(raw)
+    return value
 
 
 def read_request(user: User, params: Mapping[str, str]) -> Request:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from qualify.errors import DomainError
+from qualify.ids import posted_id
 from qualify.leads.models import Stage
 from qualify.scoring.models import Rule
 
@@ -22,14 +23,15 @@ def drill_params(params: Mapping[str, str]) -> dict:
     out: dict = {}
     if raw := (params.get("band") or "").strip():
         low, sep, high = raw.partition("-")
-        if not (sep and low.isdigit() and high.isdigit() and int(low) <= int(high) and len(raw) <= 12):
+        low_n, high_n = posted_id(low), posted_id(high)
+        if not (sep and low_n is not None and high_n is not None and low_n <= high_n and len(raw) <= 12):
             raise DomainError(f"'band' is written low-high, like 60-69; got '{raw[:20]}'.", field="band")
-        out["band"] = (int(low), int(high))
+        out["band"] = (low_n, high_n)
     for name in ("rule", "reason"):
         if raw := (params.get(name) or "").strip():
-            if not raw.isdigit() or len(raw) > 10:
+            if (value := posted_id(raw)) is None or len(raw) > 10:
                 raise DomainError(f"'{name}' must be an id; got '{raw[:20]}'.", field=name)
-            out[name] = int(raw)
+            out[name] = value
     if raw := (params.get("outcome") or "").strip():
         if raw not in OUTCOMES:
             raise DomainError(f"'outcome' is one of {', '.join(OUTCOMES)}; got '{raw[:20]}'.", field="outcome")

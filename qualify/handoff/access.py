@@ -18,10 +18,18 @@ if TYPE_CHECKING:
 
 
 def visible_handoffs(user: User):
+    """Handoffs of leads the user sees, those sent to them, and those they sent while they are
+    still on the handoff's team (as handed_off_by: someone who left reads neither the lead nor
+    its packet)."""
     if user.is_admin:
         return Handoff.objects.all()
     leads = Lead.objects.filter(visible_leads_filter(user)).values("pk")
-    return Handoff.objects.filter(Q(lead__in=leads) | Q(from_user=user) | Q(to_user=user))
+    return Handoff.objects.filter(Q(lead__in=leads) | Q(from_user=user, team_id__in=user.team_ids()) | Q(to_user=user))
+
+
+def sent_by(user: User):
+    """The handoffs `user` sent, on the teams they are still on (the Sent list)."""
+    return Handoff.objects.filter(from_user=user, team_id__in=user.team_ids())
 
 
 def can_decide(user: User, handoff: Handoff) -> bool:

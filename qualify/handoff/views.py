@@ -18,13 +18,14 @@ from qualify.dates import query_date
 from qualify.errors import DomainError
 from qualify.exports import csv_response
 from qualify.frameworks.views import answers_panel_context
+from qualify.ids import posted_id
 from qualify.leads.access import access_lead, active_people
 from qualify.leads.models import DisqualifyReason
 from qualify.leads.views import detail_context
 from qualify.redirects import safe_next
 
 from . import feedback as fb
-from .access import access_handoff, visible_handoffs
+from .access import access_handoff, sent_by, visible_handoffs
 from .models import Handoff, HandoffStatus
 from .workflow import accept, can_decide, eligible_aes, hand_off, reject
 
@@ -58,8 +59,8 @@ def hand_off_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         return render(request, "handoff/lead_actions.html", context)
     lead = access_lead(request.user, lead_id, for_write=True)
     # Only someone the user may see: another team's person reads as no choice at all (nothing named).
-    to_id = request.POST.get("to_user", "")
-    to = active_people(request.user).filter(pk=int(to_id)).first() if to_id.isdigit() else None
+    to_id = posted_id(request.POST.get("to_user"))
+    to = active_people(request.user).filter(pk=to_id).first() if to_id is not None else None
     try:
         if to is None:
             raise DomainError("Choose the AE to hand this lead to.", field="to_user")
@@ -120,7 +121,7 @@ def sent(request: HttpRequest) -> HttpResponse:
     """The handoffs the user sent and what became of each: waiting, accepted, or rejected with the
     AE's reason and note. Newest first; two queries (the page is capped at 200)."""
     rows = list(
-        Handoff.objects.filter(from_user=request.user).select_related("lead", "to_user", "decided_by", "reason")
+        sent_by(request.user).select_related("lead", "to_user", "decided_by", "reason")
         .order_by("-created_at", "-id")[:200]
     )
     counts = {s: sum(h.status == s for h in rows) for s in HandoffStatus.values}
@@ -169,7 +170,7 @@ def accept_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
 @require_POST
 def reject_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
     handoff = access_handoff(request.user, handoff_id, for_write=True)
-    reason = DisqualifyReason.objects.filter(pk=request.POST.get("reason") or 0).first()
+    reason = DisqualifyReason.objects.filter(pk=posted_id(request.POST.get("reason")) or 0).first()
     try:
         reject(handoff, by=request.user, reason=reason, note=request.POST.get("note", ""))
     except DomainError as e:

@@ -10,6 +10,8 @@ from accounts.models import Role, Team
 
 from .models import ImportJob, ImportKind
 
+KIND_REFUSED = "Marketing imports new leads only; accounts and outcomes are for managers and RevOps."
+
 
 def import_teams(user) -> list[Team]:
     """Teams the user may import into: managers and marketing their teams, admins all."""
@@ -35,9 +37,21 @@ def importable_kinds(user, teams: list[Team]) -> list[tuple[str, str]]:
 
 
 def visible_jobs(user):
+    """Jobs of the user's teams: a manager sees the team's, marketing their own. Someone who has
+    left the team no longer sees the jobs they uploaded there (another team's, so a 404)."""
     if user.is_admin:
         return ImportJob.objects.all()
-    return ImportJob.objects.filter(Q(created_by=user) | Q(team_id__in=user.team_ids(Role.MANAGER)))
+    return ImportJob.objects.filter(Q(created_by=user, team_id__in=user.team_ids(Role.MANAGER, Role.MARKETING))
+                                    | Q(team_id__in=user.team_ids(Role.MANAGER)))
+
+
+def require_run(user, job: ImportJob) -> None:
+    """Only the uploader (or an admin) runs a job, and only with the rights they hold now: a
+    manager now marketing may no longer write the accounts or outcomes they uploaded as manager."""
+    if job.created_by_id != user.pk and not user.is_admin:
+        raise PermissionDenied("Only the person who uploaded the file can run it.")
+    if not can_import_kind(user, job.team_id, job.kind):
+        raise PermissionDenied(KIND_REFUSED)
 
 
 def access_job(user, job_id) -> ImportJob:

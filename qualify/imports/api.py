@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from qualify.api.pagination import IdCursor
 from qualify.api.parsers import JSONParser
 
-from .access import access_job, can_import_kind, import_teams, visible_jobs
-from .jobs import create_job, start
+from .access import KIND_REFUSED, access_job, can_import_kind, import_teams, require_run, visible_jobs
+from .jobs import create_job, read_upload, start
 from .models import ImportJob, ImportKind, ImportMode
 
 
@@ -90,9 +90,9 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if d["team"] not in teams:
             raise ValidationError({"team": ["You cannot import into this team."]})
         if not can_import_kind(request.user, d["team"], d["kind"]):
-            raise PermissionDenied("Marketing imports new leads only; accounts and outcomes are for managers and RevOps.")
+            raise PermissionDenied(KIND_REFUSED)
         upload = d["file"]
-        job = create_job(kind=d["kind"], team=teams[d["team"]], by=request.user, content=upload.read(), filename=upload.name,
+        job = create_job(kind=d["kind"], team=teams[d["team"]], by=request.user, content=read_upload(upload), filename=upload.name,
                          mapping=_json(d.get("mapping"), "mapping"), defaults=_json(d.get("defaults"), "defaults"),
                          new_properties=_json(d.get("properties"), "properties"), value_maps=_json(d.get("value_maps"), "value_maps"))
         job = start(job, dry_run=d["dry_run"], mode=d["mode"])
@@ -102,8 +102,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
         job = self.get_object()
-        if job.created_by_id != request.user.pk and not request.user.is_admin:
-            raise PermissionDenied("Only the person who uploaded the file can run it.")
+        require_run(request.user, job)
         s = RunInput(data=request.data)
         s.is_valid(raise_exception=True)
         v = s.validated_data

@@ -87,6 +87,19 @@ def _check_mapping(kind: str, mapping: dict[str, str], new_properties: dict, val
     return new, check_value_maps(value_maps)
 
 
+def _check_size(size: int) -> None:
+    if size > MAX_BYTES:
+        raise DomainError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.", field="file")
+
+
+def read_upload(upload) -> bytes:
+    """An uploaded file's bytes, refused (DomainError) by its size before any is read: Django
+    has spooled it to disk, and reading a file of gigabytes into memory to measure it would
+    stop the web process."""
+    _check_size(upload.size)
+    return upload.read()
+
+
 def create_job(*, kind: str, team, by: User, content: bytes, filename: str = "", mapping: dict[str, str] | None = None,
                defaults: dict[str, str] | None = None, new_properties: dict | None = None,
                value_maps: dict | None = None) -> ImportJob:
@@ -94,8 +107,7 @@ def create_job(*, kind: str, team, by: User, content: bytes, filename: str = "",
     mappings that name unknown fields or properties, bad property definitions or value maps."""
     if kind not in ImportKind.values:
         raise DomainError("Choose what the file contains: leads, accounts or outcomes.", field="kind")
-    if len(content) > MAX_BYTES:
-        raise DomainError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.", field="file")
+    _check_size(len(content))
     csv_file = read_csv(content)
     header = csv_file.header
     if len(set(header)) != len(header):

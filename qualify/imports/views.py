@@ -14,9 +14,9 @@ from qualify.errors import DomainError
 from qualify.leads.models import Property, PropertyKind, Source, Stage
 from qualify.leads.properties import make_key
 
-from .access import access_job, can_import_kind, import_teams, importable_kinds, visible_jobs
+from .access import KIND_REFUSED, access_job, can_import_kind, import_teams, importable_kinds, require_run, visible_jobs
 from .columns import FIELDS, KIND_FIELDS
-from .jobs import create_job, start
+from .jobs import create_job, read_upload, start
 from .mapping import PREFIX, VALUE_MAP_FIELDS, entity_of, profile, property_key
 from .models import ImportJob, ImportKind, ImportMode
 from .parsing import read_csv
@@ -41,9 +41,9 @@ def upload(request: HttpRequest) -> HttpResponse:
                 raise DomainError("Choose a CSV file.", field="file")
             kind = request.POST.get("kind", "")
             if kind in ImportKind.values and not can_import_kind(request.user, team.pk, kind):
-                raise PermissionDenied("Marketing imports new leads only; accounts and outcomes are for managers and RevOps.")
+                raise PermissionDenied(KIND_REFUSED)
             defaults = {"source": request.POST.get("default_source", ""), "stage": request.POST.get("default_stage", "")}
-            job = create_job(kind=kind, team=team, by=request.user, content=upload_file.read(),
+            job = create_job(kind=kind, team=team, by=request.user, content=read_upload(upload_file),
                              filename=upload_file.name, defaults=defaults)
         except DomainError as e:
             error = e.message
@@ -133,8 +133,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_POST
 def job_run(request: HttpRequest, job_id: int) -> HttpResponse:
     job = access_job(request.user, job_id)
-    if job.created_by_id != request.user.pk and not request.user.is_admin:
-        raise PermissionDenied("Only the person who uploaded the file can run it.")
+    require_run(request.user, job)
     try:
         mapping, new, maps = _posted_mapping(request, job)
         defaults = dict(job.defaults or {})

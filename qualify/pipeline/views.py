@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from qualify.errors import DomainError
+from qualify.ids import posted_id
 from qualify.leads.access import access_lead, can_change_lead
 from qualify.leads.models import Lead, Stage
 
@@ -40,7 +41,7 @@ def lead_requalify_context(lead: Lead, user) -> dict:
 @require_POST
 def opportunity_stage(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = access_lead(request.user, lead_id, for_write=True)
-    stage = OpportunityStage.objects.filter(pk=request.POST.get("stage") or 0).first()
+    stage = OpportunityStage.objects.filter(pk=posted_id(request.POST.get("stage")) or 0).first()
     try:
         if stage is None:
             raise DomainError("Choose a sub-stage.", field="stage")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from qualify.errors import DomainError
+from qualify.ids import posted_id
 from qualify.frameworks.completeness import completeness
 from qualify.handoff.models import Handoff
 from qualify.leads.timeline import timeline_for
@@ -98,7 +99,7 @@ def verdict(request: HttpRequest, item_id: int) -> HttpResponse:
         "verdict": request.POST.get("verdict", ""), "note": request.POST.get("note", ""),
         "follow_up": request.POST.get("follow_up", ""), "due_on": request.POST.get("due_on", ""),
         "about": request.POST.get("about", "qualification"),
-        "flags": {int(f) for f in request.POST.getlist("flags") if f.isdigit()},
+        "flags": {pk for f in request.POST.getlist("flags") if (pk := posted_id(f)) is not None},
     }
     try:
         due_on = None

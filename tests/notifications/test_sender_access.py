@@ -40,3 +40,21 @@ def test_after_accept_the_sender_reads_the_lead_but_every_write_is_refused(clien
     for outsider in (bob, charlie):
         login(client, outsider)
         assert client.get(f"/leads/{lead.pk}/").status_code == 404
+
+
+def test_a_sender_who_left_the_team_reads_neither_the_lead_nor_its_handoff(client, qualified_lead, alice, erin, south):
+    """Read access comes from having handed the lead off *and still being on its team*
+    (handoff.access.handed_off_by); the handoff itself, its packet (the lead's contact details
+    and answers) and the AE's decision note are the same team's data. Before: the lead page was a
+    404, while the handoff's page, the API and the Sent list still showed all of that."""
+    from accounts.models import Membership, Role
+
+    h = accept(hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT, note=NOTE), by=erin, note=NOTE)
+    Membership.objects.filter(user=alice, team=qualified_lead.team).delete()
+    Membership.objects.create(user=alice, team=south, role=Role.SDR)
+    login(client, alice)
+    assert client.get(f"/leads/{qualified_lead.pk}/").status_code == 404
+    assert client.get(f"/handoffs/{h.pk}/").status_code == 404
+    assert client.get(f"/api/handoffs/{h.pk}/").status_code == 404
+    assert client.get("/api/handoffs/").json()["results"] == []
+    assert NOTE not in client.get("/handoffs/sent/").content.decode()
