@@ -6,7 +6,7 @@ lead and its schedule row, next actions spread over the following three days) an
 transaction that is rolled back, and sweeps are given the data set's own `now`, so the same 10,000
 clocks are due on every run and on every later day. Of the due clocks half owe a warning (one
 notification) and half a breach plus its "notify owner and managers" rung (two escalations, two
-notifications); reassign rungs go through routing one lead at a time and are not in this mix.
+notifications); reassign rungs go through routing, the batch together (routing.engine.escalate), and are not in this mix.
 
 Cases: (a) the sweep as shipped, claiming through the index sla_schedule_due; (b) the same
 code with index scans switched off (`SET LOCAL enable_indexscan/bitmapscan = off`), i.e. a sweep
