@@ -7,6 +7,8 @@ transaction that is rolled back, and sweeps are given the data set's own `now`, 
 clocks are due on every run and on every later day. Of the due clocks half owe a warning (one
 notification) and half a breach plus its "notify owner and managers" rung (two escalations, two
 notifications); reassign rungs go through routing, the batch together (routing.engine.escalate), and are not in this mix.
+Since 2026-12-07 a person owed more than three notices of one kind in a batch gets one digest row
+(qualify/sla/sweep.py), so most of those notifications are now a few digests per owner and batch.
 
 Cases: (a) the sweep as shipped, claiming through the index sla_schedule_due; (b) the same
 code with index scans switched off (`SET LOCAL enable_indexscan/bitmapscan = off`), i.e. a sweep
