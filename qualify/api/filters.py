@@ -15,12 +15,13 @@ from django import forms
 from django.db import models
 from django_filters import rest_framework as filters
 
-# The largest id PostgreSQL's bigint holds: beyond it a 400, whoever asks and whatever exists.
-MAX_ID = 2**63 - 1
+from qualify.ids import MAX_ID
+
 
 
 class IdFilter(filters.Filter):
-    """A related object's id, checked as a whole number only (never against the related table)."""
+    """A related object's id, checked as a whole number only (never against the related table);
+    beyond bigint's largest (MAX_ID) a 400, whoever asks and whatever exists."""
 
     field_class = forms.IntegerField
 

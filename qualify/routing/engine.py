@@ -300,8 +300,8 @@ def escalate(reassign: dict[int, str], to_pool: dict[int, str]) -> dict[int, str
     placed: dict[int, tuple[int | None, RoutingRule | None, str]] = {}
     outcome: dict[int, str] = {}
     with transaction.atomic(savepoint=False), reused_lookups():  # the rules read once, not once a lead
-        leads = (Lead.objects.select_for_update(of=("self",)).select_related("account", "owner", "team")
-                 .filter(pk__in=[*reassign, *to_pool]).order_by("pk"))
+        leads = list(Lead.objects.select_for_update(of=("self",)).select_related("account", "owner", "team")
+                     .filter(pk__in=[*reassign, *to_pool]).order_by("pk"))
         state = _Round()
         for lead in leads:
             previous = lead.owner or "the pool"

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from qualify.ids import posted_id
 from qualify.leads.models import EventType, Lead
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ FUTURE_SKEW = datetime.timedelta(minutes=5)
 # every page that lists the lead's events fail.
 EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 EVENT_TYPES = frozenset(EventType.values)
-MAX_ID = 2**63 - 1  # bigint: a larger lead id can name no lead, and PostgreSQL would refuse it
 # Client ids of events from the Segment-compatible API (segment.Source.client_id): unique per team
 # like every client id, so POST /api/events/ may not use one, or it would drop that message.
 SEGMENT_CLIENT_IDS = "seg:"
@@ -193,13 +193,13 @@ def parse_item(index: int, raw: Any, now: datetime.datetime) -> Item:
             item.properties_json = encoded
     lead = raw.get("lead_id", raw.get("lead"))
     if lead is not None:
-        # ASCII digits only: "²".isdigit() is true and int("²") raises.
+        # ASCII digits only (qualify/ids.py), and no blanks around them here.
         digits = str(lead) if isinstance(lead, int) and not isinstance(lead, bool) else lead
-        if not isinstance(digits, str) or not digits.isascii() or not digits.isdigit() or len(digits) > 19 \
-                or int(digits) > MAX_ID:
+        lead_id = posted_id(digits) if isinstance(digits, str) and digits == digits.strip() else None
+        if lead_id is None:
             item.fail("lead_id", "A lead id is a positive integer.")
         else:
-            item.lead_id = int(digits)
+            item.lead_id = lead_id
     for key, attr in (("external_id", "external_id"), ("email", "email"), ("account_domain", "domain")):
         value = _text(item, raw, key)
         if value:
