@@ -24,9 +24,8 @@ from bench.common import configure_django, database_url  # noqa: E402
 # As the bench runs it (DEBUG off, one long-lived connection), on BENCH_DATABASE_URL or DATABASE_URL.
 configure_django(database_url())
 
-from django.test import Client  # noqa: E402
-
 from bench.probes import queue_users  # noqa: E402
+from bench.probes.queue_ab import warm_client  # noqa: E402
 
 from qualify.leads import views  # noqa: E402
 
@@ -59,11 +58,7 @@ def main(argv: list[str]) -> None:
     print(f"load {os.getloadavg()[0]:.2f}, {reps} requests a case; median ms of each step")
     for case in cases:
         role, url = case.split(",", 1)
-        client = Client()
-        client.force_login(users[role])
-        for _ in range(5):
-            if client.get(url).status_code != 200:
-                raise SystemExit(f"{url} did not answer 200")
+        client = warm_client(users[role], url)
         spent.clear()
         took = []
         for _ in range(reps):

