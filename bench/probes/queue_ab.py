@@ -60,23 +60,38 @@ def worker(cases: list[str]) -> None:
     for line in sys.stdin:
         client, url = clients[int(line)]
         start = time.perf_counter()
-        client.get(url)
-        print((time.perf_counter() - start) * 1000, flush=True)
+        status = client.get(url).status_code
+        took = (time.perf_counter() - start) * 1000
+        if status != 200:  # a redirect or a refusal is not a page: never time it as one
+            raise SystemExit(f"{url} answered {status}")
+        print(took, flush=True)
+
+
+def _read(tag: str, path: str, proc: subprocess.Popen) -> float:
+    """The worker's answer; its own error (on stderr, already shown) when it stopped instead."""
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit(f"the worker {tag} ({path}) stopped: see its error above")
+    return float(line)
 
 
 def main(argv: list[str]) -> None:
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    from bench.common import percentile  # as bench queue computes its p95 (this checkout's bench)
+
     checkouts, rest = argv[:2], argv[2:]
     n = int(rest.pop(0)) if rest and rest[0].isdigit() else 100
     cases = rest or CASES
     workers = {}
     for tag, path in zip("AB", checkouts):
         env = dict(os.environ, PYTHONPATH=os.path.abspath(path))
+        # Its stderr is ours: a worker that fails says why (Django's start-up warnings show too).
         proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", *cases], cwd=path, env=env,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         while (line := proc.stdout.readline()) and line.strip() != "ready":
             pass
         if not line:
-            raise SystemExit(f"the worker for {path} stopped before it was ready")
+            raise SystemExit(f"the worker {tag} ({path}) stopped before it was ready: see its error above")
         workers[tag] = proc
     took: dict[tuple[str, int], list[float]] = {(tag, i): [] for tag in workers for i in range(len(cases))}
     print(f"load {os.getloadavg()[0]:.2f}; A = {checkouts[0]}, B = {checkouts[1]}; {n} requests a case each, alternating")
@@ -85,12 +100,12 @@ def main(argv: list[str]) -> None:
             for tag in ("AB" if k % 2 == 0 else "BA"):
                 workers[tag].stdin.write(f"{i}\n")
                 workers[tag].stdin.flush()
-                took[(tag, i)].append(float(workers[tag].stdout.readline()))
+                took[(tag, i)].append(_read(tag, checkouts["AB".index(tag)], workers[tag]))
     for i, case in enumerate(cases):
         cells = []
         for tag in "AB":
-            times = sorted(took[(tag, i)])
-            cells.append(f"{tag} {statistics.median(times):5.1f} / {times[max(0, round(len(times) * 0.95) - 1)]:5.1f}")
+            times = took[(tag, i)]
+            cells.append(f"{tag} {statistics.median(times):5.1f} / {percentile(times, 95):5.1f}")
         a, b = statistics.median(took[("A", i)]), statistics.median(took[("B", i)])
         print(f"{case:55s} {'   '.join(cells)}   B - A {b - a:+5.1f} ms ({(b - a) / a * 100:+.0f} %)")
     print(f"load {os.getloadavg()[0]:.2f}; median / p95 ms")

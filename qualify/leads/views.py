@@ -75,9 +75,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         "reps": reps,
         # Marketing reads the team's leads and changes none: no bulk bar to be refused by.
         "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps] if _may_act(request.user) else [],
-        "reason_options": select_options(DisqualifyReason.objects.filter(active=True).order_by("name").values_list("pk", "name")),
         "saved_views": saved_views_for(request.user),
     }
+    if context["bulk_actions"]:  # the bulk bar's reason menu
+        reasons = DisqualifyReason.objects.filter(active=True).order_by("name").values_list("pk", "name")
+        context["reason_options"] = select_options(reasons)
     return render(request, "leads/queue.html", context)
 
 
@@ -144,10 +146,12 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     owner = None
     if data["action"] == "reassign":
-        if not any(pk == data["owner"] for pk, _ in _reps(request.user)):
+        # Still active when read (one left the team between the two reads: refused the same way).
+        chosen = any(pk == data["owner"] for pk, _ in _reps(request.user))
+        owner = User.objects.filter(pk=data["owner"], is_active=True).first() if chosen else None
+        if owner is None:
             messages.error(request, NOT_AN_OWNER)
             return HttpResponseRedirect(back)
-        owner = User.objects.get(pk=data["owner"])
     result = bulk.apply(data["ids"], action=data["action"], by=request.user, owner=owner,
                         reason=data.get("reason"), note=data.get("note", ""))
     if result.done:

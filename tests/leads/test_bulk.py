@@ -10,9 +10,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import Role
 from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage, StageChange
 from tests.conftest import login
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, UserFactory
 
 BULK = reverse("leads:bulk")
 
@@ -67,6 +68,16 @@ def test_manager_reassigns_and_the_verb_refuses_an_owner_outside_the_team(client
     said = _post(client, action="reassign", owner=charlie.pk, ids=[leads[0].pk])
     assert said == ["Choose an active SDR, AE or manager of a team you manage."]
     assert Lead.objects.get(pk=leads[0].pk).owner_id == bob.pk
+
+
+@pytest.mark.parametrize("owner", ["unknown", "inactive", "-1", "huge"])
+def test_a_bulk_reassign_to_no_eligible_owner_is_refused_and_changes_nothing(client, maria, alice, north, owner):
+    gone = UserFactory.with_role(Role.SDR, north, username="gone", is_active=False)
+    owner_id = {"unknown": 999_999_999, "inactive": gone.pk, "-1": -1, "huge": 2**40}[owner]
+    lead = LeadFactory(team=north, owner=alice)
+    said = _post(login(client, maria), action="reassign", owner=owner_id, ids=[lead.pk])
+    assert said == ["Choose an active SDR, AE or manager of a team you manage."]
+    assert Lead.objects.get(pk=lead.pk).owner_id == alice.pk
 
 
 def test_a_bulk_reassign_is_one_batch_and_one_notification(client, maria, alice, bob, north):
