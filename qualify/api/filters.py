@@ -18,7 +18,6 @@ from django_filters import rest_framework as filters
 from qualify.ids import MAX_ID
 
 
-
 class IdFilter(filters.Filter):
     """A related object's id, checked as a whole number only (never against the related table);
     beyond bigint's largest (MAX_ID) a 400, whoever asks and whatever exists."""

@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 OWNER_ROLES = (Role.SDR, Role.AE, Role.MANAGER)
 
 
-def eligible_owners(team_id: int) -> QuerySet[User]:
-    """People a lead of the team may be given to: its active SDRs, AEs and managers. One query."""
+def eligible_owners(*team_ids: int) -> QuerySet[User]:
+    """People a lead of the teams may be given to: their active SDRs, AEs and managers. One query."""
     return (
-        User.objects.filter(is_active=True, memberships__team_id=team_id, memberships__role__in=OWNER_ROLES)
+        User.objects.filter(is_active=True, memberships__team_id__in=team_ids, memberships__role__in=OWNER_ROLES)
         .distinct().order_by("first_name", "username")
     )
 

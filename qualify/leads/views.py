@@ -20,7 +20,7 @@ from qualify.redirects import safe_next
 
 from . import bulk, lifecycle
 from .access import access_account, access_lead, can_change_account, can_change_lead
-from .assignment import OWNER_ROLES
+from .assignment import eligible_owners
 from .assignment import claim as claim_lead
 from .forms import BulkForm, MoveForm, ReasonForm, TouchForm
 from .models import DisqualifyReason, Event, Lead, SavedView, Segment, Source, Stage, StageChange, Touch, TouchKind, TouchOutcome
@@ -33,15 +33,19 @@ from .timeline import Entry, timeline_for
 from .touches import log_touch
 
 
+def _rep_teams(user) -> list[int]:
+    """The teams whose owners a manager (or admin) may filter on and reassign to; none for others."""
+    return list(user.team_ids(Role.MANAGER) if not user.is_admin else Team.objects.values_list("pk", flat=True))
+
+
 def _reps(user) -> list[tuple[int, str]]:
     """The people whose leads a manager (or admin) may filter on and reassign to, as (id, name):
     the owners eligible on the teams they manage. Empty for everyone else, who sees no rep filter.
     Read as tuples: the 50 User instances of a team cost about 1.5 ms a page."""
-    team_ids = user.team_ids(Role.MANAGER) if not user.is_admin else list(Team.objects.values_list("pk", flat=True))
+    team_ids = _rep_teams(user)
     if not team_ids:
         return []
-    people = (User.objects.filter(is_active=True, memberships__team_id__in=team_ids, memberships__role__in=OWNER_ROLES)
-              .distinct().order_by("first_name", "username").values_list("pk", "first_name", "last_name", "username"))
+    people = eligible_owners(*team_ids).values_list("pk", "first_name", "last_name", "username")
     return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in people]
 
 
@@ -146,9 +150,8 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     owner = None
     if data["action"] == "reassign":
-        # Still active when read (one left the team between the two reads: refused the same way).
-        chosen = any(pk == data["owner"] for pk, _ in _reps(request.user))
-        owner = User.objects.filter(pk=data["owner"], is_active=True).first() if chosen else None
+        team_ids = _rep_teams(request.user)
+        owner = eligible_owners(*team_ids).filter(pk=data["owner"]).first() if team_ids else None
         if owner is None:
             messages.error(request, NOT_AN_OWNER)
             return HttpResponseRedirect(back)

@@ -193,7 +193,9 @@ def _process(clocks: list[dict], now: datetime.datetime, result: SweepResult) ->
                                         superseded_by_id=inserted[last.clock["id"], last.step]))
     # The rungs that act change their owners together (one batch for the listeners: a person given
     # many leads hears once) and say what happened in the same UPDATE as the skipped ones.
-    for d in _change_owners(list(last_ownership.values())):
+    acting = list(last_ownership.values())
+    _change_owners(acting)
+    for d in acting:
         rewritten.append(Escalation(pk=inserted[d.clock["id"], d.step], detail=d.detail[:300], superseded_by_id=None))
     if rewritten:
         Escalation.objects.bulk_update(rewritten, ["detail", "superseded_by"], batch_size=1000)
@@ -461,11 +463,11 @@ def _digest(kind: NotificationKind, owner: bool, group: list[_Notice]) -> tuple[
     return title, body, url
 
 
-def _change_owners(steps: list[DueStep]) -> list[DueStep]:
+def _change_owners(steps: list[DueStep]) -> None:
     """Reassign through routing, or return to the pool, every lead of `steps` in one batch
     (routing.engine.escalate, through assignment's one write path); each step's detail says what
     happened. Touch clocks of one lead never run together (Nurture cancels the first-touch clock
-    before a recycled one starts), so each lead has one ownership step here. Returns the steps."""
+    before a recycled one starts), so each lead has one ownership step here."""
     reassign: dict[int, str] = {}
     to_pool: dict[int, str] = {}
     acting = []
@@ -481,7 +483,6 @@ def _change_owners(steps: list[DueStep]) -> list[DueStep]:
         outcome = escalate(reassign, to_pool)
         for d in acting:
             d.detail = outcome[d.clock["lead_id"]]
-    return steps
 
 
 def _unique(people: list[Person]) -> list[Person]:
