@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from qualify.leads.changes import IN_TRANSACTION, HandoffChanged, LeadsMerged, StageChanged, listen, publish
-from qualify.leads.models import Stage
+from qualify.leads.models import Lead, Stage
 
 from .models import Handoff, HandoffStatus
 
@@ -41,10 +41,15 @@ def close_left_handoffs(batch: list[StageChanged]) -> None:
 
 @listen("leads_merged", when=IN_TRANSACTION)
 def move_merged_handoffs(batch: list[LeadsMerged]) -> None:
-    """The merged lead's handoffs move to the survivor. A lead has one pending handoff at most:
-    when both had one, the merged lead's is closed (its AE clock with it) and the survivor's stays."""
+    """The merged lead's handoffs move to the survivor. A lead has one pending handoff at most, and
+    only while Handed off (accept and reject expect that stage): the merged lead's is closed (its AE
+    clock with it) when the survivor has one already or is not waiting for an AE, else it would be
+    stranded there, decided by nobody and blocking the survivor's next handoff."""
+    waiting = set(Lead.objects.filter(pk__in=[c.survivor_id for c in batch], stage=Stage.HANDED_OFF)
+                  .values_list("pk", flat=True))
     for change in batch:
-        if Handoff.objects.filter(lead_id=change.survivor_id, status=HandoffStatus.PENDING).exists():
+        if change.survivor_id not in waiting or Handoff.objects.filter(
+                lead_id=change.survivor_id, status=HandoffStatus.PENDING).exists():
             pending = list(Handoff.objects.select_for_update().filter(lead_id=change.merged_id, status=HandoffStatus.PENDING))
             now, note = timezone.now(), f"Closed: the lead was merged into lead #{change.survivor_id}"
             for handoff in pending:

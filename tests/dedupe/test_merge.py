@@ -10,8 +10,9 @@ from django.urls import reverse
 from qualify.errors import DomainError
 from qualify.frameworks.models import Answer
 from qualify.handoff.models import Handoff, HandoffStatus
+from qualify.handoff.workflow import hand_off
 from qualify.leads.merge import merge_accounts, merge_leads
-from qualify.leads.models import Account, Event, Lead, MergedLead, StageChange, Touch
+from qualify.leads.models import Account, Event, Lead, MergedLead, Stage, StageChange, Touch
 from qualify.scoring.models import ScoreSnapshot
 from qualify.scoring.scores import live_specs, recompute_ids
 from qualify.sla.models import Clock, ClockStatus
@@ -232,3 +233,26 @@ def test_an_edit_of_an_account_merged_away_meanwhile_is_refused(north, maria):
     merge_accounts(keep, gone, by=maria)
     with pytest.raises(DomainError, match=f"merged into #{keep.pk}"):
         records.edit_account(stale, by=maria, industry="Retail")
+
+
+def test_a_pending_handoff_merged_into_a_lead_not_handed_off_is_closed_not_stranded(
+        north, alice, bob, erin_is_default_ae, rita, django_capture_on_commit_callbacks):
+    """The survivor (chosen on the page or in the URL) is being worked; the merged lead waited for
+    an AE. Moved as it was, the pending handoff sat on a Working lead: accept and reject refused it
+    (the lead is not Handed off), its AE clock ran on, and the lead could never be handed off again
+    (one pending handoff per lead)."""
+    erin = erin_is_default_ae
+    a = rich_lead(north, owner=alice, ae=erin, first_name="Dana", email="dana@acme.example", hand=False)
+    b = rich_lead(north, owner=bob, ae=erin, first_name="Dana", email="d.doe@acme.example")
+    assert (a.stage, b.stage) == (Stage.WORKING, Stage.HANDED_OFF)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_leads(a, b, by=rita)
+
+    a.refresh_from_db()
+    assert a.stage == Stage.WORKING
+    assert not Handoff.objects.filter(lead=a, status=HandoffStatus.PENDING).exists()
+    assert Handoff.objects.get(lead=a).status == HandoffStatus.CLOSED
+    assert not Clock.objects.filter(lead=a, status=ClockStatus.OPEN, kind="handoff").exists()
+    # The survivor can be handed off as any worked lead.
+    assert hand_off(a, to=erin, by=alice, next_step="Demo on Monday 9:00").is_pending
