@@ -3,7 +3,8 @@
 Each row is looked up through access_lead (another team's lead is "not found", whatever the id),
 checked for write access and for the action's own rule (only managers reassign), then handed to
 the verb in its own transaction: one refused row never undoes the others, and each refusal is
-reported with the verb's own words. Reassigning is the exception: the rows that pass go to their
+reported with the verb's own words; the after-commit listeners still hear the rows as one batch
+(changes.gathered). Reassigning is the exception: the rows that pass go to their
 new owner in one transaction (assignment.reassign_many), so the listeners see one batch and the
 new owner gets one notification for the lot. Submitting the same selection twice is harmless: the verbs
 refuse what is already done (a claimed lead, a lead already nurtured or disqualified) and
@@ -24,6 +25,7 @@ from qualify.errors import DomainError
 from . import lifecycle
 from .access import access_lead
 from .assignment import can_reassign, claim, reassign_many
+from .changes import gathered
 
 if TYPE_CHECKING:
     import datetime
@@ -58,6 +60,14 @@ def apply(
     reason: DisqualifyReason | None = None, note: str = "", recycle_on: datetime.date | None = None,
 ) -> BulkResult:
     """Run `action` on each lead of `ids` the user may change; say per row why any was refused."""
+    with gathered():  # one batch for the after-commit listeners, however many rows
+        return _apply(ids, action=action, by=by, owner=owner, reason=reason, note=note, recycle_on=recycle_on)
+
+
+def _apply(
+    ids: list[int], *, action: str, by: User, owner: User | None,
+    reason: DisqualifyReason | None, note: str, recycle_on: datetime.date | None,
+) -> BulkResult:
     result = BulkResult(action)
     to_reassign: list[Lead] = []
     for pk in dict.fromkeys(ids):  # a repeated id is one row

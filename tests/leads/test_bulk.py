@@ -177,3 +177,19 @@ def test_queries_grow_by_a_fixed_amount_per_row(client, alice, north):
         counts.append(len(ctx))
     per_row = (counts[1] - counts[0]) / 2
     assert per_row == int(per_row) and per_row <= 10, counts
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_bulk_disqualify_hands_the_after_commit_listeners_one_batch(client, alice, north, close_reason, monkeypatch):
+    """Each row commits on its own (a refusal undoes nothing else), but the listeners hear the
+    selection as one batch, as from the admin's bulk action: 200 rows were 200 deliveries (the
+    SLA listener's lock and load, routing's check) instead of one."""
+    from qualify.leads import changes
+
+    heard: list[list] = []
+    monkeypatch.setitem(changes._listeners, ("stage_changed", changes.AFTER_COMMIT), [heard.append])
+    leads = [LeadFactory(team=north, owner=alice, stage=Stage.WORKING) for _ in range(3)]
+    said = _post(login(client, alice), action="disqualify", reason=close_reason.pk,
+                 note="No budget this year, confirmed twice.", ids=[lead.pk for lead in leads])
+    assert "Disqualified 3 leads." in said
+    assert [sorted(c.lead_id for c in batch) for batch in heard] == [sorted(lead.pk for lead in leads)]
