@@ -71,7 +71,10 @@ def hand_off(lead: Lead, *, to: User, by: User, next_step: str, note: str = "") 
 
 
 def _claim(handoff: Handoff, by: User) -> Handoff:
-    """Lock the handoff and make sure it is still waiting: the second of two deciders stops here."""
+    """Lock the lead, then the handoff, and make sure it is still waiting: the second of two
+    deciders stops here. The lead first, as every move of it (which closes its pending handoff) and
+    a merge lock them: the other order deadlocked against those."""
+    Lead.objects.select_for_update().filter(pk=handoff.lead_id).exists()
     current = Handoff.objects.select_for_update().get(pk=handoff.pk)
     if not can_decide(by, current):
         raise DomainError("Only the receiving AE or the team's manager can decide this handoff.")

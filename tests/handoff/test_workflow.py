@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -151,3 +152,52 @@ def test_concurrent_accept_and_reject_yield_exactly_one_outcome(north, alice, er
     assert h.status in (HandoffStatus.ACCEPTED, HandoffStatus.REJECTED)
     assert lead.stage == (Stage.ACCEPTED if h.status == HandoffStatus.ACCEPTED else Stage.NURTURE)
     assert StageChange.objects.filter(lead=lead, from_stage=Stage.HANDED_OFF).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_accepting_while_the_lead_is_merged_waits_rather_than_deadlocks(north, alice, erin, rita, monkeypatch):
+    """Accept locked the handoff, then the lead; a merge (like any move of the lead, which closes
+    its pending handoff) locks the lead, then the handoff. Crossing, PostgreSQL killed one of them
+    with a deadlock error (a 500). Both now lock the lead first: the second waits, then goes on."""
+    from qualify.handoff import workflow
+    from qualify.leads.merge import merge_leads
+    from tests.factories import LeadFactory
+    from tests.handoff.conftest import qualify_fully
+
+    survivor = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)
+    qualify_fully(lead, alice)
+    h = hand_off(lead, to=erin, by=alice, next_step=NEXT)
+    claimed = threading.Event()
+    claim = workflow._claim
+
+    def slow_claim(handoff, by):
+        current = claim(handoff, by)
+        claimed.set()
+        time.sleep(1.5)  # the merge starts meanwhile, and waits on what accept holds
+        return current
+
+    monkeypatch.setattr(workflow, "_claim", slow_claim)
+    outcomes: dict[str, object] = {}
+
+    def run(name, call):
+        try:
+            outcomes[name] = call()
+        except Exception as e:  # noqa: BLE001 — the outcome under test
+            outcomes[name] = e
+        finally:
+            connection.close()
+
+    def merging():
+        claimed.wait(10)
+        return merge_leads(survivor, lead.pk, by=rita)
+
+    threads = [threading.Thread(target=run, args=("accept", lambda: accept(Handoff.objects.get(pk=h.pk), by=erin))),
+               threading.Thread(target=run, args=("merge", merging))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
+    h.refresh_from_db()
+    assert (h.status, h.lead_id) == (HandoffStatus.ACCEPTED, survivor.pk)
