@@ -154,7 +154,9 @@ class LeadAdmin(admin.ModelAdmin):
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        return [*self.readonly_fields, *(self.owner_fields if obj is not None else ["ae"])]
+        # A lead keeps its team here, as an account does: a move would keep its account and owner
+        # of the old team (the API refuses the account; nothing here checked either).
+        return [*self.readonly_fields, *(self.owner_fields + ["team"] if obj is not None else ["ae"])]
 
     def save_model(self, request: HttpRequest, obj: Lead, form: ModelForm, change: bool) -> None:
         """Through records.create_lead / edit_lead, like every other door."""
