@@ -79,13 +79,16 @@ def move_stage(
     reason: DisqualifyReason | None = None,
     recycle_on: datetime.date | None = None,
     expect: str | None = None,
+    not_waiting: bool = False,
     **changes: object,
 ) -> Lead:
     """Move `lead` to stage `to`, or raise DomainError and change nothing.
 
     Locks the row, re-checks the stage (another user may have moved it), writes the lead and one
     StageChange row, then publishes the move (qualify.leads.changes). `expect` makes the move
-    conditional on the stage the caller saw; `changes` are extra lead fields set in the same write
+    conditional on the stage the caller saw; `not_waiting` refuses a lead that is waiting for an AE
+(nurture and disqualify: a handoff may land between the caller's read and this lock, and
+Handed off → Nurture is allowed, for rejections); `changes` are extra lead fields set in the same write
     (the AE on a handoff); never the owner, which only assignment.assign changes. Costs 3 queries
     plus the in-transaction listeners'.
     """
@@ -99,6 +102,8 @@ def move_stage(
             raise DomainError(
                 f"This lead is now {current.get_stage_display()}; someone else changed it first.", field="stage"
             )
+        if not_waiting:
+            _refuse_if_waiting_for_ae(current)
         if not can_move(current.stage, to):
             raise DomainError(
                 f"A lead cannot move from {current.get_stage_display()} to {Stage(to).label}.", field="stage"
@@ -191,14 +196,15 @@ def nurture(
     if reason.action != ReasonAction.NURTURE:
         raise DomainError(f"“{reason}” does not nurture leads; choose a nurture reason.", field="reason")
     recycle_on = recycle_on or timezone.localdate() + datetime.timedelta(days=reason.recycle_days or 1)
-    return move_stage(lead, to=S.NURTURE, by=by, why=note.strip(), reason=reason, recycle_on=recycle_on)
+    return move_stage(lead, to=S.NURTURE, by=by, why=note.strip(), reason=reason, recycle_on=recycle_on,
+                      not_waiting=True)
 
 
 def disqualify(lead: Lead, *, reason: DisqualifyReason, note: str, by: User | None) -> Lead:
     """Close a lead out of the funnel with a reason."""
     _refuse_if_waiting_for_ae(lead)
     check_reason(reason, note)
-    return move_stage(lead, to=S.DISQUALIFIED, by=by, why=note.strip(), reason=reason)
+    return move_stage(lead, to=S.DISQUALIFIED, by=by, why=note.strip(), reason=reason, not_waiting=True)
 
 
 def apply_reason(lead: Lead, *, reason: DisqualifyReason, note: str, by: User | None, **changes: object) -> Lead:

@@ -176,6 +176,20 @@ def test_handed_off_lead_cannot_be_nurtured_or_disqualified_around_the_ae(alice,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("verb", ["disqualify", "nurture"])
+def test_a_handoff_landing_after_the_read_still_stops_nurture_and_disqualify(verb, alice, north):
+    """The page read the lead as Working; before the verb locks it, the SDR's other tab hands it
+    off. The verb must see that under its lock, not close the brand-new handoff's lead."""
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)
+    Lead.objects.filter(pk=lead.pk).update(stage=Stage.HANDED_OFF)  # `lead` still says Working
+    kind = "close" if verb == "disqualify" else "nurture"
+    with pytest.raises(DomainError, match="waiting for an AE"):
+        getattr(lifecycle, verb)(lead, reason=_reason(kind), note="Not a fit after all, sorry", by=alice)
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.HANDED_OFF
+    assert not StageChange.objects.filter(lead=lead).exists()
+
+
+@pytest.mark.django_db
 def test_move_many_moves_only_leads_still_where_the_caller_saw_them(alice, north):
     reason = _reason("nurture")
     fresh = LeadFactory(team=north, owner=alice, stage=Stage.NEW)
