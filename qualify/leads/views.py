@@ -359,11 +359,11 @@ def _reason_action(request: HttpRequest, lead_id: int, kind: str) -> HttpRespons
         else:
             lifecycle.disqualify(lead, reason=data["reason"], note=data["note"], by=request.user)
     except DomainError as e:
+        context = detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
         if request.htmx:
-            context = detail_context(request, lead, **{f"{kind}_form": form, f"{kind}_error": e.message})
             return render(request, "leads/detail.html#actions", context)
-        messages.error(request, e.message)
-        return HttpResponseRedirect(reverse("leads:detail", args=[lead.pk]))
+        # Without JavaScript: the whole page, the form as typed (a redirect lost the note).
+        return render(request, "leads/detail.html", context, status=400)
     messages.success(request, f"{lead.full_name} moved to {lead.get_stage_display()}.")
     if request.htmx:
         response = HttpResponse(status=204)

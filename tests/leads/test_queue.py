@@ -276,6 +276,22 @@ def test_disqualify_from_lead_page_needs_a_reason_note(client, alice, alices_lea
     assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.NEW
 
 
+def test_a_refused_disqualify_without_javascript_keeps_the_note(client, alice, alices_lead):
+    """Without htmx the refusal was a redirect with a flash, and the note typed was lost (the touch
+    and hand-off forms already came back as typed)."""
+    from qualify.leads.models import DisqualifyReason
+
+    other = DisqualifyReason.objects.get(name="Other")
+    response = login(client, alice).post(
+        reverse("leads:disqualify", args=[alices_lead.pk]), {"reason": other.pk, "note": "Tiny agency, no"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "at least 40 characters" in page and ">Tiny agency, no</textarea>" in page
+    assert f'<option value="{other.pk}" selected>' in page
+    assert Lead.objects.get(pk=alices_lead.pk).stage == Stage.NEW
+
+
 def test_claiming_marks_the_lead_changed_for_metrics(client, alice, pool_lead):
     before = pool_lead.updated_at
     login(client, alice).post(reverse("leads:claim", args=[pool_lead.pk]))
