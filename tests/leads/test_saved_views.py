@@ -99,3 +99,15 @@ def test_saved_view_forms_need_a_csrf_token(alice):
     client.force_login(alice)
     assert client.post(CREATE, {"name": "X", "query": ""}).status_code == 403
     assert not SavedView.objects.exists()
+
+
+def test_a_saved_view_whose_filters_no_longer_hold_says_why_the_list_is_empty(client, alice, alices_lead):
+    """A stored stage that is no longer a choice (or a hand-edited address) emptied the queue with
+    no word of why: only the property filters' errors were shown."""
+    view = SavedView.objects.create(name="Old stages", query="stage=bogus&owner=abc", created_by=alice)
+    page = login(client, alice).get("/queue/?" + view.query).content.decode()
+    alert = page.split('role="alert">', 1)[1].split("</div>", 1)[0]
+    assert "Stage: Select a valid choice. bogus is not one of the available choices." in alert
+    assert "Enter a whole number." in alert
+    assert alices_lead.last_name not in page
+
