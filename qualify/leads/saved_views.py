@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 
+from accounts.models import Team
 from qualify.errors import DomainError
 
 from .models import SavedView
@@ -73,9 +74,11 @@ def _name(name: str) -> str:
 
 
 def _team_for(user: User, team_id: int | None) -> int | None:
+    """A team the user manages. An admin manages every team, so whether it exists is asked too:
+    an unknown id failed its foreign key on commit (said as a name clash) or, past bigint, was a 500."""
     if team_id is None:
         return None
-    if not user.manages(team_id):
+    if not user.manages(team_id) or not Team.objects.filter(pk=team_id).exists():
         raise DomainError("Only a manager of the team can share a view with it.", field="team")
     return team_id
 

@@ -111,3 +111,13 @@ def test_a_saved_view_whose_filters_no_longer_hold_says_why_the_list_is_empty(cl
     assert "Enter a whole number." in alert
     assert alices_lead.last_name not in page
 
+
+def test_an_admin_sharing_with_a_team_that_does_not_exist_is_refused_clearly(client, rita):
+    """An unknown team id was said to be a name clash (its foreign key failed on commit); one past
+    bigint was a 500."""
+    login(client, rita)
+    for team in ("999999", "99999999999999999999999"):
+        response = client.post(CREATE, {"name": "Everyone", "query": "", "share": "1", "team": team})
+        assert response.status_code == 302
+        assert _said(response)[-1] == "Only a manager of the team can share a view with it."
+    assert not SavedView.objects.exists()
