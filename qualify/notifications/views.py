@@ -67,7 +67,14 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    delivery.mark_read(own_notifications(request.user))
+    """Mark read what the page knew of: `upto` is the newest notification when it was shown, so
+    one that arrived since (an SLA breach while the page sat open) stays unread for its reader."""
+    qs = own_notifications(request.user)
+    try:
+        qs = qs.filter(pk__lte=int(request.POST["upto"]))
+    except (KeyError, ValueError):
+        pass  # an old page or another client: everything, as before
+    delivery.mark_read(qs)
     return HttpResponseRedirect(reverse("notifications:list"))
 
 

@@ -74,3 +74,20 @@ def test_the_list_opens_a_notification_with_a_post_form(client, north, alice, ma
     opener = reverse("notifications:open", args=[note.pk])
     assert f'<form method="post" action="{opener}"' in page
     assert f'href="{opener}"' not in page
+
+
+def test_mark_all_read_leaves_unread_what_arrived_after_the_page(client, north, alice, maria):
+    """"Mark all read" marked read a notification that came while the page sat open, unseen."""
+    shown = _assigned_note(north, alice, maria)
+    page = login(client, alice).get(reverse("notifications:list")).content.decode()
+    assert f'name="upto" value="{shown.pk}"' in page
+    later = _assigned_note(north, alice, maria)
+    response = client.post(reverse("notifications:mark_all_read"), {"upto": shown.pk})
+    assert response.status_code == 302
+    shown.refresh_from_db()
+    later.refresh_from_db()
+    assert shown.read_at is not None and later.read_at is None
+    # Without `upto` (an old page): everything, as before.
+    client.post(reverse("notifications:mark_all_read"), {"upto": "x"})
+    later.refresh_from_db()
+    assert later.read_at is not None
