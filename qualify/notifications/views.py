@@ -44,7 +44,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     context = {"notes": rows, "next_before": next_before, "unread_only": unread_only,
                "unread": delivery.unread_count(request.user)}
     if request.htmx and request.GET.get("before"):
-        return render(request, "notifications/list.html#more", context)
+        return render(request, "notifications/list.html#more", {**context, "more_only": True})
     return render(request, "notifications/list.html", context)
 
 

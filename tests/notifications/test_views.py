@@ -91,3 +91,14 @@ def test_mark_all_read_leaves_unread_what_arrived_after_the_page(client, north, 
     client.post(reverse("notifications:mark_all_read"), {"upto": "x"})
     later.refresh_from_db()
     assert later.read_at is not None
+
+
+def test_load_more_without_javascript_lists_each_notification_once(client, north, alice, maria):
+    """The "Load more" link followed as a plain page (no htmx, a new tab) listed that page's
+    notifications twice: the htmx-only part of the list also rendered them."""
+    notes = [_assigned_note(north, alice, maria) for _ in range(3)]
+    page = login(client, alice).get(reverse("notifications:list"), {"before": notes[-1].pk}).content.decode()
+    assert page.count(f'id="note-{notes[0].pk}"') == 1 and page.count(f'id="note-{notes[1].pk}"') == 1
+    assert f'id="note-{notes[2].pk}"' not in page
+    more = client.get(reverse("notifications:list"), {"before": notes[-1].pk}, HTTP_HX_REQUEST="true").content.decode()
+    assert more.count(f'id="note-{notes[0].pk}"') == 1 and "<html" not in more
