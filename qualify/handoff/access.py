@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 
 
 def visible_handoffs(user: User):
-    """Handoffs of leads the user sees, those sent to them, and those they sent while they are
-    still on the handoff's team (as handed_off_by: someone who left reads neither the lead nor
-    its packet)."""
+    """Handoffs of leads the user sees, and those they sent or received while they are still on
+    the handoff's team (as handed_off_by: someone who left reads neither the lead nor its packet,
+    and an AE who left no longer decides; the team's managers do)."""
     if user.is_admin:
         return Handoff.objects.all()
     leads = Lead.objects.filter(visible_leads_filter(user)).values("pk")
-    return Handoff.objects.filter(Q(lead__in=leads) | Q(from_user=user, team_id__in=user.team_ids()) | Q(to_user=user))
+    teams = user.team_ids()
+    return Handoff.objects.filter(Q(lead__in=leads) | Q(from_user=user, team_id__in=teams) | Q(to_user=user, team_id__in=teams))
 
 
 def sent_by(user: User):
@@ -33,8 +34,9 @@ def sent_by(user: User):
 
 
 def can_decide(user: User, handoff: Handoff) -> bool:
-    """The receiving AE decides; the team's managers and admins may decide for them."""
-    return user.pk == handoff.to_user_id or user.manages(handoff.team_id)
+    """The receiving AE decides while on the handoff's team; the team's managers and admins may
+    decide for them (and do once the AE has left). Reads the cached memberships, no query."""
+    return (user.pk == handoff.to_user_id and handoff.team_id in user.team_ids()) or user.manages(handoff.team_id)
 
 
 def access_handoff(user: User, handoff_id: int | str, *, for_write: bool = False) -> Handoff:

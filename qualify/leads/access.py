@@ -34,8 +34,10 @@ def visible_leads_filter(user: User) -> Q:
         q |= Q(team_id__in=teams)
     if teams := user.team_ids(Role.SDR):
         q |= Q(owner=user) | Q(owner__isnull=True, team_id__in=teams)
-    if user.has_role(Role.AE):
-        q |= Q(owner=user) | Q(ae=user)
+    if teams := user.team_ids(Role.AE):
+        # The AE a lead was handed to reads it while an AE of its team: one who moved to another
+        # team no longer reads (or decides) that team's handoffs; its managers do.
+        q |= Q(owner=user) | Q(ae=user, team_id__in=teams)
     return q
 
 
@@ -44,7 +46,7 @@ def can_change_lead(user: User, lead: Lead) -> bool:
     of the team on pool leads (so they can claim them). Marketing is read-only."""
     if user.manages(lead.team_id):
         return True
-    if lead.owner_id == user.pk or lead.ae_id == user.pk:
+    if lead.owner_id == user.pk or (lead.ae_id == user.pk and lead.team_id in user.team_ids(Role.AE)):
         return True
     return lead.owner_id is None and lead.team_id in user.team_ids(Role.SDR)
 

@@ -1,5 +1,7 @@
 """The SDR who handed a lead off sees what became of it ("Sent") and keeps reading the lead."""
 
+import pytest
+
 from qualify.handoff.workflow import accept, hand_off, reject
 from qualify.leads.models import DisqualifyReason, Lead, Stage
 from tests.conftest import login
@@ -58,3 +60,32 @@ def test_a_sender_who_left_the_team_reads_neither_the_lead_nor_its_handoff(clien
     assert client.get(f"/api/handoffs/{h.pk}/").status_code == 404
     assert client.get("/api/handoffs/").json()["results"] == []
     assert NOTE not in client.get("/handoffs/sent/").content.decode()
+
+
+def test_an_ae_who_left_the_team_no_longer_reads_or_decides_its_handoffs(client, qualified_lead, alice, erin, maria, south):
+    """The receiving AE's access, like the sender's, lasts while they are on the handoff's team.
+    Before: an AE moved to another team still read the packet and could reject the lead (accept
+    failed only when it tried to make them the owner). The team's manager decides instead (a
+    rejection: accepting would make someone off the team the owner, which assignment refuses)."""
+    from accounts.models import Membership, Role
+    from qualify.errors import DomainError
+    from qualify.handoff.models import HandoffStatus
+
+    h = hand_off(qualified_lead, to=erin, by=alice, next_step=NEXT, note=NOTE)
+    Membership.objects.filter(user=erin, team=qualified_lead.team).delete()
+    Membership.objects.create(user=erin, team=south, role=Role.AE)
+    erin = type(erin).objects.get(pk=erin.pk)  # memberships are cached per instance
+    login(client, erin)
+    assert client.get(f"/handoffs/{h.pk}/").status_code == 404
+    assert client.get(f"/api/handoffs/{h.pk}/").status_code == 404
+    assert client.get("/api/handoffs/").json()["results"] == []
+    assert NOTE not in client.get("/handoffs/").content.decode()
+    reason = DisqualifyReason.objects.filter(active=True, note_required=True).first()
+    assert client.post(f"/api/handoffs/{h.pk}/reject/", {"reason": reason.pk, "note": NOTE}).status_code == 404
+    with pytest.raises(DomainError):
+        reject(h, by=erin, reason=reason, note=NOTE)
+    h.refresh_from_db()
+    assert h.status == HandoffStatus.PENDING
+    reject(h, by=maria, reason=reason, note=NOTE)  # the team's manager still decides
+    h.refresh_from_db()
+    assert h.status == HandoffStatus.REJECTED
