@@ -113,3 +113,44 @@ window.addEventListener("pageshow", () => {
     if (menu && event.relatedTarget instanceof Node && !menu.contains(event.relatedTarget)) menu.open = false;
   });
 })();
+
+// An htmx request that fails swaps nothing, so without this the click seems to do nothing: a row
+// action on a lead reassigned away since the page loaded (404), a role that changed (403), an
+// error on the server (500), the server out of reach. Say what happened, in words, until it is
+// closed or the next action succeeds (a badge's GET poll does not count). A short plain-text
+// answer (a refused filter's reason) is shown as it is.
+(() => {
+  const WHY = {
+    400: "That was refused.",
+    403: "You can no longer do that here: your role or this record's owner may have changed.",
+    404: "That is no longer here: it may have moved to someone else or been removed.",
+    409: "Someone else changed this first.",
+    413: "That is too large to send.",
+    429: "Too many requests in a row: wait a moment, then try again.",
+  };
+  const box = () => document.getElementById("request-error");
+  function show(text) {
+    const el = box();
+    if (!el) return;
+    el.querySelector("[data-text]").textContent = `${text} Reload the page to see where things stand.`;
+    el.hidden = false;
+    // The role here, not in the page's HTML: a page carries role="alert" only when it has an error.
+    el.setAttribute("role", "alert");
+  }
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("[data-close-error]")) box().hidden = true;
+  });
+  document.addEventListener("htmx:responseError", (event) => {
+    const xhr = event.detail.xhr;
+    const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
+    const body = plain ? xhr.responseText.trim() : "";
+    show(body && body.length <= 300 ? body : WHY[xhr.status] || (xhr.status >= 500
+      ? "Something went wrong on our side."
+      : `The request failed (${xhr.status}).`));
+  });
+  document.addEventListener("htmx:sendError", () => show("Qualify could not be reached: check the connection."));
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const el = box();
+    if (el && event.detail.successful && event.detail.requestConfig?.verb !== "get") el.hidden = true;
+  });
+})();

@@ -154,6 +154,28 @@ def test_logging_a_touch_from_the_queue_updates_the_row_in_place(page, live_serv
     assert Lead.objects.get(pk=omar.pk).stage == Stage.WORKING
 
 
+def test_a_row_action_on_a_lead_gone_since_the_page_loaded_says_so(page, live_server, e2e_cast, alices_leads):
+    """htmx swaps nothing for an error answer: without a word the click would seem to do nothing."""
+    omar = alices_leads["omar"]
+    login_as(page, live_server, "alice")
+    row = page.locator(f"#lead-{omar.pk}")
+    row.get_by_text("Log touch").click()
+    row.get_by_label("Note").fill("Intro call")
+    # Meanwhile an admin moves the lead to the other team: it is now "not found" for alice.
+    Lead.objects.filter(pk=omar.pk).update(team=e2e_cast.south, owner=e2e_cast.charlie)
+    alert = page.locator("#request-error")
+    expect(alert).to_be_hidden()
+
+    row.get_by_role("button", name="Save").click()
+
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("no longer here")
+    expect(alert).to_contain_text("Reload the page")
+    assert not Touch.objects.filter(lead=omar).exists()
+    alert.get_by_role("button", name="Close this message").click()
+    expect(alert).to_be_hidden()
+
+
 def test_load_more_appends_the_next_page_of_rows(page, live_server, e2e_cast):
     LeadFactory.create_batch(55, team=e2e_cast.north, owner=e2e_cast.alice, score=50)
     login_as(page, live_server, "alice")
