@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -98,9 +99,27 @@ def _moment(raw: dict[str, Any], now: datetime.datetime) -> datetime.datetime:
     return now
 
 
-def parse(index: int, raw: Any, now: datetime.datetime, kind: str | None = None, *, nul_possible: bool = True) -> Message:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogate(value: Any) -> bool:
+    """Whether a string in `value` holds a lone surrogate (JSON's "\\ud800" without its pair): no
+    character at all, so neither UTF-8 nor PostgreSQL can store it, and one anywhere (a userId,
+    a trait, a property) made the whole request a 500."""
+    if isinstance(value, str):
+        return not value.isascii() and _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_surrogate(v) for v in value)
+    return False
+
+
+def parse(index: int, raw: Any, now: datetime.datetime, kind: str | None = None, *, nul_possible: bool = True,
+          surrogate_possible: bool = True) -> Message:
     """One message of a batch (or the body of /v1/<kind>), validated alone. `nul_possible=False`
-    (the body has no \\u0000) skips walking the message for NUL characters."""
+    (the body has no \\u0000) skips walking the message for NUL characters, and
+    `surrogate_possible=False` for lone surrogates."""
     msg = Message(index, raw if isinstance(raw, dict) else {}, "", "", "", "", now)
     try:
         if not isinstance(raw, dict):
@@ -109,6 +128,8 @@ def parse(index: int, raw: Any, now: datetime.datetime, kind: str | None = None,
             raise Rejected(f"The message is nested more than {MAX_DEPTH} levels deep.")
         if nul_possible and has_nul(raw):
             raise Rejected("The message contains a NUL character (\\u0000), which cannot be stored.")
+        if surrogate_possible and has_surrogate(raw):
+            raise Rejected("The message contains a lone surrogate (\\ud800-\\udfff), which is no character and cannot be stored.")
         kind = kind or raw.get("type")
         msg.type = kind if isinstance(kind, str) else ""
         if msg.type not in TYPES:

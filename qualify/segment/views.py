@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import zlib
 from typing import Any
 
@@ -30,6 +31,9 @@ MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 # A message's size is that of its compact JSON; one encoder for all (json.dumps makes one a call).
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
+# A lone surrogate reaches Python escaped (\ud800-\udfff; a pair is one of these too) or, since
+# json.loads decodes bytes with "surrogatepass", as its raw UTF-8 bytes (ED A0-BF ..).
+_SURROGATE_POSSIBLE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
@@ -63,7 +67,7 @@ def _write_key(request: HttpRequest, body: dict[str, Any]) -> str:
         except (binascii.Error, UnicodeDecodeError):
             return ""
     key = body.get("writeKey")
-    return key if isinstance(key, str) else ""
+    return key if isinstance(key, str) and key.isascii() else ""  # keys are ASCII; a lone surrogate cannot be hashed
 
 
 @csrf_exempt
@@ -89,6 +93,7 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
                       "the Basic auth user name or as writeKey.")
     now = timezone.now()
     nul_possible = b"\\u0000" in raw  # JSON text can carry NUL only escaped; most bodies skip the walk
+    surrogate_possible = _SURROGATE_POSSIBLE.search(raw) is not None
     if kind == "batch":
         batch = body.get("batch")
         if not isinstance(batch, list):
@@ -96,13 +101,15 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
         shared = {k: body[k] for k in ("context", "integrations") if isinstance(body.get(k), dict)}
         # Batch-level context and integrations apply to every message that has none of its own.
         raws = [{**shared, **m} if isinstance(m, dict) else m for m in batch] if shared else batch
-        messages = [tracking.parse(i, m, now, nul_possible=nul_possible) for i, m in enumerate(raws)]
+        messages = [tracking.parse(i, m, now, nul_possible=nul_possible, surrogate_possible=surrogate_possible)
+                    for i, m in enumerate(raws)]
         if len(raw) > MAX_MESSAGE_BYTES:  # only then can one message be over the limit
             for msg, m in zip(messages, batch):
                 if not msg.error and len(_COMPACT.encode(m)) > MAX_MESSAGE_BYTES:
                     msg.error = f"The message is over {MAX_MESSAGE_BYTES // 1024} KB."
     else:
-        messages = [tracking.parse(0, body, now, kind=kind, nul_possible=nul_possible)]
+        messages = [tracking.parse(0, body, now, kind=kind, nul_possible=nul_possible,
+                                    surrogate_possible=surrogate_possible)]
     tracking.receive(source, messages, now=now)
     refused = [{"index": m.index, "messageId": m.message_id, "message": m.error} for m in messages if m.error]
     # A field skipped of an applied message (an invalid email) does not refuse it: Segment's 200.

@@ -347,3 +347,47 @@ def test_an_api_event_cannot_take_a_segment_client_id_ahead_of_its_message(api, 
     assert body["results"][0]["status"] == "error" and "client_id" in body["results"][0]["errors"]
     assert post(api, "/v1/track", {**track("t-9", user_id="u-2"), "writeKey": north_source.key}).json() == {"success": True}
     assert list(Event.objects.values_list("lead_id", "client_id")) == [(theirs.pk, claimed)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("where", ["userId", "anonymousId", "messageId", "event", "traits", "properties", "raw-utf8"])
+def test_a_lone_surrogate_is_refused_alone_and_the_good_messages_land(api, north_source, where):
+    """JSON may escape half a surrogate pair ("\\ud800"), which Python parses into a string that
+    UTF-8 cannot encode: psycopg failed on it (userId, traits, a pending event's ids) or PostgreSQL
+    refused the jsonb (properties), and the whole request was a 500."""
+    bad = {"type": "track", "messageId": "bad", "userId": "u-1", "event": "X", "properties": {"a": "ok"}}
+    text = json.dumps(bad)
+    text = {
+        "userId": text.replace('"u-1"', '"u-\\ud800"'),
+        "anonymousId": text.replace('"userId": "u-1"', '"anonymousId": "anon-\\udc00"'),
+        "messageId": text.replace('"bad"', '"bad-\\uD83D"'),
+        "event": text.replace('"X"', '"X\\ud800"'),
+        "traits": '{"type": "identify", "messageId": "bad", "userId": "u-2", "traits": {"title": "\\ud800"}}',
+        "properties": text.replace('"ok"', '"\\udc00"'),
+        "raw-utf8": text.replace('"ok"', '"\\u00e9"').replace("\\u00e9", "\xed\xa0\x80"),
+    }[where]
+    body = '{"batch":[%s,%s,%s]}' % (json.dumps(identify()), text, json.dumps(track("ok-1")))
+    data = body.encode("latin-1") if where == "raw-utf8" else body.encode()
+    response = api.post("/v1/batch", data, content_type="application/json",
+                        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{north_source.key}:".encode()).decode())
+    assert response.status_code == 400
+    assert [(e["index"], e["message"]) for e in response.json()["errors"]] == [
+        (1, "The message contains a lone surrogate (\\ud800-\\udfff), which is no character and cannot be stored.")]
+    assert list(Event.objects.values_list("client_id", flat=True)) == [f"seg:{north_source.pk}:ok-1"]
+    assert not PendingEvent.objects.exists() and Lead.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_pair_of_surrogates_is_one_character_and_lands(api, north_source):
+    body = '{"batch":[%s,%s]}' % (json.dumps(identify()), json.dumps(track("emoji", event="Liked \U0001F600")))
+    assert "\\ud83d\\ude00" in body  # json.dumps writes the emoji as an escaped pair
+    response = api.post("/v1/batch", body, content_type="application/json",
+                        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{north_source.key}:".encode()).decode())
+    assert response.json() == {"success": True}
+    assert Event.objects.get().properties["event"] == "Liked \U0001F600"
+
+
+@pytest.mark.django_db
+def test_a_write_key_with_a_lone_surrogate_is_a_401(api, north_source):
+    response = api.post("/v1/batch", b'{"batch":[],"writeKey":"qk_\\ud800"}', content_type="application/json")
+    assert response.status_code == 401 and response.json()["code"] == "invalid_write_key"
