@@ -415,7 +415,8 @@ def _account(source: Source, traits: dict[str, Any], email: str = "") -> Account
     if not domain and email and "@" in email:
         email_domain = _domain(email.rsplit("@", 1)[1])
         domain = "" if email_domain in FREE_MAIL else email_domain
-    name = _text(traits, "name", "company") or domain or email or "Unknown company"
+    # An address may be 254 characters, a name 200: cut, or a long free-mail address was a 500.
+    name = (_text(traits, "name", "company") or domain or email or "Unknown company")[:200]
     values: dict[str, Any] = {"name": name}
     if industry := _text(traits, "industry", limit=100):
         values["industry"] = industry

@@ -391,3 +391,14 @@ def test_a_pair_of_surrogates_is_one_character_and_lands(api, north_source):
 def test_a_write_key_with_a_lone_surrogate_is_a_401(api, north_source):
     response = api.post("/v1/batch", b'{"batch":[],"writeKey":"qk_\\ud800"}', content_type="application/json")
     assert response.status_code == 401 and response.json()["code"] == "invalid_write_key"
+
+
+@pytest.mark.django_db
+def test_a_long_free_mail_address_names_its_account_within_the_column(api, north_source):
+    """A free-mail person's account is named by their address, which may be 254 characters: one
+    over 200 (Account.name) was a DataError, a 500, and the lead was not created."""
+    email = "d" * 200 + "@gmail.com"
+    response = post(api, "/v1/identify", {"userId": "u-9", "traits": {"email": email}}, north_source.key)
+    assert response.json() == {"success": True}
+    lead = Lead.objects.get(team=north_source.team, external_id="u-9")
+    assert lead.email == email and lead.account.name == email[:200] and lead.account.domain == ""
