@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.encoding import iri_to_uri
 
 
 class UnsafeURL(Exception):
@@ -65,5 +66,7 @@ def check_url(url: str) -> Target:
         for a in addresses:
             if not _public(ipaddress.ip_address(a.split("%")[0])):
                 raise UnsafeURL(f"{parts.hostname} resolves to {a}, a private, loopback or link-local address.")
-    path = parts.path or "/"
-    return Target(parts.scheme, parts.hostname, port, path + (f"?{parts.query}" if parts.query else ""), addresses)
+    # http.client sends the request line as ASCII: a URL path like /hooks/café (which URLField
+    # accepts) raised UnicodeEncodeError out of the worker at every attempt. Percent-encoded, as a browser would.
+    path = iri_to_uri((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+    return Target(parts.scheme, parts.hostname, port, path, addresses)

@@ -194,3 +194,26 @@ def test_signature_headers_verify_with_the_library(north_hook):
     assert Webhook(endpoint.secret).verify('{"a":1}', headers) == {"a": 1}
     with pytest.raises(Exception):
         Webhook("whsec_" + "A" * 32).verify('{"a":1}', headers)
+
+
+def test_a_url_with_non_ascii_characters_is_sent_percent_encoded(north, maria, north_hook):
+    """URLField accepts /hooks/café; http.client writes the request line in ASCII, so every attempt
+    raised UnicodeEncodeError out of the worker: the batch stopped there, and the row was neither
+    retried with backoff nor failed, only claimed again at each lease's end."""
+    endpoint, r = north_hook
+    endpoint.url = r.url.replace("/hooks", "/hooks/café") + "?team=équipe"
+    endpoint.full_clean()
+    endpoint.save()
+    paths = []
+    handler = r.server.RequestHandlerClass  # this receiver's own class
+    answer = handler.do_POST
+
+    def do_post(self):
+        paths.append(self.path)
+        answer(self)
+
+    handler.do_POST = do_post
+    new_lead(north, maria)
+    assert delivery.deliver() == 1
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+    assert paths == ["/hooks/caf%C3%A9?team=%C3%A9quipe"]
