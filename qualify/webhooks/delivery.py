@@ -5,7 +5,8 @@
    workers take disjoint rows; a worker killed mid-delivery leaves its rows pending, due again when
    the lease ends (at-least-once; receivers deduplicate by `webhook-id`, which never changes).
 2. send: outside any transaction, to an address checked again at this moment (addresses.py), with
-   connect 3 s / read 10 s timeouts and no redirects; signed with `standardwebhooks`.
+   connect 3 s / read 10 s timeouts, 15 s for the whole exchange and no redirects; signed with
+   `standardwebhooks`.
 3. record: a conditional UPDATE (`attempts` still ours), so a worker that outlived its lease and
    lost the row to another cannot overwrite the newer result. 2xx delivers; 410 disables the
    endpoint; anything else retries with exponential backoff and jitter until three days after the
@@ -21,6 +22,7 @@ import logging
 import random
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 
@@ -44,6 +46,10 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
+# The whole exchange. READ_TIMEOUT bounds each read only: a receiver that trickled a byte every few
+# seconds, or sent endless "100 Continue" answers, held the worker (and, past the lease, a second
+# worker sending the same rows) for as long as it liked.
+TOTAL_TIMEOUT = 15.0
 BACKOFF_CAP = datetime.timedelta(hours=6)
 USER_AGENT = "Qualify-Webhooks/1"
 
@@ -139,7 +145,14 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), CONNECT_TIMEOUT)
         sock.settimeout(READ_TIMEOUT)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        # The handshake runs with self.sock set, so the whole-exchange deadline can cut a slow one too.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+        try:
+            self.sock.do_handshake()
+        except BaseException:
+            self.sock.close()
+            self.sock = None  # nothing was sent: _post may try the host's next address
+            raise
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -170,19 +183,47 @@ def _post(target: Target, headers: dict[str, str], body: bytes, start: float) ->
     last: OSError | None = None
     for address in target.addresses:
         conn = cls(address, target.host, target.port, timeout=READ_TIMEOUT)
+        deadline = _Deadline(conn, TOTAL_TIMEOUT - (time.perf_counter() - start))
         try:
             conn.request("POST", target.path, body=body, headers=headers)
             response = conn.getresponse()
             response.read(4096)  # a little of the body, so the connection closes cleanly
             return Outcome(response.status, int((time.perf_counter() - start) * 1000),
                            "" if 200 <= response.status < 300 else f"HTTP {response.status} {response.reason}"[:300])
-        except OSError as e:
-            if isinstance(e, TimeoutError) or conn.sock is not None:
+        except (OSError, http.client.HTTPException) as e:
+            if deadline.passed:
+                raise TimeoutError(f"No complete answer within {TOTAL_TIMEOUT:g} s") from e
+            if not isinstance(e, OSError) or isinstance(e, TimeoutError) or conn.sock is not None:
                 raise  # sent (or timed out reading): another address would deliver twice
             last = e  # could not connect: try the host's next address
         finally:
+            deadline.cancel()
             conn.close()
     raise last or OSError("no address")
+
+
+class _Deadline:
+    """Shuts the connection's socket down once `seconds` have passed, so a read blocked in
+    http.client returns at once (a thread: http.client has no deadline for the whole exchange)."""
+
+    def __init__(self, conn: http.client.HTTPConnection, seconds: float):
+        self.conn, self.passed = conn, False
+        self.timer = threading.Timer(max(seconds, 0.0), self._cut)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _cut(self) -> None:
+        self.passed = True
+        sock = self.conn.sock
+        if sock is not None:
+            try:
+                # The plain socket's shutdown: SSLSocket's own would drop its SSL state under the reader.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        self.timer.cancel()
 
 
 # --- recording -----------------------------------------------------------------------------------

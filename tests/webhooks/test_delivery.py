@@ -4,6 +4,8 @@ rollbacks, team scope, 410 and endpoints failing for days."""
 from __future__ import annotations
 
 import datetime
+import socket
+import threading
 import time
 
 import pytest
@@ -217,3 +219,43 @@ def test_a_url_with_non_ascii_characters_is_sent_percent_encoded(north, maria, n
     assert delivery.deliver() == 1
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
     assert paths == ["/hooks/caf%C3%A9?team=%C3%A9quipe"]
+
+
+def _slow_receiver(answer) -> int:
+    """A one-connection receiver on loopback that reads the request and then runs `answer(conn)`
+    for at most 20 s; returns its port."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = time.monotonic() + 20
+
+    def run():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        try:
+            while time.monotonic() < stop:
+                answer(conn)
+                time.sleep(0.2)
+        except OSError:
+            pass  # the sender hung up
+        conn.close()
+        server.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return server.getsockname()[1]
+
+
+@pytest.mark.parametrize("answer", [
+    lambda conn: conn.sendall(b"X"),  # the status line, a byte at a time (each read well within 10 s)
+    lambda conn: conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n"),  # which http.client skips, for ever
+], ids=["trickle", "endless-100-continue"])
+def test_a_receiver_that_never_finishes_its_answer_is_cut_off(north, maria, north_hook, monkeypatch, answer):
+    """The 10 s read timeout is per read: a receiver that kept sending a little held the worker for
+    as long as it went on (20 s here, for ever in the wild)."""
+    endpoint, _ = north_hook
+    monkeypatch.setattr(delivery, "TOTAL_TIMEOUT", 1.0)
+    Endpoint.objects.filter(pk=endpoint.pk).update(url=f"http://127.0.0.1:{_slow_receiver(answer)}/hooks")
+    new_lead(north, maria)
+    started = time.monotonic()
+    assert delivery.deliver() == 1
+    assert time.monotonic() - started < 5
+    row = Delivery.objects.get()
+    assert row.status == DeliveryStatus.PENDING and row.last_error == "TimeoutError: No complete answer within 1 s"
