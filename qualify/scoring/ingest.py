@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +109,22 @@ def has_nul(value: Any) -> bool:
     return False
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogate(value: Any) -> bool:
+    """Whether a string in `value` holds a lone surrogate (JSON's "\\ud800" without its pair; a pair
+    decodes to one character): no character at all, so neither UTF-8 nor PostgreSQL can store it,
+    and one anywhere (an id, a trait, a property) made the whole request a 500."""
+    if isinstance(value, str):
+        return not value.isascii() and _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_surrogate(v) for v in value)
+    return False
+
+
 def _text(item: Item, raw: dict[str, Any], key: str) -> str | None:
     """The string at `key`, or None after recording why it is unusable."""
     value = raw.get(key)
@@ -118,6 +135,9 @@ def _text(item: Item, raw: dict[str, Any], key: str) -> str | None:
         return None
     if "\x00" in value:
         item.fail(key, "Contains a NUL character (\\u0000), which cannot be stored.")
+        return None
+    if has_surrogate(value):
+        item.fail(key, "Contains a lone surrogate (\\ud800-\\udfff), which is no character and cannot be stored.")
         return None
     return value
 
@@ -139,6 +159,9 @@ def encode_properties(props: dict[str, Any]) -> tuple[str, str]:
         return "", f"At most {MAX_PROPERTIES_BYTES} bytes of properties."
     if "\\u0000" in encoded and has_nul(props):  # the cheap test first: it is rare
         return "", "Contains a NUL character (\\u0000), which cannot be stored."
+    # ensure_ascii writes every non-BMP character as an escaped pair, so "\ud" alone proves nothing.
+    if "\\ud" in encoded and has_surrogate(props):
+        return "", "Contains a lone surrogate (\\ud800-\\udfff), which is no character and cannot be stored."
     return encoded, ""
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,7 +37,8 @@ from qualify.errors import DomainError
 from qualify.leads import records
 from qualify.leads.models import Account, EventType, Lead, Source as LeadSource
 from qualify.scoring.ingest import (
-    EARLIEST, MAX_DEPTH, Item, encode_properties, has_nul, insert_locked, nested_deeper, parse_item, store_items,
+    EARLIEST, MAX_DEPTH, Item, encode_properties, has_nul, has_surrogate, insert_locked, nested_deeper, parse_item,
+    store_items,
 )
 
 from .models import AnonymousId, PageRule, PendingEvent, Source
@@ -97,22 +97,6 @@ def _moment(raw: dict[str, Any], now: datetime.datetime) -> datetime.datetime:
                 raise Rejected(f"{key} is before 1970.")
             return min(moment, now)
     return now
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def has_surrogate(value: Any) -> bool:
-    """Whether a string in `value` holds a lone surrogate (JSON's "\\ud800" without its pair): no
-    character at all, so neither UTF-8 nor PostgreSQL can store it, and one anywhere (a userId,
-    a trait, a property) made the whole request a 500."""
-    if isinstance(value, str):
-        return not value.isascii() and _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_surrogate(v) for v in value)
-    return False
 
 
 def parse(index: int, raw: Any, now: datetime.datetime, kind: str | None = None, *, nul_possible: bool = True,

@@ -51,6 +51,30 @@ def test_each_bad_shape_gets_its_own_error_and_the_good_items_land(client, alice
 
 
 @pytest.mark.django_db
+def test_a_lone_surrogate_is_that_items_error_and_the_good_items_land(client, alice, alices_lead):
+    """JSON may carry half a surrogate pair ("\\ud800"): no character, which neither UTF-8 nor jsonb
+    stores. Before, one anywhere made the whole batch a 500 (psycopg's UnicodeEncodeError, or
+    PostgreSQL refusing the jsonb). A whole pair (an emoji) is one character and lands."""
+    bad = [
+        (item("b-sur\ud800", alices_lead), "client_id"),
+        (item("b-sur-prop", alices_lead, properties={"path": "/pricing\udfff"}), "properties"),
+        (item("b-sur-key", alices_lead, properties={"pa\udc00th": "/x"}), "properties"),
+        (item("b-sur-deep", alices_lead, properties={"a": [{"b": "x\ud83d"}]}), "properties"),
+        (item("b-sur-email", email="dana\ud800@acme.example"), "email"),
+        (item("b-sur-ext", external_id="X\udbff"), "external_id"),
+    ]
+    batch = [item("good-emoji", alices_lead, properties={"title": "Pricing \U0001F600"})]
+    batch += [raw for raw, _ in bad]
+    response = login(client, alice).post(URL, json.dumps(batch), content_type="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["created"], body["errors"]) == (1, len(bad))
+    for result, (_, key) in zip(body["results"][1:], bad):
+        assert result["status"] == "error" and "surrogate" in result["errors"][key][0], result
+    assert Event.objects.get(client_id="good-emoji").properties == {"title": "Pricing \U0001F600"}
+
+
+@pytest.mark.django_db
 def test_another_teams_client_id_is_not_a_duplicate(client, alice, charlie, alices_lead, south_lead):
     north_says = login(client, alice).post(URL, [item("web-1", alices_lead)], content_type="application/json").json()
     south_says = login(client, charlie).post(URL, [item("web-1", south_lead)], content_type="application/json").json()
