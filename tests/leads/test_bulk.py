@@ -70,6 +70,15 @@ def test_manager_reassigns_and_the_verb_refuses_an_owner_outside_the_team(client
     assert Lead.objects.get(pk=leads[0].pk).owner_id == bob.pk
 
 
+def test_a_bulk_reassign_counts_only_the_leads_that_changed_owner(client, maria, alice, bob, north):
+    """Before, a lead already the new owner's was counted ("Reassigned 2 leads." for one change)."""
+    alices, bobs = LeadFactory(team=north, owner=alice), LeadFactory(team=north, owner=bob)
+    said = _post(login(client, maria), action="reassign", owner=bob.pk, ids=[alices.pk, bobs.pk])
+    assert said[0] == "Reassigned 1 lead."
+    assert any("Already Bob" in line for line in said[1:]), said
+    assert set(Lead.objects.filter(pk__in=[alices.pk, bobs.pk]).values_list("owner_id", flat=True)) == {bob.pk}
+
+
 @pytest.mark.parametrize("owner", ["unknown", "inactive", "-1", "huge"])
 def test_a_bulk_reassign_to_no_eligible_owner_is_refused_and_changes_nothing(client, maria, alice, north, owner):
     gone = UserFactory.with_role(Role.SDR, north, username="gone", is_active=False)
@@ -96,7 +105,8 @@ def test_a_bulk_reassign_refuses_the_rows_of_another_team_than_the_owners(client
     mine, theirs = LeadFactory(team=north, owner=bob), LeadFactory(team=south, owner=charlie)
     spare = LeadFactory(team=north, owner=None)
     said = _post(login(client, rita), action="reassign", owner=bob.pk, ids=[spare.pk, theirs.pk, mine.pk])
-    assert "Reassigned 2 leads." in said
+    assert "Reassigned 1 lead." in said  # `mine` is Bob's already
+    assert f"{mine.full_name}: Already Bob Brown's." in said
     assert f"{theirs.full_name}: Choose an active SDR, AE or manager of this lead's team." in said
     assert Lead.objects.get(pk=theirs.pk).owner_id == charlie.pk and Lead.objects.get(pk=spare.pk).owner_id == bob.pk
 
