@@ -9,6 +9,7 @@ in business time, so nothing later needs the calendar.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 
 from django.db import connection, transaction
@@ -20,7 +21,7 @@ from qualify.leads.changes import HandoffChanged, OwnerChanged, StageChanged, To
 from qualify.leads.models import SDR_STAGES, Lead, Stage
 from qualify.lookups import looked_up, reused_lookups
 
-from .calendar import Calendar, add_business_time
+from .calendar import Calendar, NoBusinessTime, add_business_time
 from .models import (
     BusinessCalendar,
     Clock,
@@ -34,6 +35,8 @@ from .models import (
     TeamCalendar,
     TOUCH_KINDS,
 )
+
+log = logging.getLogger(__name__)
 
 
 # --- choosing a policy and a calendar ----------------------------------------------------------
@@ -155,8 +158,12 @@ def _new_clock(
     lead: Lead, kind: str, *, owner_id: int | None, handoff_id: int | None = None, at: datetime.datetime | None = None,
     plans: dict | None = None,
 ) -> Clock | None:
-    """The unsaved clock with its whole schedule, or None when no policy applies. `plans` memoises
-    schedules by (policy, calendar, start) across a batch."""
+    """The unsaved clock with its whole schedule, or None when no policy applies or its calendar
+    has no working time ahead. `plans` memoises schedules by (policy, calendar, start) across a batch.
+
+    A calendar saved without hours (or closed every day) cannot give a deadline; raising here
+    failed the change that starts the clock (a hand-off, an assignment) inside its transaction,
+    so the lead goes without a clock and the misconfiguration is logged instead."""
     policy = policy_for(lead, kind)
     if policy is None:
         return None
@@ -165,7 +172,13 @@ def _new_clock(
     plans = {} if plans is None else plans
     key = (policy.pk, calendar.pk, started)
     if key not in plans:
-        plans[key] = build_plan(policy, calendar.spec(), started)
+        try:
+            plans[key] = build_plan(policy, calendar.spec(), started)
+        except NoBusinessTime as e:
+            log.error("No %s clock for lead %s: calendar %r: %s", kind, lead.pk, calendar.name, e)
+            plans[key] = None
+    if plans[key] is None:
+        return None
     warn, due, plan = plans[key]
     return Clock(
         lead_id=lead.pk, team_id=lead.team_id, policy=policy, calendar=calendar, kind=kind, handoff_id=handoff_id,

@@ -317,3 +317,15 @@ def test_default_policy_with_conditions_is_refused_by_the_database(db):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         policy(name="Bad default", is_default=True, kind=ClockKind.RECYCLED_TOUCH, segment="smb")
+
+
+def test_a_team_calendar_without_working_hours_starts_no_clock_and_blocks_no_handoff(frozen, alice, erin, north):
+    """RevOps saved a calendar with no hours (or every day closed) and gave it to the team: the
+    deadline cannot be computed. The handoff still happens; only its clock is missing."""
+    empty = BusinessCalendar.objects.create(name="Nobody works")
+    TeamCalendar.objects.create(team=north, calendar=empty)
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING)
+    qualify_fully(lead, alice)
+    handoff = hand_off(lead, to=erin, by=alice, next_step=NEXT)
+    assert handoff.pk and Lead.objects.get(pk=lead.pk).stage == Stage.HANDED_OFF
+    assert clocks(lead, ClockKind.HANDOFF_DECISION) == []
