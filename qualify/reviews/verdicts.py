@@ -98,13 +98,14 @@ ABOUT = {"qualification": "The qualification (the SDR who qualified it follows u
 def follow_up_assignee(item: ReviewItem, about: str) -> int | None:
     """Who can act on a follow-up: for the qualification, the rep who qualified the lead (frozen on
     the item when sampled) while they are still an active member of the lead's team; otherwise,
-    and for the deal, the lead's current owner (or that rep when the lead has none). One query."""
+    and for the deal, the lead's current owner (or that rep, on the same condition, when the lead
+    has none; a rep who has left is never given the task). One query."""
     owner_id = item.lead.owner_id
     rep_id = item.rep_id
-    if about == "qualification" and rep_id and rep_id != owner_id:
+    if rep_id and rep_id != owner_id and (about == "qualification" or owner_id is None):
         if Membership.objects.filter(user_id=rep_id, team_id=item.lead.team_id, user__is_active=True).exists():
             return rep_id
-    return owner_id or rep_id
+    return owner_id
 
 
 def _sync_task(item: ReviewItem, *, by: User, follow_up: str, due_on, assignee_id, now) -> None:

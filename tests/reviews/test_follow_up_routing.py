@@ -69,3 +69,23 @@ def test_the_verdict_form_posts_the_target(client, queue, maria):
         "verdict": "needs_follow_up", "note": "Authority is not evidenced", "follow_up": "Find who signs please",
         "due_on": (timezone.localdate() + datetime.timedelta(days=2)).isoformat(), "about": "deal"})
     assert FollowUpTask.objects.get().assignee == item.lead.owner
+
+
+def test_an_sdr_who_left_the_team_gets_no_task_for_a_lead_in_the_pool(queue, maria):
+    """The lead went back to the pool and its SDR left the team: nobody on the team can act on the
+    follow-up, so the verdict says so rather than putting it on the /tasks/ of someone gone."""
+    item = queue.items.order_by("position").first()
+    item.lead.owner = None
+    item.lead.save(update_fields=["owner"])
+    item.rep.memberships.all().delete()
+    with pytest.raises(DomainError, match="no owner to follow up"):
+        _follow_up(item, maria)
+    assert not FollowUpTask.objects.exists()
+
+
+def test_about_the_deal_a_lead_in_the_pool_goes_to_its_sdr_only_while_on_the_team(queue, maria):
+    item = queue.items.order_by("position").first()
+    item.lead.owner = None
+    item.lead.save(update_fields=["owner"])
+    _follow_up(item, maria, about="deal")
+    assert FollowUpTask.objects.get().assignee == item.rep
