@@ -64,8 +64,11 @@ class Context:
 
     def __init__(self, job: ImportJob, rows: list[dict[str, Any]]):
         self.job, self.team_id = job, job.team_id
+        # Active ones only: deactivating someone keeps their memberships, and a lead given to them
+        # would wait in the queue of someone who can no longer sign in (routing skips them too).
         reps = list(
-            User.objects.filter(memberships__team_id=job.team_id, memberships__role__in=[Role.SDR, Role.AE, Role.MANAGER])
+            User.objects.filter(memberships__team_id=job.team_id, memberships__role__in=[Role.SDR, Role.AE, Role.MANAGER],
+                                is_active=True)
             .distinct()
         )
         self.users: dict[str, User] = {}

@@ -238,3 +238,15 @@ def test_imports_keep_values_that_look_like_formulas_as_typed(north, maria):
     assert job.status == ImportStatus.DONE, job.errors
     lead = Lead.objects.get()
     assert (lead.first_name, lead.title, lead.account.name) == ('=HYPERLINK("http://x.example","a")', "+1 VP", "@Acme")
+
+
+def test_a_deactivated_rep_is_not_an_owner_an_import_may_give_leads_to(north, alice, bob, maria):
+    """Deactivating someone leaves their memberships; routing and reassign skip them, and so must
+    the importer, or the file's leads sit in the queue of someone who can no longer sign in."""
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    job = run(job_for(SALESFORCE, team=north, by=maria), mode="good_rows")
+    assert job.status == ImportStatus.DONE, job.message
+    assert not Lead.objects.filter(owner=bob).exists()
+    [error] = job.errors
+    assert error["column"] == "Lead Owner" and "not a rep of this team" in error["message"]
