@@ -12,6 +12,7 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +21,10 @@ from qualify.formatting import show_date, show_datetime
 from qualify.leads.models import Segment, Source
 
 from .calendar import MINUTES_PER_DAY, WEEKDAYS, Calendar
+
+# Targets and rungs are walked through the calendar when each clock starts: a typo of 2,147,483,647
+# minutes walked it for 50 s and then overflowed the year 9999. A year of minutes is ample.
+MAX_MINUTES = 365 * 24 * 60
 
 GRADE_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
 
@@ -203,7 +208,9 @@ class SlaPolicy(models.Model):
         BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="policies",
         help_text="Blank: the lead's team calendar, else the default calendar.",
     )
-    target_minutes = models.PositiveIntegerField(help_text="Target in business minutes (60 = one business hour).")
+    target_minutes = models.PositiveIntegerField(
+        validators=[MaxValueValidator(MAX_MINUTES)], help_text="Target in business minutes (60 = one business hour)."
+    )
     warn_at_percent = models.PositiveSmallIntegerField(
         default=75, help_text="Warn the owner when this share of the target has elapsed."
     )
@@ -263,7 +270,9 @@ class EscalationStep(models.Model):
     """One rung of a policy's ladder: `action`, `after_minutes` business minutes past the due time."""
 
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="steps")
-    after_minutes = models.PositiveIntegerField(default=0, help_text="Business minutes after the breach; 0 = at breach.")
+    after_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_MINUTES)], help_text="Business minutes after the breach; 0 = at breach."
+    )
     action = models.CharField(max_length=16, choices=EscalationAction.choices)
 
     class Meta:

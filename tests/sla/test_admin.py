@@ -88,3 +88,18 @@ def test_named_user_rule_needs_a_user(db):
 
 def test_clocks_are_read_only_in_admin(admin_client):
     assert admin_client.get("/admin/sla/clock/add/").status_code == 403
+
+
+def test_a_target_or_rung_beyond_a_year_is_refused(mql_policy):
+    """2,147,483,647 minutes (the column's limit) walked the calendar for 50 s and then overflowed
+    the year 9999, in the request that started each clock."""
+    mql_policy.target_minutes = 2_147_483_647
+    with pytest.raises(ValidationError) as e:
+        mql_policy.full_clean()
+    assert "target_minutes" in e.value.message_dict
+    mql_policy.target_minutes = 525_600  # a year of minutes is still allowed
+    mql_policy.full_clean()
+    step = EscalationStep(policy=mql_policy, after_minutes=525_601, action="notify")
+    with pytest.raises(ValidationError) as e:
+        step.full_clean()
+    assert "after_minutes" in e.value.message_dict
