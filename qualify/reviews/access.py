@@ -24,9 +24,17 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+def _reviewer_of(user: User) -> Q:
+    """The queues `user` reviews on a team they are still on: a reviewer who left the team (an SDR
+    or AE may review) no longer reads its leads' answers, packets and notes, as a sender who left
+    does not (handoff.access); the team's managers carry on."""
+    return Q(reviewer=user, team_id__in=user.team_ids())
+
+
 def can_see_reviews(user: User) -> bool:
     """Whether the Reviews pages are for this user at all (SDRs and AEs: no)."""
-    return user.is_admin or user.has_role(Role.MANAGER, Role.MARKETING) or ReviewQueue.objects.filter(reviewer=user).exists()
+    return (user.is_admin or user.has_role(Role.MANAGER, Role.MARKETING)
+            or ReviewQueue.objects.filter(_reviewer_of(user)).exists())
 
 
 def require_reviews(user: User) -> None:
@@ -39,11 +47,11 @@ def visible_queues(user: User) -> QuerySet[ReviewQueue]:
         return ReviewQueue.objects.none()
     if user.is_admin:
         return ReviewQueue.objects.all()
-    return ReviewQueue.objects.filter(Q(team_id__in=user.team_ids(Role.MANAGER, Role.MARKETING)) | Q(reviewer=user))
+    return ReviewQueue.objects.filter(Q(team_id__in=user.team_ids(Role.MANAGER, Role.MARKETING)) | _reviewer_of(user))
 
 
 def can_review(user: User, queue: ReviewQueue) -> bool:
-    return queue.reviewer_id == user.pk or user.manages(queue.team_id)
+    return (queue.reviewer_id == user.pk and queue.team_id in user.team_ids()) or user.manages(queue.team_id)
 
 
 def access_queue(user: User, queue_id: int | str, *, for_write: bool = False) -> ReviewQueue:

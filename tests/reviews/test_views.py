@@ -71,6 +71,24 @@ def test_an_ae_who_reviews_a_queue_opens_it(client, queue, erin):
     assert client.get(f"/reviews/items/{item_of(queue).pk}/").status_code == 200
 
 
+def test_a_reviewer_who_left_the_team_no_longer_opens_or_works_its_queue(client, queue, erin, south):
+    """Before: an AE reviewer moved to another team still read the queue's leads (answers, packets,
+    notes) and gave verdicts. Now a 403, as for anyone who reviews nothing; the managers carry on."""
+    from accounts.models import Membership, Role
+
+    queue.reviewer = erin
+    queue.save(update_fields=["reviewer"])
+    Membership.objects.filter(user=erin, team=queue.team).delete()
+    Membership.objects.create(user=erin, team=south, role=Role.AE)
+    item = item_of(queue)
+    login(client, erin)
+    assert client.get(f"/reviews/{queue.pk}/").status_code == 403
+    assert client.get(f"/reviews/items/{item.pk}/").status_code == 403
+    assert client.get(f"/api/review-items/{item.pk}/").status_code == 403
+    item.refresh_from_db()
+    assert item.verdict == ""
+
+
 def test_marketing_reads_the_queue_but_gets_403_on_verdicts(client, queue, mark):
     login(client, mark)
     assert client.get(f"/reviews/{queue.pk}/").status_code == 200
