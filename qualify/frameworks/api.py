@@ -134,7 +134,11 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lead = access_lead(request.user, data.validated_data["lead"], for_write=True)
-        criterion = Criterion.objects.filter(pk=data.validated_data["criterion"]).first()
+        # Only criteria of frameworks the caller reads: another team's answered "not part of the
+        # framework" where a missing id answered "No such criterion", telling which ids exist.
+        criterion = Criterion.objects.filter(
+            pk=data.validated_data["criterion"], framework__in=visible_frameworks(request.user)
+        ).first()
         if criterion is None:
             raise ValidationError({"criterion": ["No such criterion."]})
         try:

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from qualify.frameworks.answers import record_answer
 from qualify.frameworks.models import Answer
-from tests.frameworks.factories import FrameworkFactory
+from tests.frameworks.factories import CriterionFactory, FrameworkFactory
 
 EVIDENCE = "CFO confirmed the budget line on the 3 May call."
 
@@ -165,3 +165,18 @@ def test_completeness_endpoint(api, alice, mark, charlie, alices_lead, bant_crit
     assert body["missing_required"] == ["Need: not answered yet", "Authority: not answered yet", "Timeline: not answered yet"]
     assert [i["dimension"] for i in body["items"]] == ["Need", "Budget", "Authority", "Timeline"]
     assert as_user(api, charlie).get("/api/answers/completeness/", {"lead": alices_lead.pk}).status_code == 404
+
+
+def test_another_teams_criterion_answers_as_a_missing_one(api, alice, alices_lead, south, bant_criteria):
+    """A criterion of a framework only South reads is, to North, an id that does not exist: the
+    same 400 to the letter, so nobody can tell which of another team's criteria exist."""
+    theirs = FrameworkFactory(name="South secret playbook", slug="south-playbook")
+    theirs.teams.set([south])
+    secret = CriterionFactory(framework=theirs, question="Is the South deal real?")
+    answers = [
+        as_user(api, alice).post("/api/answers/", {"lead": alices_lead.pk, "criterion": pk, "status": "unknown"}, format="json")
+        for pk in (secret.pk, 99_999_999)
+    ]
+
+    assert [r.status_code for r in answers] == [400, 400]
+    assert answers[0].json() == answers[1].json()
