@@ -24,7 +24,8 @@ from django.shortcuts import render
 NUL_MESSAGE = "The request contains a NUL character (\\u0000), which no field can store. Remove it and send it again."
 
 
-# Paths whose views refuse NUL item by item (qualify/scoring/ingest.py, qualify/segment).
+# Paths whose views refuse NUL (and lone surrogates, qualify/api/parsers.py) item by item
+# (qualify/scoring/ingest.py, qualify/segment).
 PER_ITEM_PATHS = ("/api/events/", "/v1/")
 
 

@@ -103,3 +103,20 @@ def test_the_queues_id_filters_take_whole_numbers_only(db):
     for param in ("owner", "account", "team"):
         assert LeadFilter({param: "7"}, queryset=Lead.objects.all()).is_valid()
         assert not LeadFilter({param: "1e100000"}, queryset=Lead.objects.all()).is_valid()
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("post", "/api/leads/{lead}/move/", {"to": "\ud800"}),
+    ("patch", "/api/leads/{lead}/", {"properties": {"\ud800": "x"}}),
+    ("patch", "/api/leads/{lead}/", {"first_name": "Dana", "properties": {"budget_note": "\udfff"}}),
+    ("post", "/api/token/", {"username": "alice\ud800", "password": "wrong"}),
+])
+def test_a_lone_surrogate_in_json_is_a_json_400_and_changes_nothing(client, alice, north, method, url, body):
+    """JSON's "\\ud800" without its pair decodes to no character at all: a choice or key echoed in
+    the error could not be encoded (a 500), and one in a property reached jsonb (a 500)."""
+    lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING, first_name="Wanda")
+    login(client, alice)
+    response = getattr(client, method)(url.format(lead=lead.pk), json.dumps(body), content_type="application/json")
+    assert response.status_code == 400 and "surrogate" in response.json()["detail"]
+    lead.refresh_from_db()
+    assert (lead.stage, lead.first_name, lead.properties) == (Stage.WORKING, "Wanda", {})
