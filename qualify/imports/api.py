@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from qualify.api.pagination import IdCursor
 from qualify.api.parsers import JSONParser
+from qualify.scoring.ingest import has_surrogate
 
 from .access import KIND_REFUSED, access_job, can_import_kind, import_teams, require_run, visible_jobs
 from .jobs import create_job, read_upload, start
@@ -61,6 +62,9 @@ def _json(value: str | None, field: str) -> dict | None:
         raise ValidationError({field: ["Not valid JSON."]})
     if not isinstance(data, dict):
         raise ValidationError({field: ["Expected a JSON object."]})
+    # A multipart field skips the API's JSON parser: its check for half a surrogate pair, here.
+    if has_surrogate(data):
+        raise ValidationError({field: ["Not valid JSON: a lone surrogate (half of a \\ud800-\\udfff pair)."]})
     return data
 
 

@@ -90,3 +90,14 @@ def test_a_bad_property_definition_through_the_api_is_a_400_and_stores_nothing(c
     r = client.post("/api/imports/", body)
     assert r.status_code == 400 and "Unknown property kind" in r.content.decode()
     assert not ImportJob.objects.exists() and not Property.objects.exists()
+
+
+def test_a_lone_surrogate_in_a_json_form_field_is_a_400_and_stores_nothing(client, north, maria):
+    """The multipart upload's JSON fields are parsed here, not by the API's JSON parser: "\\ud800"
+    without its pair in a mapping or value map must be refused as the parser refuses it."""
+    login(client, maria)
+    for field, value in (("mapping", {"Email": "email", "\ud800": "source"}), ("value_maps", {"stage": {"1": "\udc00"}})):
+        body = {"kind": "leads", "team": north.pk, "file": SimpleUploadedFile("mkt.csv", CSV), field: json.dumps(value)}
+        r = client.post("/api/imports/", body)
+        assert r.status_code == 400 and field in r.json(), (field, r.content[:300])
+    assert not ImportJob.objects.exists()
