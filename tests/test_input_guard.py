@@ -113,7 +113,7 @@ def test_the_queues_id_filters_take_whole_numbers_only(db):
 ])
 def test_a_lone_surrogate_in_json_is_a_json_400_and_changes_nothing(client, alice, north, method, url, body):
     """JSON's "\\ud800" without its pair decodes to no character at all: a choice or key echoed in
-    the error could not be encoded (a 500), and one in a property reached jsonb (a 500)."""
+    the error could not be encoded (a 500). Refused whole, before any field or sign-in sees it."""
     lead = LeadFactory(team=north, owner=alice, stage=Stage.WORKING, first_name="Wanda")
     login(client, alice)
     response = getattr(client, method)(url.format(lead=lead.pk), json.dumps(body), content_type="application/json")

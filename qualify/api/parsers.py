@@ -6,8 +6,8 @@ depth Python manages (about 1,000) is far past any real payload, so no limit of 
 
 JSON's "\\ud800" without its pair decodes to a lone surrogate, which neither UTF-8 nor PostgreSQL
 holds: echoed in an error (`{"to": "\\ud800"}` to a move, an unknown property key) the answer
-could not be encoded, and in a property value it reached jsonb; both were 500s. Such a body is
-refused whole, except where the view refuses it item by item (middleware.PER_ITEM_PATHS)."""
+could not be encoded, a 500. Such a body is refused whole, before any field sees it, except where
+the view refuses it item by item (middleware.PER_ITEM_PATHS)."""
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
