@@ -274,7 +274,8 @@ WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", 
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
 WEBHOOK_RETRY_DAYS = env.float("WEBHOOK_RETRY_DAYS", default=3.0)
 WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=3.0)
-# How long a claimed delivery is a worker's; longer than connect + read timeouts (13 s).
+# How long a claimed delivery is a worker's; longer than a whole exchange (15 s): a worker sends
+# a claimed row only while its lease still covers one, and gives the rest back unsent.
 WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
 
 # Calibration of the rule score (qualify/calibration; README, Calibration): closed leads counted

@@ -6,7 +6,8 @@
    the lease ends (at-least-once; receivers deduplicate by `webhook-id`, which never changes).
 2. send: outside any transaction, to an address checked again at this moment (addresses.py), with
    connect 3 s / read 10 s timeouts, 15 s for the whole exchange and no redirects; signed with
-   `standardwebhooks`.
+   `standardwebhooks`. A row is sent only while the lease still covers a whole exchange; the rest
+   of the batch goes back unsent (release).
 3. record: a conditional UPDATE (`attempts` still ours), so a worker that outlived its lease and
    lost the row to another cannot overwrite the newer result. 2xx delivers; 410 disables the
    endpoint; anything else retries with exponential backoff and jitter until three days after the
@@ -63,6 +64,7 @@ class Claimed:
     attempts: int
     created_at: datetime.datetime
     replayed_at: datetime.datetime | None
+    previous_attempt_at: datetime.datetime | None = None  # before this claim: put back by release()
 
 
 @dataclass
@@ -84,10 +86,10 @@ def claim(*, now: datetime.datetime | None = None, ids: list[int] | None = None,
     table = Delivery._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET attempts = attempts + 1, last_attempt_at = %(now)s, next_attempt_at = %(until)s "
-            f"WHERE id IN (SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= %(now)s {only} "
-            "ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
-            "RETURNING id, endpoint_id, msg_id, body, attempts, created_at, replayed_at",
+            f"UPDATE {table} d SET attempts = d.attempts + 1, last_attempt_at = %(now)s, next_attempt_at = %(until)s "
+            f"FROM (SELECT id, last_attempt_at FROM {table} WHERE status = 'pending' AND next_attempt_at <= %(now)s "
+            f"{only} ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED) due WHERE d.id = due.id "
+            "RETURNING d.id, d.endpoint_id, d.msg_id, d.body, d.attempts, d.created_at, d.replayed_at, due.last_attempt_at",
             {"now": now, "until": now + _lease(), "ids": ids or [], "limit": limit},
         )
         return [Claimed(*row) for row in cursor.fetchall()]
@@ -99,8 +101,17 @@ def deliver(*, ids: list[int] | None = None, now: datetime.datetime | None = Non
     rows = claim(now=now, ids=ids, limit=limit)
     if not rows:
         return 0
+    # A row is sent only while the lease can still cover a whole exchange: against slow receivers
+    # (up to TOTAL_TIMEOUT each) 50 rows outlast a 60 s lease, and another worker would claim and
+    # send the rest again. What is left goes back unsent, due at once.
+    # (A lease shorter than that, as in tests, keeps its first half for sending.)
+    lease_s = settings.WEBHOOK_LEASE_SECONDS
+    send_until = time.monotonic() + max(lease_s - TOTAL_TIMEOUT - 1, lease_s / 2)
     endpoints = Endpoint.objects.in_bulk({r.endpoint_id for r in rows})
-    for row in rows:
+    for i, row in enumerate(rows):
+        if time.monotonic() > send_until:
+            release(rows[i:])
+            break
         endpoint = endpoints.get(row.endpoint_id)
         if endpoint is None or not endpoint.active:
             _finish(row, DeliveryStatus.FAILED, Outcome(None, 0, "Endpoint disabled"), now)
@@ -108,6 +119,16 @@ def deliver(*, ids: list[int] | None = None, now: datetime.datetime | None = Non
         outcome = send(endpoint, row)
         record(endpoint, row, outcome, now)
     return len(rows)
+
+
+def release(rows: list[Claimed]) -> int:
+    """Give claimed rows back unsent: due now, the attempt the claim counted taken back. Only rows
+    still ours (attempts unchanged), so a row another worker took after our lease is left alone."""
+    released = 0
+    for row in rows:
+        released += Delivery.objects.filter(pk=row.id, attempts=row.attempts, status=DeliveryStatus.PENDING).update(
+            attempts=row.attempts - 1, last_attempt_at=row.previous_attempt_at, next_attempt_at=timezone.now())
+    return released
 
 
 def deliver_due(*, now: datetime.datetime | None = None, batch: int = 50, budget_s: float = 50.0) -> int:

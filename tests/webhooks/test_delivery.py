@@ -122,6 +122,28 @@ def test_a_delivery_claimed_by_a_dead_worker_is_retried_after_its_lease(north, m
     assert Delivery.objects.get().attempts == 2
 
 
+def test_rows_the_lease_can_no_longer_cover_go_back_unsent(north, maria, north_hook, settings, monkeypatch):
+    """Against a slow receiver a batch outlasted its lease, and another worker claimed and sent the
+    rest again. Now a worker stops sending when the lease could not cover one more exchange, and
+    gives those rows back: due at once, their attempt not counted, their last attempt as it was."""
+    settings.WEBHOOK_LEASE_SECONDS = 3
+    monkeypatch.setattr(delivery, "TOTAL_TIMEOUT", 1.0)  # so rows are sent for max(3 - 1 - 1, 1.5) s
+
+    def slow_send(endpoint, row):
+        time.sleep(0.6)
+        return delivery.Outcome(204, 600)
+
+    monkeypatch.setattr(delivery, "send", slow_send)
+    for _ in range(5):
+        new_lead(north, maria)
+    assert delivery.deliver() == 5  # claimed; sent at 0, 0.6 and 1.2 s; given back at 1.8 s
+    rows = list(Delivery.objects.order_by("id").values_list("status", "attempts", "last_attempt_at"))
+    assert [r[0] for r in rows] == [DeliveryStatus.DELIVERED] * 3 + [DeliveryStatus.PENDING] * 2
+    assert [r[1:] for r in rows[3:]] == [(0, None), (0, None)]
+    assert delivery.deliver() == 2  # due at once, for this worker or another
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(DeliveryStatus.DELIVERED, 1)}
+
+
 def test_a_late_worker_cannot_overwrite_the_result_of_the_one_that_took_over(north, maria, north_hook):
     new_lead(north, maria)
     stale = delivery.claim(now=timezone.now())[0]
