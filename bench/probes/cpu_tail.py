@@ -8,7 +8,7 @@ full collection). Run it on `bench queue`'s data set:
     PYTHONPATH=<checkout> DATABASE_URL=postgres://postgres@127.0.0.1:5432/qualify_bench_props \\
         DEBUG=true <checkout>/.venv/bin/python bench/probes/cpu_tail.py manager "/queue/?scope=team&sla=breached" 300
 
-2026-12-07 on a 2-core AMD EPYC machine, nothing else running (one core idle, no disk I/O in
+2026-12-07 on a 2-core AMD EPYC machine (this probe's first version), nothing else running (one core idle, no disk I/O in
 `vmstat`): the same manager's page took 20-24 ms of CPU time most of the time and 35-44 ms in
 stretches of 5-15 requests, with the same SQL time and no full collection.
 """
