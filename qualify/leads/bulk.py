@@ -90,7 +90,7 @@ def _apply(
                 if not can_reassign(by, lead):
                     raise DomainError("Only the team's managers can reassign leads.")
                 if lead.owner_id == owner.pk:  # nothing to do: not counted as reassigned
-                    raise DomainError(f"Already {owner.get_full_name() or owner.username}'s.")
+                    raise DomainError(f"Already {owner}'s.")
                 to_reassign.append(lead)  # all at once below: the new owner hears once
                 continue
             elif action == "nurture":

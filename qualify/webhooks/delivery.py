@@ -123,12 +123,17 @@ def deliver(*, ids: list[int] | None = None, now: datetime.datetime | None = Non
 
 def release(rows: list[Claimed]) -> int:
     """Give claimed rows back unsent: due now, the attempt the claim counted taken back. Only rows
-    still ours (attempts unchanged), so a row another worker took after our lease is left alone."""
-    released = 0
-    for row in rows:
-        released += Delivery.objects.filter(pk=row.id, attempts=row.attempts, status=DeliveryStatus.PENDING).update(
-            attempts=row.attempts - 1, last_attempt_at=row.previous_attempt_at, next_attempt_at=timezone.now())
-    return released
+    still ours (attempts unchanged), so a row another worker took after our lease is left alone.
+    One statement for the lot: the rows travel as arrays joined by UNNEST."""
+    table = Delivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} d SET attempts = r.attempts - 1, last_attempt_at = r.previous, next_attempt_at = %s "
+            "FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[]) AS r(id, attempts, previous) "
+            "WHERE d.id = r.id AND d.attempts = r.attempts AND d.status = 'pending'",
+            [timezone.now(), [r.id for r in rows], [r.attempts for r in rows], [r.previous_attempt_at for r in rows]],
+        )
+        return cursor.rowcount
 
 
 def deliver_due(*, now: datetime.datetime | None = None, batch: int = 50, budget_s: float = 50.0) -> int:
