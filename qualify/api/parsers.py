@@ -13,7 +13,7 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 from qualify.middleware import PER_ITEM_PATHS
-from qualify.scoring.ingest import has_surrogate
+from qualify.storable import has_surrogate
 
 
 class JSONParser(parsers.JSONParser):

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from qualify.api.pagination import IdCursor
 from qualify.api.parsers import JSONParser
-from qualify.scoring.ingest import has_surrogate
+from qualify.storable import has_surrogate
 
 from .access import KIND_REFUSED, access_job, can_import_kind, import_teams, require_run, visible_jobs
 from .jobs import create_job, read_upload, start

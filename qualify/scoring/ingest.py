@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 
 from qualify.ids import posted_id
 from qualify.leads.models import EventType, Lead
+from qualify.storable import has_nul, has_surrogate, nested_deeper
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -87,44 +87,6 @@ class Item:
         return out
 
 
-def nested_deeper(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether lists and objects in `value` nest more than `limit` levels ({} is one). A loop, not
-    recursion, so any depth the JSON parser let through is measured."""
-    level = [value]
-    for _ in range(limit):
-        level = [v for x in level for v in (x.values() if isinstance(x, dict) else x if isinstance(x, list) else ())]
-        if not any(isinstance(x, dict | list) for x in level):
-            return False
-    return True
-
-
-def has_nul(value: Any) -> bool:
-    """PostgreSQL text and jsonb cannot store U+0000; one in any string is that item's error."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def has_surrogate(value: Any) -> bool:
-    """Whether a string in `value` holds a lone surrogate (JSON's "\\ud800" without its pair; a pair
-    decodes to one character): no character at all, so neither UTF-8 nor PostgreSQL can store it,
-    and one anywhere (an id, a trait, a property) made the whole request a 500."""
-    if isinstance(value, str):
-        return not value.isascii() and _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_surrogate(v) for v in value)
-    return False
-
-
 def _text(item: Item, raw: dict[str, Any], key: str) -> str | None:
     """The string at `key`, or None after recording why it is unusable."""
     value = raw.get(key)
@@ -149,7 +111,7 @@ _PROPERTIES_ENCODER = json.JSONEncoder(allow_nan=False)
 
 def encode_properties(props: dict[str, Any]) -> tuple[str, str]:
     """The properties as the JSON text to insert and ""; or "" and why they cannot be stored."""
-    if nested_deeper(props):
+    if nested_deeper(props, MAX_DEPTH):
         return "", f"Nested more than {MAX_DEPTH} levels deep."
     try:
         encoded = _PROPERTIES_ENCODER.encode(props)

@@ -36,10 +36,8 @@ from qualify.dedupe.rules import FREE_MAIL
 from qualify.errors import DomainError
 from qualify.leads import records
 from qualify.leads.models import Account, EventType, Lead, Source as LeadSource
-from qualify.scoring.ingest import (
-    EARLIEST, MAX_DEPTH, Item, encode_properties, has_nul, has_surrogate, insert_locked, nested_deeper, parse_item,
-    store_items,
-)
+from qualify.scoring.ingest import EARLIEST, MAX_DEPTH, Item, encode_properties, insert_locked, parse_item, store_items
+from qualify.storable import has_nul, has_surrogate, nested_deeper
 
 from .models import AnonymousId, PageRule, PendingEvent, Source
 
@@ -108,7 +106,7 @@ def parse(index: int, raw: Any, now: datetime.datetime, kind: str | None = None,
     try:
         if not isinstance(raw, dict):
             raise Rejected("Each message must be an object.")
-        if nested_deeper(raw):  # before the NUL walk, which recurses
+        if nested_deeper(raw, MAX_DEPTH):  # before the NUL walk, which recurses
             raise Rejected(f"The message is nested more than {MAX_DEPTH} levels deep.")
         if nul_possible and has_nul(raw):
             raise Rejected("The message contains a NUL character (\\u0000), which cannot be stored.")
