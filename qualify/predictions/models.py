@@ -42,6 +42,10 @@ class PredictionVersion(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0, help_text="0-100, for the progress bar.")
     progress_note = models.CharField(max_length=200, blank=True, default="")
+    # Who is working on it: a worker's claim counts an attempt and each progress report beats, so
+    # the beat's sweep tells a training whose worker died from one still running (versions.py).
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     error = models.TextField(blank=True, default="")
     # What training found: per segment the outcomes, the estimator kept and why, held-out metrics
     # (AUC, Brier, reliability, ECE, capture), the features used and those left out as leaks.

@@ -23,6 +23,14 @@ def activate_version(version_id: int) -> None:
         activate(version_id)
 
 
+@shared_task(name="predictions.take_over_stalled")
+def take_over_stalled() -> int:
+    """Beat, every minute: versions whose message was lost or whose worker died (versions.py)."""
+    from .versions import take_over_stalled as sweep
+
+    return sweep()
+
+
 @shared_task(name="predictions.train_weekly")
 def train_weekly(window_days: int = 365) -> int:
     """The beat entry "Retrain predictions (weekly)": queue a training with that window."""

@@ -4,6 +4,7 @@ held-out leads. The only code that changes a version's status."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 import traceback
 
@@ -18,6 +19,12 @@ from .models import PredictionVersion, Status
 
 log = logging.getLogger(__name__)
 DEFAULT_WINDOW_DAYS = 365
+# A queued version no worker claimed for this long lost its broker message; a training or scoring
+# pass silent (no progress report) for this long lost its worker. Progress is reported at least at
+# every segment's fit and every scored batch, minutes apart at 1M leads.
+LOST_AFTER = datetime.timedelta(minutes=10)
+STALE_AFTER = datetime.timedelta(minutes=15)
+MAX_ATTEMPTS = 3
 
 
 def request_training(*, by=None, window_days: int = DEFAULT_WINDOW_DAYS, run: bool = True) -> PredictionVersion:
@@ -36,32 +43,48 @@ def request_training(*, by=None, window_days: int = DEFAULT_WINDOW_DAYS, run: bo
         if run:
             from .tasks import train_version
 
-            transaction.on_commit(lambda: train_version.delay(version.pk))
+            transaction.on_commit(lambda: _send(train_version, version.pk))
     return version
 
 
-def _progress(version_id: int):
+def _send(task, version_id: int) -> None:
+    """Queue `task` for the version; with the broker unreachable, log it and leave the version for
+    `take_over_stalled`, which sends it again within LOST_AFTER (the page shows it queued)."""
+    try:
+        task.delay(version_id)
+    except Exception:  # noqa: BLE001 - any broker error: the sweep is the safety net
+        log.warning("Could not queue %s for prediction version %s; the sweep will", task.name, version_id, exc_info=True)
+
+
+def _progress(version_id: int, attempt: int):
     def report(pct: int, note: str) -> None:
-        PredictionVersion.objects.filter(pk=version_id).update(progress=pct, progress_note=note[:200])
+        PredictionVersion.objects.filter(pk=version_id, status=Status.TRAINING, attempts=attempt).update(
+            progress=pct, progress_note=note[:200], heartbeat_at=timezone.now())
     return report
 
 
 def run_training(version_id: int) -> PredictionVersion | None:
-    """Train a queued version (claimed by a conditional UPDATE, so a redelivered message does
-    nothing), judge it against the active version, and activate it when it is not worse."""
-    if not PredictionVersion.objects.filter(pk=version_id, status=Status.QUEUED).update(
-        status=Status.TRAINING, progress=1, progress_note="Starting"
-    ):
-        return None
+    """Train a queued version, judge it against the active version, and activate it when it is not
+    worse. Claimed by a conditional UPDATE that counts the attempt, so a redelivered message does
+    nothing, and a worker whose training the sweep gave to another (`take_over_stalled`) writes
+    nothing at the end."""
+    with transaction.atomic():
+        queued = PredictionVersion.objects.select_for_update().only("attempts").filter(pk=version_id, status=Status.QUEUED).first()
+        if queued is None:
+            return None
+        attempt = queued.attempts + 1
+        PredictionVersion.objects.filter(pk=version_id).update(
+            status=Status.TRAINING, attempts=attempt, heartbeat_at=timezone.now(), progress=1, progress_note="Starting")
+    mine = PredictionVersion.objects.filter(pk=version_id, status=Status.TRAINING, attempts=attempt)
     version = PredictionVersion.objects.get(pk=version_id)
     active_id = scoring.active_version_id()
     try:
         baseline = scoring.bundle_of(active_id) if active_id else None
-        bundle, report, base = training.train(version.window_days, progress=_progress(version_id), baseline=baseline)
+        bundle, report, base = training.train(version.window_days, progress=_progress(version_id, attempt), baseline=baseline)
     except Exception as e:  # the page shows why; nothing else changes
         if not isinstance(e, training.NotEnoughOutcomes):
             log.exception("Training prediction version %s failed", version_id)
-        PredictionVersion.objects.filter(pk=version_id).update(
+        mine.update(
             status=Status.FAILED, error=str(e) if isinstance(e, training.NotEnoughOutcomes) else traceback.format_exc()[-4000:],
             progress_note="Failed",
         )
@@ -69,11 +92,14 @@ def run_training(version_id: int) -> PredictionVersion | None:
     if active_id:
         base["version"] = PredictionVersion.objects.values_list("number", flat=True).get(pk=active_id)
     worse = bool(base) and (report["overall"]["auc"] or 0) < (base.get("auc") or 0)
-    PredictionVersion.objects.filter(pk=version_id).update(
+    if not mine.update(
         report=report, baseline=base, artifact=bundle.dumps(), trained_at=timezone.now(),
         status=Status.AWAITING_APPROVAL if worse else Status.SCORING, progress=100 if worse else 0,
         progress_note="Scores lower than the active version on the same held-out leads" if worse else "Scoring leads",
-    )
+        heartbeat_at=timezone.now(),
+    ):
+        log.warning("Prediction version %s attempt %s was taken over; this worker's training is dropped", version_id, attempt)
+        return None
     if not worse:
         activate(version_id)
     return PredictionVersion.objects.get(pk=version_id)
@@ -83,12 +109,12 @@ def approve(version: PredictionVersion, *, by=None) -> None:
     """RevOps accepts a version that scored lower than the active one: it scores every lead, then
     becomes active."""
     if not PredictionVersion.objects.filter(pk=version.pk, status=Status.AWAITING_APPROVAL).update(
-        status=Status.SCORING, progress=0, progress_note="Approved; scoring leads"
+        status=Status.SCORING, progress=0, progress_note="Approved; scoring leads", heartbeat_at=timezone.now()
     ):
         raise DomainError(f"{version} is not awaiting approval.")
     from .tasks import activate_version
 
-    transaction.on_commit(lambda: activate_version.delay(version.pk))
+    transaction.on_commit(lambda: _send(activate_version, version.pk))
 
 
 def decline(version: PredictionVersion, *, by=None) -> None:
@@ -103,7 +129,7 @@ def activate(version_id: int) -> None:
     then rescore the few leads the old version wrote during the pass."""
     def report(done: int, total: int) -> None:
         PredictionVersion.objects.filter(pk=version_id).update(
-            progress=int(100 * done / total), progress_note=f"Scored {done:,} of {total:,} leads"
+            progress=int(100 * done / total), progress_note=f"Scored {done:,} of {total:,} leads", heartbeat_at=timezone.now()
         )
 
     scoring.predict_all(version_id, progress=report)
@@ -113,3 +139,38 @@ def activate(version_id: int) -> None:
             status=Status.ACTIVE, activated_at=timezone.now(), progress=100, progress_note="Active"
         )
     scoring.predict_all(version_id, where=f"l.predicted_version IS DISTINCT FROM {int(version_id)}")
+
+
+def take_over_stalled(*, now: datetime.datetime | None = None) -> int:
+    """The beat's sweep, every minute. A queued version no worker claimed for LOST_AFTER (its
+    message was lost) is sent again; a training silent for STALE_AFTER (its worker died) is queued
+    again and sent; a scoring pass silent as long is sent again (scoring every lead twice is
+    harmless). After MAX_ATTEMPTS it fails with the reason, so it stops blocking the next training.
+    How many were sent. One query over the few unfinished versions, an UPDATE for each sent."""
+    from .tasks import activate_version, train_version
+
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        for version in PredictionVersion.objects.select_for_update(skip_locked=True).only(
+                "status", "attempts", "heartbeat_at", "created_at").filter(
+                status__in=(Status.QUEUED, Status.TRAINING, Status.SCORING)):
+            since = version.heartbeat_at or version.created_at
+            if since >= now - (LOST_AFTER if version.status == Status.QUEUED else STALE_AFTER):
+                continue
+            same = PredictionVersion.objects.filter(pk=version.pk)
+            if version.status != Status.QUEUED and version.attempts >= MAX_ATTEMPTS:
+                same.update(status=Status.FAILED, progress_note="Failed", error=(
+                    f"Its worker stopped {version.attempts} times while {version.get_status_display().lower()} "
+                    "(killed, out of memory or restarted); nothing changed. Train again when the workers are healthy."))
+                log.warning("Prediction version %s failed: its worker stopped %s times", version.pk, version.attempts)
+                continue
+            log.warning("Prediction version %s %s with no worker since %s; sent again", version.pk, version.status, since)
+            if version.status == Status.SCORING:
+                same.update(heartbeat_at=now, attempts=version.attempts + 1)
+                transaction.on_commit(lambda pk=version.pk: _send(activate_version, pk))
+            else:  # a lost message, or a training whose worker died: queued afresh, the next claim counts
+                same.update(status=Status.QUEUED, heartbeat_at=now, progress=0, progress_note="Queued again: no worker had it")
+                transaction.on_commit(lambda pk=version.pk: _send(train_version, pk))
+            sent += 1
+    return sent
