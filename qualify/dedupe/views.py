@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
+from qualify import queueing
 from qualify.countries import country_name
 from qualify.errors import DomainError
 from qualify.leads.access import access_account, access_lead
@@ -150,6 +151,8 @@ def find(request: HttpRequest) -> HttpResponse:
     require_duplicates(request.user)
     teams = duplicate_teams(request.user)
     team_ids = list(Team.objects.values_list("pk", flat=True)) if teams is None else sorted(teams)
-    find_duplicates_task.delay(team_ids)
-    messages.success(request, "The finder is looking through your teams' leads and accounts; new pairs appear here as it goes.")
+    if queueing.send(find_duplicates_task, team_ids, fallback="the finder was not started"):
+        messages.success(request, "The finder is looking through your teams' leads and accounts; new pairs appear here as it goes.")
+    else:
+        messages.error(request, "The finder could not be started: the task queue cannot be reached. Try again in a minute.")
     return HttpResponseRedirect(reverse("dedupe:candidates"))

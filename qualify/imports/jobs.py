@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from qualify import queueing
 from qualify.errors import DomainError
 from qualify.notifications import delivery
 from qualify.notifications.models import NotificationKind
@@ -173,7 +174,7 @@ def start(job: ImportJob, *, dry_run: bool, mode: str, mapping: dict[str, str] |
     if current.total_rows <= INLINE_MAX_ROWS:
         run_job(current.pk)
     else:
-        transaction.on_commit(lambda: tasks.run_import.delay(current.pk))
+        transaction.on_commit(lambda: _send(current.pk))
     current.refresh_from_db()
     return current
 
@@ -242,6 +243,12 @@ def _claim(job_id: int) -> int | None:
     return attempt
 
 
+def _send(job_id: int) -> None:
+    """A pending job whose message the broker did not take is queued again by the sweep below
+    after PENDING_STALE_AFTER; the page shows it pending meanwhile."""
+    queueing.send(tasks.run_import, job_id, fallback="the stale-import sweep queues it again")
+
+
 def take_over_stale_jobs() -> int:
     """Put running jobs whose worker went silent back to pending and queue them again (or fail
     them after MAX_ATTEMPTS), and queue again pending jobs whose message was lost; how many were
@@ -253,12 +260,12 @@ def take_over_stale_jobs() -> int:
         ImportJob.objects.filter(pk__in=again).update(status=ImportStatus.PENDING, pending_since=now)
         for pk in again:
             log.warning("import job %s: its worker stopped (no heartbeat for %s); queued again", pk, STALE_AFTER)
-            transaction.on_commit(lambda pk=pk: tasks.run_import.delay(pk))
+            transaction.on_commit(lambda pk=pk: _send(pk))
     lost = [pk for pk in ImportJob.objects.filter(_lost(now)).values_list("pk", flat=True) if _requeue_lost(pk, now)]
     for pk in lost:
         log.warning("import job %s: pending for over %s with no worker (its message was lost?); queued again",
                     pk, PENDING_STALE_AFTER)
-        transaction.on_commit(lambda pk=pk: tasks.run_import.delay(pk))
+        transaction.on_commit(lambda pk=pk: _send(pk))
     return len(again) + len(lost)
 
 

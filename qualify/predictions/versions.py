@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from qualify import queueing
 from qualify.errors import DomainError
 
 from . import scoring, training
@@ -48,12 +49,9 @@ def request_training(*, by=None, window_days: int = DEFAULT_WINDOW_DAYS, run: bo
 
 
 def _send(task, version_id: int) -> None:
-    """Queue `task` for the version; with the broker unreachable, log it and leave the version for
-    `take_over_stalled`, which sends it again within LOST_AFTER (the page shows it queued)."""
-    try:
-        task.delay(version_id)
-    except Exception:  # noqa: BLE001 - any broker error: the sweep is the safety net
-        log.warning("Could not queue %s for prediction version %s; the sweep will", task.name, version_id, exc_info=True)
+    """With the broker unreachable the version stays queued (the page says so) for
+    `take_over_stalled`, which sends it again within LOST_AFTER."""
+    queueing.send(task, version_id, fallback="the stalled-training sweep sends it again")
 
 
 def _progress(version_id: int, attempt: int):

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from qualify import queueing
 from qualify.errors import DomainError
 from qualify.formatting import show_datetime
 
@@ -282,10 +283,13 @@ class ScoreRunAdmin(admin.ModelAdmin):
     def resume(self, request, queryset):
         from .tasks import run_recompute
 
-        for run in queryset.filter(state__in=["queued", "running"]):
-            for lane in range(run.lanes):
-                run_recompute.delay(run.pk, lane)
-        self.message_user(request, "Re-queued; a run continues from its last committed batch.")
+        sent = [queueing.send(run_recompute, run.pk, lane, fallback="the stale-run sweep queues it")
+                for run in queryset.filter(state__in=["queued", "running"]) for lane in range(run.lanes)]
+        if all(sent):
+            self.message_user(request, "Re-queued; a run continues from its last committed batch.")
+        else:
+            self.message_user(request, "The task queue cannot be reached: not re-queued. The sweep that takes over stale "
+                                       "runs queues them once it can.", level=messages.ERROR)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "title": "Recompute run"}

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
+from qualify import queueing
 from qualify.errors import DomainError
 from qualify.leads.models import Lead
 
@@ -82,7 +83,7 @@ def _enqueue(run: ScoreRun) -> None:
     from .tasks import run_recompute
 
     for lane in range(run.lanes):
-        run_recompute.delay(run.pk, lane)
+        queueing.send(run_recompute, run.pk, lane, fallback="the beat entry that takes over stale runs queues it")
 
 
 def start_recompute(
@@ -206,7 +207,7 @@ def take_over_stale(*, stale_after: datetime.timedelta = STALE_AFTER) -> list[tu
         from .tasks import run_recompute
 
         for run_id, lane in stale:
-            transaction.on_commit(lambda r=run_id, k=lane: run_recompute.delay(r, k))
+            transaction.on_commit(lambda r=run_id, k=lane: queueing.send(run_recompute, r, k, fallback="the next sweep tries again"))
     return stale
 
 

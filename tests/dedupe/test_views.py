@@ -170,3 +170,18 @@ def test_admin_merge_needs_exactly_two(admin_client, twins):
     a, b, pair = twins
     response = client.post(reverse("admin:leads_lead_changelist"), {"action": "merge_two", "_selected_action": [a.pk]}, follow=True)
     assert b"Select exactly two" in response.content and Lead.objects.filter(pk=b.pk).exists()
+
+
+def test_the_find_button_with_the_broker_down_says_so_instead_of_a_500(client, north, rita, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from qualify.dedupe import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.find_duplicates_task, "delay", down)
+    login(client, rita)
+    response = client.post(reverse("dedupe:find"), follow=True)
+    assert response.status_code == 200
+    assert b"could not be started" in response.content and b"finder is looking" not in response.content

@@ -199,3 +199,16 @@ def test_a_job_left_pending_before_pending_since_existed_counts_its_upload(job, 
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.take_over_stale_jobs() == 1
     assert queued == [job.pk]
+
+
+def test_starting_a_job_with_the_broker_down_leaves_it_pending_for_the_sweep(job, monkeypatch, django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(jobs, "INLINE_MAX_ROWS", 0)  # queued for a worker, not run in the request
+    monkeypatch.setattr(tasks.run_import, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.start(job, dry_run=False, mode="all_or_nothing")
+    assert job.status == ImportStatus.PENDING and Lead.objects.count() == 0

@@ -231,3 +231,26 @@ def test_a_lane_silent_past_the_threshold_is_requeued_once(north, monkeypatch, d
     run.refresh_from_db()
     assert (run.state, run.done) == (RunState.DONE, len(leads))
     assert runs.take_over_stale(stale_after=datetime.timedelta(0)) == []
+
+
+@pytest.mark.django_db
+def test_publishing_with_the_broker_down_keeps_the_version_and_the_sweep_queues_its_run(
+        north, rita, monkeypatch, django_capture_on_commit_callbacks):
+    import datetime
+
+    from kombu.exceptions import OperationalError
+
+    from qualify.scoring import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    LeadFactory(team=north)
+    monkeypatch.setattr(tasks.run_recompute, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = runs.publish(_enterprise_model(), by=rita)
+    run = ScoreRun.objects.get(version=version)
+    assert run.state == RunState.QUEUED
+    later = datetime.timedelta(minutes=30)
+    with time_machine.travel(run.created_at + later, tick=False):
+        assert sorted(runs.take_over_stale()) == [(run.pk, 0), (run.pk, 1)]
