@@ -39,6 +39,12 @@ def can_decide(user: User, handoff: Handoff) -> bool:
     return (user.pk == handoff.to_user_id and handoff.team_id in user.team_ids()) or user.manages(handoff.team_id)
 
 
+def can_reassign(user: User, handoff: Handoff) -> bool:
+    """Giving a pending handoff to another AE is the team's managers' (and admins') call, not the
+    AE's: an AE who cannot take it rejects it. No query."""
+    return user.manages(handoff.team_id)
+
+
 def access_handoff(user: User, handoff_id: int | str, *, for_write: bool = False) -> Handoff:
     """The handoff if `user` may see it (404 otherwise); PermissionDenied if they may see it but
     not accept or reject it (the sender, a teammate, marketing)."""

@@ -1,9 +1,10 @@
-"""Handoffs through the API: the same hand_off / accept / reject as the pages."""
+"""Handoffs through the API: the same hand_off / accept / reject / reassign as the pages."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from django.core.exceptions import PermissionDenied
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -13,9 +14,9 @@ from qualify.leads.access import active_people
 from qualify.leads.api import NamesOnlyVisible, lead_in_body
 from qualify.leads.models import DisqualifyReason
 
-from .access import access_handoff, visible_handoffs
+from .access import access_handoff, can_reassign, visible_handoffs
 from .models import Handoff
-from .workflow import accept, hand_off, reject
+from .workflow import accept, hand_off, reassign, reject
 
 
 class HandoffSerializer(serializers.ModelSerializer):
@@ -44,6 +45,14 @@ class AcceptInput(serializers.Serializer):
 class RejectInput(serializers.Serializer):
     reason = serializers.PrimaryKeyRelatedField(queryset=DisqualifyReason.objects.all())
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class HandoffReassignInput(NamesOnlyVisible, serializers.Serializer):
+    visible = {"to_user": active_people}
+
+    to_user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True),
+                                                 help_text="An active AE of the lead's team.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Why; the new AE reads it.")
 
 
 class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -87,6 +96,18 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         s = RejectInput(data=request.data)
         s.is_valid(raise_exception=True)
         handoff = reject(handoff, by=request.user, reason=s.validated_data["reason"], note=s.validated_data["note"])
+        return Response(HandoffSerializer(handoff).data)
+
+    @extend_schema(request=HandoffReassignInput, responses=HandoffSerializer)
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        """Give a pending handoff to another active AE of the team: the team's managers and admins."""
+        handoff = access_handoff(request.user, self.kwargs["pk"])  # 404 before the body is read
+        if not can_reassign(request.user, handoff):
+            raise PermissionDenied("Only the team's managers can reassign a handoff.")
+        s = HandoffReassignInput(data=request.data, context={"request": request})
+        s.is_valid(raise_exception=True)
+        handoff = reassign(handoff, to=s.validated_data["to_user"], by=request.user, note=s.validated_data["note"])
         return Response(HandoffSerializer(handoff).data)
 
 

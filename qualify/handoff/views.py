@@ -25,9 +25,9 @@ from qualify.leads.views import detail_context
 from qualify.redirects import safe_next
 
 from . import feedback as fb
-from .access import access_handoff, sent_by, visible_handoffs
+from .access import access_handoff, can_reassign, sent_by, visible_handoffs
 from .models import Handoff, HandoffStatus
-from .workflow import accept, can_decide, eligible_aes, hand_off, reject
+from .workflow import accept, can_decide, eligible_aes, hand_off, reassign, reject
 
 
 def lead_handoff_context(lead, user) -> dict:
@@ -135,8 +135,16 @@ def detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
         request,
         "handoff/detail.html",
         {"h": handoff, "can_decide": handoff.is_pending and can_decide(request.user, handoff),
-         "reasons": DisqualifyReason.objects.filter(active=True)},
+         "reasons": DisqualifyReason.objects.filter(active=True), **_reassign_context(request.user, handoff)},
     )
+
+
+def _reassign_context(user, handoff: Handoff) -> dict:
+    """The team's other active AEs, for a manager's Reassign form on a pending handoff (one query)."""
+    if not (handoff.is_pending and can_reassign(user, handoff)):
+        return {"can_reassign": False}
+    return {"can_reassign": True, "reassign_aes": list(eligible_aes(handoff.lead).exclude(pk=handoff.to_user_id)
+                                                       .order_by("first_name", "username"))}
 
 
 def _decided(request: HttpRequest, handoff: Handoff, error: str = "", posted: dict | None = None) -> HttpResponse:
@@ -179,6 +187,27 @@ def reject_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
         return _decided(request, handoff, e.message, posted if handoff.is_pending else None)
     messages.success(request, f"Rejected {handoff.lead} ({reason}).")
     return _decided(request, handoff)
+
+
+@login_required
+@require_POST
+def reassign_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    """A manager gives the pending handoff to another AE of the team (workflow.reassign)."""
+    handoff = access_handoff(request.user, handoff_id)
+    if not can_reassign(request.user, handoff):
+        raise PermissionDenied("Only the team's managers can reassign a handoff.")
+    # Only an AE of the lead's team: anyone else reads as no choice at all (nothing named).
+    to_id = posted_id(request.POST.get("to_user"))
+    to = eligible_aes(handoff.lead).filter(pk=to_id).first() if to_id is not None else None
+    try:
+        if to is None:
+            raise DomainError(f"Choose an active AE of {handoff.lead.team} to give this handoff to.", field="to_user")
+        reassign(handoff, to=to, by=request.user, note=request.POST.get("note", ""))
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, f"Reassigned {handoff.lead} to {to}: they'll accept or reject it from their Handoffs page.")
+    return HttpResponseRedirect(reverse("handoff:detail", args=[handoff.pk]))
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""hand_off, accept and reject: the only code that creates or decides a handoff.
+"""hand_off, accept, reject and reassign: the only code that creates, decides or redirects a handoff.
 
 Each runs in one transaction: lock, check the current state, write, record the lead's stage change
 through the lifecycle (and its owner through assignment), then publish `handoff_changed` (the SLA
@@ -8,6 +8,7 @@ rules and the same errors.
 
 from __future__ import annotations
 
+import pghistory
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,7 +21,7 @@ from qualify.leads.assignment import assign
 from qualify.leads.changes import HandoffChanged, publish
 from qualify.leads.models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage, clean_note
 
-from .access import can_decide
+from .access import can_decide, can_reassign
 from .models import Handoff, HandoffStatus
 from .packet import build_packet
 
@@ -74,16 +75,24 @@ def _claim(handoff: Handoff, by: User) -> Handoff:
     """Lock the lead, then the handoff, and make sure it is still waiting: the second of two
     deciders stops here. The lead first, as every move of it (which closes its pending handoff) and
     a merge lock them: the other order deadlocked against those."""
-    Lead.objects.select_for_update().filter(pk=handoff.lead_id).exists()
-    current = Handoff.objects.select_for_update().get(pk=handoff.pk)
+    current = _lock(handoff)
     if not can_decide(by, current):
         raise DomainError("Only the receiving AE or the team's manager can decide this handoff.")
+    _still_pending(current)
+    return current
+
+
+def _lock(handoff: Handoff) -> Handoff:
+    Lead.objects.select_for_update().filter(pk=handoff.lead_id).exists()
+    return Handoff.objects.select_for_update().select_related("to_user").get(pk=handoff.pk)
+
+
+def _still_pending(current: Handoff) -> None:
     if current.status != HandoffStatus.PENDING:
         raise DomainError(
             f"This handoff was already {current.get_status_display().lower()} by {current.decided_by} "
             f"at {date_format(timezone.localtime(current.decided_at), 'DATETIME_FORMAT')}."
         )
-    return current
 
 
 def accept(handoff: Handoff, *, by: User, note: str = "") -> Handoff:
@@ -92,6 +101,10 @@ def accept(handoff: Handoff, *, by: User, note: str = "") -> Handoff:
     with transaction.atomic():
         current = _claim(handoff, by)
         lead = Lead.objects.select_related("team").get(pk=current.lead_id)
+        if not eligible_aes(lead).filter(pk=current.to_user_id).exists():
+            # The lead would belong to someone off the team (or deactivated): it goes to another AE first.
+            raise DomainError(f"{current.to_user} is no longer an active AE on {lead.team}: reassign this handoff "
+                              "to another AE of the team, or reject it.")
         # The decision first: the lead's move then finds no pending handoff to close.
         current.status = HandoffStatus.ACCEPTED
         current.decided_at, current.decided_by, current.decision_note = timezone.now(), by, note.strip()
@@ -121,6 +134,38 @@ def reject(handoff: Handoff, *, by: User, reason: DisqualifyReason | None, note:
         if reason.action == ReasonAction.BACK_TO_SDR:
             assign(lead, owner=current.from_user, by=by, why=f"Handoff rejected: {reason}")
         _decided(current, by, f"Handoff rejected: {reason}")
+    _copy(handoff, current)
+    return handoff
+
+
+def reassign(handoff: Handoff, *, to: User, by: User, note: str = "") -> Handoff:
+    """A manager (or an admin) gives a pending handoff to another active AE of the lead's team: the
+    one it waits for left, is away, or is overloaded. It stays pending and the lead stays the SDR's;
+    the new AE reads it (lead.ae) and is told, and the AE's clock follows its policy's on_reassign
+    (sla.clocks.handoffs_changed). The history row of the handoff names who, from whom and why.
+    Refused, changing nothing, for a decided handoff or anyone but an active AE of the team."""
+    note = clean_note(note)
+    with transaction.atomic():
+        current = _lock(handoff)
+        if not can_reassign(by, current):
+            raise DomainError("Only the team's managers can reassign a handoff.")
+        _still_pending(current)
+        lead = Lead.objects.select_related("team").get(pk=current.lead_id)
+        if not eligible_aes(lead).filter(pk=to.pk).exists():
+            # Names nobody but the team: whoever `to` is, a stranger's name (or existence) is not told.
+            raise DomainError(f"That person is not an active AE on {lead.team}.", field="to_user")
+        if to.pk == current.to_user_id:
+            raise DomainError(f"This handoff already waits for {current.to_user}.", field="to_user")
+        previous, now = current.to_user_id, timezone.now()
+        with pghistory.context(handoff_reassigned={"by": by.pk, "from": previous, "to": to.pk, "note": note.strip()}):
+            current.to_user = to
+            current.save(update_fields=["to_user"])
+            Lead.objects.filter(pk=lead.pk).update(ae=to, updated_at=now)
+        publish("handoff_changed", [HandoffChanged(
+            current.pk, lead.pk, "reassigned", by.pk, note=note.strip(),
+            extra={"at": now, "to_user_id": to.pk, "from_user_id": current.from_user_id, "previous_to_user_id": previous,
+                   "next_step": current.next_step},
+        )])
     _copy(handoff, current)
     return handoff
 

@@ -110,7 +110,9 @@ class Touched:
 
 @dataclass(frozen=True)
 class HandoffChanged:
-    """A handoff was created (`status` pending) or decided (accepted, rejected, closed)."""
+    """A handoff was created (`status` pending), decided (accepted, rejected, closed), or given to
+    another AE while still pending (`status` "reassigned": extra["to_user_id"] is the new AE,
+    extra["previous_to_user_id"] the one it waited for)."""
 
     handoff_id: int
     lead_id: int

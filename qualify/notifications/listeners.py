@@ -6,8 +6,8 @@ leaves after commit (delivery.save_all). Imported history (`imported=True`) tell
 module reads only the core's payloads and tables, never the apps that publish them (it sits
 below them); links are built from URL names.
 
-- handoff created → the receiving AE; accepted or rejected → the SDR who sent it, with the
-  reason and the AE's note.
+- handoff created, or reassigned by a manager → the receiving AE; accepted or rejected → the
+  SDR who sent it, with the reason and the AE's note.
 - owner changed → the new owner, unless they took it themselves or a handoff decision gave it
   (the handoff notification already says so); one notice for the lot when one change gives a
   person more than DIGEST_OVER leads (a routing batch).
@@ -93,9 +93,9 @@ def _digest(user: User, changes: list[tuple[OwnerChanged, Lead]], verb: str, sou
 
 @listen("handoff_changed", when=IN_TRANSACTION)
 def tell_handoff_people(batch: list[HandoffChanged]) -> None:
-    """A new handoff to its AE; a decision to the SDR who sent it. Closed handoffs (the lead moved
+    """A new (or reassigned) handoff to its AE; a decision to the SDR who sent it. Closed handoffs (the lead moved
     on without a decision) tell nobody. About four queries for the batch, one INSERT."""
-    wanted = [c for c in batch if c.status in ("pending", "accepted", "rejected") and c.extra.get("to_user_id")]
+    wanted = [c for c in batch if c.status in ("pending", "reassigned", "accepted", "rejected") and c.extra.get("to_user_id")]
     if not wanted:
         return
     people = {c.extra.get("to_user_id") for c in wanted} | {c.extra.get("from_user_id") for c in wanted} | {c.by_id for c in wanted}
@@ -117,6 +117,19 @@ def tell_handoff_people(batch: list[HandoffChanged]) -> None:
                 to, kind=NotificationKind.HANDOFF_RECEIVED, title=f"Handoff received: {lead.full_name}",
                 body=f"{by} handed {lead.full_name} to you.\nNext step: {c.note}", url=url, lead_id=lead.pk,
                 key=f"handoff:{c.handoff_id}:pending",
+            ))
+            continue
+        if c.status == "reassigned":
+            # Told like a handoff received, with who gave it and why; keyed by the moment, so
+            # a handoff given back to an earlier AE tells them again.
+            to = users.get(c.extra["to_user_id"])
+            if to is None or to.pk == c.by_id:
+                continue
+            rows.append(delivery.make(
+                to, kind=NotificationKind.HANDOFF_RECEIVED, title=f"Handoff received: {lead.full_name}",
+                body=f"{by} reassigned {lead.full_name}'s handoff to you." + (f"\nWhy: {c.note}" if c.note else "")
+                     + f"\nNext step: {c.extra.get('next_step', '')}",
+                url=url, lead_id=lead.pk, key=f"handoff:{c.handoff_id}:reassigned:{c.extra['at'].timestamp()}",
             ))
             continue
         sdr = users.get(c.extra.get("from_user_id"))

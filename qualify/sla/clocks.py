@@ -353,8 +353,12 @@ def touched(batch: list[Touched]) -> None:
 
 def handoffs_changed(batch: list[HandoffChanged]) -> None:
     """Inside the handoff's transaction: a new handoff starts the AE's accept-or-reject clock; a
-    decision stops it (met or late); a handoff closed because the lead moved on cancels it."""
+    decision stops it (met or late); a handoff closed because the lead moved on cancels it; one
+    given to another AE moves its clock to them (handoff_reassigned)."""
     for change in batch:
+        if change.status == "reassigned":
+            handoff_reassigned(change)
+            continue
         if change.status == "pending":
             lead = Lead.objects.select_related("account").get(pk=change.lead_id)
             start_clock(lead, ClockKind.HANDOFF_DECISION, owner_id=change.extra.get("to_user_id"),
@@ -368,3 +372,26 @@ def handoffs_changed(batch: list[HandoffChanged]) -> None:
                            closed_note=change.note[:200])
         else:
             _close(qs, at=change.extra.get("at") or timezone.now(), by_id=change.by_id, note=change.note)
+
+
+def handoff_reassigned(change: HandoffChanged) -> None:
+    """The AE's running clock follows its policy, as a touch clock follows a new owner
+    (owners_changed): `keep` gives it to the new AE with its deadline, `restart` cancels it and
+    starts a fresh one for them. Schedule rows are locked before the clock, the sweep's order.
+    About four queries; a handoff no policy clocked stays without one."""
+    running = Clock.objects.filter(handoff_id=change.handoff_id, kind=ClockKind.HANDOFF_DECISION, status=ClockStatus.OPEN)
+    list(ClockSchedule.objects.select_for_update().filter(clock__in=running).values_list("pk", flat=True))
+    clock = running.select_for_update(of=("self",)).select_related("policy").first()
+    if clock is None:
+        return
+    to_id = change.extra.get("to_user_id")
+    if clock.policy.on_reassign != OnReassign.RESTART:
+        Clock.objects.filter(pk=clock.pk).update(owner_id=to_id)
+        return
+    ClockSchedule.objects.filter(clock_id=clock.pk).delete()
+    Clock.objects.filter(pk=clock.pk).update(
+        status=ClockStatus.CANCELLED, closed_at=timezone.now(), closed_by_id=change.by_id,
+        closed_note="Restarted: the handoff was reassigned",
+    )
+    lead = Lead.objects.select_related("account").get(pk=change.lead_id)
+    start_clock(lead, ClockKind.HANDOFF_DECISION, owner_id=to_id, handoff_id=change.handoff_id, at=change.extra.get("at"))

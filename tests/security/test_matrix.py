@@ -106,6 +106,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "handoff:detail": {"GET": "alice erin maria mark rita"},
     "handoff:accept": {"POST": DECIDES_HANDOFF},
     "handoff:reject": {"POST": DECIDES_HANDOFF},
+    "handoff:reassign": {"POST": MANAGERS_OF_NORTH},
     "handoff:hand_off": {"GET": SEES_LEAD, "POST": CHANGES_LEAD},
     # --- SLA and notifications ---------------------------------------------------------------
     "notifications:list": {"GET": SIGNED_IN},
@@ -177,6 +178,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "api:handoff-detail": {"GET": "alice erin maria mark rita"},
     "api:handoff-accept": {"POST": DECIDES_HANDOFF},
     "api:handoff-reject": {"POST": DECIDES_HANDOFF},
+    "api:handoff-reassign": {"POST": MANAGERS_OF_NORTH},
     "api:routing-rule-list": {"GET": MANAGERS},
     "api:routing-rule-detail": {"GET": "maria rita"},
     "api:assignment-list": {"GET": SIGNED_IN, "POST": SIGNED_IN},
