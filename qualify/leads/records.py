@@ -22,8 +22,9 @@ from django.utils import timezone
 from qualify.errors import DomainError
 
 from . import properties as custom
+from .assignment import assign, eligible_owners
 from .changes import AccountSaved, LeadSaved, OwnerChanged, publish
-from .models import Account, Lead, MergedAccount, MergedLead, PropertyEntity
+from .models import Account, Lead, MergedAccount, MergedLead, PropertyEntity, Stage
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -156,7 +157,13 @@ def create_lead(*, by: User | None, owner: User | None = None, **values: Any) ->
 
 
 def edit_lead(lead: Lead, *, by: User | None, **values: Any) -> set[str]:
-    """Write the given fields onto `lead` and save only those that changed. Returns their names."""
+    """Write the given fields onto `lead` and save only those that changed. Returns their names.
+
+    A move to another team (an admin, through the API) takes the lead's running clocks along
+    (sla.listeners.follow_team_change) but not its people: it is refused while the lead waits for an
+    AE (the handoff, its AE and their clock are the old team's), and an owner who is not an active
+    rep of the new team gives the lead to that team's pool (assign, recorded). A move costs two
+    queries more, and the owner change's."""
     bad = LEAD_NOT_EDITABLE & set(values)
     if bad:
         raise DomainError(f"{', '.join(sorted(bad))} cannot be edited here: use its own action.", field=sorted(bad)[0])
@@ -170,11 +177,23 @@ def edit_lead(lead: Lead, *, by: User | None, **values: Any) -> set[str]:
     try:
         with transaction.atomic():
             _lock_for_edit(lead)
+            owner_id = _movable(lead) if "team" in changed else None
             lead.save(update_fields=[*changed, "updated_at"])
             publish("lead_saved", [LeadSaved(lead.pk, False, frozenset(changed), by.pk if by else None)])
+            if owner_id and not eligible_owners(lead.team_id).filter(pk=owner_id).exists():
+                assign(lead, owner=None, by=by, why=f"Moved to {lead.team}: the owner is not a rep of that team")
     except IntegrityError as e:
         raise _unique_clash(e) from e
     return changed
+
+
+def _movable(lead: Lead) -> int | None:
+    """The locked lead's owner id, or DomainError while it waits for an AE (no team move then)."""
+    stage, owner_id = Lead.objects.filter(pk=lead.pk).values_list("stage", "owner_id").first()
+    if stage == Stage.HANDED_OFF:
+        raise DomainError("This lead is waiting for an AE to decide its handoff: have it accepted or rejected "
+                          "before moving the lead to another team.", field="team")
+    return owner_id
 
 
 def create_account(*, by: User | None, **values: Any) -> Account:
