@@ -17,7 +17,7 @@ from accounts.models import Role, User
 from qualify.errors import DomainError
 from qualify.frameworks.completeness import completeness
 from qualify.leads import lifecycle
-from qualify.leads.assignment import assign
+from qualify.leads.assignment import assign, eligible_owners
 from qualify.leads.changes import HandoffChanged, publish
 from qualify.leads.models import NOTE_MAX_LENGTH, DisqualifyReason, Lead, ReasonAction, Stage, clean_note
 
@@ -130,9 +130,11 @@ def reject(handoff: Handoff, *, by: User, reason: DisqualifyReason | None, note:
         current.reason, current.decision_note = reason, note.strip()
         current.save(update_fields=["status", "decided_at", "decided_by", "reason", "decision_note"])
         lifecycle.apply_reason(lead, reason=reason, note=note, by=by, ae_id=None, expect=Stage.HANDED_OFF)
-        # Back to the SDR gives it back to them; other exits leave ownership as it was.
+        # Back to the SDR gives it back to them, or to the team's pool once they are no longer an
+        # active rep of it; other exits leave ownership as it was.
         if reason.action == ReasonAction.BACK_TO_SDR:
-            assign(lead, owner=current.from_user, by=by, why=f"Handoff rejected: {reason}")
+            sdr = current.from_user if eligible_owners(lead.team_id).filter(pk=current.from_user_id).exists() else None
+            assign(lead, owner=sdr, by=by, why=f"Handoff rejected: {reason}")
         _decided(current, by, f"Handoff rejected: {reason}")
     _copy(handoff, current)
     return handoff

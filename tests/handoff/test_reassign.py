@@ -190,3 +190,20 @@ def test_the_api_reassigns(pending, erin, frank, maria, sam, charlie):
     done = api.post(f"/api/handoffs/{pending.pk}/reassign/", {"to_user": frank.pk, "note": WHY}, format="json")
     assert done.status_code == 200, done.json()
     assert (done.json()["to_user"], done.json()["status"]) == (frank.pk, "pending")
+
+
+@pytest.mark.parametrize("gone", ["left", "deactivated"])
+def test_a_rejection_back_to_an_sdr_no_longer_on_the_team_returns_the_lead_to_the_pool(pending, alice, erin, south, gone):
+    """Before: assign refused the SDR who left ("Choose an active SDR, AE or manager of this lead's
+    team."), so the AE could not reject with a reason that sends the lead back to the SDR, and a
+    deactivated SDR kept the lead."""
+    if gone == "left":
+        _leave(alice, pending.team, south)
+    else:
+        alice.is_active = False
+        alice.save()
+    reject(pending, by=erin, reason=DisqualifyReason.objects.get(name="No authority"),
+           note="The contact cannot sign: procurement owns it")
+    lead = Lead.objects.get(pk=pending.lead_id)
+    assert (lead.stage, lead.owner) == (Stage.WORKING, None)
+    assert Handoff.objects.get(pk=pending.pk).status == HandoffStatus.REJECTED
