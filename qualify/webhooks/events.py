@@ -73,8 +73,8 @@ def owner_changed(batch: list[OwnerChanged]) -> Iterator[Event]:
 
 
 def handoff_changed(batch: list[HandoffChanged]) -> Iterator[Event]:
-    """Created, accepted and rejected handoffs (a handoff closed by an outcome is told by the
-    outcome's own event). Rejections carry reason_id; outbox.write adds the reason's name."""
+    """Created, accepted, rejected and reassigned handoffs (a handoff closed by an outcome is told
+    by the outcome's own event). Rejections carry reason_id; outbox.write adds the reason's name."""
     for c in batch:
         extra = c.extra or {}
         people = {"handoff_id": c.handoff_id, "from_user_id": extra.get("from_user_id"), "to_user_id": extra.get("to_user_id"),
@@ -87,6 +87,9 @@ def handoff_changed(batch: list[HandoffChanged]) -> Iterator[Event]:
         elif c.status == "rejected":
             yield Event(E.HANDOFF_REJECTED, c.lead_id, {"status": "pending"},
                         {"status": "rejected", "reason": {"id": c.reason_id}, "note": extra.get("decision_note", "")}, people)
+        elif c.status == "reassigned":  # still pending, now for another AE (handoff.workflow.reassign)
+            yield Event(E.HANDOFF_REASSIGNED, c.lead_id, {"to_user_id": extra.get("previous_to_user_id")},
+                        {"to_user_id": extra.get("to_user_id")}, {**people, "note": c.note})
 
 
 def sla_escalated(batch: list[SlaEscalated]) -> Iterator[Event]:

@@ -20,6 +20,7 @@ class EventType(models.TextChoices):
     HANDOFF_CREATED = "handoff.created", "Handoff created"
     HANDOFF_ACCEPTED = "handoff.accepted", "Handoff accepted"
     HANDOFF_REJECTED = "handoff.rejected", "Handoff rejected"
+    HANDOFF_REASSIGNED = "handoff.reassigned", "Handoff given to another AE"
     LEAD_NURTURED = "lead.nurtured", "Lead nurtured"
     LEAD_DISQUALIFIED = "lead.disqualified", "Lead disqualified"
     LEAD_RECYCLED = "lead.recycled", "Lead recycled"

@@ -21,6 +21,8 @@ EXAMPLES: dict[str, tuple[dict | None, dict, dict]] = {
     EventType.HANDOFF_ACCEPTED: ({"status": "pending"}, {"status": "accepted"}, {"handoff_id": 9, "from_user_id": 5, "to_user_id": 8, "by_id": 8, "note": ""}),
     EventType.HANDOFF_REJECTED: ({"status": "pending"}, {"status": "rejected", "reason": {"id": 2, "name": "No budget"}, "note": "No budget until Q3."},
                                  {"handoff_id": 9, "from_user_id": 5, "to_user_id": 8, "by_id": 8}),
+    EventType.HANDOFF_REASSIGNED: ({"to_user_id": 8}, {"to_user_id": 11},
+                                   {"handoff_id": 9, "from_user_id": 5, "to_user_id": 11, "by_id": 3, "note": "Erin is on leave"}),
     EventType.LEAD_NURTURED: ({"stage": "working"}, {"stage": "nurture"}, {"by_id": 5, "why": "Not now, revisit in Q3", "reason_id": 2, "imported": False}),
     EventType.LEAD_DISQUALIFIED: ({"stage": "working"}, {"stage": "disqualified"}, {"by_id": 5, "why": "Student", "reason_id": 4, "imported": False}),
     EventType.LEAD_RECYCLED: ({"stage": "nurture"}, {"stage": "working"}, {"by_id": None, "why": "Recycle date reached", "reason_id": None, "imported": False}),

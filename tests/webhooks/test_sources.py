@@ -97,3 +97,12 @@ def test_imported_outcomes_are_sent_marked_imported(north, alices_lead):
     Endpoint.objects.create(team=north, url="http://127.0.0.1:9/", events=[EventType.LEAD_WON])
     publish("stage_changed", [StageChanged(alices_lead.pk, Stage.OPPORTUNITY, Stage.WON, imported=True)])
     assert bodies("lead.won")[0]["data"]["imported"] is True
+
+
+def test_a_reassigned_handoff_names_the_previous_and_the_new_ae(north, alices_lead):
+    Endpoint.objects.create(team=north, url="http://127.0.0.1:9/", events=[EventType.HANDOFF_REASSIGNED])
+    publish("handoff_changed", [HandoffChanged(5, alices_lead.pk, "reassigned", 4, note="Erin is on leave", extra={
+        "to_user_id": 7, "previous_to_user_id": 2, "from_user_id": 3})])
+    [body] = bodies("handoff.reassigned")
+    assert (body["data"]["previous"], body["data"]["current"]) == ({"to_user_id": 2}, {"to_user_id": 7})
+    assert (body["data"]["handoff_id"], body["data"]["by_id"], body["data"]["note"]) == (5, 4, "Erin is on leave")
