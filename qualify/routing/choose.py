@@ -17,12 +17,15 @@ class Candidate:
     cap: int | None = None  # most open leads they may hold; None = no cap
     away: bool = False  # out of office today
     on_team: bool = True  # may own leads of the lead's team
+    active: bool = True  # an account not deactivated (a named user's, an account owner's)
 
     @property
     def available(self) -> bool:
-        return self.on_team and not self.away and (self.cap is None or self.load < self.cap)
+        return self.active and self.on_team and not self.away and (self.cap is None or self.load < self.cap)
 
     def why_not(self) -> str:
+        if not self.active:
+            return "deactivated"
         if not self.on_team:
             return "not on the lead's team"
         if self.away:

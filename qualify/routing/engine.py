@@ -66,7 +66,8 @@ def _away(start: datetime.date | None, end: datetime.date | None, today: datetim
 
 
 def candidates(rule: RoutingRule, lead: Lead, *, today: datetime.date, exclude: frozenset[int] = frozenset()) -> list[choose.Candidate]:
-    """Who the rule may pick, with their availability. Two queries (members, open-lead counts)."""
+    """Who the rule may pick, with their availability. Two queries (members, open-lead counts), and
+    a third when a named user or account owner is not among the members (deactivated or not)."""
     if rule.method == Method.USER:
         wanted: list[int] | None = [rule.user_id]
     elif rule.method == Method.ACCOUNT_OWNER:
@@ -107,9 +108,13 @@ def candidates(rule: RoutingRule, lead: Lead, *, today: datetime.date, exclude: 
                 away=_away(p["user__out_of_office_from"], p["user__out_of_office_until"], today),
             )
         )
-    for user_id in wanted or []:
-        if user_id not in people:
-            found.append(choose.Candidate(user_id=user_id, on_team=False))
+    # A named user or account owner not found: deactivated (said so: "not on the lead's team" sent
+    # managers looking for a membership that was there), or not an owner on the lead's team.
+    missing = [u for u in wanted or [] if u not in people]
+    inactive = set(User.objects.filter(pk__in=missing, is_active=False).values_list("pk", flat=True)) if missing else set()
+    for user_id in missing:
+        found.append(choose.Candidate(user_id=user_id, active=False) if user_id in inactive
+                     else choose.Candidate(user_id=user_id, on_team=False))
     return found
 
 

@@ -53,6 +53,7 @@ def test_why_not_explains_the_skip():
     assert Candidate(1, away=True).why_not() == "out of office"
     assert Candidate(1, load=3, cap=3).why_not() == "at capacity (3/3)"
     assert Candidate(1, on_team=False).why_not() == "not on the lead's team"
+    assert Candidate(1, active=False).why_not() == "deactivated" and not Candidate(1, active=False).available
 
 
 @st.composite

@@ -110,6 +110,22 @@ def test_named_user_out_of_office_passes_to_the_next_rule(north, alice, bob):
     assert "Bob only: skipped (bob out of office)" in result.why
 
 
+def test_a_named_user_who_was_deactivated_is_said_to_be_so_and_where_the_lead_went(north, alice, bob):
+    """A deactivated user was said to be "not on the lead's team": a manager looked for a membership
+    that was there all along."""
+    bob.is_active = False
+    bob.save()
+    rule("Bob only", team=north, method=Method.USER, user=bob, position=1)
+    result = route(new_lead(north))
+    assert result.owner_id is None
+    assert result.why == "Bob only: skipped (bob deactivated); no rule placed it: team pool"
+    rule("Everyone", team=north, position=2)
+    result = route(new_lead(north))
+    assert result.owner_id == alice.pk
+    assert result.why == "Bob only: skipped (bob deactivated); rule 'Everyone' (round robin within the team)"
+    assert Assignment.objects.filter(why=result.why).exists()
+
+
 def test_account_owner_rule_for_account_based_selling(north, alice, erin):
     rule("ABM", method=Method.ACCOUNT_OWNER, account_owned=AccountOwned.YES, position=1)
     rule("Rest", team=north, position=2)
