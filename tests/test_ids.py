@@ -8,7 +8,7 @@ import pytest
 
 from qualify.handoff.models import Handoff
 from qualify.handoff.workflow import hand_off
-from qualify.ids import MAX_ID, posted_id
+from qualify.ids import MAX_ID, given_id, posted_id
 from qualify.leads.models import Stage
 from qualify.pipeline.models import LeadOpportunityStage
 from qualify.reviews.models import Verdict
@@ -73,3 +73,29 @@ def test_a_verdicts_red_flag(client, queue, maria, value):  # noqa: F811 - the f
 def test_the_calibration_pages_numbers(client, maria, path, value):
     r = login(client, maria).get(path + value)
     assert r.status_code in (400, 404), (path, value, r.status_code)
+
+
+# A lead id in other digits: int("١٢") and int("１２") are 12, so a door that read ids with int()
+# (access_lead, the bulk bar's selection, DRF's IntegerField) answered lead 12 under another name.
+NON_ASCII = [str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"), str.maketrans("0123456789", "０１２３４５６７８９")]
+
+
+@pytest.mark.parametrize("digits", NON_ASCII)
+def test_a_lead_id_in_other_digits_names_no_lead(client, alice, erin, worked, digits):
+    other = str(worked.pk).translate(digits)
+    login(client, alice)
+    for path in (f"/api/leads/{other}/", f"/api/leads/{other}/history/", f"/api/assignments/?lead={other}",
+                 f"/api/sla-clocks/?lead={other}"):
+        assert client.get(path).status_code == 404, path
+    r = client.post("/api/handoffs/", {"lead": other, "to_user": erin.pk, "next_step": NEXT}, content_type="application/json")
+    assert r.status_code == 400 and "lead" in r.json()
+    r = client.post("/queue/bulk/", {"action": "claim", "ids": [other]}, follow=True)
+    assert "The selection is not a list of lead ids." in r.content.decode()
+    assert not Handoff.objects.exists()
+    worked.refresh_from_db()
+    assert worked.stage == Stage.WORKING
+
+
+def test_given_id_takes_a_whole_number_as_it_is_and_text_as_posted_id_does():
+    assert [given_id(v) for v in (7, 0, MAX_ID, "12", " 12 ")] == [7, 0, MAX_ID, 12, 12]
+    assert [given_id(v) for v in (True, -1, MAX_ID + 1, 1.0, "١٢", "１２", None)] == [None] * 7

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from accounts.models import Membership, Role, Team, User
+from qualify.ids import given_id
 
 from .models import Account, Lead, MergedAccount, MergedLead
 from .panels import extra_reader
@@ -79,7 +80,9 @@ def access_lead(user: User, lead_id: int | str, *, for_write: bool = False, quer
     `lead.pk` with the id they were given and redirect); the extra query runs only on a miss."""
     qs = queryset if queryset is not None else Lead.objects.select_related("account", "owner", "ae", "team")
     try:
-        pk = int(lead_id)
+        pk = given_id(lead_id)
+        if pk is None:  # "١٢" is not lead 12 (qualify/ids.py)
+            raise Lead.DoesNotExist
         try:
             lead = qs.visible_to(user).get(pk=pk)
         except Lead.DoesNotExist:
@@ -122,7 +125,9 @@ def can_change_account(user: User, account: Account) -> bool:
 
 def access_account(user: User, account_id: int | str, *, for_write: bool = False) -> Account:
     try:
-        pk = int(account_id)
+        pk = given_id(account_id)
+        if pk is None:
+            raise Account.DoesNotExist
         try:
             account = visible_accounts(user).get(pk=pk)
         except Account.DoesNotExist:

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from accounts.models import Team
 from qualify.api.pagination import IdCursor
 from qualify.errors import DomainError
+from qualify.ids import given_id
 
 from . import lifecycle, merge, records
 from .access import (
@@ -59,8 +60,17 @@ class NamesOnlyVisible:
         return fields
 
 
+class LeadIdField(serializers.IntegerField):
+    """An id as a JSON number or in ASCII digits: DRF's IntegerField read "١٢" as 12 (qualify/ids.py)."""
+
+    def to_internal_value(self, data) -> int:
+        if given_id(data) is None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class _LeadId(serializers.Serializer):
-    lead = serializers.IntegerField()
+    lead = LeadIdField()
 
 
 def lead_in_body(request: Request, *, for_write: bool = True) -> Lead:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from qualify.ids import posted_id
+
 from .bulk import ACTIONS
 from .models import NOTE_MAX_LENGTH, DisqualifyReason, ReasonAction, TouchKind, TouchOutcome, note_too_long
 
@@ -65,10 +67,10 @@ class LeadIdsField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value) -> list[int]:
-        try:
-            return [int(v) for v in value or []]
-        except (TypeError, ValueError):
+        ids = [posted_id(v) for v in value or []]  # int() read "١٢" as lead 12
+        if None in ids:
             raise forms.ValidationError("The selection is not a list of lead ids.")
+        return ids
 
 
 class BulkForm(forms.Form):
