@@ -28,7 +28,7 @@ from .panels import account_page_context, before_listing, decorate_queue_rows, l
 from .properties import FILTER_PREFIX, definitions, property_filter_fields, shown
 from .properties import display as display_value
 from .queue import QueuePage, load_queue, queue_queryset, queue_scopes, without_blanks
-from .saved_views import access_view, clean_query, delete_view, save_view, saved_views_for
+from .saved_views import access_view, can_change_view, clean_query, delete_view, save_view, saved_views_for
 from .timeline import Entry, timeline_for
 from .touches import log_touch
 
@@ -68,6 +68,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         return render(request, "leads/queue.html#results", {"page": page, "rows": rows, "scopes": queue_scopes(request.user),
                                                              "bulk_actions": _may_act(request.user)})
     reps = _reps(request.user)
+    views = list(saved_views_for(request.user))
+    for view in views:  # Rename and Delete only for who may use them, as access_view decides
+        view.can_change = can_change_view(request.user, view)
     context = {
         "page": page,
         "rows": rows,
@@ -79,7 +82,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "reps": reps,
         # Marketing reads the team's leads and changes none: no bulk bar to be refused by.
         "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps] if _may_act(request.user) else [],
-        "saved_views": saved_views_for(request.user),
+        "saved_views": views,
+        "manage_views": any(view.can_change for view in views),
     }
     if context["bulk_actions"]:  # the bulk bar's reason menu
         reasons = DisqualifyReason.objects.filter(active=True).order_by("name").values_list("pk", "name")

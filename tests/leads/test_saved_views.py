@@ -121,3 +121,22 @@ def test_an_admin_sharing_with_a_team_that_does_not_exist_is_refused_clearly(cli
         assert response.status_code == 302
         assert _said(response)[-1] == "Only a manager of the team can share a view with it."
     assert not SavedView.objects.exists()
+
+
+def test_only_who_may_change_a_view_is_offered_rename_and_delete(client, maria, alice, bob):
+    """The team's view showed Rename, "Use current filters" and Delete to every teammate, and each
+    was refused (403) when used."""
+    login(client, maria).post(CREATE, {"name": "Breaching", "query": "sla=breached", "share": "1"})
+    team_view = SavedView.objects.get()
+    login(client, alice).post(CREATE, {"name": "Mine", "query": "stage=new"})
+    mine = SavedView.objects.get(name="Mine")
+    page = client.get("/queue/").content.decode()
+    assert "Breaching" in page  # she uses it
+    assert reverse("leads:view_update", args=[mine.pk]) in page and reverse("leads:view_delete", args=[mine.pk]) in page
+    assert reverse("leads:view_update", args=[team_view.pk]) not in page
+    page = login(client, bob).get("/queue/").content.decode()
+    assert "Breaching" in page and "Manage views" not in page
+    page = login(client, maria).get("/queue/").content.decode()
+    assert reverse("leads:view_update", args=[team_view.pk]) in page
+    assert reverse("leads:view_delete", args=[team_view.pk]) in page
+
