@@ -57,6 +57,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     _prepare_rows(page.leads, request.user)
     decorate_queue_rows(page.leads, request.user)
     row_context = _row_context(request)
+    # A form refused on the way here comes back as typed, once: only the full page shows it.
+    refused = {} if request.htmx else request.session.pop(REFUSED_FORM, {})
     rows = render_rows(page.leads, row_context)
     # The htmx answers hold the rows, the total and the sort headers only: the menus, the saved
     # views and the rep list (a query for managers) belong to the full page.
@@ -84,6 +86,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps] if _may_act(request.user) else [],
         "saved_views": views,
         "manage_views": any(view.can_change for view in views),
+        "view_form": refused if refused.get("form") in ("save_view", "rename_view") else {},
     }
     if context["bulk_actions"]:  # the bulk bar's reason menu
         reasons = DisqualifyReason.objects.filter(active=True).order_by("name").values_list("pk", "name")
@@ -169,6 +172,14 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 
 
 NOT_AN_OWNER = "Choose an active SDR, AE or manager of a team you manage."
+
+# The session key of a queue form refused by a POST, kept for the queue page the POST redirects to
+# (the address keeps the filters): a view's name as typed.
+REFUSED_FORM = "queue_refused_form"
+
+
+def _refuse(request: HttpRequest, form: str, error: str, **typed) -> None:
+    request.session[REFUSED_FORM] = {"form": form, "error": error, **typed}
 
 
 @login_required
@@ -406,7 +417,8 @@ def view_create(request: HttpRequest) -> HttpResponse:
     try:
         view = save_view(request.user, name=request.POST.get("name", ""), params=params, team_id=_view_team(request))
     except DomainError as e:
-        messages.error(request, e.message)
+        # Beside the form, with the name as typed (a redirect alone lost it).
+        _refuse(request, "save_view", e.message, name=request.POST.get("name", "")[:200], share=bool(request.POST.get("share")))
         return HttpResponseRedirect(reverse("leads:queue") + "?" + clean_query(params))
     messages.success(request, f"Saved the view “{view.name}”{' for the team' if view.team_id else ''}.")
     return HttpResponseRedirect(reverse("leads:queue") + "?" + view.query)
@@ -421,7 +433,7 @@ def view_update(request: HttpRequest, view_id: int) -> HttpResponse:
         params = QueryDict(request.POST["query"]) if "query" in request.POST else QueryDict(view.query)
         save_view(request.user, name=request.POST.get("name", view.name), params=params, team_id=view.team_id, view=view)
     except DomainError as e:
-        messages.error(request, e.message)
+        _refuse(request, "rename_view", e.message, view=view.pk, name=request.POST.get("name", view.name)[:200])
         return HttpResponseRedirect(reverse("leads:queue") + "?" + SavedView.objects.get(pk=view_id).query)
     messages.success(request, f"Updated the view “{view.name}”.")
     return HttpResponseRedirect(reverse("leads:queue") + "?" + view.query)

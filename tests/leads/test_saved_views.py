@@ -3,7 +3,8 @@ a team sees its views (404), bad input is refused clearly and changes nothing, C
 
 from __future__ import annotations
 
-from django.contrib.messages import get_messages
+import html
+
 from django.test import Client
 from django.urls import reverse
 
@@ -13,8 +14,11 @@ from tests.conftest import login
 CREATE = reverse("leads:view_create")
 
 
-def _said(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
+def _refused(client, response) -> str:
+    """The error said beside the refused form, on the page the refusal leads back to."""
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    return html.unescape(page.split('-error" role="alert">', 1)[1].split("</p>", 1)[0])
 
 
 def test_a_personal_view_is_saved_without_cursor_or_token_and_seen_only_by_its_owner(client, alice, bob):
@@ -50,7 +54,7 @@ def test_a_manager_shares_with_the_team_and_only_the_team_sees_it(client, maria,
 
 def test_an_sdr_cannot_share_a_view(client, alice):
     response = login(client, alice).post(CREATE, {"name": "Ours", "query": "", "share": "1"})
-    assert _said(response) == ["Only a manager of the team can share a view with it."]
+    assert _refused(client, response) == "Only a manager of the team can share a view with it."
     assert not SavedView.objects.exists()
 
 
@@ -72,12 +76,12 @@ def test_bad_names_are_refused_clearly_and_change_nothing(client, alice):
         ({"name": "Mine", "query": "stage=mql"}, "There is already a view called “Mine” there; pick another name."),
     ]
     for data, message in cases:
-        assert _said(client.post(CREATE, data))[-1] == message
+        assert _refused(client, client.post(CREATE, data)) == message
     assert list(SavedView.objects.values_list("name", "query")) == [("Mine", "stage=new")]
     view = SavedView.objects.get()
     client.post(CREATE, {"name": "Other", "query": ""})
     response = client.post(reverse("leads:view_update", args=[view.pk]), {"name": "Other"})
-    assert _said(response)[-1] == "There is already a view called “Other” there; pick another name."
+    assert _refused(client, response) == "There is already a view called “Other” there; pick another name."
     view.refresh_from_db()
     assert view.name == "Mine"
 
@@ -86,8 +90,7 @@ def test_filters_too_long_to_save_are_refused_clearly_and_repeats_count_once(cli
     """A query over the column's 1,000 characters was a 500 (DataError)."""
     login(client, alice)
     response = client.post(CREATE, {"name": "Long", "query": "q=" + "a" * 1500})
-    assert response.status_code == 302
-    assert _said(response)[-1] == ("These filters are too long to save: 1,502 characters in the address; "
+    assert _refused(client, response) == ("These filters are too long to save: 1,502 characters in the address; "
                                    "keep it to 1,000 (a shorter search, fewer values).")
     assert not SavedView.objects.exists()
     client.post(CREATE, {"name": "MQLs", "query": "&".join(["stage=mql"] * 200) + "&prop.occupation=Student"})
@@ -118,8 +121,7 @@ def test_an_admin_sharing_with_a_team_that_does_not_exist_is_refused_clearly(cli
     login(client, rita)
     for team in ("999999", "99999999999999999999999"):
         response = client.post(CREATE, {"name": "Everyone", "query": "", "share": "1", "team": team})
-        assert response.status_code == 302
-        assert _said(response)[-1] == "Only a manager of the team can share a view with it."
+        assert _refused(client, response) == "Only a manager of the team can share a view with it."
     assert not SavedView.objects.exists()
 
 
@@ -140,3 +142,22 @@ def test_only_who_may_change_a_view_is_offered_rename_and_delete(client, maria, 
     assert reverse("leads:view_update", args=[team_view.pk]) in page
     assert reverse("leads:view_delete", args=[team_view.pk]) in page
 
+
+def test_a_refused_save_comes_back_with_the_name_as_typed_and_the_error_beside_it(client, alice):
+    """A refused name was lost: the page came back with an empty, closed form and the error in a
+    flash at the top."""
+    login(client, alice).post(CREATE, {"name": "Mine", "query": "stage=new"})
+    response = client.post(CREATE, {"name": "Mine", "query": "stage=mql"})
+    assert response["Location"] == "/queue/?stage=mql"
+    page = client.get(response["Location"]).content.decode()
+    assert 'open><summary class="btn btn-small">Save this view' in page
+    form = page.split('class="save-view"', 1)[1].split("</form>", 1)[0]
+    assert 'value="Mine"' in form and "There is already a view called “Mine” there; pick another name." in form
+    assert "pick another name" not in client.get(response["Location"]).content.decode()  # said once
+    mine = SavedView.objects.get()
+    client.post(CREATE, {"name": "Other", "query": ""})
+    response = client.post(reverse("leads:view_update", args=[mine.pk]), {"name": "Other"})
+    page = client.get(response["Location"]).content.decode()
+    form = page.split(f'action="{reverse("leads:view_update", args=[mine.pk])}"', 1)[1].split("</form>", 1)[0]
+    assert 'value="Other"' in form and "There is already a view called “Other” there; pick another name." in form
+    assert list(SavedView.objects.order_by("name").values_list("name", flat=True)) == ["Mine", "Other"]
