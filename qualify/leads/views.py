@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role, Team, User
 from qualify.errors import DomainError, form_error_message
 from qualify.exports import csv_response
+from qualify.ids import posted_id
 from qualify.redirects import safe_next
 
 from . import bulk, lifecycle
@@ -23,7 +24,7 @@ from .access import access_account, access_lead, can_change_account, can_change_
 from .assignment import eligible_owners
 from .assignment import claim as claim_lead
 from .forms import BulkForm, MoveForm, ReasonForm, TouchForm
-from .models import DisqualifyReason, Event, Lead, SavedView, Segment, Source, Stage, StageChange, Touch, TouchKind, TouchOutcome
+from .models import NOTE_MAX_LENGTH, DisqualifyReason, Event, Lead, SavedView, Segment, Source, Stage, StageChange, Touch, TouchKind, TouchOutcome
 from .panels import account_page_context, before_listing, decorate_queue_rows, lead_page_context
 from .properties import FILTER_PREFIX, definitions, property_filter_fields, shown
 from .properties import display as display_value
@@ -59,6 +60,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     row_context = _row_context(request)
     # A form refused on the way here comes back as typed, once: only the full page shows it.
     refused = {} if request.htmx else request.session.pop(REFUSED_FORM, {})
+    typed_bulk = refused if refused.get("form") == "bulk" else {}
+    row_context["row_ticked"] = frozenset(typed_bulk.get("ids", ()))
     rows = render_rows(page.leads, row_context)
     # The htmx answers hold the rows, the total and the sort headers only: the menus, the saved
     # views and the rep list (a query for managers) belong to the full page.
@@ -80,17 +83,19 @@ def queue(request: HttpRequest) -> HttpResponse:
         # Inline only when the request filters by a property; otherwise loaded on opening (property_filters).
         "property_filters": property_filter_fields(request.GET) if any(k.startswith(FILTER_PREFIX) for k in request.GET) else None,
         "scopes": queue_scopes(request.user),
-        **_filter_options(page, reps, request.GET.get("owner", "")),
+        **_filter_options(page, reps, request.GET.get("owner", ""), typed_bulk.get("owner")),
         "reps": reps,
         # Marketing reads the team's leads and changes none: no bulk bar to be refused by.
         "bulk_actions": [(k, v) for k, v in bulk.ACTIONS.items() if k != "reassign" or reps] if _may_act(request.user) else [],
         "saved_views": views,
         "manage_views": any(view.can_change for view in views),
         "view_form": refused if refused.get("form") in ("save_view", "rename_view") else {},
+        "typed_bulk": typed_bulk,
+        "ticked": len(row_context["row_ticked"]),
     }
     if context["bulk_actions"]:  # the bulk bar's reason menu
         reasons = DisqualifyReason.objects.filter(active=True).order_by("name").values_list("pk", "name")
-        context["reason_options"] = select_options(reasons)
+        context["reason_options"] = select_options(reasons, [typed_bulk.get("reason")])
     return render(request, "leads/queue.html", context)
 
 
@@ -152,16 +157,14 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     back = safe_next(request, reverse("leads:queue"))
     form = BulkForm(request.POST, max_rows=bulk.MAX_ROWS)
     if not form.is_valid():
-        messages.error(request, form_error_message(form))
-        return HttpResponseRedirect(back)
+        return _refuse_bulk(request, form_error_message(form), back)
     data = form.cleaned_data
     owner = None
     if data["action"] == "reassign":
         team_ids = _rep_teams(request.user)
         owner = eligible_owners(*team_ids).filter(pk=data["owner"]).first() if team_ids else None
         if owner is None:
-            messages.error(request, NOT_AN_OWNER)
-            return HttpResponseRedirect(back)
+            return _refuse_bulk(request, NOT_AN_OWNER, back)
     result = bulk.apply(data["ids"], action=data["action"], by=request.user, owner=owner,
                         reason=data.get("reason"), note=data.get("note", ""))
     if result.done:
@@ -174,12 +177,23 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 NOT_AN_OWNER = "Choose an active SDR, AE or manager of a team you manage."
 
 # The session key of a queue form refused by a POST, kept for the queue page the POST redirects to
-# (the address keeps the filters): a view's name as typed.
+# (the address keeps the filters): the bulk bar's ticked rows and choices, a view's typed name.
 REFUSED_FORM = "queue_refused_form"
 
 
 def _refuse(request: HttpRequest, form: str, error: str, **typed) -> None:
     request.session[REFUSED_FORM] = {"form": form, "error": error, **typed}
+
+
+def _refuse_bulk(request: HttpRequest, error: str, back: str) -> HttpResponse:
+    """The whole action refused: say why, and keep the ticked rows and the bar's choices for the
+    page (a redirect alone came back with every box unticked). Only ASCII-digit ids are kept, at
+    most MAX_ROWS: they are shown, not trusted."""
+    messages.error(request, error)
+    ids = [pk for pk in map(posted_id, request.POST.getlist("ids")[:bulk.MAX_ROWS]) if pk is not None]
+    typed = {name: request.POST.get(name, "")[:NOTE_MAX_LENGTH] for name in ("action", "owner", "reason", "note")}
+    _refuse(request, "bulk", error, ids=ids, **typed)
+    return HttpResponseRedirect(back)
 
 
 @login_required
@@ -237,6 +251,7 @@ def _row_context(request: HttpRequest, posted: dict | None = None) -> dict:
         "row_flash": "",
         "row_posted": posted,
         "row_note": posted.get("note", ""),
+        "row_ticked": frozenset(),  # the rows whose bulk box is ticked (a refused bulk action's)
     }
 
 
@@ -285,15 +300,16 @@ def select_options(pairs, selected=()) -> str:
     )
 
 
-def _filter_options(page: QueuePage, reps: list[tuple[int, str]], rep_filter: str) -> dict[str, str]:
-    """The queue's filter and reassign menus, with what the request chose selected."""
+def _filter_options(page: QueuePage, reps: list[tuple[int, str]], rep_filter: str, reassign_to: str | None = None) -> dict[str, str]:
+    """The queue's filter and reassign menus, with what the request chose selected (and the
+    reassign menu's choice of a refused bulk action)."""
     form = page.filters.form
     return {
         "stage_options": select_options(Stage.choices, form["stage"].value()),
         "source_options": select_options(Source.choices, form["source"].value()),
         "segment_options": select_options(Segment.choices, form["segment"].value()),
         "rep_options": select_options(reps, [rep_filter]),
-        "reassign_options": select_options(reps),
+        "reassign_options": select_options(reps, [reassign_to]),
     }
 
 

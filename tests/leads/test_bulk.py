@@ -3,6 +3,8 @@ row, a second submit harmless, CSRF required, and bad input changes nothing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -12,6 +14,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from qualify.leads.models import DisqualifyReason, Lead, ReasonAction, Stage, StageChange
+from qualify.leads.views import NOT_AN_OWNER
 from tests.conftest import login
 from tests.factories import LeadFactory, UserFactory
 
@@ -153,6 +156,30 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(client, alice, north, 
     said = _post(login(client, alice), **data)
     assert said == [message]
     assert Lead.objects.get(pk=lead.pk).owner_id is None
+
+
+def _ticked(page: str) -> set[int]:
+    return {int(pk) for pk in re.findall(r'name="ids" value="(\d+)" form="bulk-form"[^>]*\schecked', page)}
+
+
+def test_a_refused_bulk_action_keeps_the_rows_ticked_and_says_why(client, alice, maria, north):
+    """The page came back with every box unticked and the bar emptied: the rows had to be found and
+    ticked again."""
+    leads = [LeadFactory(team=north, owner=alice) for _ in range(3)]
+    picked = [leads[0].pk, leads[2].pk]
+    response = login(client, alice).post(BULK, {"action": "disqualify", "ids": picked, "note": "No budget",
+                                                "next": "/queue/?sort=created"})
+    assert response["Location"] == "/queue/?sort=created"
+    page = client.get(response["Location"]).content.decode()
+    assert "Choose a reason to disqualify the selected leads." in page
+    assert _ticked(page) == set(picked)
+    assert '<option value="disqualify" selected>' in page and 'value="No budget"' in page
+    assert _ticked(client.get("/queue/?sort=created").content.decode()) == set()  # once, not forever
+    response = login(client, maria).post(BULK, {"action": "reassign", "owner": 999_999, "ids": picked,
+                                                "next": "/queue/?scope=team"})
+    page = client.get(response["Location"]).content.decode()
+    assert NOT_AN_OWNER in page and _ticked(page) == set(picked)
+    assert set(Lead.objects.filter(pk__in=picked).values_list("owner_id", "stage")) == {(alice.pk, leads[0].stage)}
 
 
 def test_a_too_long_note_is_told_so(client, alice, north, close_reason):
