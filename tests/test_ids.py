@@ -10,7 +10,7 @@ from qualify.handoff.models import Handoff
 from qualify.handoff.workflow import hand_off
 from qualify.ids import MAX_ID, given_id, posted_id
 from qualify.leads.models import Stage
-from qualify.pipeline.models import LeadOpportunityStage
+from qualify.pipeline.models import LeadOpportunityStage, OpportunityStage
 from qualify.reviews.models import Verdict
 from tests.conftest import login
 from tests.factories import LeadFactory
@@ -99,3 +99,16 @@ def test_a_lead_id_in_other_digits_names_no_lead(client, alice, erin, worked, di
 def test_given_id_takes_a_whole_number_as_it_is_and_text_as_posted_id_does():
     assert [given_id(v) for v in (7, 0, MAX_ID, "12", " 12 ")] == [7, 0, MAX_ID, 12, 12]
     assert [given_id(v) for v in (True, -1, MAX_ID + 1, 1.0, "١٢", "１２", None)] == [None] * 7
+
+
+@pytest.mark.parametrize("digits", NON_ASCII)
+def test_a_handoff_or_opportunity_lead_id_in_other_digits_names_nothing(client, alice, erin, maria, north, worked, digits):
+    h = hand_off(worked, to=erin, by=alice, next_step=NEXT)
+    assert login(client, alice).get(f"/api/handoffs/{str(h.pk).translate(digits)}/").status_code == 404
+    assert client.get(f"/api/handoffs/{h.pk}/").status_code == 200
+    opportunity = LeadFactory(team=north, stage=Stage.OPPORTUNITY)
+    stage = OpportunityStage.objects.order_by("id").first()
+    r = login(client, maria).post("/api/requalifications/move-sub-stage/",
+                                  {"lead": str(opportunity.pk).translate(digits), "stage": stage.pk}, content_type="application/json")
+    assert r.status_code == 400 and "lead" in r.json()
+    assert not LeadOpportunityStage.objects.exists()

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from qualify.ids import given_id
 from qualify.leads.access import visible_leads_filter
 from qualify.leads.models import Lead
 
@@ -48,9 +49,12 @@ def can_reassign(user: User, handoff: Handoff) -> bool:
 def access_handoff(user: User, handoff_id: int | str, *, for_write: bool = False) -> Handoff:
     """The handoff if `user` may see it (404 otherwise); PermissionDenied if they may see it but
     not accept or reject it (the sender, a teammate, marketing)."""
+    pk = given_id(handoff_id)  # int() read "١٢" as handoff 12 (qualify/ids.py)
     try:
-        handoff = visible_handoffs(user).select_related("lead__account", "from_user", "to_user", "reason").get(pk=int(handoff_id))
-    except (Handoff.DoesNotExist, ValueError, TypeError):
+        if pk is None:
+            raise Handoff.DoesNotExist
+        handoff = visible_handoffs(user).select_related("lead__account", "from_user", "to_user", "reason").get(pk=pk)
+    except Handoff.DoesNotExist:
         raise Http404("No such handoff.")
     if for_write and not can_decide(user, handoff):
         raise PermissionDenied("Only the receiving AE or the team's manager can decide this handoff.")

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from qualify.api.pagination import IdCursor
 from qualify.leads.access import access_lead, visible_leads_filter
+from qualify.leads.api import LeadIdField
 from qualify.leads.models import Lead
 
 from .models import OpportunityStage, Requalification
@@ -38,7 +39,7 @@ class RequalificationSerializer(serializers.ModelSerializer):
 
 
 class MoveSubStageInput(serializers.Serializer):
-    lead = serializers.IntegerField()
+    lead = LeadIdField()
     stage = serializers.PrimaryKeyRelatedField(queryset=OpportunityStage.objects.all())
 
 
