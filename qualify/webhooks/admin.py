@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils import timezone
 
+from qualify.errors import DomainError
+
 from . import delivery
 from .models import Delivery, Endpoint
 
@@ -34,8 +36,7 @@ class EndpointAdmin(admin.ModelAdmin):
     @admin.action(description="Replay the last 24 hours of the selected endpoints")
     def replay_last_day(self, request, queryset) -> None:
         since = timezone.now() - timedelta(days=1)
-        ids = delivery.replay(Delivery.objects.filter(endpoint__in=queryset, created_at__gte=since))
-        self.message_user(request, f"{len(ids)} deliveries queued again.", messages.SUCCESS)
+        _replay(self, request, Delivery.objects.filter(endpoint__in=queryset, created_at__gte=since))
 
 
 @admin.register(Delivery)
@@ -57,5 +58,14 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Replay the selected deliveries (same webhook-id)", permissions=["view"])
     def replay(self, request, queryset) -> None:
-        ids = delivery.replay(queryset)
-        self.message_user(request, f"{len(ids)} deliveries queued again.", messages.SUCCESS)
+        _replay(self, request, queryset)
+
+
+def _replay(model_admin: admin.ModelAdmin, request, deliveries) -> None:
+    """Both actions: the count replayed, or why nothing was (too many at once)."""
+    try:
+        ids = delivery.replay(deliveries)
+    except DomainError as e:
+        model_admin.message_user(request, e.message, messages.ERROR)
+        return
+    model_admin.message_user(request, f"{len(ids)} deliveries queued again.", messages.SUCCESS)

@@ -60,7 +60,8 @@ def _admins_only(request: Request) -> None:
 
 
 class EndpointViewSet(viewsets.ReadOnlyModelViewSet):
-    """Webhook endpoints (RevOps admins). POST …/replay/ re-sends its deliveries made in a time range."""
+    """Webhook endpoints (RevOps admins). POST …/replay/ re-sends its deliveries made in a time range
+    (at most delivery.REPLAY_LIMIT at once: a larger range is a 400 and replays nothing)."""
 
     serializer_class = EndpointSerializer
     pagination_class = None

@@ -36,6 +36,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from accounts.models import Role, User
+from qualify.errors import DomainError
 from qualify.formatting import show_datetime
 from qualify.notifications import delivery as notify
 from qualify.notifications.models import NotificationKind
@@ -52,6 +53,10 @@ READ_TIMEOUT = 10.0
 # worker sending the same rows) for as long as it liked.
 TOTAL_TIMEOUT = 15.0
 BACKOFF_CAP = datetime.timedelta(hours=6)
+# One replay's most rows: a range of years otherwise read every id into one list, one UPDATE and
+# one response. A larger replay is refused whole (replaying the first part only and then "the
+# rest" would send again the rows delivered in between), so the admin narrows the range.
+REPLAY_LIMIT = 10_000
 USER_AGENT = "Qualify-Webhooks/1"
 
 
@@ -317,10 +322,15 @@ def disable(endpoint: Endpoint, *, reason: str, now: datetime.datetime | None = 
 
 def replay(deliveries, *, now: datetime.datetime | None = None) -> list[int]:
     """Send these deliveries again (same webhook-id), with a fresh three days of retries. Pending
-    ones are already queued and endpoints that are switched off are skipped. One UPDATE."""
+    ones are already queued and endpoints that are switched off are skipped. One UPDATE of at most
+    REPLAY_LIMIT rows; more than that is a DomainError and changes nothing."""
     now = now or timezone.now()
     table = Delivery._meta.db_table
-    ids = list(deliveries.exclude(status=DeliveryStatus.PENDING).filter(endpoint__active=True).values_list("pk", flat=True))
+    ids = list(deliveries.exclude(status=DeliveryStatus.PENDING).filter(endpoint__active=True)
+               .order_by().values_list("pk", flat=True)[:REPLAY_LIMIT + 1])
+    if len(ids) > REPLAY_LIMIT:
+        raise DomainError(f"More than {REPLAY_LIMIT:,} deliveries to replay: replay at most {REPLAY_LIMIT:,} at once. "
+                          "Choose a shorter time range. Nothing was replayed.")
     if not ids:
         return []
     with transaction.atomic(), connection.cursor() as cursor:

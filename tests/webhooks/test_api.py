@@ -105,3 +105,31 @@ def test_openapi_schema_documents_every_event(client, rita):
     assert "webhook-signature" in mql["description"]
     example = next(iter(mql["requestBody"]["content"]["application/json"]["examples"].values()))["value"]
     assert example["data"]["previous"] == {"stage": "new"} and example["version"] == 1
+
+
+def test_replay_of_more_than_the_limit_is_refused_and_changes_nothing(client, rita, north, log_rows, monkeypatch):
+    endpoint, rows = log_rows
+    monkeypatch.setattr(delivery, "REPLAY_LIMIT", 2, raising=False)
+    before = list(Delivery.objects.order_by("pk").values_list("pk", "status", "attempts", "replayed_at"))
+    since, until = rows[0].created_at - datetime.timedelta(days=3650), timezone.now()
+    response = login(client, rita).post(f"/api/webhook-endpoints/{endpoint.pk}/replay/",
+                                        {"since": since.isoformat(), "until": until.isoformat()}, content_type="application/json")
+    assert response.status_code == 400
+    assert "at most 2 " in response.json()["non_field_errors"][0]
+    assert list(Delivery.objects.order_by("pk").values_list("pk", "status", "attempts", "replayed_at")) == before
+    # The admin actions say so too, and change nothing.
+    boss = UserFactory.with_role(Role.REVOPS, north, username="boss", is_staff=True, is_superuser=True)
+    login(client, boss)
+    Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(created_at=timezone.now())
+    before = list(Delivery.objects.order_by("pk").values_list("pk", "status", "attempts", "replayed_at"))
+    for url, action, selected in [("/admin/webhooks/delivery/", "replay", [r.pk for r in rows]),
+                                  ("/admin/webhooks/endpoint/", "replay_last_day", [endpoint.pk])]:
+        response = client.post(url, {"action": action, "_selected_action": selected}, follow=True)
+        assert "at most 2 " in response.content.decode()
+    assert list(Delivery.objects.order_by("pk").values_list("pk", "status", "attempts", "replayed_at")) == before
+
+
+def test_replay_within_the_limit_replays_them_all(log_rows, monkeypatch):
+    endpoint, rows = log_rows
+    monkeypatch.setattr(delivery, "REPLAY_LIMIT", 3, raising=False)
+    assert sorted(delivery.replay(Delivery.objects.all())) == [rows[0].pk, rows[1].pk, rows[2].pk]
