@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.utils.encoding import iri_to_uri
@@ -46,6 +46,17 @@ def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         else:
             address = address.ipv4_mapped or address.sixtofour or address
     return address.is_global and not address.is_multicast
+
+
+def masked(url: str) -> str:
+    """`url` fit to show: the password in its user part (or a bare user, often a token) as ****.
+    The stored URL keeps them; only what lists, the API, notifications and logs show is masked."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=f"{user}:****@{hostport}" if colon else f"****@{hostport}"))
 
 
 def check_url(url: str) -> Target:

@@ -17,11 +17,15 @@ from .models import Delivery, Endpoint
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "team", "active", "event_list", "failing_since", "disabled_reason"]
+    list_display = ["shown_url", "team", "active", "event_list", "failing_since", "disabled_reason"]
     list_filter = ["active", "team"]
     readonly_fields = ["created_at", "failing_since", "disabled_at", "disabled_reason"]
     actions = ["replay_last_day"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description="URL", ordering="url")
+    def shown_url(self, obj: Endpoint) -> str:
+        return obj.shown_url
 
     @admin.display(description="Events")
     def event_list(self, obj: Endpoint) -> str:

@@ -21,6 +21,8 @@ from .models import Delivery, Endpoint
 
 
 class EndpointSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(source="shown_url", help_text="Any password in it shows as ****.")
+
     class Meta:
         model = Endpoint
         fields = ["id", "team", "url", "events", "active", "description", "created_at", "failing_since", "disabled_at",

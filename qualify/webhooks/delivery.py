@@ -311,7 +311,7 @@ def disable(endpoint: Endpoint, *, reason: str, now: datetime.datetime | None = 
         admins = User.objects.filter(Q(is_superuser=True) | Q(memberships__role=Role.REVOPS), is_active=True).distinct()
         url = reverse("admin:webhooks_endpoint_change", args=[endpoint.pk])
         notify.save_all([
-            notify.make(user, kind=NotificationKind.WEBHOOK_DISABLED, title=f"Webhook endpoint disabled: {endpoint.url}"[:200],
+            notify.make(user, kind=NotificationKind.WEBHOOK_DISABLED, title=f"Webhook endpoint disabled: {endpoint.shown_url}"[:200],
                         body=f"{reason}. Fix the receiver, switch the endpoint back on and replay what it missed.", url=url)
             for user in admins
         ])

@@ -66,7 +66,14 @@ class Endpoint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.url
+        return self.shown_url
+
+    @property
+    def shown_url(self) -> str:
+        """The URL with any password masked: what every list, the API and notifications show."""
+        from .addresses import masked
+
+        return masked(self.url)
 
     def clean(self) -> None:
         from .addresses import UnsafeURL, check_url

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from qualify.webhooks import delivery
+from qualify.notifications.models import Notification, NotificationKind
 from qualify.webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
 from tests.conftest import login
 from tests.factories import UserFactory
@@ -133,3 +134,28 @@ def test_replay_within_the_limit_replays_them_all(log_rows, monkeypatch):
     endpoint, rows = log_rows
     monkeypatch.setattr(delivery, "REPLAY_LIMIT", 3, raising=False)
     assert sorted(delivery.replay(Delivery.objects.all())) == [rows[0].pk, rows[1].pk, rows[2].pk]
+
+
+def test_a_password_in_the_endpoint_url_is_never_shown(client, north, rita, log_rows, caplog):
+    endpoint, rows = log_rows
+    real = "https://hooks:s3cr3t-pw@hooks.example.com/x?team=1"
+    Endpoint.objects.filter(pk=endpoint.pk).update(url=real)
+    endpoint.refresh_from_db()
+    masked = "https://hooks:****@hooks.example.com/x?team=1"
+    assert str(endpoint) == masked and endpoint.url == real  # delivery still has the real one
+    [listed] = login(client, rita).get("/api/webhook-endpoints/").json()
+    assert listed["url"] == masked
+    boss = UserFactory.with_role(Role.REVOPS, north, username="boss", is_staff=True, is_superuser=True)
+    login(client, boss)
+    for page in ("/admin/webhooks/endpoint/", "/admin/webhooks/delivery/", f"/admin/webhooks/delivery/{rows[0].pk}/change/"):
+        html = client.get(page).content.decode()
+        assert "s3cr3t-pw" not in html and masked in html, page
+    delivery.disable(endpoint, reason="The receiver answered 410 Gone")
+    note = Notification.objects.get(kind=NotificationKind.WEBHOOK_DISABLED, user=boss)
+    assert note.title == f"Webhook endpoint disabled: {masked}"
+    assert "s3cr3t-pw" not in caplog.text
+
+
+def test_a_bare_token_as_the_url_user_is_masked_too():
+    assert Endpoint(url="https://tok_123@hooks.example.com/").shown_url == "https://****@hooks.example.com/"
+    assert Endpoint(url="https://hooks.example.com:8443/a").shown_url == "https://hooks.example.com:8443/a"
