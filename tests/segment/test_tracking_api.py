@@ -3,6 +3,7 @@
 import base64
 import gzip
 import json
+import tracemalloc
 
 import pytest
 
@@ -101,6 +102,49 @@ def test_the_key_is_stored_hashed_and_rotation_retires_the_old_one(api, north_so
 def test_gzip_bodies_are_accepted(api, north_source):
     assert post(api, "/v1/batch", {"batch": [identify(), track("g-1")]}, north_source.key, encoding="gzip").status_code == 200
     assert Event.objects.filter(client_id=f"seg:{north_source.pk}:g-1").exists()
+
+
+def gzip_post(client, path, members: list[bytes], key):
+    """A body of several gzip members, one after another, as `cat a.gz b.gz` and some SDKs make."""
+    return client.post(path, b"".join(members), content_type="application/json", HTTP_CONTENT_ENCODING="gzip",
+                       HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:".encode()).decode())
+
+
+@pytest.mark.django_db
+def test_a_gzip_body_of_several_members_is_read_whole(api, north_source):
+    data = json.dumps({"batch": [identify(), track("m-1"), track("m-2")]}).encode()
+    cut = data.index(b'"m-2"')  # the batch's messages span both members
+    response = gzip_post(api, "/v1/batch", [gzip.compress(data[:cut]), gzip.compress(data[cut:])], north_source.key)
+    assert response.status_code == 200, response.json()
+    assert sorted(Event.objects.values_list("client_id", flat=True)) == [f"seg:{north_source.pk}:m-1", f"seg:{north_source.pk}:m-2"]
+    # Zero bytes between or after members are padding, as gzip(1) reads them.
+    padded = [gzip.compress(data[:cut]), b"\0" * 7, gzip.compress(data[cut:]), b"\0" * 3]
+    assert gzip_post(api, "/v1/batch", padded, north_source.key).status_code == 200
+    # A second member cut short, or followed by what is not gzip, is refused like any bad gzip.
+    for bad in ([gzip.compress(data[:cut]), gzip.compress(data[cut:])[:-9]], [gzip.compress(data), b"junk"]):
+        response = gzip_post(api, "/v1/batch", bad, north_source.key)
+        assert (response.status_code, response.json()["code"]) == (400, "invalid_request")
+
+
+@pytest.mark.django_db
+def test_a_gzip_bomb_in_a_later_member_is_refused_without_inflating_it(api, north_source):
+    data = json.dumps({"batch": [identify(), track("b-1")]}).encode()
+    bomb = gzip.compress(b" " * 64 * 1024 * 1024)  # 64 MB of JSON whitespace in about 64 KB
+    tracemalloc.start()
+    try:
+        response = gzip_post(api, "/v1/batch", [gzip.compress(data), bomb], north_source.key)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (response.status_code, response.json()["code"]) == (400, "payload_too_large")
+    assert peak < 16 * 1024 * 1024
+    # Many members, each small, are over the limit together.
+    many = [gzip.compress(data)] + [gzip.compress(b" " * 100 * 1024)] * 5
+    assert gzip_post(api, "/v1/batch", many, north_source.key).json()["code"] == "payload_too_large"
+    # So is a body of empty members over twice the limit: refused unread, not member by member.
+    empties = [gzip.compress(data)] + [gzip.compress(b"")] * 60_000
+    assert gzip_post(api, "/v1/batch", empties, north_source.key).json()["code"] == "payload_too_large"
+    assert not Event.objects.exists()
 
 
 @pytest.mark.django_db
