@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -102,7 +101,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=REPLAYED)
     @action(detail=True, methods=["post"])
     def replay(self, request: Request, pk=None) -> Response:
-        row = get_object_or_404(self.get_queryset(), pk=pk)
+        row = self.get_object()  # DRF's lookup: an id that is not a number is a 404 too, not a 500
         return Response({"replayed": delivery.replay(Delivery.objects.filter(pk=row.pk))})
 
 

@@ -71,6 +71,13 @@ def test_replay_one_delivery_keeps_its_webhook_id(client, rita, log_rows):
     assert failed.replayed_at is not None and failed.next_attempt_at <= timezone.now()
 
 
+def test_replay_of_a_delivery_that_does_not_exist_is_a_404(client, rita, log_rows):
+    for pk in ("999999", "abc"):
+        for url in (f"/api/webhook-deliveries/{pk}/replay/", f"/api/webhook-endpoints/{pk}/replay/"):
+            assert login(client, rita).post(url).status_code == 404, url
+    assert not Delivery.objects.filter(replayed_at__isnull=False).exists()
+
+
 def test_replay_a_time_range_skips_pending_rows(client, rita, log_rows):
     endpoint, rows = log_rows
     since, until = rows[0].created_at, rows[3].created_at + datetime.timedelta(minutes=1)
