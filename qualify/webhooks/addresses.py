@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from base64 import b64encode
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.utils.encoding import iri_to_uri
@@ -57,6 +58,16 @@ def masked(url: str) -> str:
         return url
     user, colon, _ = userinfo.partition(":")
     return urlunsplit(parts._replace(netloc=f"{user}:****@{hostport}" if colon else f"****@{hostport}"))
+
+
+def basic_auth(url: str) -> str | None:
+    """The Authorization header for a URL's user and password (https://user:pass@host/), which
+    receivers behind Basic auth expect, and http.client would not send by itself."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return None
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return "Basic " + b64encode(pair.encode()).decode()
 
 
 def check_url(url: str) -> Target:

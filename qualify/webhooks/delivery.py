@@ -41,7 +41,7 @@ from qualify.formatting import show_datetime
 from qualify.notifications import delivery as notify
 from qualify.notifications.models import NotificationKind
 
-from .addresses import Target, UnsafeURL, check_url
+from .addresses import Target, UnsafeURL, basic_auth, check_url
 from .models import Delivery, DeliveryStatus, Endpoint
 
 log = logging.getLogger(__name__)
@@ -156,14 +156,18 @@ def deliver_due(*, now: datetime.datetime | None = None, batch: int = 50, budget
 
 
 def headers_for(endpoint: Endpoint, msg_id: str, body: str, at: datetime.datetime) -> dict[str, str]:
-    """The Standard Webhooks headers; the signature covers id, timestamp and the exact body."""
-    return {
+    """The Standard Webhooks headers; the signature covers id, timestamp and the exact body. With
+    Basic auth when the URL has a user: a receiver behind it answers 401 to anything else."""
+    headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(at.timestamp())),
         "webhook-signature": Webhook(endpoint.secret).sign(msg_id, at, body),
     }
+    if auth := basic_auth(endpoint.url):
+        headers["authorization"] = auth
+    return headers
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):

@@ -25,6 +25,7 @@ class Receiver:
         self.secret, self.fail_first, self.fail_status, self.hold_first = secret, fail_first, fail_status, hold_first
         self.attempts: list[tuple[str, int, dict | None]] = []
         self.seen: dict[str, int] = defaultdict(int)
+        self.authorization: list[str | None] = []  # each attempt's Authorization header
         self.lock = threading.Lock()
         receiver = self
 
@@ -48,6 +49,7 @@ class Receiver:
                     else:
                         status = 204
                     receiver.attempts.append((msg_id, status, payload))
+                    receiver.authorization.append(headers.get("authorization"))
                 if hold:
                     receiver.hold_first.wait(30)
                 self.send_response(status)

@@ -3,6 +3,7 @@ rollbacks, team scope, 410 and endpoints failing for days."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import socket
 import threading
@@ -151,6 +152,20 @@ def test_a_late_worker_cannot_overwrite_the_result_of_the_one_that_took_over(nor
     assert delivery.deliver(now=later) == 1  # the lease ran out; another worker delivered it
     delivery.record(north_hook[0], stale, delivery.Outcome(500, 10, "HTTP 500"))
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth(north, maria, north_hook):
+    endpoint, r = north_hook
+    Endpoint.objects.filter(pk=endpoint.pk).update(url=r.url.replace("http://", "http://hooks:p%40ss@"))
+    new_lead(north, maria)
+    drain()
+    assert len(r.delivered()) == 1
+    assert r.authorization == ["Basic " + base64.b64encode(b"hooks:p@ss").decode()]
+    # Without them, no Authorization header at all.
+    Endpoint.objects.filter(pk=endpoint.pk).update(url=r.url)
+    new_lead(north, maria)
+    drain()
+    assert r.authorization[1:] == [None]
 
 
 def test_410_disables_the_endpoint_and_tells_revops(north, maria, receiver, north_hook):
