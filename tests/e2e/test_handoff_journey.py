@@ -206,3 +206,38 @@ def test_evidence_over_the_note_limit_is_refused_as_typed_and_nothing_is_stored(
     expect(page.locator(".completeness-percent")).to_have_text("0% complete")
     assert not Answer.objects.filter(lead=dana).exists()
     assert_accessible(page, "the lead page with refused evidence")
+
+
+def test_a_manager_reassigns_a_handoff_whose_ae_left_and_the_new_ae_accepts_it(page, live_server, e2e_cast, dana):
+    """Erin moves to South with Dana's handoff still waiting: Maria (North's manager) gives it to
+    Nora, who is told and accepts it; Erin no longer sees it."""
+    from accounts.models import Membership, Role
+    from tests.factories import UserFactory
+
+    nora = UserFactory.with_role(Role.AE, e2e_cast.north, username="nora", first_name="Nora", last_name="Novak", password="pw")
+    confirm_bant(dana, e2e_cast.alice)
+    handoff = hand_off(dana, to=e2e_cast.erin, by=e2e_cast.alice, next_step="Discovery call Thursday 3pm")
+    Membership.objects.filter(user=e2e_cast.erin, team=e2e_cast.north).update(team=e2e_cast.south)
+
+    login_as(page, live_server, "maria")
+    page.goto(f"{live_server.url}/handoffs/{handoff.pk}/")
+    page.get_by_text("Reassign…").click()
+    page.get_by_label("Give this handoff to").select_option(label="Nora Novak")
+    page.get_by_label("Reassign note").fill("Erin moved to South")
+    assert_accessible(page)
+    page.get_by_role("button", name="Reassign", exact=True).click()
+    expect(page.locator(".flashes")).to_contain_text("Reassigned Dana Diaz to Nora Novak")
+    expect(page.locator("article.packet")).to_contain_text("From Alice Adams to Nora Novak")
+
+    page.context.clear_cookies()
+    login_as(page, live_server, "nora")
+    page.goto(f"{live_server.url}/notifications/")
+    expect(page.locator("main")).to_contain_text("Handoff received: Dana Diaz")
+    page.goto(f"{live_server.url}/handoffs/")
+    packet = page.locator("article.packet", has_text="Dana Diaz")
+    packet.get_by_role("button", name="Accept").click()
+    expect(page.locator("article.packet", has_text="Dana Diaz").locator(STAGE_BADGE)).to_have_text("Accepted")
+
+    dana.refresh_from_db()
+    handoff.refresh_from_db()
+    assert (handoff.status, handoff.to_user, dana.owner, dana.ae) == (HandoffStatus.ACCEPTED, nora, nora, nora)
