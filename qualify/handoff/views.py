@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
+from accounts.models import Membership, Role, User
 from qualify.dates import query_date
 from qualify.errors import DomainError
 from qualify.exports import csv_response
@@ -105,8 +105,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("handoff:sent"))
     qs, scope = _scope(request)
     pending = list(qs.filter(status=HandoffStatus.PENDING).order_by("created_at", "id")[:200])
+    aes = _team_aes({h.team_id for h in pending if can_reassign(request.user, h)})
     for h in pending:  # no queries: the user's memberships are cached
         h.user_can_decide = can_decide(request.user, h)
+        h.user_can_reassign = h.team_id in aes
+        h.reassign_aes = [ae for ae in aes.get(h.team_id, ()) if ae.pk != h.to_user_id]
     recent = list(qs.exclude(status=HandoffStatus.PENDING).select_related("reason", "from_user", "lead__account").order_by("-decided_at")[:20])
     return render(
         request,
@@ -137,6 +140,18 @@ def detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
         {"h": handoff, "can_decide": handoff.is_pending and can_decide(request.user, handoff),
          "reasons": DisqualifyReason.objects.filter(active=True), **_reassign_context(request.user, handoff)},
     )
+
+
+def _team_aes(team_ids: set[int]) -> dict[int, list[User]]:
+    """Each team's active AEs, for the Reassign forms of the packets a manager sees (one query, none
+    without such packets)."""
+    if not team_ids:
+        return {}
+    found: dict[int, list[User]] = {team_id: [] for team_id in team_ids}
+    for m in Membership.objects.filter(team_id__in=team_ids, role=Role.AE, user__is_active=True).select_related("user") \
+            .order_by("user__first_name", "user__username"):
+        found[m.team_id].append(m.user)
+    return found
 
 
 def _reassign_context(user, handoff: Handoff) -> dict:
@@ -207,7 +222,7 @@ def reassign_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
         messages.error(request, e.message)
     else:
         messages.success(request, f"Reassigned {handoff.lead} to {to}: they'll accept or reject it from their Handoffs page.")
-    return HttpResponseRedirect(reverse("handoff:detail", args=[handoff.pk]))
+    return HttpResponseRedirect(safe_next(request, reverse("handoff:detail", args=[handoff.pk])))
 
 
 @login_required

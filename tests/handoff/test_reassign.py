@@ -154,6 +154,19 @@ def test_the_handoff_page_offers_managers_a_reassign_form(client, pending, erin,
     assert "reassign" not in login(client, erin).get(f"/handoffs/{pending.pk}/").content.decode().lower()
 
 
+def test_the_inbox_offers_managers_a_reassign_form_and_comes_back_to_it(client, pending, erin, frank, maria):
+    login(client, maria)
+    body = client.get("/handoffs/?scope=team").content.decode()
+    form = body[body.index(f'action="/handoffs/{pending.pk}/reassign/"'):]
+    form = form[:form.index("</form>")]
+    assert f'<option value="{frank.pk}">' in form and f'<option value="{erin.pk}">' not in form
+    assert 'name="next" value="/handoffs/?scope=team"' in form
+    response = client.post(f"/handoffs/{pending.pk}/reassign/", {"to_user": frank.pk, "next": "/handoffs/?scope=team"})
+    assert response["Location"] == "/handoffs/?scope=team"
+    assert Handoff.objects.get(pk=pending.pk).to_user == frank
+    assert "reassign/" not in login(client, frank).get("/handoffs/").content.decode()  # the AE rejects instead
+
+
 def test_a_manager_reassigns_from_the_page(client, pending, frank, maria):
     response = login(client, maria).post(f"/handoffs/{pending.pk}/reassign/", {"to_user": frank.pk, "note": WHY})
     assert response.status_code == 302
