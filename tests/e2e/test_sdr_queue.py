@@ -23,8 +23,11 @@ def alices_leads(e2e_cast):
     leads = {
         "dana": LeadFactory(team=north, owner=e2e_cast.alice, account=acme, first_name="Dana", last_name="Diaz",
                             stage=Stage.WORKING, score=90),
-        "omar": LeadFactory(team=north, owner=e2e_cast.alice, first_name="Omar", last_name="Ortiz", stage=Stage.NEW, score=70),
-        "nina": LeadFactory(team=north, owner=e2e_cast.alice, first_name="Nina", last_name="Novak", stage=Stage.MQL, score=40),
+        # Named accounts: Faker's company names (e.g. "Ortiz-Hill") made the searches below match more.
+        "omar": LeadFactory(team=north, owner=e2e_cast.alice, account=AccountFactory(team=north, name="Orbit Freight"),
+                            first_name="Omar", last_name="Ortiz", stage=Stage.NEW, score=70),
+        "nina": LeadFactory(team=north, owner=e2e_cast.alice, account=AccountFactory(team=north, name="Nimbus Foods"),
+                            first_name="Nina", last_name="Novak", stage=Stage.MQL, score=40),
     }
     # Not in alice's queue: bob's lead, a nurtured one, and the South team's lead.
     LeadFactory(team=north, owner=e2e_cast.bob, first_name="Bea", last_name="Bobson", score=99)
