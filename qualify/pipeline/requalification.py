@@ -29,7 +29,7 @@ from qualify.errors import DomainError
 from qualify.formatting import show_date
 from qualify.leads import changes, lifecycle
 from qualify.leads.access import can_change_lead
-from qualify.leads.models import DisqualifyReason, Event, Lead, Stage
+from qualify.leads.models import DisqualifyReason, Event, Lead, Stage, clean_note
 
 from qualify.reviews.models import FollowUpTask, TaskKind, TaskStatus
 
@@ -219,8 +219,9 @@ def open_requalification(
 
 
 def resolve(req: Requalification, *, by: User, note: str, from_task: bool = False) -> Requalification:
-    """The owner has re-confirmed: close the request (and its task) with a note."""
-    note = (note or "").strip()
+    """The owner has re-confirmed: close the request (and its task) with a note, held to the one
+    note limit (clean_note) like every note a person writes."""
+    note = clean_note(note)
     if not from_task and len(note) < MIN_NOTE:
         raise DomainError(f"Say what you re-confirmed (at least {MIN_NOTE} characters).", field="note")
     with transaction.atomic():

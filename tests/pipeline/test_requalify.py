@@ -240,3 +240,16 @@ def test_api_moves_sub_stage_and_resolves(client, opportunity, erin):
     ok = client.post(f"/api/requalifications/{req_id}/resolve/", {"note": "Budget re-confirmed with CFO"},
                      content_type="application/json")
     assert ok.status_code == 200 and ok.json()["status"] == "resolved"
+
+
+def test_an_over_long_resolution_note_is_refused_and_changes_nothing(client, opportunity, erin):
+    substages.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
+    req = Requalification.objects.get()
+    with pytest.raises(DomainError, match="too long"):
+        requalification.resolve(req, by=erin, note="Budget re-confirmed. " * 300)
+    login(client, erin)
+    r = client.post(f"/api/requalifications/{req.pk}/resolve/", {"note": "x" * 6000}, content_type="application/json")
+    assert r.status_code == 400 and "too long" in str(r.json())
+    req.refresh_from_db()
+    assert req.status == RequalStatus.OPEN and req.resolution_note == ""
+    assert FollowUpTask.objects.get().status == TaskStatus.OPEN
