@@ -21,7 +21,7 @@ from qualify.leads.models import Lead
 from .answers import record_answer
 from .completeness import completeness
 from .models import Answer, AnswerStatus, Criterion, Framework
-from .selection import visible_frameworks
+from .selection import visible_criterion, visible_frameworks
 
 
 class CriterionSerializer(serializers.ModelSerializer):
@@ -136,9 +136,7 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         lead = access_lead(request.user, data.validated_data["lead"], for_write=True)
         # Only criteria of frameworks the caller reads: another team's answered "not part of the
         # framework" where a missing id answered "No such criterion", telling which ids exist.
-        criterion = Criterion.objects.filter(
-            pk=data.validated_data["criterion"], framework__in=visible_frameworks(request.user)
-        ).first()
+        criterion = visible_criterion(request.user, data.validated_data["criterion"])
         if criterion is None:
             raise ValidationError({"criterion": ["No such criterion."]})
         try:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Q
 
+from qualify.ids import given_id
 from qualify.leads.models import Segment
 
-from .models import Framework
+from .models import Criterion, Framework
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -40,6 +41,15 @@ def visible_frameworks(user: User):
         return Framework.objects.all()
     links = Framework.teams.through.objects.values("framework_id")
     return Framework.objects.filter(Q(pk__in=links.filter(team_id__in=user.team_ids())) | ~Q(pk__in=links))
+
+
+def visible_criterion(user: User, raw: object) -> Criterion | None:
+    """The criterion a form or body names, if it belongs to a framework `user` reads; else None, so
+    another team's criterion answers as a missing one ("١٢" is not 12: qualify/ids.py). One query."""
+    pk = given_id(raw)
+    if pk is None:
+        return None
+    return Criterion.objects.filter(pk=pk, framework__in=visible_frameworks(user)).first()
 
 
 def applies_to(framework: Framework, *, team_id: int | None, segment: str) -> bool:

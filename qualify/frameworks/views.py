@@ -20,7 +20,7 @@ from qualify.leads.models import DisqualifyReason, ReasonAction, Segment
 from .answers import record_answer
 from .completeness import completeness
 from .models import AnswerStatus, AnswerType, Criterion
-from .selection import frameworks_for_team
+from .selection import frameworks_for_team, visible_criterion
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -66,7 +66,8 @@ def answers(request: HttpRequest, lead_id: int) -> HttpResponse:
 
     lead = access_lead(request.user, lead_id, for_write=True)
     posted = {k: request.POST.get(k, "") for k in ("criterion", "status", "value", "evidence")}
-    criterion = _posted_criterion(posted["criterion"])
+    # Another team's criterion is as missing as an unknown id: "not part of the framework" would say it exists.
+    criterion = visible_criterion(request.user, posted["criterion"])
     try:
         if criterion is None:
             raise DomainError("Choose a criterion to answer.", field="criterion")
@@ -91,13 +92,6 @@ def answers(request: HttpRequest, lead_id: int) -> HttpResponse:
         return response
     messages.success(request, f"Answer recorded for {criterion.dimension}.")
     return HttpResponseRedirect(_lead_url(lead.pk))
-
-
-def _posted_criterion(raw: str) -> Criterion | None:
-    try:
-        return Criterion.objects.filter(pk=int(raw)).first()
-    except (TypeError, ValueError):
-        return None
 
 
 def _lead_url(lead_id: int) -> str:

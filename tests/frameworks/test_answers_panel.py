@@ -3,7 +3,7 @@ import pytest
 from qualify.frameworks.answers import record_answer
 from qualify.frameworks.models import Answer, Criterion
 from tests.conftest import login
-from tests.frameworks.factories import AnswerFactory
+from tests.frameworks.factories import AnswerFactory, CriterionFactory, FrameworkFactory
 
 EVIDENCE = "CFO confirmed the budget line on the 3 May call."
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -174,3 +174,21 @@ def test_lead_page_includes_the_panel(client, alice, alices_lead):
 
     assert response.status_code == 200
     assert f'id="answers-panel-{alices_lead.pk}"' in response.content.decode()
+
+
+@pytest.mark.parametrize("raw", ["teams", "missing", "arabic"])
+def test_another_teams_criterion_answers_as_a_missing_one(client, alice, alices_lead, south, raw):
+    # A framework for South only: its criterion is none of North's business, so posting its id
+    # must say what a missing id says, not "not part of the framework" (which tells it exists).
+    south_only = FrameworkFactory(name="South way", slug="south-way", position=5)
+    south_only.teams.set([south])
+    secret = CriterionFactory(framework=south_only, key="secret", dimension="Secret")
+    posted = {"teams": str(secret.pk), "missing": str(secret.pk + 1000), "arabic": "".join(
+        chr(0x0660 + int(d)) for d in str(secret.pk))}[raw]
+
+    response = login(client, alice).post(url(alices_lead), {"criterion": posted, "status": "unknown"}, **HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose a criterion" in html and "not part of the framework" not in html
+    assert not Answer.objects.exists()
