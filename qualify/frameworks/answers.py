@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 # "Yes" or "ok" is not evidence; a confirmed answer needs who said what, or what was seen.
 MIN_EVIDENCE_LENGTH = 10
+# A number answer is stored spelled out ("1e3" is "1000"): 1e999999 would be a million digits.
+MAX_NUMBER_DIGITS = 30
 
 
 def record_answer(
@@ -110,6 +112,11 @@ def _clean_value(criterion: Criterion, value: str) -> str:
             number = None
         if number is None or not number.is_finite():
             raise DomainError(f"'{value}' is not a number." if value else "Enter a number.", field="value")
+        if not number.is_zero() and abs(number.adjusted()) > MAX_NUMBER_DIGITS:
+            raise DomainError(
+                f"'{value}' is too large or too small: keep it within {MAX_NUMBER_DIGITS} digits of the decimal point.",
+                field="value",
+            )
         # One spelling per number ("1e3" and "1000.0" both store "1000").
         return format(number.normalize(), "f")
     if not value:

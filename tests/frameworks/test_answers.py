@@ -74,6 +74,22 @@ def test_decimal_numbers_are_kept(alices_lead, alice, crit):
     assert record_answer(alices_lead, criterion=crit["seats"], by=alice, value="-3").value == "-3"
 
 
+@pytest.mark.parametrize("value", ["1e1000000", "1e999999", "1e-999999", "1e6000", "-1e40"])
+def test_a_number_too_large_or_too_small_to_spell_is_refused(alices_lead, alice, crit, value):
+    # Stored in its plain spelling ("1e3" is "1000"): 1e999999 would be a million digits, and
+    # 1e1000000 overflows the decimal context (it was a 500).
+    with pytest.raises(DomainError) as refused:
+        record_answer(alices_lead, criterion=crit["seats"], by=alice, value=value)
+
+    assert refused.value.field == "value"
+    assert Answer.objects.count() == 0
+
+
+def test_zero_and_large_ordinary_numbers_are_kept(alices_lead, alice, crit):
+    assert record_answer(alices_lead, criterion=crit["seats"], by=alice, value="0e999999").value == "0"
+    assert record_answer(alices_lead, criterion=crit["seats"], by=alice, value="2.5e9").value == "2500000000"
+
+
 def test_criterion_of_another_framework_is_refused(alices_lead, alice, crit, bant_criteria):
     with pytest.raises(DomainError) as refused:
         record_answer(alices_lead, criterion=bant_criteria["budget"], by=alice, status="unknown")
