@@ -17,11 +17,20 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role
+from qualify.ids import given_id
 
 from .models import FollowUpTask, ReviewItem, ReviewQueue
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+
+def _id(raw: int | str) -> int:
+    """An id from a URL (the API's routes take any text): "١٢" is not 12 (qualify/ids.py)."""
+    pk = given_id(raw)
+    if pk is None:
+        raise ValueError(raw)
+    return pk
 
 
 def _reviewer_of(user: User) -> Q:
@@ -57,7 +66,7 @@ def can_review(user: User, queue: ReviewQueue) -> bool:
 def access_queue(user: User, queue_id: int | str, *, for_write: bool = False) -> ReviewQueue:
     require_reviews(user)
     try:
-        queue = visible_queues(user).select_related("plan", "team", "reviewer").get(pk=int(queue_id))
+        queue = visible_queues(user).select_related("plan", "team", "reviewer").get(pk=_id(queue_id))
     except (ReviewQueue.DoesNotExist, ValueError, TypeError):
         raise Http404("No such review queue.")
     if for_write and not can_review(user, queue):
@@ -72,7 +81,7 @@ def access_item(user: User, item_id: int | str, *, for_write: bool = False) -> R
             ReviewItem.objects.filter(queue__in=visible_queues(user))
             .select_related("queue__plan", "queue__team", "queue__reviewer", "lead__account", "lead__owner",
                             "lead__team", "rep", "reviewed_by")
-            .get(pk=int(item_id))
+            .get(pk=_id(item_id))
         )
     except (ReviewItem.DoesNotExist, ValueError, TypeError):
         raise Http404("No such review item.")
@@ -95,7 +104,7 @@ def can_close_task(user: User, task: FollowUpTask) -> bool:
 
 def access_task(user: User, task_id: int | str, *, for_write: bool = False) -> FollowUpTask:
     try:
-        task = visible_tasks(user).select_related("lead", "assignee").get(pk=int(task_id))
+        task = visible_tasks(user).select_related("lead", "assignee").get(pk=_id(task_id))
     except (FollowUpTask.DoesNotExist, ValueError, TypeError):
         raise Http404("No such task.")
     if for_write and not can_close_task(user, task):

@@ -61,3 +61,26 @@ def test_queue_list_query_count_is_fixed(client, queue, maria, django_assert_max
     login(client, maria)
     with django_assert_max_num_queries(6):
         assert client.get("/api/review-queues/").status_code == 200
+
+
+def _arabic(pk: int) -> str:
+    return "".join(chr(0x0660 + int(d)) for d in str(pk))
+
+
+def test_ids_in_other_digits_are_missing_ones(client, queue, maria, erin):
+    # int("١٢") is 12: /api/review-items/١٢/ answered item 12, where /api/leads/١٢/ is a 404 (qualify/ids.py).
+    item = queue.items.get(position=1)
+    login(client, maria)
+    due = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    client.post(f"/api/review-items/{item.pk}/verdict/", {"verdict": "needs_follow_up", "note": "No sponsor named at all",
+                "follow_up": "Name the sponsor and book a call", "due_on": due, "about": "deal"}, content_type=JSON)
+    task = FollowUpTask.objects.get()
+    assert client.get(f"/api/review-queues/{_arabic(queue.pk)}/").status_code == 404
+    assert client.get(f"/api/review-items/{_arabic(item.pk)}/").status_code == 404
+    r = client.post(f"/api/review-items/{_arabic(item.pk)}/verdict/", {"verdict": "confirmed"}, content_type=JSON)
+    assert r.status_code == 404
+    assert client.get(f"/api/follow-up-tasks/{_arabic(task.pk)}/").status_code == 404
+    assert client.post(f"/api/follow-up-tasks/{_arabic(task.pk)}/done/", {}, content_type=JSON).status_code == 404
+    item.refresh_from_db()
+    task.refresh_from_db()
+    assert item.verdict == "needs_follow_up" and task.status == TaskStatus.OPEN
