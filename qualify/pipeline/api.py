@@ -53,6 +53,8 @@ class RequalificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
 
     serializer_class = RequalificationSerializer
     pagination_class = IdCursor
+    # ASCII digits only: int("١٢") is 12, and /requalifications/١٢/ must not be request 12 (qualify/ids.py).
+    lookup_value_regex = "[0-9]+"
     filterset_fields = ["lead", "kind", "status"]
 
     def get_queryset(self):

@@ -253,3 +253,15 @@ def test_an_over_long_resolution_note_is_refused_and_changes_nothing(client, opp
     req.refresh_from_db()
     assert req.status == RequalStatus.OPEN and req.resolution_note == ""
     assert FollowUpTask.objects.get().status == TaskStatus.OPEN
+
+
+def test_a_requalification_id_in_other_digits_is_a_missing_one(client, opportunity, erin):
+    substages.move_opportunity_stage(opportunity, to=stage("Demo done"), by=erin)
+    req = Requalification.objects.get()
+    arabic = "".join(chr(0x0660 + int(d)) for d in str(req.pk))
+    login(client, erin)
+    assert client.get(f"/api/requalifications/{arabic}/").status_code == 404
+    r = client.post(f"/api/requalifications/{arabic}/resolve/", {"note": "Budget re-confirmed with CFO"},
+                    content_type="application/json")
+    assert r.status_code == 404
+    assert Requalification.objects.get().status == RequalStatus.OPEN
