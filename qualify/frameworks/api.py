@@ -57,6 +57,7 @@ class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = FrameworkSerializer
     pagination_class = None
+    lookup_value_regex = "[0-9]+"  # "١" is not framework 1 (qualify/ids.py)
     filterset_fields = ["active", "is_default"]
 
     def get_queryset(self) -> QuerySet[Framework]:
@@ -123,6 +124,7 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = OutputSerializer
     filterset_class = AnswerFilter
+    lookup_value_regex = "[0-9]+"  # "١" is not answer 1 (qualify/ids.py)
     pagination_class = AnswerPagination
 
     def get_queryset(self) -> QuerySet[Answer]:

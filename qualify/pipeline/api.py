@@ -27,6 +27,7 @@ class OpportunityStageSerializer(serializers.ModelSerializer):
 class OpportunityStageViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OpportunityStageSerializer
     pagination_class = None
+    lookup_value_regex = "[0-9]+"  # "١" is not sub-stage 1 (qualify/ids.py)
     queryset = OpportunityStage.objects.all()
 
 

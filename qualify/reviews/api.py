@@ -153,6 +153,7 @@ class ReviewPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ReviewPlanSerializer
     pagination_class = None
+    lookup_value_regex = "[0-9]+"  # "١" is not plan 1 (qualify/ids.py)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

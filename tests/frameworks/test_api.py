@@ -180,3 +180,21 @@ def test_another_teams_criterion_answers_as_a_missing_one(api, alice, alices_lea
 
     assert [r.status_code for r in answers] == [400, 400]
     assert answers[0].json() == answers[1].json()
+
+
+
+def test_ids_in_other_digits_are_missing_ones(api, alice, alices_lead, bant, bant_criteria):
+    # int("١") is 1: DRF's lookup cast "١" to a pk, so /api/answers/١/ read answer 1 (qualify/ids.py).
+    from qualify.pipeline.models import OpportunityStage
+
+    answer = record_answer(alices_lead, criterion=bant_criteria["need"], by=alice, status="unknown")
+    sub_stage = OpportunityStage.objects.order_by("id").first()
+
+    def arabic(pk):
+        return "".join(chr(0x0660 + int(d)) for d in str(pk))
+
+    as_user(api, alice)
+    for path in (f"/api/frameworks/{arabic(bant.pk)}/", f"/api/answers/{arabic(answer.pk)}/",
+                 f"/api/opportunity-stages/{arabic(sub_stage.pk)}/"):
+        assert api.get(path).status_code == 404, path
+    assert api.get(f"/api/answers/{answer.pk}/").status_code == 200

@@ -81,6 +81,8 @@ def test_ids_in_other_digits_are_missing_ones(client, queue, maria, erin):
     assert r.status_code == 404
     assert client.get(f"/api/follow-up-tasks/{_arabic(task.pk)}/").status_code == 404
     assert client.post(f"/api/follow-up-tasks/{_arabic(task.pk)}/done/", {}, content_type=JSON).status_code == 404
+    assert client.get(f"/api/review-plans/{_arabic(queue.plan_id)}/").status_code == 404
+    assert client.get(f"/api/review-plans/{queue.plan_id}/").status_code == 200
     item.refresh_from_db()
     task.refresh_from_db()
     assert item.verdict == "needs_follow_up" and task.status == TaskStatus.OPEN
