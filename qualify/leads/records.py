@@ -105,6 +105,21 @@ def clean_email(raw: str) -> str:
     return text.lower()
 
 
+# PostgreSQL's integer, the employee_count column: a larger headcount was a DataError (a 500).
+EMPLOYEES_MAX = 2**31 - 1
+
+
+def _check_headcount(values: Mapping[str, Any]) -> None:
+    """DomainError on the employee_count field for a headcount the column cannot hold."""
+    count = values.get("employee_count")
+    if count is None:
+        return
+    if count < 0:
+        raise DomainError("Employees cannot be negative.", field="employee_count")
+    if count > EMPLOYEES_MAX:
+        raise DomainError(f"Employees must be at most {EMPLOYEES_MAX:,}.", field="employee_count")
+
+
 def domain_taken(account: Account) -> DomainError:
     """The refusal for a domain another account of the team has, naming that account (the pages
     link it: records of one team are visible to all its members)."""
@@ -200,6 +215,7 @@ def create_account(*, by: User | None, **values: Any) -> Account:
     """A new account, its domain stored as the bare host ("daniel.com" for "https://www.daniel.com/");
     refused, naming the other account, when the team has one with that domain already (one query)."""
     values = _with_properties(PropertyEntity.ACCOUNT, {}, values)
+    _check_headcount(values)
     if "domain" in values:
         values["domain"] = clean_domain(values["domain"])
         team_id = values.get("team_id", getattr(values.get("team"), "pk", None))
@@ -218,6 +234,7 @@ def edit_account(account: Account, *, by: User | None, **values: Any) -> set[str
     """Write the given fields; every lead of the account is rescored when a fit field changed.
     The domain is cleaned and checked as create_account does. The team never changes."""
     values = _with_properties(PropertyEntity.ACCOUNT, account.properties, values)
+    _check_headcount(values)
     if "domain" in values:
         values["domain"] = clean_domain(values["domain"])
         if values["domain"] != account.domain and (other := _same_domain(account.team_id, values["domain"], besides=account.pk)):

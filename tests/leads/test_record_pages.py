@@ -275,3 +275,20 @@ def test_marketing_creates_an_account_without_an_owner(client, mark, north, alic
     assert "owner" not in client.get(reverse("leads:account_create")).context["form"].fields
     assert client.post(reverse("leads:account_create"), account_data(north, owner=alice.pk)).status_code == 302
     assert Account.objects.get(name="Globex").owner is None
+
+
+def test_a_headcount_the_column_cannot_hold_is_refused_on_its_field(client, alice, north, acme):
+    """PostgreSQL's integer stops at 2,147,483,647: a larger headcount was a 500 (integer out of range)."""
+    login(client, alice)
+    response = client.post(reverse("leads:account_create"), account_data(north, employee_count="99999999999"))
+    assert response.status_code == 400
+    assert "Employee count: Employees must be at most 2,147,483,647." in response.content.decode()
+    assert 'value="99999999999"' in response.content.decode()
+    assert not Account.objects.filter(name="Globex").exists()
+    response = client.post(reverse("leads:account_edit", args=[acme.pk]), {"name": "Acme Robotics", "employee_count": "2147483648"})
+    assert response.status_code == 400
+    assert "Employee count: Employees must be at most 2,147,483,647." in response.content.decode()
+    acme.refresh_from_db()
+    assert acme.employee_count == 250
+    response = client.post(reverse("leads:account_edit", args=[acme.pk]), {"name": "Acme Robotics", "employee_count": "2147483647"})
+    assert response.status_code == 302
