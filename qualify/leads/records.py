@@ -154,12 +154,18 @@ def _lock_for_edit(obj: Lead | Account) -> None:
                           else f"This {noun} was deleted meanwhile.")
 
 
+def _with_email(values: dict[str, Any]) -> dict[str, Any]:
+    """The email as clean_email stores it (lower case): events and the Segment door find a lead by
+    exactly that, so "Nina@Acme.com" typed in a form was a lead no event reached."""
+    return {**values, "email": clean_email(values["email"] or "")} if "email" in values else values
+
+
 def create_lead(*, by: User | None, owner: User | None = None, **values: Any) -> Lead:
     """A new lead (stage New unless the caller is an import writing history), rescored after commit."""
     bad = LEAD_NOT_EDITABLE & set(values) - {"stage", "created_at"}
     if bad:
         raise TypeError(f"create_lead does not set {', '.join(sorted(bad))}")
-    values = _with_properties(PropertyEntity.LEAD, {}, values)
+    values = _with_email(_with_properties(PropertyEntity.LEAD, {}, values))
     try:
         with transaction.atomic():
             lead = Lead.objects.create(owner=owner, **values)
@@ -182,7 +188,7 @@ def edit_lead(lead: Lead, *, by: User | None, **values: Any) -> set[str]:
     bad = LEAD_NOT_EDITABLE & set(values)
     if bad:
         raise DomainError(f"{', '.join(sorted(bad))} cannot be edited here: use its own action.", field=sorted(bad)[0])
-    values = _with_properties(PropertyEntity.LEAD, lead.properties, values)
+    values = _with_email(_with_properties(PropertyEntity.LEAD, lead.properties, values))
     changed = changed_fields(lead, values)
     if not changed:
         return changed

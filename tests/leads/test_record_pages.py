@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from qualify.leads.models import Account, Lead, Seniority, Stage
 from qualify.scoring import tasks
@@ -292,3 +293,20 @@ def test_a_headcount_the_column_cannot_hold_is_refused_on_its_field(client, alic
     assert acme.employee_count == 250
     response = client.post(reverse("leads:account_edit", args=[acme.pk]), {"name": "Acme Robotics", "employee_count": "2147483647"})
     assert response.status_code == 302
+
+
+def test_a_typed_email_is_stored_as_every_door_stores_it_so_events_find_the_lead(client, alice, acme):
+    """The importer and the Segment door store records.clean_email's lower case, and POST /api/events/
+    matches on it: a lead created here as "Nina.Novak@Acme.Example" was found by no event."""
+    login(client, alice)
+    client.post(reverse("leads:lead_create"), lead_data(acme, email=" Nina.Novak@Acme.Example "))
+    lead = Lead.objects.get()
+    assert lead.email == "nina.novak@acme.example"
+    event = {"client_id": "e1", "type": "page_view", "email": "Nina.Novak@Acme.Example",
+             "occurred_at": timezone.now().isoformat()}
+    response = client.post("/api/events/", [event], content_type="application/json")
+    assert response.json()["results"][0]["lead"] == lead.pk
+    data = lead_data(acme, email="NINA@ACME.EXAMPLE", form_token="")
+    client.post(reverse("leads:lead_edit", args=[lead.pk]), data)
+    lead.refresh_from_db()
+    assert lead.email == "nina@acme.example"
