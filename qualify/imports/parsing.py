@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from qualify.errors import DomainError
 from qualify.leads.models import Persona, RevenueBand, Seniority
-from qualify.leads.records import clean_domain, clean_email
+from qualify.leads.records import EMPLOYEES_MAX, clean_domain, clean_email
 from qualify.leads.properties import coerce
 
 from .columns import (
@@ -84,8 +84,12 @@ def parse_int(value: str) -> int:
         n = int(float(cleaned.rstrip("+")))
     except ValueError:
         raise Bad(f"'{value}' is not a number")
+    except OverflowError:  # "1e400" is an infinite float
+        n = EMPLOYEES_MAX + 1
     if n < 0:
         raise Bad(f"'{value}' is negative")
+    if n > EMPLOYEES_MAX:  # the column's limit: past it the job's one write failed every row
+        raise Bad(f"'{value}' is too large (at most {EMPLOYEES_MAX:,})")
     return n
 
 

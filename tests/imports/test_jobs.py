@@ -250,3 +250,12 @@ def test_a_deactivated_rep_is_not_an_owner_an_import_may_give_leads_to(north, al
     assert not Lead.objects.filter(owner=bob).exists()
     [error] = job.errors
     assert error["column"] == "Lead Owner" and "not a rep of this team" in error["message"]
+
+
+@pytest.mark.parametrize("employees", ["99999999999", "1e400", "2147483648"])
+def test_a_headcount_the_column_cannot_hold_is_that_rows_error_and_the_other_rows_land(north, alice, bob, maria, employees):
+    text = SALESFORCE.replace(",Software,120\n", f",Software,{employees}\n")
+    job = run(job_for(text, team=north, by=maria), mode="good_rows")
+    assert job.status == ImportStatus.DONE, job.message
+    assert job.bad_rows == 1 and "too large" in str(job.errors), job.errors
+    assert list(Lead.objects.values_list("email", flat=True)) == ["grace@cobol.example"]
