@@ -105,11 +105,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("handoff:sent"))
     qs, scope = _scope(request)
     pending = list(qs.filter(status=HandoffStatus.PENDING).order_by("created_at", "id")[:200])
-    aes = _team_aes({h.team_id for h in pending if can_reassign(request.user, h)})
     for h in pending:  # no queries: the user's memberships are cached
         h.user_can_decide = can_decide(request.user, h)
-        h.user_can_reassign = h.team_id in aes
-        h.reassign_aes = [ae for ae in aes.get(h.team_id, ()) if ae.pk != h.to_user_id]
+    _offer_reassign(request.user, pending)
     recent = list(qs.exclude(status=HandoffStatus.PENDING).select_related("reason", "from_user", "lead__account").order_by("-decided_at")[:20])
     return render(
         request,
@@ -134,17 +132,18 @@ def sent(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
     handoff = access_handoff(request.user, handoff_id)
+    _offer_reassign(request.user, [handoff])
     return render(
         request,
         "handoff/detail.html",
         {"h": handoff, "can_decide": handoff.is_pending and can_decide(request.user, handoff),
-         "reasons": DisqualifyReason.objects.filter(active=True), **_reassign_context(request.user, handoff)},
+         "reasons": DisqualifyReason.objects.filter(active=True),
+         "can_reassign": handoff.user_can_reassign, "reassign_aes": handoff.reassign_aes},
     )
 
 
 def _team_aes(team_ids: set[int]) -> dict[int, list[User]]:
-    """Each team's active AEs, for the Reassign forms of the packets a manager sees (one query, none
-    without such packets)."""
+    """Each team's active AEs, first name first (workflow.eligible_aes for many teams at once)."""
     if not team_ids:
         return {}
     found: dict[int, list[User]] = {team_id: [] for team_id in team_ids}
@@ -154,12 +153,14 @@ def _team_aes(team_ids: set[int]) -> dict[int, list[User]]:
     return found
 
 
-def _reassign_context(user, handoff: Handoff) -> dict:
-    """The team's other active AEs, for a manager's Reassign form on a pending handoff (one query)."""
-    if not (handoff.is_pending and can_reassign(user, handoff)):
-        return {"can_reassign": False}
-    return {"can_reassign": True, "reassign_aes": list(eligible_aes(handoff.lead).exclude(pk=handoff.to_user_id)
-                                                       .order_by("first_name", "username"))}
+def _offer_reassign(user, handoffs: list[Handoff]) -> None:
+    """Mark the pending handoffs `user` may give to another AE, each with the team's other active
+    AEs for its Reassign form (inbox and handoff page alike; one query for them all, none when
+    there is nothing to offer)."""
+    aes = _team_aes({h.team_id for h in handoffs if h.is_pending and can_reassign(user, h)})
+    for h in handoffs:
+        h.user_can_reassign = h.is_pending and h.team_id in aes
+        h.reassign_aes = [ae for ae in aes.get(h.team_id, ()) if ae.pk != h.to_user_id]
 
 
 def _decided(request: HttpRequest, handoff: Handoff, error: str = "", posted: dict | None = None) -> HttpResponse:
